@@ -1,0 +1,12 @@
+# Writes a .cc defining hookd::EmbeddedAssets() from the files in web/static.
+file(GLOB files "${DIR}/*")
+list(SORT files)
+set(body "// Generated from web/static; do not edit.\n#include \"web/assets.h\"\nnamespace hookd {\nconst std::vector<Asset>& EmbeddedAssets() {\n  static const std::vector<Asset> kAll = {\n")
+foreach(f ${files})
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" content)
+  string(APPEND body "    {\"/${name}\", R\"hookdweb(${content})hookdweb\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kAll;\n}\n}  // namespace hookd\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
