@@ -1,0 +1,696 @@
+// End-to-end tests of inbound webhooks (API.md "Auth and errors", "Sources and ingest") against
+// the built binary, with signatures made by the providers' own libraries.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { sign as githubSign } from '@octokit/webhooks-methods';
+import { Webhook } from 'standardwebhooks';
+import Stripe from 'stripe';
+
+import { startHookd } from './lib/hookd.mjs';
+
+const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
+const TIMEOUT = { timeout: 60_000 };
+
+let h;
+
+before(async () => {
+  h = await startHookd();
+});
+
+after(async () => {
+  if (!h) return;
+  const logFile = path.join(os.tmpdir(), `hookd-e2e-ingest-${process.pid}.log`);
+  fs.writeFileSync(logFile, h.log);
+  console.log(`# hookd output: ${logFile}`);
+  await h.cleanup();
+});
+
+// ---------------------------------------------------------------- helpers
+
+const rand = (n = 8) => crypto.randomBytes(n).toString('hex');
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+async function createSource(provider, extra = {}) {
+  const name = `e2e-${provider}-${rand(4)}`;
+  const r = await h.api('POST', '/api/v1/sources', { name, provider, ...extra });
+  assert.equal(r.status, 201, `create ${provider} source: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/** Every event of a source, following the cursor. */
+async function listEvents(sourceId) {
+  const all = [];
+  let after = null;
+  for (let page = 0; page < 100; page++) {
+    const q = new URLSearchParams({ source_id: sourceId, limit: '500' });
+    if (after) q.set('after', after);
+    const r = await h.api('GET', `/api/v1/events?${q}`);
+    assert.equal(r.status, 200, `list events: ${r.status} ${r.text}`);
+    assert.ok(Array.isArray(r.json?.data), `list has data[]: ${r.text}`);
+    assert.ok('next' in r.json, `list has next: ${r.text}`);
+    all.push(...r.json.data);
+    if (!r.json.next || r.json.data.length === 0) break;
+    after = r.json.next;
+  }
+  return all;
+}
+
+async function getEvent(id) {
+  const r = await h.api('GET', `/api/v1/events/${encodeURIComponent(id)}`);
+  assert.equal(r.status, 200, `get event ${id}: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/** Asserts the contract's error shape: status, JSON {"error":{"code","message"}}; returns the code. */
+function assertError(r, status, code) {
+  assert.equal(r.status, status, `expected ${status}${code ? ' ' + code : ''}, got ${r.status}: ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /application\/json/, `error content-type: ${r.headers.get('content-type')}`);
+  assert.ok(r.json && typeof r.json.error === 'object', `error body is {"error":{…}}: ${r.text}`);
+  assert.equal(typeof r.json.error.code, 'string', `error.code is a string: ${r.text}`);
+  assert.ok(r.json.error.code.length > 0, 'error.code is not empty');
+  assert.equal(typeof r.json.error.message, 'string', `error.message is a string: ${r.text}`);
+  if (code) assert.equal(r.json.error.code, code, `error code: ${r.text}`);
+  return r.json.error.code;
+}
+
+function assertAccepted(r) {
+  assert.equal(r.status, 202, `expected 202, got ${r.status}: ${r.text}`);
+  assert.match(r.json?.id ?? '', /^evt_/, `202 body id: ${r.text}`);
+  assert.equal(r.json.duplicate, false, `202 body duplicate: ${r.text}`);
+  return r.json.id;
+}
+
+/** Runs fn (which should be rejected) and asserts the source then has exactly as many events. */
+async function expectNoNewEvent(sourceId, fn) {
+  const before = (await listEvents(sourceId)).length;
+  const res = await fn();
+  const afterList = await listEvents(sourceId);
+  assert.equal(afterList.length, before, `a rejected request stored an event: ${JSON.stringify(afterList.slice(-1))}`);
+  return res;
+}
+
+/** Header lookup in whatever shape the event's headers come: object, [[k,v]], or [{name,value}]. */
+function headerValue(headers, name) {
+  const want = name.toLowerCase();
+  if (Array.isArray(headers)) {
+    for (const e of headers) {
+      if (Array.isArray(e) && String(e[0]).toLowerCase() === want) return e[1];
+      if (e && typeof e === 'object' && String(e.name ?? e.key ?? '').toLowerCase() === want) return e.value;
+    }
+    return undefined;
+  }
+  if (headers && typeof headers === 'object') {
+    for (const [k, v] of Object.entries(headers)) {
+      if (k.toLowerCase() === want) return Array.isArray(v) ? v.join(', ') : v;
+    }
+  }
+  return undefined;
+}
+
+// Per-provider signers (the providers' own libraries; shopify via node:crypto).
+
+function stripeEvent(type = 'invoice.paid') {
+  const id = `evt_${rand(12)}`;
+  // Deliberately odd spacing and non-ASCII: the stored body must be the raw bytes, not re-serialised.
+  const body = `{"id": "${id}",  "object":"event", "type":"${type}", "created": ${nowSec()}, "data":{"object":{"note":"h\u00e9llo \u2713","amount":1999}}}`;
+  return { id, body };
+}
+function stripeHeader(secret, body, timestamp) {
+  return stripe.webhooks.generateTestHeaderString({ payload: body, secret, ...(timestamp !== undefined ? { timestamp } : {}) });
+}
+
+function githubEvent(action = 'opened') {
+  const body = `{"action":"${action}", "issue": {"number": 7, "title": "t\u00eftle"}, "repository":{"full_name":"o/r"}}`;
+  return { delivery: crypto.randomUUID(), body };
+}
+async function githubHeaders(secret, body, { event = 'issues', delivery = crypto.randomUUID() } = {}) {
+  return {
+    'x-github-event': event,
+    'x-github-delivery': delivery,
+    'x-hub-signature-256': await githubSign(secret, body),
+  };
+}
+
+function standardEvent(type = 'invoice.paid') {
+  const msgId = `msg_${rand(12)}`;
+  const body = `{"type": "${type}", "timestamp":"${new Date().toISOString()}", "data": {"id":"${rand(6)}","note":"\u00fcml\u00e4ut"}}`;
+  return { msgId, body };
+}
+function standardHeaders(secret, msgId, body, date = new Date()) {
+  const wh = new Webhook(secret);
+  return {
+    'webhook-id': msgId,
+    'webhook-timestamp': String(Math.floor(date.getTime() / 1000)),
+    'webhook-signature': wh.sign(msgId, date, body),
+  };
+}
+const newStandardSecret = () => `whsec_${crypto.randomBytes(24).toString('base64')}`;
+
+function shopifyHmac(secret, body) {
+  return crypto.createHmac('sha256', secret).update(body).digest('base64');
+}
+
+// ---------------------------------------------------------------- sources
+
+describe('sources', TIMEOUT, () => {
+  for (const provider of ['stripe', 'github', 'standard', 'shopify']) {
+    test(`create a ${provider} source with a generated secret`, async () => {
+      const name = `gen-${provider}-${rand(3)}`;
+      const r = await h.api('POST', '/api/v1/sources', { name, provider });
+      assert.equal(r.status, 201, r.text);
+      const s = r.json;
+      assert.match(s.id, /^src_/);
+      assert.equal(s.name, name);
+      assert.equal(s.provider, provider);
+      assert.equal(s.ingest_path, `/ingest/${s.id}`);
+      assert.equal(typeof s.secret, 'string');
+      assert.ok(s.secret.length > 0, 'secret not empty');
+      assert.equal(typeof s.created_at, 'string');
+      assert.ok(!Number.isNaN(Date.parse(s.created_at)), `created_at parses: ${s.created_at}`);
+      assert.match(s.created_at, /(Z|\+00:00)$/, `created_at is UTC: ${s.created_at}`);
+      if (provider === 'standard') {
+        assert.match(s.secret, /^whsec_[A-Za-z0-9+/]+={0,2}$/, `standard secret format: ${s.secret}`);
+        const key = Buffer.from(s.secret.slice('whsec_'.length), 'base64');
+        assert.ok(key.length >= 16, `standard secret key has >= 16 bytes (${key.length})`);
+      }
+    });
+  }
+
+  test('create a source with a given secret echoes it', async () => {
+    const secret = `whsec_${rand(16)}`;
+    const s = await createSource('stripe', { secret });
+    assert.equal(s.secret, secret);
+  });
+
+  test('two sources get different ids and secrets', async () => {
+    const a = await createSource('github');
+    const b = await createSource('github');
+    assert.notEqual(a.id, b.id);
+    assert.notEqual(a.secret, b.secret);
+  });
+});
+
+// ---------------------------------------------------------------- stripe
+
+describe('stripe ingest', TIMEOUT, () => {
+  let src;
+  before(async () => {
+    src = await createSource('stripe');
+  });
+
+  test('valid signed event → 202, stored with provider, type, id, headers and raw body', async () => {
+    const { id: stripeId, body } = stripeEvent('invoice.paid');
+    const sig = stripeHeader(src.secret, body);
+    const r = await h.ingest(src.id, body, { 'stripe-signature': sig });
+    const evtId = assertAccepted(r);
+
+    const ev = await getEvent(evtId);
+    assert.equal(ev.id, evtId);
+    assert.equal(ev.source_id, src.id);
+    assert.equal(ev.provider, 'stripe');
+    assert.equal(ev.type, 'invoice.paid');
+    assert.equal(ev.provider_event_id, stripeId);
+    assert.equal(ev.body, body, 'body is the raw string exactly as sent');
+    assert.equal(headerValue(ev.headers, 'stripe-signature'), sig, `headers has stripe-signature: ${JSON.stringify(ev.headers)}`);
+    assert.equal(typeof ev.received_at, 'string');
+    assert.ok(!Number.isNaN(Date.parse(ev.received_at)), `received_at parses: ${ev.received_at}`);
+
+    const list = await listEvents(src.id);
+    assert.ok(list.some((e) => e.id === evtId), `listed under source_id: ${JSON.stringify(list)}`);
+    const listed = list.find((e) => e.id === evtId);
+    assert.equal(listed.type, 'invoice.paid');
+  });
+
+  test('the same event again → 200 duplicate with the first id, nothing new stored', async () => {
+    const { body } = stripeEvent('customer.created');
+    const first = assertAccepted(await h.ingest(src.id, body, { 'stripe-signature': stripeHeader(src.secret, body) }));
+    const n = (await listEvents(src.id)).length;
+    // A fresh signature (new timestamp) on the same body: still the same Stripe event id.
+    const again = await h.ingest(src.id, body, { 'stripe-signature': stripeHeader(src.secret, body, nowSec() - 1) });
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json, { id: first, duplicate: true });
+    assert.equal((await listEvents(src.id)).length, n);
+  });
+
+  test('tampered body → 401 invalid_signature, nothing stored', async () => {
+    const { body } = stripeEvent();
+    const sig = stripeHeader(src.secret, body);
+    const tampered = body.replace('1999', '2999');
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, tampered, { 'stripe-signature': sig }));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('stale timestamp (10 minutes old) → 401 timestamp_out_of_tolerance', async () => {
+    const { body } = stripeEvent();
+    const sig = stripeHeader(src.secret, body, nowSec() - 600);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': sig }));
+    assertError(r, 401, 'timestamp_out_of_tolerance');
+  });
+
+  test('future timestamp (10 minutes ahead) → 401 timestamp_out_of_tolerance', async () => {
+    const { body } = stripeEvent();
+    const sig = stripeHeader(src.secret, body, nowSec() + 600);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': sig }));
+    assertError(r, 401, 'timestamp_out_of_tolerance');
+  });
+
+  test('wrong secret → 401 invalid_signature', async () => {
+    const { body } = stripeEvent();
+    const sig = stripeHeader(`whsec_${rand(16)}`, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': sig }));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('missing Stripe-Signature → 401 invalid_signature', async () => {
+    const { body } = stripeEvent();
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('garbage Stripe-Signature → 401 invalid_signature', async () => {
+    const { body } = stripeEvent();
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': 'nonsense' }));
+    assertError(r, 401);
+  });
+
+  test('two v1 signatures, one valid → 202', async () => {
+    const { body } = stripeEvent();
+    const good = stripeHeader(src.secret, body); // "t=<t>,v1=<hex>"
+    const t = /t=(\d+)/.exec(good)[1];
+    const v1 = /v1=([0-9a-f]+)/.exec(good)[1];
+    const bad = crypto.createHmac('sha256', 'not-the-secret').update(`${t}.${body}`).digest('hex');
+    const r = await h.ingest(src.id, body, { 'stripe-signature': `t=${t},v1=${bad},v1=${v1}` });
+    assertAccepted(r);
+  });
+
+  test('cross-check: test vector with a stale timestamp is refused for the timestamp', async () => {
+    const vsrc = await createSource('stripe', { secret: 'whsec_test_secret' });
+    const body = '{"id":"evt_test","object":"event"}';
+    const header = 't=1614265330,v1=fbd6bf5496b9d6310e422a2c072578f95f5eb492111ab57a5510e9cd79c1b304';
+    assert.equal(stripeHeader('whsec_test_secret', body, 1614265330), header, 'library agrees with the vector');
+    const r = await expectNoNewEvent(vsrc.id, () => h.ingest(vsrc.id, body, { 'stripe-signature': header }));
+    assertError(r, 401, 'timestamp_out_of_tolerance');
+  });
+
+  test('valid signature but no "id" in the body → 400, nothing stored', async () => {
+    const body = `{"object":"event","type":"invoice.paid","n":"${rand()}"}`;
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': stripeHeader(src.secret, body) }));
+    assertError(r, 400);
+  });
+
+  test('invalid JSON with a valid signature → 400, nothing stored', async () => {
+    const body = `{"id": "evt_${rand()}", "type": "invoice.paid",`;
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': stripeHeader(src.secret, body) }));
+    assertError(r, 400);
+  });
+});
+
+// ---------------------------------------------------------------- github
+
+describe('github ingest', TIMEOUT, () => {
+  let src;
+  before(async () => {
+    src = await createSource('github');
+  });
+
+  test('valid signed event → 202; X-GitHub-Event issues + action opened → type "issues.opened"', async () => {
+    const { delivery, body } = githubEvent('opened');
+    const headers = await githubHeaders(src.secret, body, { event: 'issues', delivery });
+    const evtId = assertAccepted(await h.ingest(src.id, body, headers));
+
+    const ev = await getEvent(evtId);
+    assert.equal(ev.provider, 'github');
+    assert.equal(ev.type, 'issues.opened');
+    assert.equal(ev.provider_event_id, delivery);
+    assert.equal(ev.source_id, src.id);
+    assert.equal(ev.body, body, 'body is the raw string exactly as sent');
+    assert.equal(headerValue(ev.headers, 'x-github-event'), 'issues', `headers: ${JSON.stringify(ev.headers)}`);
+    assert.equal(headerValue(ev.headers, 'x-github-delivery'), delivery);
+
+    const list = await listEvents(src.id);
+    assert.ok(list.some((e) => e.id === evtId), 'listed under source_id');
+  });
+
+  test('event without a string action → type is the X-GitHub-Event alone', async () => {
+    const body = `{"zen":"Keep it logically awesome.","hook_id":${Date.now() % 100000}}`;
+    const headers = await githubHeaders(src.secret, body, { event: 'ping' });
+    const evtId = assertAccepted(await h.ingest(src.id, body, headers));
+    assert.equal((await getEvent(evtId)).type, 'ping');
+  });
+
+  test('the same delivery again → 200 duplicate with the first id', async () => {
+    const { delivery, body } = githubEvent('closed');
+    const headers = await githubHeaders(src.secret, body, { delivery });
+    const first = assertAccepted(await h.ingest(src.id, body, headers));
+    const again = await h.ingest(src.id, body, headers);
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json, { id: first, duplicate: true });
+  });
+
+  test('tampered body → 401 invalid_signature, nothing stored', async () => {
+    const { body } = githubEvent();
+    const headers = await githubHeaders(src.secret, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body.replace('opened', 'closed'), headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('wrong secret → 401 invalid_signature', async () => {
+    const { body } = githubEvent();
+    const headers = await githubHeaders(`wrong-${rand()}`, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('missing X-Hub-Signature-256 → 401 invalid_signature', async () => {
+    const { body } = githubEvent();
+    const headers = await githubHeaders(src.secret, body);
+    delete headers['x-hub-signature-256'];
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('missing X-GitHub-Delivery (no event id) → 400, nothing stored', async () => {
+    const { body } = githubEvent();
+    const headers = await githubHeaders(src.secret, body);
+    delete headers['x-github-delivery'];
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 400);
+  });
+
+  test('invalid JSON with a valid signature → 400, nothing stored', async () => {
+    const body = '{"action": "opened", "issue": ';
+    const headers = await githubHeaders(src.secret, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 400);
+  });
+
+  test('content-type text/plain → 415, nothing stored', async () => {
+    const { body } = githubEvent();
+    const headers = await githubHeaders(src.secret, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { ...headers, 'content-type': 'text/plain' }));
+    assertError(r, 415);
+  });
+
+  test('body larger than 1 MiB → 413, nothing stored', async () => {
+    const pad = 'x'.repeat(1024 * 1024 + 1024);
+    const body = `{"action":"opened","pad":"${pad}"}`;
+    const headers = await githubHeaders(src.secret, body);
+    const r = await expectNoNewEvent(src.id, () =>
+      h.rawPost(`/ingest/${src.id}`, body, { 'content-type': 'application/json', ...headers }),
+    );
+    assertError(r, 413);
+  });
+
+  test('a body just under 1 MiB is accepted', async () => {
+    const prefix = '{"action":"opened","pad":"';
+    const suffix = '"}';
+    const body = prefix + 'y'.repeat(1024 * 1024 - prefix.length - suffix.length - 16) + suffix;
+    const headers = await githubHeaders(src.secret, body);
+    const r = await h.rawPost(`/ingest/${src.id}`, body, { 'content-type': 'application/json', ...headers });
+    const evtId = assertAccepted(r);
+    assert.equal((await getEvent(evtId)).body.length, body.length);
+  });
+
+  test('cross-check: the GitHub docs vector matches the library', async () => {
+    assert.equal(
+      await githubSign("It's a Secret to Everybody", 'Hello, World!'),
+      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
+    );
+  });
+});
+
+// ---------------------------------------------------------------- standard webhooks
+
+describe('standard webhooks ingest', TIMEOUT, () => {
+  let src;
+  before(async () => {
+    src = await createSource('standard');
+  });
+
+  test('valid signed event (generated whsec_ secret) → 202 and stored', async () => {
+    const { msgId, body } = standardEvent('invoice.paid');
+    const headers = standardHeaders(src.secret, msgId, body);
+    const evtId = assertAccepted(await h.ingest(src.id, body, headers));
+
+    const ev = await getEvent(evtId);
+    assert.equal(ev.provider, 'standard');
+    assert.equal(ev.type, 'invoice.paid');
+    assert.equal(ev.provider_event_id, msgId);
+    assert.equal(ev.body, body, 'body is the raw string exactly as sent');
+    assert.equal(headerValue(ev.headers, 'webhook-id'), msgId, `headers: ${JSON.stringify(ev.headers)}`);
+
+    const list = await listEvents(src.id);
+    assert.ok(list.some((e) => e.id === evtId), 'listed under source_id');
+  });
+
+  test('svix-* header names are accepted too', async () => {
+    const { msgId, body } = standardEvent('user.created');
+    const hs = standardHeaders(src.secret, msgId, body);
+    const headers = { 'svix-id': hs['webhook-id'], 'svix-timestamp': hs['webhook-timestamp'], 'svix-signature': hs['webhook-signature'] };
+    const evtId = assertAccepted(await h.ingest(src.id, body, headers));
+    assert.equal((await getEvent(evtId)).provider_event_id, msgId);
+  });
+
+  test('a source with a given whsec_ secret verifies with it', async () => {
+    const secret = newStandardSecret();
+    const own = await createSource('standard', { secret });
+    assert.equal(own.secret, secret);
+    const { msgId, body } = standardEvent();
+    assertAccepted(await h.ingest(own.id, body, standardHeaders(secret, msgId, body)));
+  });
+
+  test('tampered body → 401 invalid_signature, nothing stored', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(src.secret, msgId, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body.replace('invoice', 'invoicX'), headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('tampered webhook-id → 401 invalid_signature', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(src.secret, msgId, body);
+    headers['webhook-id'] = `msg_${rand(12)}`;
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('stale timestamp (10 minutes old) → 401 timestamp_out_of_tolerance', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(src.secret, msgId, body, new Date(Date.now() - 600_000));
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'timestamp_out_of_tolerance');
+  });
+
+  test('future timestamp (10 minutes ahead) → 401 timestamp_out_of_tolerance', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(src.secret, msgId, body, new Date(Date.now() + 600_000));
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'timestamp_out_of_tolerance');
+  });
+
+  test('tolerance_seconds on the source widens the window', async () => {
+    const wide = await createSource('standard', { tolerance_seconds: 1200 });
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(wide.secret, msgId, body, new Date(Date.now() - 600_000));
+    assertAccepted(await h.ingest(wide.id, body, headers));
+  });
+
+  test('wrong secret → 401 invalid_signature', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(newStandardSecret(), msgId, body);
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('missing webhook-signature → 401 invalid_signature', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(src.secret, msgId, body);
+    delete headers['webhook-signature'];
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
+    assertError(r, 401, 'invalid_signature');
+  });
+
+  test('two signatures "v1,<bad> v1,<good>" → 202', async () => {
+    const { msgId, body } = standardEvent();
+    const headers = standardHeaders(src.secret, msgId, body);
+    const bad = `v1,${crypto.randomBytes(32).toString('base64')}`;
+    headers['webhook-signature'] = `${bad} ${headers['webhook-signature']}`;
+    assertAccepted(await h.ingest(src.id, body, headers));
+  });
+
+  test('the same webhook-id again → 200 duplicate with the first id', async () => {
+    const { msgId, body } = standardEvent();
+    const first = assertAccepted(await h.ingest(src.id, body, standardHeaders(src.secret, msgId, body)));
+    const again = await h.ingest(src.id, body, standardHeaders(src.secret, msgId, body, new Date(Date.now() - 2000)));
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json, { id: first, duplicate: true });
+  });
+
+  test('cross-check: the spec vector matches the library', () => {
+    const wh = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    assert.equal(
+      wh.sign('msg_p5jXN8AQM9LWM0D4loKWxJek', new Date(1614265330 * 1000), '{"test": 2432232314}'),
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
+  });
+});
+
+// ---------------------------------------------------------------- shopify
+
+describe('shopify ingest', TIMEOUT, () => {
+  test('valid signed event (test-vector secret and body) → 202, type from X-Shopify-Topic', async () => {
+    const src = await createSource('shopify', { secret: 'shpss_secret' });
+    const body = '{"id":820982911946154508,"email":"jon@doe.ca"}';
+    const hmac = shopifyHmac('shpss_secret', body);
+    assert.equal(hmac, 'Py5rRrvmrqKGlfxC3SZLuEhx+L9Ad7OBHIVcWvJqO8A=', 'node:crypto agrees with the vector');
+    const webhookId = crypto.randomUUID();
+    const evtId = assertAccepted(
+      await h.ingest(src.id, body, {
+        'x-shopify-hmac-sha256': hmac,
+        'x-shopify-webhook-id': webhookId,
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-shop-domain': 'e2e.myshopify.com',
+      }),
+    );
+    const ev = await getEvent(evtId);
+    assert.equal(ev.provider, 'shopify');
+    assert.equal(ev.type, 'orders/create');
+    assert.equal(ev.provider_event_id, webhookId);
+    assert.equal(ev.body, body);
+
+    const r = await expectNoNewEvent(src.id, () =>
+      h.ingest(src.id, body.replace('jon', 'bob'), {
+        'x-shopify-hmac-sha256': hmac,
+        'x-shopify-webhook-id': crypto.randomUUID(),
+        'x-shopify-topic': 'orders/create',
+      }),
+    );
+    assertError(r, 401, 'invalid_signature');
+  });
+});
+
+// ---------------------------------------------------------------- general ingest errors
+
+describe('ingest errors', TIMEOUT, () => {
+  test('unknown source → 404 JSON error', async () => {
+    const body = '{"id":"evt_x","type":"invoice.paid"}';
+    const r = await h.ingest(`src_doesnotexist${rand(4)}`, body, {
+      'stripe-signature': stripeHeader('whsec_whatever', body),
+    });
+    assertError(r, 404);
+  });
+});
+
+// ---------------------------------------------------------------- admin auth, health, metrics
+
+describe('admin auth, health and metrics', TIMEOUT, () => {
+  test('admin API without a bearer token → 401 JSON', async () => {
+    const r = await h.api('GET', '/api/v1/sources', undefined, { token: null });
+    assertError(r, 401);
+    const p = await h.api('POST', '/api/v1/sources', { name: 'x', provider: 'github' }, { token: null });
+    assertError(p, 401);
+  });
+
+  test('admin API with a wrong bearer token → 401 JSON', async () => {
+    const r = await h.api('GET', '/api/v1/events', undefined, { token: `${h.token}x` });
+    assertError(r, 401);
+  });
+
+  test('/healthz and /readyz answer 200 without a token', async () => {
+    assert.equal((await h.request('GET', '/healthz')).status, 200);
+    assert.equal((await h.request('GET', '/readyz')).status, 200);
+  });
+
+  test('/metrics has hookd_ingest_requests_total with accepted and rejection results', async () => {
+    // Runs after the ingest tests above (same process): they were accepted, duplicates and rejected.
+    const r = await h.request('GET', '/metrics');
+    assert.equal(r.status, 200);
+    const lines = r.text.split('\n').filter((l) => l.startsWith('hookd_ingest_requests_total{'));
+    assert.ok(lines.length > 0, `hookd_ingest_requests_total present:\n${r.text.slice(0, 2000)}`);
+    for (const result of ['accepted', 'invalid_signature', 'duplicate', 'timestamp_out_of_tolerance']) {
+      const total = lines
+        .filter((l) => l.includes(`result="${result}"`))
+        .reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-1)), 0);
+      assert.ok(total > 0, `a result="${result}" sample > 0:\n${lines.join('\n')}`);
+    }
+    for (const l of lines) {
+      assert.match(l, /source="/, `has a source label: ${l}`);
+      assert.match(l, /provider="/, `has a provider label: ${l}`);
+    }
+    assert.match(r.text, /hookd_ingest_duration_seconds/, 'hookd_ingest_duration_seconds present');
+  });
+});
+
+// ---------------------------------------------------------------- concurrency
+
+describe('concurrent duplicates', TIMEOUT, () => {
+  test('50 concurrent identical requests → one 202, 49 × 200 duplicate, same id, one event', async () => {
+    const src = await createSource('standard');
+    const { msgId, body } = standardEvent('order.placed');
+    const headers = { 'content-type': 'application/json', ...standardHeaders(src.secret, msgId, body) };
+    const url = `${h.base}/ingest/${src.id}`;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+        const text = await res.text();
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        return { status: res.status, text, json };
+      }),
+    );
+    const byStatus = {};
+    for (const r of results) byStatus[r.status] = (byStatus[r.status] || 0) + 1;
+    assert.equal(byStatus[202], 1, `exactly one 202: ${JSON.stringify(byStatus)} e.g. ${results.find((r) => r.status !== 202 && r.status !== 200)?.text}`);
+    assert.equal(byStatus[200], 49, `49 × 200: ${JSON.stringify(byStatus)}`);
+    const accepted = results.find((r) => r.status === 202);
+    assert.equal(accepted.json.duplicate, false);
+    for (const r of results.filter((x) => x.status === 200)) {
+      assert.deepEqual(r.json, { id: accepted.json.id, duplicate: true });
+    }
+    const list = await listEvents(src.id);
+    assert.equal(list.length, 1, `exactly one event stored: ${list.length}`);
+    assert.equal(list[0].id, accepted.json.id);
+  });
+});
+
+// ---------------------------------------------------------------- durability
+
+describe('crash durability', TIMEOUT, () => {
+  test('kill -9 right after a 202, restart: the event is kept and a resend is a duplicate', async () => {
+    const src = await createSource('stripe');
+    const { body } = stripeEvent('charge.succeeded');
+    const sig = stripeHeader(src.secret, body);
+    const evtId = assertAccepted(await h.ingest(src.id, body, { 'stripe-signature': sig }));
+
+    const { signal } = await h.kill9();
+    assert.equal(signal, 'SIGKILL');
+    await h.restart();
+
+    const list = await listEvents(src.id);
+    assert.ok(list.some((e) => e.id === evtId), `event survives kill -9: ${JSON.stringify(list)}`);
+    const again = await h.ingest(src.id, body, { 'stripe-signature': sig });
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json, { id: evtId, duplicate: true });
+    assert.equal((await listEvents(src.id)).length, 1);
+  });
+});
+
+// ---------------------------------------------------------------- shutdown (last)
+
+describe('shutdown', TIMEOUT, () => {
+  test('SIGTERM → process exits with code 0', async () => {
+    const { code, signal } = await h.stop('SIGTERM');
+    assert.equal(signal, null, `exited by itself, not killed by ${signal}`);
+    assert.equal(code, 0);
+  });
+});
