@@ -1,0 +1,110 @@
+#include "ingest/stripe_verifier.h"
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.h"
+
+namespace hookd {
+namespace {
+
+constexpr std::string_view kHeader = "Stripe-Signature";
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Unsigned decimal only: no sign, no spaces, no overflow.
+std::optional<int64_t> ParseUnixSeconds(std::string_view s) {
+  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+bool WithinTolerance(int64_t ts, int64_t now, int64_t tolerance) {
+  if (tolerance < 0) return false;
+  // Unsigned subtraction gives the exact distance between any two int64 values.
+  uint64_t diff = ts >= now ? static_cast<uint64_t>(ts) - static_cast<uint64_t>(now)
+                            : static_cast<uint64_t>(now) - static_cast<uint64_t>(ts);
+  return diff <= static_cast<uint64_t>(tolerance);
+}
+
+Status BadSignature(std::string msg) {
+  return Status::Unauthenticated("invalid_signature", std::move(msg));
+}
+
+}  // namespace
+
+Result<VerifiedEvent> StripeVerifier::Verify(const VerifyInput& in) const {
+  auto header = in.headers.Get(kHeader);
+  if (!header) return BadSignature("missing Stripe-Signature header");
+
+  std::optional<std::string_view> t;
+  std::vector<std::string> candidates;  // decoded v1 signatures
+  size_t v1_count = 0;
+  std::string_view rest = *header;
+  while (true) {
+    size_t comma = rest.find(',');
+    std::string_view item = Trim(rest.substr(0, comma));
+    size_t eq = item.find('=');
+    if (eq != std::string_view::npos) {
+      std::string_view key = item.substr(0, eq);
+      std::string_view value = item.substr(eq + 1);
+      if (key == "t") {
+        if (t) return BadSignature("Stripe-Signature has more than one t=");
+        t = value;
+      } else if (key == "v1") {
+        ++v1_count;
+        if (auto raw = HexDecode(value)) candidates.push_back(std::move(*raw));
+      }  // other schemes (v0, ...) are ignored
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!t) return BadSignature("Stripe-Signature has no t= timestamp");
+  auto ts = ParseUnixSeconds(*t);
+  if (!ts) return BadSignature("Stripe-Signature t= is not a unix timestamp");
+  if (v1_count == 0) return BadSignature("Stripe-Signature has no v1= signature");
+
+  std::string signed_payload;
+  signed_payload.reserve(t->size() + 1 + in.body.size());
+  signed_payload.append(*t).append(".").append(in.body);
+  bool matched = false;
+  for (const std::string& secret : in.secrets) {
+    std::string mac = HmacSha256(secret, signed_payload);
+    for (const std::string& candidate : candidates) matched |= ConstantTimeEquals(mac, candidate);
+  }
+  if (!matched) return BadSignature("no Stripe-Signature v1 signature matches");
+  if (!WithinTolerance(*ts, in.now_unix_seconds, in.tolerance_seconds)) {
+    return Status::Unauthenticated("timestamp_out_of_tolerance",
+                                   "Stripe-Signature timestamp " + std::to_string(*ts) +
+                                       " is more than " + std::to_string(in.tolerance_seconds) +
+                                       " s from now");
+  }
+
+  auto body = nlohmann::json::parse(in.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Status::Malformed("invalid_json", "body is not a JSON object");
+  }
+  auto id = body.find("id");
+  if (id == body.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+    return Status::Malformed("missing_event_id", "body has no string \"id\"");
+  }
+  VerifiedEvent event;
+  event.provider_event_id = id->get<std::string>();
+  auto type = body.find("type");
+  if (type != body.end() && type->is_string()) event.event_type = type->get<std::string>();
+  return event;
+}
+
+}  // namespace hookd
