@@ -1,0 +1,143 @@
+#include "app/server.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/db.h"
+#include "common/http_errors.h"
+#include "common/http_server.h"
+#include "common/metrics.h"
+#include "common/migrations.h"
+#include "common/router.h"
+#include "ingest/group_committer.h"
+#include "ingest/ingest_service.h"
+#include "ingest/routes.h"
+#include "ingest/source_cache.h"
+#include "ingest/sqlite_event_store.h"
+#include "ingest/sqlite_source_store.h"
+#include "web/assets.h"
+
+namespace hookd {
+
+struct Server::Impl {
+  Settings settings;
+  const Clock& clock;
+  Random& random;
+  std::unique_ptr<DbPool> pool;
+  AdminAuth auth{""};
+  Metrics metrics;
+  std::unique_ptr<SqliteSourceStore> sources;
+  std::unique_ptr<SourceCache> source_cache;
+  std::unique_ptr<EventStore> events;
+  std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<IngestService> ingest;
+  Router router;
+  std::unique_ptr<HttpServer> http;
+
+  Impl(const Settings& s, const Clock& c, Random& r) : settings(s), clock(c), random(r) {}
+  void RegisterOperationalRoutes();
+};
+
+void Server::Impl::RegisterOperationalRoutes() {
+  router.Add("GET", "/healthz", Access::kPublic,
+             SyncHandler([](HttpRequest&) { return JsonResponse(200, {{"status", "ok"}}); }));
+  router.Add("GET", "/readyz", Access::kPublic, SyncHandler([this](HttpRequest&) {
+               // Ready once migrated (Create did that) and the database takes a write lock.
+               auto db = pool->Acquire();
+               Status s = db.ok() ? (*db)->Exec("BEGIN IMMEDIATE; ROLLBACK") : db.status();
+               if (!s.ok()) return ErrorResponse(Status::Unavailable("database: " + s.message()));
+               return JsonResponse(200, {{"status", "ready"}});
+             }));
+  router.Add("GET", "/metrics", Access::kPublic, SyncHandler([this](HttpRequest&) {
+               HttpResponse r;
+               r.content_type = "text/plain; version=0.0.4";
+               r.body = metrics.Serialize();
+               return r;
+             }));
+}
+
+Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const Clock& clock,
+                                               Random& random,
+                                               std::unique_ptr<EventStore> event_store) {
+  auto impl = std::make_unique<Impl>(settings, clock, random);
+  std::error_code ec;
+  std::filesystem::create_directories(settings.data_dir, ec);
+  if (ec)
+    return Status::Unavailable("cannot create data dir " + settings.data_dir + ": " + ec.message());
+  ::chmod(settings.data_dir.c_str(), 0700);
+
+  DbOptions db_options;
+  db_options.synchronous = settings.sqlite_synchronous;
+  impl->pool = std::make_unique<DbPool>(settings.data_dir + "/hookd.db", db_options);
+  {
+    auto db = impl->pool->Acquire();
+    if (!db.ok()) return db.status();
+    if (Status s = ApplyMigrations(**db, EmbeddedMigrations()); !s.ok()) return s;
+  }
+  auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
+  if (!auth.ok()) return auth.status();
+  impl->auth = std::move(auth).value();
+
+  impl->sources = std::make_unique<SqliteSourceStore>(*impl->pool);
+  impl->source_cache = std::make_unique<SourceCache>(*impl->sources, impl->metrics, clock);
+  if (event_store) {
+    impl->events = std::move(event_store);
+  } else {
+    auto store = SqliteEventStore::Open(*impl->pool);
+    if (!store.ok()) return store.status();
+    impl->events = std::move(store).value();
+  }
+
+  Impl& s = *impl;
+  s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.auth.Check(req); });
+  s.RegisterOperationalRoutes();
+  if (settings.HasRole("ingest")) {
+    s.committer = std::make_unique<GroupCommitter>(
+        *s.events, 512, [&s](size_t n, const Status&) { s.metrics.ingest_batch_size().Observe(n); });
+    s.ingest = std::make_unique<IngestService>(*s.source_cache, *s.committer, s.metrics, clock,
+                                               random, settings.max_body);
+    RegisterIngestRoutes(s.router, *s.ingest);
+  }
+  if (settings.HasRole("api")) {
+    RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);
+    RegisterEventRoutes(s.router, *s.events);
+    // The status streams share the main listener until they get their own (docs/DECISIONS.md).
+    RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + settings.listen.ToString());
+  }
+  HttpServerOptions http_options;
+  http_options.host = settings.listen.host;
+  http_options.port = settings.listen.port;
+  http_options.threads = settings.http_threads;
+  http_options.max_body_bytes = settings.max_body;
+  s.http = std::make_unique<HttpServer>(http_options, s.router);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  if (impl_->committer) impl_->committer->Start();
+  return impl_->http->Start();
+}
+
+void Server::Stop() {
+  // Answer everything already handed to the writer first; requests arriving meanwhile get 503.
+  if (impl_->committer) impl_->committer->Stop();
+  impl_->http->Stop();
+}
+
+uint16_t Server::port() const { return impl_->http->port(); }
+
+std::string Server::base_url() const {
+  ListenAddress a = impl_->settings.listen;
+  a.port = port();
+  return "http://" + a.ToString();
+}
+
+const AdminAuth& Server::auth() const { return impl_->auth; }
+
+}  // namespace hookd

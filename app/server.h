@@ -1,0 +1,42 @@
+// Server: the one place that knows every module. It opens and migrates the database, loads the
+// admin token, builds the stores, services and routes of the roles asked for, and serves them.
+// Used by main.cc and by the integration tests (port 0, temp dir). Start/Stop from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/settings.h"
+#include "common/admin_auth.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "ingest/event_store.h"
+
+namespace hookd {
+
+class Server {
+ public:
+  // Opens <data-dir>/hookd.db (creating the directory), applies migrations and loads the admin
+  // token. Fails with a clear Status on a database newer than this binary or an unwritable dir.
+  // `event_store` replaces the SQLite event store when given (tests inject faults through it).
+  static Result<std::unique_ptr<Server>> Create(const Settings& settings, const Clock& clock,
+                                                Random& random,
+                                                std::unique_ptr<EventStore> event_store = nullptr);
+  ~Server();
+
+  Status Start();
+  // Answers what is already queued for commit, then stops serving. Idempotent.
+  void Stop();
+
+  uint16_t port() const;
+  std::string base_url() const;
+  const AdminAuth& auth() const;
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hookd

@@ -1,0 +1,49 @@
+// Settings of `hookd serve`: flags first, then HOOKD_* environment variables, then defaults
+// (API.md, "Processes, ports, storage"). A value type.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace hookd {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;
+};
+
+struct Settings {
+  ListenAddress listen{"127.0.0.1", 8080};
+  ListenAddress stream_listen{"127.0.0.1", 8081};
+  std::string data_dir = "./data";
+  std::string admin_token;  // HOOKD_ADMIN_TOKEN only: a flag would show in `ps`
+  std::vector<std::chrono::milliseconds> retry_schedule;
+  bool allow_private_targets = false;
+  std::chrono::milliseconds delivery_timeout{15000};
+  uint64_t max_body = 1 << 20;
+  int http_threads = 2;
+  std::string sqlite_synchronous = "FULL";
+  std::set<std::string> roles{"ingest", "api", "deliver"};
+
+  bool HasRole(const std::string& r) const { return roles.count(r) > 0; }
+};
+
+using GetEnv = std::function<const char*(const char*)>;
+
+// Parses the arguments after "serve". 422 invalid_field naming the flag or variable on any bad
+// value or unknown flag.
+Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEnv& getenv);
+
+Result<ListenAddress> ParseListenAddress(const std::string& text);
+
+// The settings table printed by `hookd --help`.
+std::string SettingsHelp();
+
+}  // namespace hookd

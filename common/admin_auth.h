@@ -1,0 +1,36 @@
+// AdminAuth: the admin bearer token (API.md, "Auth and errors").
+//
+// The token comes from HOOKD_ADMIN_TOKEN; if that is unset, it is read from <data-dir>/admin_token,
+// or generated there (mode 0600) on first start. Check() compares in constant time.
+// Immutable after construction; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "common/http_types.h"
+#include "common/random.h"
+#include "common/result.h"
+
+namespace hookd {
+
+class AdminAuth {
+ public:
+  explicit AdminAuth(std::string token);
+
+  // `configured` is HOOKD_ADMIN_TOKEN (empty when unset).
+  static Result<AdminAuth> Load(const std::string& configured, const std::string& data_dir,
+                                Random& random);
+
+  // OK for "Authorization: Bearer <token>"; 401 unauthorized otherwise.
+  Status Check(const HttpRequest& req) const;
+  const std::string& token() const { return token_; }
+  // True when Load generated the token just now (so it should be printed once).
+  bool generated() const { return generated_; }
+
+ private:
+  std::string token_;
+  std::string token_digest_;  // SHA-256 of the token: compare digests, so lengths never leak
+  bool generated_ = false;
+};
+
+}  // namespace hookd

@@ -1,0 +1,136 @@
+// Db: one SQLite connection (the only file that includes sqlite3.h is common/db.cc).
+//
+// Opened in WAL mode with foreign keys on and a busy timeout, so readers never block the writer
+// and writers from several connections (or processes) wait instead of failing. A Db and the Stmts
+// it hands out belong to one thread at a time; DbPool hands connections to threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hookd {
+
+class Db;
+
+// A prepared statement. Bind indexes start at 1, column indexes at 0.
+class Stmt {
+ public:
+  Stmt(Db* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Stmt();
+  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(int idx, int64_t v);
+  Stmt& Bind(int idx, std::string_view v);  // as TEXT; the bytes are copied
+  Stmt& BindBlob(int idx, std::string_view v);
+  Stmt& BindNull(int idx);
+
+  // Ok(true) when a row is available, Ok(false) when done; an error otherwise.
+  Result<bool> Step();
+  // Steps to completion, ignoring rows.
+  Status Run();
+  // Clears bindings and rewinds, ready for reuse.
+  void Reset();
+
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  Db* db_;
+  sqlite3_stmt* stmt_;
+};
+
+struct DbOptions {
+  // "FULL" or "NORMAL": SQLite's synchronous level (see docs/DECISIONS.md).
+  std::string synchronous = "FULL";
+  int busy_timeout_ms = 10000;
+};
+
+class Db {
+ public:
+  // Opens (creating if needed) the database file at `path`.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, const DbOptions& options);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  Status Exec(std::string_view sql);
+  Result<Stmt> Prepare(std::string_view sql);
+  // A statement prepared once per connection and reused; reset before it is returned.
+  // The pointer stays valid for the connection's lifetime.
+  Result<Stmt*> Cached(const std::string& sql);
+  int64_t Changes() const;
+  std::string LastError() const;
+  // Rewinds every cached statement, so none holds a read snapshot open (which would keep WAL
+  // checkpoints from finishing).
+  void ResetCached();
+
+ private:
+  explicit Db(sqlite3* handle) : handle_(handle) {}
+  sqlite3* handle_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed.
+class Transaction {
+ public:
+  static Result<std::unique_ptr<Transaction>> Begin(Db& db);
+  ~Transaction();
+  Status Commit();
+
+ private:
+  explicit Transaction(Db& db) : db_(db) {}
+  Db& db_;
+  bool done_ = false;
+};
+
+// A bounded set of connections to one database file, lent out one thread at a time.
+// Thread-safe.
+class DbPool {
+ public:
+  DbPool(std::string path, DbOptions options, size_t max_idle = 8)
+      : path_(std::move(path)), options_(std::move(options)), max_idle_(max_idle) {}
+
+  class Lease {
+   public:
+    Lease(DbPool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (db_) pool_->Return(std::move(db_));
+    }
+    Db& operator*() { return *db_; }
+    Db* operator->() { return db_.get(); }
+
+   private:
+    DbPool* pool_;
+    std::unique_ptr<Db> db_;
+  };
+
+  // A connection, opened on demand when none is idle.
+  Result<Lease> Acquire();
+  const std::string& path() const { return path_; }
+  const DbOptions& options() const { return options_; }
+
+ private:
+  void Return(std::unique_ptr<Db> db);
+
+  const std::string path_;
+  const DbOptions options_;
+  const size_t max_idle_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Db>> idle_;  // guarded by mu_
+};
+
+}  // namespace hookd

@@ -1,0 +1,132 @@
+#include "common/http_server.h"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include <sstream>
+
+#include "common/http_errors.h"
+
+namespace hookd {
+namespace {
+
+using namespace Pistache;
+
+std::string PercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out.push_back(' ');
+    } else if (in[i] == '%' && i + 2 < in.size() &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+// Whether the response may keep the connection open (RFC 9112 section 9.3).
+bool KeepAlive(const Http::Request& req) {
+  auto conn = req.headers().tryGet<Http::Header::Connection>();
+  if (conn) {
+    if (conn->control() == Http::ConnectionControl::Close) return false;
+    if (conn->control() == Http::ConnectionControl::KeepAlive) return true;
+  }
+  return req.version() == Http::Version::Http11;
+}
+
+HttpRequest ToRequest(const Http::Request& req) {
+  HttpRequest out;
+  out.method = Http::methodString(req.method());
+  out.path = req.resource();
+  const auto& q = req.query();
+  for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it)
+    out.query[PercentDecode(it->first)] = PercentDecode(it->second);
+  for (const auto& h : req.headers().list()) {
+    std::ostringstream v;
+    h->write(v);
+    out.headers.Add(h->name(), v.str());
+  }
+  for (const auto& [name, raw] : req.headers().rawList()) out.headers.Add(raw.name(), raw.value());
+  out.body = req.body();
+  return out;
+}
+
+class Handler final : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Handler)
+  explicit Handler(const Router* router) : router_(router) {}
+
+  void onRequest(const Http::Request& req, Http::ResponseWriter response) override {
+    HttpRequest request = ToRequest(req);
+    const bool keep_alive = KeepAlive(req);
+    auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
+    router_->Dispatch(request, [writer, keep_alive](HttpResponse r) {
+      auto& headers = writer->headers();
+      if (keep_alive) {
+        headers.remove<Http::Header::Connection>();
+        headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+      }
+      for (auto& [name, value] : r.headers) headers.addRaw(Http::Header::Raw(name, value));
+      writer
+          ->send(static_cast<Http::Code>(r.status), r.body,
+                 Http::Mime::MediaType::fromString(r.content_type))
+          .then([](ssize_t) {}, Async::IgnoreException);
+    });
+  }
+
+ private:
+  const Router* router_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  const Router& router;
+  std::unique_ptr<Http::Endpoint> endpoint;
+  bool running = false;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, const Router& router)
+    : impl_(new Impl{std::move(options), router, nullptr}) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  try {
+    Address addr(impl_->options.host, Port(impl_->options.port));
+    impl_->endpoint = std::make_unique<Http::Endpoint>(addr);
+    auto opts = Http::Endpoint::options()
+                    .threads(impl_->options.threads)
+                    .flags(Tcp::Options::ReuseAddr)
+                    .maxRequestSize(impl_->options.max_body_bytes + 64 * 1024)
+                    .maxResponseSize(64 * 1024 * 1024);
+    impl_->endpoint->init(opts);
+    impl_->endpoint->setHandler(Http::make_handler<Handler>(&impl_->router));
+    impl_->endpoint->serveThreaded();
+    impl_->running = true;
+  } catch (const std::exception& e) {
+    return Status::Unavailable("cannot listen on " + impl_->options.host + ":" +
+                               std::to_string(impl_->options.port) + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->endpoint ? static_cast<uint16_t>(impl_->endpoint->getPort()) : 0;
+}
+
+void HttpServer::Stop() {
+  if (impl_->running) {
+    impl_->endpoint->shutdown();
+    impl_->running = false;
+  }
+}
+
+}  // namespace hookd

@@ -1,0 +1,32 @@
+#include "common/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace hookd {
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  ingest_requests_ = &prometheus::BuildCounter()
+                          .Name("hookd_ingest_requests_total")
+                          .Help("Requests to /ingest by source, provider and result")
+                          .Register(*registry_);
+  ingest_duration_ =
+      &prometheus::BuildHistogram()
+           .Name("hookd_ingest_duration_seconds")
+           .Help("Time from an ingest request's arrival to its answer")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+  ingest_batch_size_ =
+      &prometheus::BuildHistogram()
+           .Name("hookd_ingest_batch_size")
+           .Help("Events committed per group-commit transaction")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
+}
+
+std::string Metrics::Serialize() const {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(registry_->Collect());
+}
+
+}  // namespace hookd

@@ -1,0 +1,39 @@
+// Metrics: hookd's prometheus-cpp registry and the metric families every slice uses, served as
+// Prometheus text on hookd's own port (GET /metrics). Families are created once here; callers
+// keep the label handles (Counter&, Histogram&) they get back and never look them up per
+// request. prometheus-cpp metrics are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace hookd {
+
+class Metrics {
+ public:
+  Metrics();
+  // The registry in Prometheus text exposition format.
+  std::string Serialize() const;
+
+  prometheus::Registry& registry() { return *registry_; }
+  // hookd_ingest_requests_total{source, provider, result}
+  prometheus::Family<prometheus::Counter>& ingest_requests() { return *ingest_requests_; }
+  // hookd_ingest_duration_seconds: request arrival to answer, accepted events included.
+  prometheus::Histogram& ingest_duration() { return *ingest_duration_; }
+  // hookd_ingest_batch_size: events per group commit.
+  prometheus::Histogram& ingest_batch_size() { return *ingest_batch_size_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* ingest_requests_;
+  prometheus::Histogram* ingest_duration_;
+  prometheus::Histogram* ingest_batch_size_;
+};
+
+}  // namespace hookd

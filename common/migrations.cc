@@ -1,0 +1,46 @@
+#include "common/migrations.h"
+
+#include "common/db.h"
+
+namespace hookd {
+
+Status ApplyMigrations(Db& db, const std::vector<Migration>& migrations) {
+  Status s = db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  if (!s.ok()) return s;
+
+  auto st = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!st.ok()) return st.status();
+  auto row = st->Step();
+  if (!row.ok()) return row.status();
+  const int64_t current = st->Int(0);
+
+  int known = 0;
+  for (const auto& m : migrations) known = std::max(known, m.version);
+  if (current > known) {
+    return Status(ErrorKind::kConflict, "database_too_new",
+                  "the database is at schema version " + std::to_string(current) +
+                      " but this hookd knows versions up to " + std::to_string(known) +
+                      "; run a newer hookd");
+  }
+
+  for (const auto& m : migrations) {
+    if (m.version <= current) continue;
+    auto txn = Transaction::Begin(db);
+    if (!txn.ok()) return txn.status();
+    s = db.Exec(m.sql);
+    if (!s.ok()) return Status(s.kind(), s.code(), "migration " + m.name + ": " + s.message());
+    auto rec = db.Prepare(
+        "INSERT INTO schema_migrations (version, name, applied_at)"
+        " VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER) * 1000)");
+    if (!rec.ok()) return rec.status();
+    s = rec->Bind(1, static_cast<int64_t>(m.version)).Bind(2, m.name).Run();
+    if (!s.ok()) return s;
+    s = (*txn)->Commit();
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace hookd

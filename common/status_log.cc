@@ -1,0 +1,33 @@
+#include "common/status_log.h"
+
+#include "common/db.h"
+#include "common/time_format.h"
+
+namespace hookd {
+
+Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann::json& data) {
+  auto st = db.Cached("INSERT INTO status_log (type, at, data) VALUES (?, ?, ?)");
+  if (!st.ok()) return st.status();
+  return (*st)->Bind(1, type).Bind(2, at_ms).Bind(3, data.dump()).Run();
+}
+
+Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit) {
+  auto st = db.Cached("SELECT seq, type, at, data FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, after).Bind(2, static_cast<int64_t>(limit));
+  std::vector<StatusEntry> out;
+  while (true) {
+    auto row = (*st)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({(*st)->Int(0), (*st)->Text(1), (*st)->Int(2),
+                   nlohmann::json::parse((*st)->Text(3), nullptr, false)});
+  }
+  return out;
+}
+
+nlohmann::json StatusEntryJson(const StatusEntry& e) {
+  return {{"seq", e.seq}, {"type", e.type}, {"at", FormatRfc3339(e.at_ms)}, {"data", e.data}};
+}
+
+}  // namespace hookd

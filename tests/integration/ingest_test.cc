@@ -1,0 +1,147 @@
+// Ingest end to end inside the process: real server on port 0, real SQLite file.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/crypto.h"
+#include "tests/integration/test_server.h"
+
+namespace hookd::testing {
+namespace {
+
+using nlohmann::json;
+
+httplib::Headers GithubHeaders(const std::string& secret, const std::string& body,
+                               const std::string& delivery) {
+  return {{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256(secret, body))},
+          {"X-GitHub-Delivery", delivery},
+          {"X-GitHub-Event", "push"}};
+}
+
+TEST(IngestIntegration, AcceptsOnceThenReportsDuplicateWithSameId) {
+  TestServer t;
+  json src = t.CreateSource("github", "s3cret");
+  const std::string body = R"({"ref":"main"})";
+  auto h = GithubHeaders("s3cret", body, "d-1");
+  auto first = t.client().Post(src["ingest_path"].get<std::string>(), h, body, "application/json");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 202);
+  json a = json::parse(first->body);
+  EXPECT_FALSE(a["duplicate"].get<bool>());
+  auto second = t.client().Post(src["ingest_path"].get<std::string>(), h, body, "application/json");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  json b = json::parse(second->body);
+  EXPECT_TRUE(b["duplicate"].get<bool>());
+  EXPECT_EQ(a["id"], b["id"]);
+
+  auto ev = t.Get("/api/v1/events/" + a["id"].get<std::string>());
+  ASSERT_TRUE(ev);
+  ASSERT_EQ(ev->status, 200);
+  json e = json::parse(ev->body);
+  EXPECT_EQ(e["body"], body);
+  EXPECT_EQ(e["type"], "push");
+  EXPECT_EQ(e["provider_event_id"], "d-1");
+  EXPECT_EQ(e["headers"]["x-github-delivery"], "d-1");
+  auto list = t.Get("/api/v1/events?source_id=" + src["id"].get<std::string>());
+  ASSERT_TRUE(list);
+  EXPECT_EQ(json::parse(list->body)["data"].size(), 1u);
+}
+
+TEST(IngestIntegration, RejectionsStoreNothingAndAnswerJsonErrors) {
+  TestServer t;
+  json src = t.CreateSource("github", "s3cret");
+  const std::string path = src["ingest_path"];
+  const std::string body = R"({"ref":"main"})";
+  struct Case {
+    httplib::Headers headers;
+    std::string body, content_type;
+    int status;
+    std::string code;
+  };
+  std::vector<Case> cases = {
+      {GithubHeaders("wrong", body, "d"), body, "application/json", 401, "invalid_signature"},
+      {GithubHeaders("s3cret", body, "d"), body + " ", "application/json", 401,
+       "invalid_signature"},
+      {{{"X-GitHub-Delivery", "d"}}, body, "application/json", 401, "invalid_signature"},
+      {GithubHeaders("s3cret", "{nope", "d"), "{nope", "application/json", 400, "invalid_json"},
+      {GithubHeaders("s3cret", body, "d"), body, "text/plain", 415, "unsupported_media_type"},
+      {{{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256("s3cret", body))}}, body,
+       "application/json", 400, "missing_event_id"},
+  };
+  for (const auto& c : cases) {
+    auto r = t.client().Post(path, c.headers, c.body, c.content_type);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, c.status) << c.code;
+    json j = json::parse(r->body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r->body;
+    EXPECT_EQ(j["error"]["code"], c.code);
+  }
+  auto unknown = t.client().Post("/ingest/src_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                                 GithubHeaders("s3cret", body, "d"), body, "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  std::string big(1024 * 1024 + 1, 'x');
+  auto too_large = t.client().Post(path, GithubHeaders("s3cret", big, "d"), big, "application/json");
+  ASSERT_TRUE(too_large);
+  EXPECT_EQ(too_large->status, 413);
+
+  auto list = t.Get("/api/v1/events");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(json::parse(list->body)["data"].size(), 0u);
+  auto metrics = t.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string sample = "provider=\"github\",result=\"invalid_signature\",source=\"" +
+                             src["id"].get<std::string>() + "\"} 3";
+  EXPECT_NE(metrics->body.find(sample), std::string::npos) << metrics->body;
+}
+
+TEST(IngestIntegration, ConcurrentDuplicatesCollapseToOneEvent) {
+  TestServer t;
+  json src = t.CreateSource("github", "s3cret");
+  const std::string path = src["ingest_path"];
+  const std::string body = R"({"n":1})";
+  std::atomic<int> accepted{0}, duplicates{0};
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::string> ids;
+  for (int i = 0; i < 32; ++i) {
+    threads.emplace_back([&] {
+      httplib::Client c("127.0.0.1", t.server().port());
+      auto r = c.Post(path, GithubHeaders("s3cret", body, "same"), body, "application/json");
+      if (!r) return;
+      if (r->status == 202) ++accepted;
+      if (r->status == 200) ++duplicates;
+      std::lock_guard<std::mutex> lock(mu);
+      ids.insert(json::parse(r->body)["id"].get<std::string>());
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_EQ(duplicates.load(), 31);
+  EXPECT_EQ(ids.size(), 1u);
+}
+
+TEST(IngestIntegration, DuplicateAfterRestartKeepsFirstId) {
+  const std::string dir = MakeTempDir();
+  const std::string body = R"({"n":2})";
+  std::string path, id;
+  {
+    TestServer t(dir);
+    json src = t.CreateSource("github", "s3cret");
+    path = src["ingest_path"];
+    auto r = t.client().Post(path, GithubHeaders("s3cret", body, "x"), body, "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 202);
+    id = json::parse(r->body)["id"];
+  }
+  TestServer t(dir);
+  auto r = t.client().Post(path, GithubHeaders("s3cret", body, "x"), body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body)["id"], id);
+}
+
+}  // namespace
+}  // namespace hookd::testing
