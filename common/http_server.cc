@@ -2,6 +2,9 @@
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/peer.h>
+
+#include <sys/socket.h>
 
 #include <sstream>
 
@@ -73,10 +76,17 @@ class Handler final : public Http::Handler {
         headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
       }
       for (auto& [name, value] : r.headers) headers.addRaw(Http::Header::Raw(name, value));
+      // Pistache only announces "Connection: Close"; it leaves the socket open. Half-close it
+      // once the response is written, so the FIN follows the response (no reset of unread data).
+      std::weak_ptr<Tcp::Peer> peer = keep_alive ? nullptr : writer->getPeer();
       writer
           ->send(static_cast<Http::Code>(r.status), r.body,
                  Http::Mime::MediaType::fromString(r.content_type))
-          .then([](ssize_t) {}, Async::IgnoreException);
+          .then(
+              [peer](ssize_t) {
+                if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_WR);
+              },
+              Async::IgnoreException);
     });
   }
 

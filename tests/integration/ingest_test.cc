@@ -1,11 +1,17 @@
 // Ingest end to end inside the process: real server on port 0, real SQLite file.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 
 #include "common/crypto.h"
 #include "tests/integration/test_server.h"
+#include "tests/unit/ingest/fake_event_store.h"
 
 namespace hookd::testing {
 namespace {
@@ -141,6 +147,75 @@ TEST(IngestIntegration, DuplicateAfterRestartKeepsFirstId) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(json::parse(r->body)["id"], id);
+}
+
+TEST(IngestIntegration, FailedCommitAnswers503AndStoresNothing) {
+  auto store = std::make_unique<FakeEventStore>();
+  FakeEventStore* fake = store.get();
+  fake->set_fail_all(true);
+  TestServer t(MakeTempDir(), std::move(store));
+  json src = t.CreateSource("github", "s3cret");
+  const std::string body = R"({"n":3})";
+  auto r = t.client().Post(src["ingest_path"].get<std::string>(),
+                           GithubHeaders("s3cret", body, "f"), body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "unavailable");
+  EXPECT_EQ(fake->stored(), 0u);
+  // Once the store recovers, the provider's retry is accepted as a first delivery.
+  fake->set_fail_all(false);
+  r = t.client().Post(src["ingest_path"].get<std::string>(), GithubHeaders("s3cret", body, "f"),
+                      body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202);
+}
+
+// Sends raw requests on one TCP connection; returns each response's head.
+std::vector<std::string> RawExchange(uint16_t port, const std::vector<std::string>& requests) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::vector<std::string> heads;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    for (const std::string& req : requests) {
+      if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0) break;
+      std::string got;
+      char buf[4096];
+      while (got.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, n);
+      }
+      if (got.empty()) break;
+      heads.push_back(got.substr(0, got.find("\r\n\r\n")));
+    }
+  }
+  ::close(fd);
+  return heads;
+}
+
+TEST(IngestIntegration, KeepsHttp11ConnectionsAliveWithoutConnectionHeader) {
+  TestServer t;
+  const std::string plain = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto heads = RawExchange(t.server().port(), {plain, plain, plain});
+  ASSERT_EQ(heads.size(), 3u) << "the connection was closed between requests";
+  for (const auto& h : heads) EXPECT_NE(h.find("Connection: Keep-Alive"), std::string::npos) << h;
+}
+
+TEST(IngestIntegration, HonoursConnectionCloseAndHttp10) {
+  TestServer t;
+  auto heads = RawExchange(
+      t.server().port(), {"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                          "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"});
+  ASSERT_EQ(heads.size(), 1u);
+  EXPECT_NE(heads[0].find("Connection: Close"), std::string::npos) << heads[0];
+  heads = RawExchange(t.server().port(), {"GET /healthz HTTP/1.0\r\n\r\n"});
+  ASSERT_EQ(heads.size(), 1u);
+  EXPECT_NE(heads[0].find("Connection: Close"), std::string::npos) << heads[0];
 }
 
 }  // namespace

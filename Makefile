@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+BUILD_DIR := build/release
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+DATA_DIR ?= ./data
+CLANG_FORMAT ?= clang-format
+SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+
+.PHONY: all deps build run test unit e2e format format-check bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@mkdir -p $(DATA_DIR)
+	@if [ -s $(DATA_DIR)/admin_token ] && [ -z "$$HOOKD_ADMIN_TOKEN" ]; then \
+	  echo "admin token (from $(DATA_DIR)/admin_token): $$(cat $(DATA_DIR)/admin_token)"; fi
+	exec $(BUILD_DIR)/hookd serve --data-dir $(DATA_DIR)
+
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build
+	@scripts/run-tests.sh $(BUILD_DIR)
+
+format:
+	$(CLANG_FORMAT) -i $(SOURCES)
+
+format-check:
+	$(CLANG_FORMAT) --dry-run -Werror $(SOURCES)
+
+bench:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
+	bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf build
