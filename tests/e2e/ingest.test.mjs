@@ -587,6 +587,147 @@ describe('ingest errors', TIMEOUT, () => {
   });
 });
 
+// ---------------------------------------------------------------- sources API beyond create
+
+describe('sources API', TIMEOUT, () => {
+  test('GET list and one; unknown id → 404 JSON', async () => {
+    const s = await createSource('github');
+    const list = await h.api('GET', '/api/v1/sources?limit=500');
+    assert.equal(list.status, 200, list.text);
+    assert.ok(Array.isArray(list.json?.data) && 'next' in list.json, `list shape: ${list.text.slice(0, 300)}`);
+    // The list may be paged; follow the cursor until the new source shows up.
+    let found = list.json.data.some((x) => x.id === s.id);
+    let next = list.json.next;
+    for (let i = 0; !found && next && i < 50; i++) {
+      const p = await h.api('GET', `/api/v1/sources?limit=500&after=${encodeURIComponent(next)}`);
+      assert.equal(p.status, 200, p.text);
+      found = p.json.data.some((x) => x.id === s.id);
+      next = p.json.next;
+    }
+    assert.ok(found, 'new source is listed');
+    const one = await h.api('GET', `/api/v1/sources/${s.id}`);
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.json.id, s.id);
+    assert.equal(one.json.name, s.name);
+    assert.equal(one.json.provider, 'github');
+    assert.equal(one.json.ingest_path, `/ingest/${s.id}`);
+    assertError(await h.api('GET', `/api/v1/sources/src_nope${rand(4)}`), 404);
+  });
+
+  test('PATCH name; DELETE → then GET 404 and ingest 404', async () => {
+    const s = await createSource('github');
+    const p = await h.api('PATCH', `/api/v1/sources/${s.id}`, { name: 'renamed-e2e' });
+    assert.equal(p.status, 200, p.text);
+    assert.equal(p.json.name, 'renamed-e2e');
+    assert.equal((await h.api('GET', `/api/v1/sources/${s.id}`)).json.name, 'renamed-e2e');
+
+    const d = await h.api('DELETE', `/api/v1/sources/${s.id}`);
+    assert.ok(d.status === 200 || d.status === 204, `DELETE → 200/204, got ${d.status}: ${d.text}`);
+    assertError(await h.api('GET', `/api/v1/sources/${s.id}`), 404);
+    const { body } = githubEvent();
+    assertError(await h.ingest(s.id, body, await githubHeaders(s.secret, body)), 404);
+  });
+
+  test('invalid create requests: unknown provider → 422, missing name → 422, malformed JSON → 400', async () => {
+    assertError(await h.api('POST', '/api/v1/sources', { name: 'x', provider: 'paypal-ish' }), 422);
+    assertError(await h.api('POST', '/api/v1/sources', { provider: 'github' }), 422);
+    assertError(await h.api('POST', '/api/v1/sources', '{"name": "x", "provider": '), 400);
+    // The server is still fine.
+    assert.equal((await h.request('GET', '/healthz')).status, 200);
+  });
+
+  test('rotate-secret: the new secret verifies, the old one keeps verifying during the grace', async () => {
+    const s = await createSource('standard');
+    const r = await h.api('POST', `/api/v1/sources/${s.id}/rotate-secret`, {});
+    assert.ok(r.status === 200 || r.status === 201, `rotate → 200, got ${r.status}: ${r.text}`);
+    const fresh = r.json.secret;
+    assert.match(fresh ?? '', /^whsec_/, `rotate returns the new secret: ${r.text}`);
+    assert.notEqual(fresh, s.secret);
+    for (const secret of [fresh, s.secret]) {
+      const { msgId, body } = standardEvent();
+      assertAccepted(await h.ingest(s.id, body, standardHeaders(secret, msgId, body)));
+    }
+  });
+
+  test('rotate-secret with a given secret and grace_seconds 0: the old secret stops verifying', async () => {
+    const s = await createSource('github');
+    const secret = `gh-${rand(12)}`;
+    const r = await h.api('POST', `/api/v1/sources/${s.id}/rotate-secret`, { secret, grace_seconds: 0 });
+    assert.ok(r.status === 200 || r.status === 201, `rotate → 200, got ${r.status}: ${r.text}`);
+    assert.equal(r.json.secret, secret);
+    const a = githubEvent();
+    assertAccepted(await h.ingest(s.id, a.body, await githubHeaders(secret, a.body)));
+    const b = githubEvent();
+    const old = await expectNoNewEvent(s.id, async () => h.ingest(s.id, b.body, await githubHeaders(s.secret, b.body)));
+    assertError(old, 401, 'invalid_signature');
+  });
+});
+
+// ---------------------------------------------------------------- events API
+
+describe('events API', TIMEOUT, () => {
+  test('dedup is per source: the same provider event id on two sources is two events', async () => {
+    const secret = `whsec_${rand(16)}`;
+    const a = await createSource('stripe', { secret });
+    const b = await createSource('stripe', { secret });
+    const { body } = stripeEvent();
+    const ea = assertAccepted(await h.ingest(a.id, body, { 'stripe-signature': stripeHeader(secret, body) }));
+    const eb = assertAccepted(await h.ingest(b.id, body, { 'stripe-signature': stripeHeader(secret, body) }));
+    assert.notEqual(ea, eb);
+  });
+
+  test('list: limit and the after cursor page through everything; type filters', async () => {
+    const s = await createSource('github');
+    const sent = [];
+    for (const action of ['opened', 'closed', 'opened', 'closed', 'opened']) {
+      const { body } = githubEvent(action);
+      sent.push({ action, id: assertAccepted(await h.ingest(s.id, body, await githubHeaders(s.secret, body))) });
+    }
+    const seen = [];
+    let after = null;
+    for (let i = 0; i < 10; i++) {
+      const q = new URLSearchParams({ source_id: s.id, limit: '2' });
+      if (after) q.set('after', after);
+      const r = await h.api('GET', `/api/v1/events?${q}`);
+      assert.equal(r.status, 200, r.text);
+      assert.ok(r.json.data.length <= 2, `limit=2 respected: ${r.json.data.length}`);
+      seen.push(...r.json.data.map((e) => e.id));
+      if (r.json.next === null) break;
+      assert.equal(typeof r.json.next, 'string', `next is a string cursor or null: ${JSON.stringify(r.json.next)}`);
+      after = r.json.next;
+    }
+    assert.equal(seen.length, 5, `5 events over the pages, no repeats: ${seen}`);
+    assert.deepEqual(new Set(seen), new Set(sent.map((x) => x.id)));
+
+    const closed = await h.api('GET', `/api/v1/events?${new URLSearchParams({ source_id: s.id, type: 'issues.closed' })}`);
+    assert.equal(closed.status, 200, closed.text);
+    assert.deepEqual(
+      new Set(closed.json.data.map((e) => e.id)),
+      new Set(sent.filter((x) => x.action === 'closed').map((x) => x.id)),
+    );
+    assert.ok(closed.json.data.every((e) => e.type === 'issues.closed'));
+  });
+
+  test('GET an unknown event id → 404 JSON', async () => {
+    assertError(await h.api('GET', `/api/v1/events/evt_nope${rand(4)}`), 404);
+  });
+
+  test('50 concurrent distinct events → 50 × 202, 50 stored', async () => {
+    const s = await createSource('github');
+    const reqs = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const { body } = githubEvent();
+        return { body, headers: await githubHeaders(s.secret, body) };
+      }),
+    );
+    const res = await Promise.all(reqs.map(({ body, headers }) => h.ingest(s.id, body, headers)));
+    const statuses = res.map((r) => r.status);
+    assert.ok(statuses.every((x) => x === 202), `all 202: ${JSON.stringify(statuses)}`);
+    assert.equal(new Set(res.map((r) => r.json.id)).size, 50, 'distinct event ids');
+    assert.equal((await listEvents(s.id)).length, 50);
+  });
+});
+
 // ---------------------------------------------------------------- admin auth, health, metrics
 
 describe('admin auth, health and metrics', TIMEOUT, () => {
@@ -600,6 +741,28 @@ describe('admin auth, health and metrics', TIMEOUT, () => {
   test('admin API with a wrong bearer token → 401 JSON', async () => {
     const r = await h.api('GET', '/api/v1/events', undefined, { token: `${h.token}x` });
     assertError(r, 401);
+  });
+
+  test('POST /api/v1/session sets an HttpOnly SameSite=Strict cookie that authenticates the admin API', async () => {
+    const bad = await h.api('POST', '/api/v1/session', { token: `${h.token}x` }, { token: null });
+    assertError(bad, 401);
+
+    const res = await fetch(`${h.base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: h.token }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.arrayBuffer();
+    assert.ok(res.status >= 200 && res.status < 300, `session → 2xx, got ${res.status}`);
+    const cookies = res.headers.getSetCookie();
+    assert.equal(cookies.length >= 1, true, 'a Set-Cookie header');
+    const c = cookies[0];
+    assert.match(c, /;\s*HttpOnly/i, `HttpOnly: ${c}`);
+    assert.match(c, /;\s*SameSite=Strict/i, `SameSite=Strict: ${c}`);
+    const pair = c.split(';')[0];
+    const r = await h.api('GET', '/api/v1/sources', undefined, { token: null, headers: { cookie: pair } });
+    assert.equal(r.status, 200, `cookie authenticates: ${r.status} ${r.text}`);
   });
 
   test('/healthz and /readyz answer 200 without a token', async () => {

@@ -58,6 +58,7 @@ class Hookd {
     this.streamPort = streamPort;
     this.dataDir = dataDir;
     this.token = token;
+    this.tokenFromEnv = token !== null;
     this.extraEnv = extraEnv;
     this.base = `http://127.0.0.1:${port}`;
     this.proc = null;
@@ -66,7 +67,10 @@ class Hookd {
   }
 
   _spawn() {
-    const env = { ...process.env, ...this.extraEnv, HOOKD_ADMIN_TOKEN: this.token };
+    const env = { ...process.env, ...this.extraEnv };
+    // token null: leave HOOKD_ADMIN_TOKEN unset so hookd generates and stores one.
+    if (this.tokenFromEnv) env.HOOKD_ADMIN_TOKEN = this.token;
+    else delete env.HOOKD_ADMIN_TOKEN;
     // Keep the second (stream) listener off the shared default port so files can run in parallel.
     env.HOOKD_STREAM_LISTEN = `127.0.0.1:${this.streamPort}`;
     delete env.HOOKD_LISTEN;
@@ -256,13 +260,17 @@ class Hookd {
   }
 }
 
-/** Starts hookd on a free port with a fresh temp data dir and a random admin token. */
-export async function startHookd({ env = {} } = {}) {
+/**
+ * Starts hookd on a free port with a fresh temp data dir and a random admin token.
+ * env: extra environment. token: null leaves HOOKD_ADMIN_TOKEN unset (h.token is then null
+ * until the test sets it from what hookd generated).
+ */
+export async function startHookd({ env = {}, token: givenToken } = {}) {
   const port = await freePort();
   let streamPort = await freePort();
   while (streamPort === port) streamPort = await freePort();
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-'));
-  const token = `tok_${crypto.randomBytes(24).toString('hex')}`;
+  const token = givenToken === null ? null : givenToken ?? `tok_${crypto.randomBytes(24).toString('hex')}`;
   const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env });
   try {
     await h._startAndWait();
