@@ -1,6 +1,7 @@
 #include "common/units.h"
 
 #include <charconv>
+#include <cstdint>
 #include <string>
 
 #include "common/http_types.h"
@@ -34,7 +35,10 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   else
     return Status::InvalidField("unknown duration unit in \"" + std::string(text) +
                                 "\" (use ms, s, m, h or d)");
-  if (n > (1ULL << 40)) return Status::InvalidField("duration too large: " + std::string(text));
+  // Also bounded by what fits in int64 milliseconds once multiplied by the unit (2^40 days would
+  // wrap).
+  if (n > (1ULL << 40) || n > static_cast<uint64_t>(INT64_MAX) / ms_per)
+    return Status::InvalidField("duration too large: " + std::string(text));
   return std::chrono::milliseconds(static_cast<int64_t>(n * ms_per));
 }
 

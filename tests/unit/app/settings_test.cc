@@ -1,0 +1,277 @@
+#include "app/settings.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace hookd {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A fake environment: a map read through the GetEnv signature.
+class FakeEnv {
+ public:
+  FakeEnv(std::map<std::string, std::string> vars = {}) : vars_(std::move(vars)) {}
+  GetEnv getenv() const {
+    return [this](const char* name) -> const char* {
+      auto it = vars_.find(name);
+      return it == vars_.end() ? nullptr : it->second.c_str();
+    };
+  }
+
+ private:
+  std::map<std::string, std::string> vars_;
+};
+
+Result<Settings> Parse(const std::vector<std::string>& args,
+                       std::map<std::string, std::string> env = {}) {
+  FakeEnv fake(std::move(env));
+  return ParseSettings(args, fake.getenv());
+}
+
+// Expects a 422 invalid_field whose message names `flag` (or, for a variable, `env`).
+void ExpectRejected(const Result<Settings>& r, const std::string& flag, const std::string& env = "",
+                    const std::string& context = "") {
+  ASSERT_FALSE(r.ok()) << "accepted: " << context;
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidField) << context;
+  EXPECT_EQ(r.status().code(), "invalid_field") << context;
+  const std::string& msg = r.status().message();
+  const bool names_it =
+      msg.find(flag) != std::string::npos || (!env.empty() && msg.find(env) != std::string::npos);
+  EXPECT_TRUE(names_it) << context << ": message \"" << msg << "\" does not name " << flag;
+}
+
+TEST(SettingsTest, Defaults) {
+  auto s = Parse({});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->listen.host, "127.0.0.1");
+  EXPECT_EQ(s->listen.port, 8080);
+  EXPECT_EQ(s->listen.ToString(), "127.0.0.1:8080");
+  EXPECT_EQ(s->stream_listen.ToString(), "127.0.0.1:8081");
+  EXPECT_EQ(s->data_dir, "./data");
+  EXPECT_EQ(s->max_body, 1048576u);
+  EXPECT_EQ(s->admin_token, "");
+  EXPECT_FALSE(s->allow_private_targets);
+  EXPECT_EQ(s->delivery_timeout, milliseconds(15000));
+  EXPECT_EQ(s->http_threads, 2);
+  EXPECT_EQ(s->sqlite_synchronous, "FULL");
+  EXPECT_EQ(s->roles, (std::set<std::string>{"ingest", "api", "deliver"}));
+  EXPECT_TRUE(s->HasRole("ingest"));
+  EXPECT_TRUE(s->HasRole("api"));
+  EXPECT_TRUE(s->HasRole("deliver"));
+  const std::vector<milliseconds> schedule = {std::chrono::seconds(5),  std::chrono::minutes(5),
+                                              std::chrono::minutes(30), std::chrono::hours(2),
+                                              std::chrono::hours(5),    std::chrono::hours(10),
+                                              std::chrono::hours(10)};
+  EXPECT_EQ(s->retry_schedule, schedule);
+}
+
+TEST(SettingsTest, EnvironmentOverridesDefaults) {
+  auto s = Parse({}, {{"HOOKD_LISTEN", "0.0.0.0:9000"},
+                      {"HOOKD_STREAM_LISTEN", "0.0.0.0:9001"},
+                      {"HOOKD_DATA_DIR", "/var/lib/hookd"},
+                      {"HOOKD_ADMIN_TOKEN", "tok"},
+                      {"HOOKD_RETRY_SCHEDULE", "1s,2s"},
+                      {"HOOKD_ALLOW_PRIVATE_TARGETS", "yes"},
+                      {"HOOKD_DELIVERY_TIMEOUT", "30s"},
+                      {"HOOKD_MAX_BODY", "2MiB"},
+                      {"HOOKD_HTTP_THREADS", "8"},
+                      {"HOOKD_SQLITE_SYNCHRONOUS", "NORMAL"},
+                      {"HOOKD_ROLES", "deliver"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->listen.ToString(), "0.0.0.0:9000");
+  EXPECT_EQ(s->stream_listen.ToString(), "0.0.0.0:9001");
+  EXPECT_EQ(s->data_dir, "/var/lib/hookd");
+  EXPECT_EQ(s->admin_token, "tok");
+  EXPECT_EQ(s->retry_schedule, (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000)}));
+  EXPECT_TRUE(s->allow_private_targets);
+  EXPECT_EQ(s->delivery_timeout, milliseconds(30000));
+  EXPECT_EQ(s->max_body, 2u << 20);
+  EXPECT_EQ(s->http_threads, 8);
+  EXPECT_EQ(s->sqlite_synchronous, "NORMAL");
+  EXPECT_EQ(s->roles, std::set<std::string>{"deliver"});
+  EXPECT_FALSE(s->HasRole("ingest"));
+}
+
+TEST(SettingsTest, FlagOverridesEnvironment) {
+  auto s = Parse({"--listen", "127.0.0.1:7000", "--max-body=4MiB", "--data-dir", "/tmp/x"},
+                 {{"HOOKD_LISTEN", "0.0.0.0:9000"},
+                  {"HOOKD_MAX_BODY", "2MiB"},
+                  {"HOOKD_DATA_DIR", "/var/lib/hookd"},
+                  {"HOOKD_HTTP_THREADS", "4"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->listen.ToString(), "127.0.0.1:7000");
+  EXPECT_EQ(s->max_body, 4u << 20);
+  EXPECT_EQ(s->data_dir, "/tmp/x");
+  EXPECT_EQ(s->http_threads, 4);  // no flag: the environment still applies
+}
+
+TEST(SettingsTest, FlagValueSpaceAndEqualsForms) {
+  auto spaced = Parse({"--delivery-timeout", "500ms", "--http-threads", "3", "--retry-schedule",
+                       "5s,1m", "--sqlite-synchronous", "NORMAL", "--stream-listen", "[::1]:9100"});
+  auto equals = Parse({"--delivery-timeout=500ms", "--http-threads=3", "--retry-schedule=5s,1m",
+                       "--sqlite-synchronous=NORMAL", "--stream-listen=[::1]:9100"});
+  for (const auto* s : {&spaced, &equals}) {
+    ASSERT_TRUE(s->ok()) << s->status().ToString();
+    EXPECT_EQ((*s)->delivery_timeout, milliseconds(500));
+    EXPECT_EQ((*s)->http_threads, 3);
+    EXPECT_EQ((*s)->retry_schedule,
+              (std::vector<milliseconds>{milliseconds(5000), milliseconds(60000)}));
+    EXPECT_EQ((*s)->sqlite_synchronous, "NORMAL");
+    EXPECT_EQ((*s)->stream_listen.host, "::1");
+    EXPECT_EQ((*s)->stream_listen.port, 9100);
+    EXPECT_EQ((*s)->stream_listen.ToString(), "[::1]:9100");
+  }
+}
+
+TEST(SettingsTest, EqualsFormKeepsLaterEqualsSigns) {
+  auto s = Parse({"--data-dir=/tmp/a=b"});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->data_dir, "/tmp/a=b");
+}
+
+TEST(SettingsTest, LastFlagWins) {
+  auto s = Parse({"--http-threads=3", "--http-threads", "5"});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->http_threads, 5);
+}
+
+TEST(SettingsTest, AllowPrivateTargetsBareAndWithValue) {
+  auto bare = Parse({"--allow-private-targets"});
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->allow_private_targets);
+  auto off = Parse({"--allow-private-targets=false"}, {{"HOOKD_ALLOW_PRIVATE_TARGETS", "1"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->allow_private_targets);
+  auto bare_then_more = Parse({"--allow-private-targets", "--http-threads", "6"});
+  ASSERT_TRUE(bare_then_more.ok()) << bare_then_more.status().ToString();
+  EXPECT_TRUE(bare_then_more->allow_private_targets);
+  EXPECT_EQ(bare_then_more->http_threads, 6);
+}
+
+TEST(SettingsTest, Roles) {
+  auto s = Parse({"--roles", "ingest,api"});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->roles, (std::set<std::string>{"ingest", "api"}));
+  EXPECT_TRUE(s->HasRole("ingest"));
+  EXPECT_TRUE(s->HasRole("api"));
+  EXPECT_FALSE(s->HasRole("deliver"));
+
+  auto one = Parse({"--roles=api"});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->roles, std::set<std::string>{"api"});
+
+  // The flag replaces the environment's roles rather than adding to them.
+  auto replaced = Parse({"--roles=ingest"}, {{"HOOKD_ROLES", "api,deliver"}});
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->roles, std::set<std::string>{"ingest"});
+}
+
+TEST(SettingsTest, AdminTokenOnlyFromEnvironment) {
+  ExpectRejected(Parse({"--admin-token=abc"}), "--admin-token", "", "--admin-token");
+}
+
+TEST(SettingsTest, UnknownFlagsRejected) {
+  ExpectRejected(Parse({"--nope", "x"}), "--nope", "", "--nope x");
+  ExpectRejected(Parse({"--nope=x"}), "--nope", "", "--nope=x");
+  ExpectRejected(Parse({"--listen=127.0.0.1:1", "--lsten=127.0.0.1:2"}), "--lsten", "", "--lsten");
+  ExpectRejected(Parse({"-listen", "127.0.0.1:1"}), "-listen", "", "-listen");
+}
+
+TEST(SettingsTest, FlagWithoutValueRejected) {
+  ExpectRejected(Parse({"--listen"}), "--listen", "", "--listen at the end");
+  ExpectRejected(Parse({"--http-threads=2", "--max-body"}), "--max-body", "",
+                 "--max-body at the end");
+}
+
+TEST(SettingsTest, BadValuesNameTheFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string flag;
+  };
+  const std::vector<Case> cases = {
+      {{"--listen=127.0.0.1:99999"}, "--listen"},
+      {{"--listen", "127.0.0.1:http"}, "--listen"},
+      {{"--listen=127.0.0.1"}, "--listen"},
+      {{"--listen=127.0.0.1:"}, "--listen"},
+      {{"--listen=127.0.0.1:-1"}, "--listen"},
+      {{"--stream-listen=localhost:70000"}, "--stream-listen"},
+      {{"--max-body=abc"}, "--max-body"},
+      {{"--max-body", "1TiB"}, "--max-body"},
+      {{"--max-body=1.5MiB"}, "--max-body"},
+      {{"--max-body=100"}, "--max-body"},    // below 1KiB
+      {{"--max-body=65MiB"}, "--max-body"},  // above 64MiB
+      {{"--delivery-timeout=5x"}, "--delivery-timeout"},
+      {{"--delivery-timeout", "15"}, "--delivery-timeout"},
+      {{"--delivery-timeout=0s"}, "--delivery-timeout"},
+      {{"--retry-schedule=5s,,5m"}, "--retry-schedule"},
+      {{"--retry-schedule=5s,"}, "--retry-schedule"},
+      {{"--retry-schedule="}, "--retry-schedule"},
+      {{"--roles=ingest,web"}, "--roles"},
+      {{"--roles", "ingest,,api"}, "--roles"},
+      {{"--roles="}, "--roles"},
+      {{"--http-threads=0"}, "--http-threads"},
+      {{"--http-threads=65"}, "--http-threads"},
+      {{"--http-threads=two"}, "--http-threads"},
+      {{"--http-threads=2x"}, "--http-threads"},
+      {{"--sqlite-synchronous=OFF"}, "--sqlite-synchronous"},
+      {{"--allow-private-targets=maybe"}, "--allow-private-targets"},
+      {{"--data-dir="}, "--data-dir"},
+  };
+  for (const Case& c : cases) {
+    std::string context;
+    for (const auto& a : c.args) context += a + " ";
+    ExpectRejected(Parse(c.args), c.flag, "", context);
+  }
+}
+
+TEST(SettingsTest, BadEnvironmentValuesNameTheSetting) {
+  ExpectRejected(Parse({}, {{"HOOKD_LISTEN", "0.0.0.0:123456"}}), "--listen", "HOOKD_LISTEN",
+                 "HOOKD_LISTEN");
+  ExpectRejected(Parse({}, {{"HOOKD_MAX_BODY", "lots"}}), "--max-body", "HOOKD_MAX_BODY",
+                 "HOOKD_MAX_BODY");
+  ExpectRejected(Parse({}, {{"HOOKD_RETRY_SCHEDULE", "soon"}}), "--retry-schedule",
+                 "HOOKD_RETRY_SCHEDULE", "HOOKD_RETRY_SCHEDULE");
+  ExpectRejected(Parse({}, {{"HOOKD_ROLES", "everything"}}), "--roles", "HOOKD_ROLES",
+                 "HOOKD_ROLES");
+}
+
+TEST(SettingsTest, AValidFlagRescuesABadEnvironmentValue) {
+  // The flag replaces the variable, so the bad variable is never parsed.
+  auto s = Parse({"--max-body=2MiB"}, {{"HOOKD_MAX_BODY", "lots"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->max_body, 2u << 20);
+}
+
+TEST(SettingsTest, ParseListenAddress) {
+  auto v4 = ParseListenAddress("10.0.0.1:443");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "10.0.0.1");
+  EXPECT_EQ(v4->port, 443);
+  auto v6 = ParseListenAddress("[::]:8080");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::");
+  EXPECT_EQ(v6->ToString(), "[::]:8080");
+  auto name = ParseListenAddress("localhost:65535");
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(name->port, 65535);
+  for (const char* bad : {"", "8080", ":8080", "host:", "host:65536", "host:80a", "host: 80"})
+    EXPECT_FALSE(ParseListenAddress(bad).ok()) << bad;
+}
+
+TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
+  const std::string help = SettingsHelp();
+  for (const char* word :
+       {"--listen", "HOOKD_LISTEN", "--stream-listen", "--data-dir", "HOOKD_ADMIN_TOKEN",
+        "--retry-schedule", "--allow-private-targets", "--delivery-timeout", "--max-body",
+        "--http-threads", "--sqlite-synchronous", "--roles", "HOOKD_ROLES"})
+    EXPECT_NE(help.find(word), std::string::npos) << word;
+}
+
+}  // namespace
+}  // namespace hookd
