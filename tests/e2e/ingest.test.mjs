@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -220,6 +222,7 @@ describe('stripe ingest', TIMEOUT, () => {
     assert.equal(headerValue(ev.headers, 'stripe-signature'), sig, `headers has stripe-signature: ${JSON.stringify(ev.headers)}`);
     assert.equal(typeof ev.received_at, 'string');
     assert.ok(!Number.isNaN(Date.parse(ev.received_at)), `received_at parses: ${ev.received_at}`);
+    assert.match(ev.received_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$/, `received_at is RFC 3339 UTC: ${ev.received_at}`);
 
     const list = await listEvents(src.id);
     assert.ok(list.some((e) => e.id === evtId), `listed under source_id: ${JSON.stringify(list)}`);
@@ -728,6 +731,130 @@ describe('events API', TIMEOUT, () => {
   });
 });
 
+// ---------------------------------------------------------------- robustness
+
+/** Opens a raw TCP connection to hookd, writes `data`, and resolves with what came back (or ''). */
+function rawExchange(data, { waitMs = 2000, endAfterWrite = true } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect(h.port, '127.0.0.1');
+    let got = '';
+    const finish = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(got);
+    };
+    const timer = setTimeout(finish, waitMs);
+    sock.on('data', (c) => {
+      got += c.toString('latin1');
+    });
+    sock.on('error', finish);
+    sock.on('close', finish);
+    sock.on('connect', () => {
+      sock.write(data);
+      if (endAfterWrite) sock.end();
+    });
+  });
+}
+
+async function assertHealthy(what) {
+  const r = await h.request('GET', '/healthz');
+  assert.equal(r.status, 200, `healthy after ${what}`);
+}
+
+describe('robustness', TIMEOUT, () => {
+  test('content-type "application/json; charset=utf-8" (as Stripe sends it) is accepted', async () => {
+    const src = await createSource('stripe');
+    const { body } = stripeEvent();
+    const r = await h.ingest(src.id, body, {
+      'content-type': 'application/json; charset=utf-8',
+      'stripe-signature': stripeHeader(src.secret, body),
+    });
+    assertAccepted(r);
+  });
+
+  test('empty body with a valid signature → 400, nothing stored', async () => {
+    const src = await createSource('github');
+    // @octokit/webhooks-methods refuses an empty payload, so sign it with node:crypto.
+    const headers = {
+      'x-github-event': 'issues',
+      'x-github-delivery': crypto.randomUUID(),
+      'x-hub-signature-256': `sha256=${crypto.createHmac('sha256', src.secret).update('').digest('hex')}`,
+    };
+    const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, '', headers));
+    assertError(r, 400);
+  });
+
+  test('a chunked body over 1 MiB (no Content-Length) is refused with a JSON 4xx and not stored', async () => {
+    const src = await createSource('github');
+    const pad = 'c'.repeat(1024 * 1024 + 4096);
+    const body = `{"action":"opened","pad":"${pad}"}`;
+    const headers = { 'content-type': 'application/json', ...(await githubHeaders(src.secret, body)) };
+    const r = await expectNoNewEvent(src.id, () =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: h.port, path: `/ingest/${src.id}`, method: 'POST', agent: false, headers },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            const done = () => {
+              let json;
+              try {
+                json = JSON.parse(text);
+              } catch {}
+              resolve({ status: res.statusCode, headers: new Headers(res.headers), text, json });
+            };
+            res.on('end', done);
+            res.on('aborted', done);
+          },
+        );
+        let responded = false;
+        req.on('response', () => (responded = true));
+        req.on('error', (e) => !responded && reject(e));
+        // No content-length: node sends Transfer-Encoding: chunked.
+        for (let i = 0; i < body.length; i += 65536) req.write(body.slice(i, i + 65536));
+        req.end();
+      }),
+    );
+    assert.ok([413, 411].includes(r.status), `413 (or 411 if chunked is refused), got ${r.status}: ${r.text}`);
+    assert.equal(typeof r.json?.error?.code, 'string', `JSON error: ${r.text}`);
+    await assertHealthy('an oversized chunked body');
+  });
+
+  test('garbage bytes, a truncated body and an oversized header do not crash or hang the server', async () => {
+    const src = await createSource('github');
+    await rawExchange(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x00, 0x00, 0x13, 0x37, 0x0d, 0x0a, 0x0d, 0x0a]));
+    await rawExchange('NOT HTTP AT ALL\r\n\r\n');
+    await assertHealthy('garbage bytes');
+    await rawExchange(
+      `POST /ingest/${src.id} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"action":`,
+    );
+    await assertHealthy('a truncated body');
+    const big = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(256 * 1024)}\r\n\r\n`, { waitMs: 3000 });
+    if (big) assert.match(big, /^HTTP\/1\.[01] (4\d\d|200)/, `answer to an oversized header: ${big.slice(0, 200)}`);
+    await assertHealthy('an oversized header');
+    assert.equal((await listEvents(src.id)).length, 0);
+  });
+
+  test('slow clients holding half-sent requests do not block other requests', async () => {
+    const socks = [];
+    try {
+      for (let i = 0; i < 16; i++) {
+        const s = net.connect(h.port, '127.0.0.1');
+        s.on('error', () => {});
+        s.write('POST /ingest/src_slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+        socks.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      const r = await fetch(`${h.base}/healthz`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(r.status, 200);
+      assert.ok(Date.now() - t0 < 2000, `healthz took ${Date.now() - t0} ms with 16 slow clients`);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+  });
+});
+
 // ---------------------------------------------------------------- admin auth, health, metrics
 
 describe('admin auth, health and metrics', TIMEOUT, () => {
@@ -851,6 +978,50 @@ describe('crash durability', TIMEOUT, () => {
 // ---------------------------------------------------------------- shutdown (last)
 
 describe('shutdown', TIMEOUT, () => {
+  test('SIGTERM during in-flight ingest: exit 0, and every acknowledged event is there after restart', async (t) => {
+    const src = await createSource('stripe');
+    const reqs = Array.from({ length: 200 }, () => {
+      const { id, body } = stripeEvent();
+      return { id, body, sig: stripeHeader(src.secret, body) };
+    });
+    let firstDone;
+    const first = new Promise((r) => (firstDone = r));
+    const inflight = reqs.map(async ({ body, sig }) => {
+      try {
+        const res = await fetch(`${h.base}/ingest/${src.id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': sig },
+          body,
+          signal: AbortSignal.timeout(20_000),
+        });
+        const text = await res.text();
+        return { status: res.status, text, json: JSON.parse(text || 'null') };
+      } catch (err) {
+        return { error: err.cause?.code || err.cause?.message || err.message };
+      } finally {
+        firstDone();
+      }
+    });
+    await first;
+    const exit = await h.stop('SIGTERM');
+    const results = await Promise.all(inflight);
+    assert.equal(exit.signal, null, `exited by itself, not killed by ${exit.signal}`);
+    assert.equal(exit.code, 0, 'exit code 0');
+
+    const answered = results.filter((r) => r.status !== undefined);
+    for (const r of answered) assert.ok([202, 503].includes(r.status), `in-flight answer ${r.status}: ${r.text}`);
+    const acked = answered.filter((r) => r.status === 202).map((r) => r.json.id);
+    assert.ok(acked.length >= 1, 'at least the first request was acknowledged');
+    const errors = {};
+    for (const r of results) if (r.error) errors[r.error] = (errors[r.error] || 0) + 1;
+    t.diagnostic(`${acked.length} × 202, ${answered.length - acked.length} × 503, errors: ${JSON.stringify(errors)}`);
+
+    await h.restart();
+    const stored = new Set((await listEvents(src.id)).map((e) => e.id));
+    const lost = acked.filter((id) => !stored.has(id));
+    assert.deepEqual(lost, [], `acknowledged events lost over a SIGTERM (${acked.length} acked, ${stored.size} stored)`);
+  });
+
   test('SIGTERM → process exits with code 0', async () => {
     const { code, signal } = await h.stop('SIGTERM');
     assert.equal(signal, null, `exited by itself, not killed by ${signal}`);
