@@ -114,7 +114,7 @@ Status HttpServer::Start() {
     impl_->endpoint = std::make_unique<Http::Endpoint>(addr);
     auto opts = Http::Endpoint::options()
                     .threads(impl_->options.threads)
-                    .flags(Tcp::Options::ReuseAddr)
+                    .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
                     .maxRequestSize(impl_->options.max_body_bytes + 64 * 1024)
                     .maxResponseSize(64 * 1024 * 1024);
     impl_->endpoint->init(opts);
