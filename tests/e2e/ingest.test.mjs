@@ -914,6 +914,33 @@ describe('admin auth, health and metrics', TIMEOUT, () => {
       assert.match(l, /provider="/, `has a provider label: ${l}`);
     }
     assert.match(r.text, /hookd_ingest_duration_seconds/, 'hookd_ingest_duration_seconds present');
+    assert.match(r.text, /^# TYPE hookd_ingest_requests_total counter$/m, 'TYPE line: counter');
+  });
+
+  test('each rejection is counted once under result="<its error code>"', async () => {
+    const total = async (result) => {
+      const text = (await h.request('GET', '/metrics')).text;
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('hookd_ingest_requests_total{') && l.includes(`result="${result}"`))
+        .reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-1)), 0);
+    };
+    const src = await createSource('github');
+    const cases = [
+      ['415', async () => { const { body } = githubEvent(); return h.ingest(src.id, body, { ...(await githubHeaders(src.secret, body)), 'content-type': 'text/plain' }); }],
+      ['400 no delivery', async () => { const { body } = githubEvent(); const hs = await githubHeaders(src.secret, body); delete hs['x-github-delivery']; return h.ingest(src.id, body, hs); }],
+      ['401', async () => { const { body } = githubEvent(); return h.ingest(src.id, body, await githubHeaders('nope', body)); }],
+      ['413', async () => { const body = `{"pad":"${'p'.repeat(1024 * 1024 + 10)}"}`; return h.rawPost(`/ingest/${src.id}`, body, { 'content-type': 'application/json', ...(await githubHeaders(src.secret, body)) }); }],
+    ];
+    for (const [name, send] of cases) {
+      const r = await send();
+      const code = assertError(r, r.status);
+      assert.ok(r.status >= 400, name);
+      const before = await total(code);
+      const r2 = await send();
+      assert.equal(r2.json?.error?.code, code, `${name}: same code twice`);
+      assert.equal((await total(code)) - before, 1, `${name}: result="${code}" grows by one per request`);
+    }
   });
 });
 
