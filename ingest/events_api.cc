@@ -11,7 +11,8 @@ void RegisterEventRoutes(Router& router, EventStore& store) {
                EventFilter filter;
                if (auto it = req.query.find("source_id"); it != req.query.end())
                  filter.source_id = it->second;
-               if (auto it = req.query.find("type"); it != req.query.end()) filter.type = it->second;
+               if (auto it = req.query.find("type"); it != req.query.end())
+                 filter.type = it->second;
                auto events = store.List(filter, params->after, params->limit);
                if (!events.ok()) return ErrorResponse(events.status());
                const bool more = static_cast<int>(events->size()) > params->limit;

@@ -3,18 +3,13 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "common/crypto.h"
+#include "ingest/verifier_util.h"
 
 namespace hookd {
 namespace {
 
 constexpr std::string_view kPrefix = "sha256=";
-
-Status BadSignature(std::string msg) {
-  return Status::Unauthenticated("invalid_signature", std::move(msg));
-}
 
 }  // namespace
 
@@ -33,10 +28,8 @@ Result<VerifiedEvent> GitHubVerifier::Verify(const VerifyInput& in) const {
   }
   if (!matched) return BadSignature("X-Hub-Signature-256 does not match");
 
-  auto body = nlohmann::json::parse(in.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Status::Malformed("invalid_json", "body is not a JSON object");
-  }
+  auto body = ProbeJsonObject(in.body, {"action"});
+  if (!body.ok()) return body.status();
   auto delivery = in.headers.Get("X-GitHub-Delivery");
   if (!delivery || delivery->empty()) {
     return Status::Malformed("missing_event_id", "missing X-GitHub-Delivery header");
@@ -45,11 +38,9 @@ Result<VerifiedEvent> GitHubVerifier::Verify(const VerifyInput& in) const {
   event.provider_event_id = std::string(*delivery);
   if (auto name = in.headers.Get("X-GitHub-Event")) {
     event.event_type = std::string(*name);
-    auto action = body.find("action");
-    if (!name->empty() && action != body.end() && action->is_string() &&
-        !action->get_ref<const std::string&>().empty()) {
-      event.event_type += "." + action->get<std::string>();
-    }
+    auto action = body->find("action");
+    if (!name->empty() && action != body->end() && !action->second.empty())
+      event.event_type += "." + action->second;
   }
   return event;
 }

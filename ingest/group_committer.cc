@@ -7,7 +7,9 @@ GroupCommitter::GroupCommitter(EventStore& store, size_t max_batch, BatchObserve
 
 GroupCommitter::~GroupCommitter() { Stop(); }
 
-void GroupCommitter::Start() { thread_ = std::thread([this] { Run(); }); }
+void GroupCommitter::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void GroupCommitter::Submit(Event event, Done done) {
   {
@@ -56,15 +58,15 @@ void GroupCommitter::CommitBatch(std::vector<Item>& batch) {
   auto outcomes = store_.CommitBatch(events);
   if (observer_) observer_(batch.size(), outcomes.ok() ? Status::Ok() : outcomes.status());
   if (!outcomes.ok() || outcomes->size() != batch.size()) {
-    const Status error = Status::Unavailable(
-        "the event could not be stored (" +
-        (outcomes.ok() ? std::string("store answered a wrong count") : outcomes.status().message()) +
-        "); nothing was stored, retry later");
+    const Status error =
+        Status::Unavailable("the event could not be stored (" +
+                            (outcomes.ok() ? std::string("store answered a wrong count")
+                                           : outcomes.status().message()) +
+                            "); nothing was stored, retry later");
     for (auto& item : batch) item.done(error);
     return;
   }
-  for (size_t i = 0; i < batch.size(); ++i)
-    batch[i].done(std::move((*outcomes)[i]));
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move((*outcomes)[i]));
 }
 
 }  // namespace hookd

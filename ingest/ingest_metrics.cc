@@ -4,18 +4,30 @@ namespace hookd {
 
 const char* IngestResultName(IngestResult r) {
   switch (r) {
-    case IngestResult::kAccepted: return "accepted";
-    case IngestResult::kDuplicate: return "duplicate";
-    case IngestResult::kInvalidSignature: return "invalid_signature";
-    case IngestResult::kTimestampOutOfTolerance: return "timestamp_out_of_tolerance";
-    case IngestResult::kMissingEventId: return "missing_event_id";
-    case IngestResult::kInvalidJson: return "invalid_json";
-    case IngestResult::kUnsupportedMediaType: return "unsupported_media_type";
-    case IngestResult::kPayloadTooLarge: return "payload_too_large";
-    case IngestResult::kNotFound: return "not_found";
-    case IngestResult::kUnavailable: return "unavailable";
-    case IngestResult::kInternal: return "internal";
-    case IngestResult::kCount: break;
+    case IngestResult::kAccepted:
+      return "accepted";
+    case IngestResult::kDuplicate:
+      return "duplicate";
+    case IngestResult::kInvalidSignature:
+      return "invalid_signature";
+    case IngestResult::kTimestampOutOfTolerance:
+      return "timestamp_out_of_tolerance";
+    case IngestResult::kMissingEventId:
+      return "missing_event_id";
+    case IngestResult::kInvalidJson:
+      return "invalid_json";
+    case IngestResult::kUnsupportedMediaType:
+      return "unsupported_media_type";
+    case IngestResult::kPayloadTooLarge:
+      return "payload_too_large";
+    case IngestResult::kNotFound:
+      return "not_found";
+    case IngestResult::kUnavailable:
+      return "unavailable";
+    case IngestResult::kInternal:
+      return "internal";
+    case IngestResult::kCount:
+      break;
   }
   return "internal";
 }

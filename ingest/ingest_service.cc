@@ -36,7 +36,7 @@ void IngestService::Ingest(const std::string& source_id, const Headers& headers,
                            Done done) {
   const auto started = std::chrono::steady_clock::now();
   auto finish = [this, started, done = std::move(done)](const IngestCounters& counters,
-                                                       Result<IngestOutcome> r) {
+                                                        Result<IngestOutcome> r) {
     counters.Count(r.ok() ? (r->duplicate ? IngestResult::kDuplicate : IngestResult::kAccepted)
                           : IngestResultFor(r.status()));
     metrics_.ingest_duration().Observe(
@@ -60,8 +60,8 @@ void IngestService::Ingest(const std::string& source_id, const Headers& headers,
 
   const int64_t now_ms = clock_.NowUnixMillis();
   const std::vector<std::string> secrets = src.source.LiveSecrets(now_ms);
-  auto verified = src.verifier->Verify(
-      {headers, body, secrets, src.source.tolerance_seconds, now_ms / 1000});
+  auto verified =
+      src.verifier->Verify({headers, body, secrets, src.source.tolerance_seconds, now_ms / 1000});
   if (!verified.ok()) return finish(counters, verified.status());
 
   Event event;

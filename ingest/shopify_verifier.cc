@@ -2,9 +2,8 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/crypto.h"
+#include "ingest/verifier_util.h"
 
 namespace hookd {
 
@@ -21,13 +20,10 @@ Result<VerifiedEvent> ShopifyVerifier::Verify(const VerifyInput& in) const {
     }
   }
   if (!matched) {
-    return Status::Unauthenticated("invalid_signature", "X-Shopify-Hmac-Sha256 does not match");
+    return BadSignature("X-Shopify-Hmac-Sha256 does not match");
   }
 
-  auto body = nlohmann::json::parse(in.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Status::Malformed("invalid_json", "body is not a JSON object");
-  }
+  if (auto body = ProbeJsonObject(in.body, {}); !body.ok()) return body.status();
   auto id = in.headers.Get("X-Shopify-Webhook-Id");
   if (!id || id->empty()) {
     return Status::Malformed("missing_event_id", "missing X-Shopify-Webhook-Id header");

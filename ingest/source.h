@@ -17,7 +17,7 @@ struct Source {
   std::string provider;  // stripe | github | standard | shopify
   std::string secret;
   std::optional<std::string> previous_secret;  // verifies until previous_expires_at
-  int64_t previous_expires_at = 0;              // unix ms
+  int64_t previous_expires_at = 0;             // unix ms
   int64_t tolerance_seconds = 300;
   int64_t created_at = 0;
   int64_t updated_at = 0;

@@ -7,31 +7,13 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/crypto.h"
+#include "ingest/verifier_util.h"
 
 namespace hookd {
 namespace {
 
 constexpr std::string_view kSecretPrefix = "whsec_";
-
-// Unsigned decimal only: no sign, no spaces, no overflow.
-std::optional<int64_t> ParseUnixSeconds(std::string_view s) {
-  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-bool WithinTolerance(int64_t ts, int64_t now, int64_t tolerance) {
-  if (tolerance < 0) return false;
-  // Unsigned subtraction gives the exact distance between any two int64 values.
-  uint64_t diff = ts >= now ? static_cast<uint64_t>(ts) - static_cast<uint64_t>(now)
-                            : static_cast<uint64_t>(now) - static_cast<uint64_t>(ts);
-  return diff <= static_cast<uint64_t>(tolerance);
-}
 
 // The HMAC key: base64 of the part after "whsec_" (or of the whole secret without the prefix, as
 // the reference libraries do). nullopt when it does not decode: such a secret matches nothing.
@@ -40,10 +22,6 @@ std::optional<std::string> SecretKey(std::string_view secret) {
     secret.remove_prefix(kSecretPrefix.size());
   }
   return Base64Decode(secret);
-}
-
-Status BadSignature(std::string msg) {
-  return Status::Unauthenticated("invalid_signature", std::move(msg));
 }
 
 }  // namespace
@@ -87,21 +65,16 @@ Result<VerifiedEvent> StandardVerifier::Verify(const VerifyInput& in) const {
     for (const std::string& candidate : candidates) matched |= ConstantTimeEquals(mac, candidate);
   }
   if (!matched) return BadSignature("no " + prefix + "signature v1 signature matches");
-  if (!WithinTolerance(*ts, in.now_unix_seconds, in.tolerance_seconds)) {
-    return Status::Unauthenticated("timestamp_out_of_tolerance",
-                                   prefix + "timestamp " + std::to_string(*ts) + " is more than " +
-                                       std::to_string(in.tolerance_seconds) + " s from now");
-  }
+  if (!WithinTolerance(*ts, in.now_unix_seconds, in.tolerance_seconds))
+    return StaleTimestamp(prefix + "timestamp", *ts, in.tolerance_seconds);
 
-  auto body = nlohmann::json::parse(in.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Status::Malformed("invalid_json", "body is not a JSON object");
-  }
+  auto body = ProbeJsonObject(in.body, {"type"});
+  if (!body.ok()) return body.status();
   if (id->empty()) return Status::Malformed("missing_event_id", "empty " + prefix + "id header");
   VerifiedEvent event;
   event.provider_event_id = std::string(*id);
-  auto type = body.find("type");
-  if (type != body.end() && type->is_string()) event.event_type = type->get<std::string>();
+  if (auto type = body->find("type"); type != body->end())
+    event.event_type = std::move(type->second);
   return event;
 }
 

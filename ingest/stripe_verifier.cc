@@ -7,9 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/crypto.h"
+#include "ingest/verifier_util.h"
 
 namespace hookd {
 namespace {
@@ -20,27 +19,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// Unsigned decimal only: no sign, no spaces, no overflow.
-std::optional<int64_t> ParseUnixSeconds(std::string_view s) {
-  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-bool WithinTolerance(int64_t ts, int64_t now, int64_t tolerance) {
-  if (tolerance < 0) return false;
-  // Unsigned subtraction gives the exact distance between any two int64 values.
-  uint64_t diff = ts >= now ? static_cast<uint64_t>(ts) - static_cast<uint64_t>(now)
-                            : static_cast<uint64_t>(now) - static_cast<uint64_t>(ts);
-  return diff <= static_cast<uint64_t>(tolerance);
-}
-
-Status BadSignature(std::string msg) {
-  return Status::Unauthenticated("invalid_signature", std::move(msg));
 }
 
 }  // namespace
@@ -85,25 +63,18 @@ Result<VerifiedEvent> StripeVerifier::Verify(const VerifyInput& in) const {
     for (const std::string& candidate : candidates) matched |= ConstantTimeEquals(mac, candidate);
   }
   if (!matched) return BadSignature("no Stripe-Signature v1 signature matches");
-  if (!WithinTolerance(*ts, in.now_unix_seconds, in.tolerance_seconds)) {
-    return Status::Unauthenticated("timestamp_out_of_tolerance",
-                                   "Stripe-Signature timestamp " + std::to_string(*ts) +
-                                       " is more than " + std::to_string(in.tolerance_seconds) +
-                                       " s from now");
-  }
+  if (!WithinTolerance(*ts, in.now_unix_seconds, in.tolerance_seconds))
+    return StaleTimestamp(kHeader, *ts, in.tolerance_seconds);
 
-  auto body = nlohmann::json::parse(in.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Status::Malformed("invalid_json", "body is not a JSON object");
-  }
-  auto id = body.find("id");
-  if (id == body.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+  auto body = ProbeJsonObject(in.body, {"id", "type"});
+  if (!body.ok()) return body.status();
+  auto id = body->find("id");
+  if (id == body->end() || id->second.empty())
     return Status::Malformed("missing_event_id", "body has no string \"id\"");
-  }
   VerifiedEvent event;
-  event.provider_event_id = id->get<std::string>();
-  auto type = body.find("type");
-  if (type != body.end() && type->is_string()) event.event_type = type->get<std::string>();
+  event.provider_event_id = std::move(id->second);
+  if (auto type = body->find("type"); type != body->end())
+    event.event_type = std::move(type->second);
   return event;
 }
 
