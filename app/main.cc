@@ -12,12 +12,12 @@
 
 namespace {
 
-constexpr char kUsage[] =
-    "hookd " HOOKD_VERSION " - webhook ingestion and delivery\n\n"
-    "Usage:\n"
-    "  hookd serve [flags]   run the server (all roles by default)\n"
-    "  hookd version         print the version\n"
-    "  hookd --help          this help\n\n";
+constexpr char kUsage[] = "hookd " HOOKD_VERSION
+                          " - webhook ingestion and delivery\n\n"
+                          "Usage:\n"
+                          "  hookd serve [flags]   run the server (all roles by default)\n"
+                          "  hookd version         print the version\n"
+                          "  hookd --help          this help\n\n";
 
 int Serve(const std::vector<std::string>& args) {
   auto settings = hookd::ParseSettings(args, [](const char* name) { return std::getenv(name); });
@@ -55,8 +55,7 @@ int Serve(const std::vector<std::string>& args) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cout << "hookd: received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-            << ", shutting down\n";
+  std::cout << "hookd: received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", shutting down\n";
   (*server)->Stop();
   std::cout << "hookd: stopped\n";
   return 0;

@@ -19,6 +19,7 @@
 #include "ingest/sqlite_event_store.h"
 #include "ingest/sqlite_source_store.h"
 #include "web/assets.h"
+#include "web/session.h"
 
 namespace hookd {
 
@@ -42,8 +43,9 @@ struct Server::Impl {
 };
 
 void Server::Impl::RegisterOperationalRoutes() {
-  router.Add("GET", "/healthz", Access::kPublic,
-             SyncHandler([](HttpRequest&) { return JsonResponse(200, {{"status", "ok"}}); }));
+  router.Add("GET", "/healthz", Access::kPublic, SyncHandler([](HttpRequest&) {
+               return JsonResponse(200, {{"status", "ok"}});
+             }));
   router.Add("GET", "/readyz", Access::kPublic, SyncHandler([this](HttpRequest&) {
                // Ready once migrated (Create did that) and the database takes a write lock.
                auto db = pool->Acquire();
@@ -95,8 +97,9 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.auth.Check(req); });
   s.RegisterOperationalRoutes();
   if (settings.HasRole("ingest")) {
-    s.committer = std::make_unique<GroupCommitter>(
-        *s.events, 512, [&s](size_t n, const Status&) { s.metrics.ingest_batch_size().Observe(n); });
+    s.committer = std::make_unique<GroupCommitter>(*s.events, 512, [&s](size_t n, const Status&) {
+      s.metrics.ingest_batch_size().Observe(n);
+    });
     s.ingest = std::make_unique<IngestService>(*s.source_cache, *s.committer, s.metrics, clock,
                                                random, settings.max_body);
     RegisterIngestRoutes(s.router, *s.ingest);
@@ -106,6 +109,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterEventRoutes(s.router, *s.events);
     // The status streams share the main listener until they get their own (docs/DECISIONS.md).
     RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + settings.listen.ToString());
+    RegisterSessionRoutes(s.router, s.auth);
   }
   HttpServerOptions http_options;
   http_options.host = settings.listen.host;

@@ -35,9 +35,7 @@ constexpr Option kOptions[] = {
 };
 
 Status Apply(Settings& s, const std::string& key, const std::string& value) {
-  auto fail = [&](const Status& st) {
-    return Status::InvalidField(key + ": " + st.message());
-  };
+  auto fail = [&](const Status& st) { return Status::InvalidField(key + ": " + st.message()); };
   if (key == "--listen" || key == "--stream-listen") {
     auto a = ParseListenAddress(value);
     if (!a.ok()) return fail(a.status());
@@ -133,7 +131,8 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
     } else {
       return Status::InvalidField(key + " needs a value");
     }
-    if (!values.count(key)) return Status::InvalidField("unknown flag " + key + " (see hookd --help)");
+    if (!values.count(key))
+      return Status::InvalidField("unknown flag " + key + " (see hookd --help)");
     values[key] = value;
   }
   for (const auto& [key, value] : values) {
@@ -146,8 +145,9 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
 std::string SettingsHelp() {
   std::string out = "Settings (flag, environment variable, default):\n";
   for (const Option& o : kOptions) {
-    out += "  " + std::string(o.flag ? o.flag : "") + std::string(24 - (o.flag ? std::string(o.flag).size() : 0), ' ') +
-           o.env + std::string(30 - std::string(o.env).size(), ' ') + o.default_value + "\n      " +
+    out += "  " + std::string(o.flag ? o.flag : "") +
+           std::string(24 - (o.flag ? std::string(o.flag).size() : 0), ' ') + o.env +
+           std::string(30 - std::string(o.env).size(), ' ') + o.default_value + "\n      " +
            o.help + "\n";
   }
   return out;

@@ -14,7 +14,32 @@
 namespace hookd {
 
 AdminAuth::AdminAuth(std::string token)
-    : token_(std::move(token)), token_digest_(Sha256(token_)) {}
+    : token_(std::move(token)),
+      token_digest_(Sha256(token_)),
+      session_value_(HexEncode(HmacSha256(token_, "hookd-session"))) {}
+
+bool AdminAuth::TokenMatches(std::string_view token) const {
+  return ConstantTimeEquals(Sha256(token), token_digest_);
+}
+
+namespace {
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), if present.
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t end = header.find(';');
+    std::string_view pair = header.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=')
+      return pair.substr(name.size() + 1);
+    if (end == std::string_view::npos) break;
+    header.remove_prefix(end + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<AdminAuth> AdminAuth::Load(const std::string& configured, const std::string& data_dir,
                                   Random& random) {
@@ -31,8 +56,7 @@ Result<AdminAuth> AdminAuth::Load(const std::string& configured, const std::stri
   }
   std::string token = "hkd_" + HexEncode(random.Bytes(24));
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Status::Unavailable("cannot create " + path + ": " + std::strerror(errno));
+  if (fd < 0) return Status::Unavailable("cannot create " + path + ": " + std::strerror(errno));
   std::string line = token + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
             ::fsync(fd) == 0;
@@ -48,8 +72,12 @@ Status AdminAuth::Check(const HttpRequest& req) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (header && header->size() > kBearer.size() &&
       EqualsIgnoreCase(header->substr(0, kBearer.size()), kBearer) &&
-      ConstantTimeEquals(Sha256(header->substr(kBearer.size())), token_digest_))
+      TokenMatches(header->substr(kBearer.size())))
     return Status::Ok();
+  if (auto cookie = req.headers.Get("cookie")) {
+    auto value = CookieValue(*cookie, kCookieName);
+    if (value && ConstantTimeEquals(*value, session_value_)) return Status::Ok();
+  }
   return Status::Unauthenticated("unauthorized",
                                  "missing or wrong admin token (Authorization: Bearer <token>)");
 }

@@ -43,6 +43,15 @@ bool KeepAlive(const Http::Request& req) {
   return req.version() == Http::Version::Http11;
 }
 
+const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type) {
+  // Nearly every response is JSON; parse that media type once.
+  static const Http::Mime::MediaType kJson = Http::Mime::MediaType::fromString("application/json");
+  if (content_type == "application/json") return kJson;
+  thread_local Http::Mime::MediaType other;
+  other = Http::Mime::MediaType::fromString(content_type);
+  return other;
+}
+
 HttpRequest ToRequest(const Http::Request& req) {
   HttpRequest out;
   out.method = Http::methodString(req.method());
@@ -50,8 +59,11 @@ HttpRequest ToRequest(const Http::Request& req) {
   const auto& q = req.query();
   for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it)
     out.query[PercentDecode(it->first)] = PercentDecode(it->second);
+  // One stream for all typed headers: constructing an ostringstream per header costs more than
+  // the rest of the conversion.
+  std::ostringstream v;
   for (const auto& h : req.headers().list()) {
-    std::ostringstream v;
+    v.str(std::string());
     h->write(v);
     out.headers.Add(h->name(), v.str());
   }
@@ -80,8 +92,7 @@ class Handler final : public Http::Handler {
       // once the response is written, so the FIN follows the response (no reset of unread data).
       std::weak_ptr<Tcp::Peer> peer = keep_alive ? nullptr : writer->getPeer();
       writer
-          ->send(static_cast<Http::Code>(r.status), r.body,
-                 Http::Mime::MediaType::fromString(r.content_type))
+          ->send(static_cast<Http::Code>(r.status), r.body, MediaTypeOf(r.content_type))
           .then(
               [peer](ssize_t) {
                 if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_WR);

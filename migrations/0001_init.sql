@@ -28,8 +28,10 @@ CREATE TABLE events (
 -- Dedup: one event per (source, provider event id), whatever races or restarts happen.
 CREATE UNIQUE INDEX events_dedup ON events (source_id, provider_event_id);
 
+-- seq is the rowid without AUTOINCREMENT (which would update sqlite_sequence on every append):
+-- rows are only ever pruned from the oldest end, so the largest seq is never reused.
 CREATE TABLE status_log (
-  seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq   INTEGER PRIMARY KEY,
   type  TEXT NOT NULL,
   at    INTEGER NOT NULL,
   data  TEXT NOT NULL

@@ -22,8 +22,8 @@ void RegisterWebRoutes(Router& router, const std::string& version, const std::st
     r.body = a.content;
     r.headers = {{"Cache-Control", "no-cache"},
                  {"X-Content-Type-Options", "nosniff"},
-                 {"Content-Security-Policy",
-                  "default-src 'self'; connect-src 'self' " + stream_base + "; frame-ancestors 'none'"}};
+                 {"Content-Security-Policy", "default-src 'self'; connect-src 'self' " +
+                                                 stream_base + "; frame-ancestors 'none'"}};
     SyncHandler serve = [r](HttpRequest&) { return r; };
     router.Add("GET", a.path, Access::kPublic, serve);
     if (std::string_view(a.path) == "/index.html") router.Add("GET", "/", Access::kPublic, serve);

@@ -1,10 +1,10 @@
-// The dashboard: sign in with the admin token, then list sources and recent events.
-// The token stays in this tab's sessionStorage and is sent as a bearer token.
+// The dashboard: sign in with the admin token (exchanged for an HttpOnly session cookie), then
+// list sources and recent events.
 "use strict";
 const $ = (sel) => document.querySelector(sel);
 
 async function api(path) {
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem("hookd_token") } });
+  const res = await fetch(path, { credentials: "same-origin" });
   if (res.status === 401) { signOut(); throw new Error("unauthorized"); }
   if (!res.ok) throw new Error((await res.json()).error.message);
   return res.json();
@@ -35,7 +35,6 @@ async function refresh() {
 }
 
 function signOut() {
-  sessionStorage.removeItem("hookd_token");
   $("#app").hidden = true;
   $("#signin").hidden = false;
 }
@@ -48,9 +47,18 @@ async function show() {
 
 $("#signin-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  sessionStorage.setItem("hookd_token", $("#token").value);
-  try { await show(); $("#signin-error").textContent = ""; }
+  try {
+    const res = await fetch("/api/v1/session", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: $("#token").value }),
+    });
+    if (!res.ok) throw new Error((await res.json()).error.message);
+    $("#token").value = "";
+    await show();
+    $("#signin-error").textContent = "";
+  }
   catch (e) { $("#signin-error").textContent = "Sign-in failed: " + e.message; }
 });
 $("#refresh").addEventListener("click", () => refresh().catch(() => {}));
-if (sessionStorage.getItem("hookd_token")) show().catch(() => {});
+show().catch(() => {});

@@ -208,3 +208,31 @@ TEST(AdminAuthTest, EmptyTokenNeverMatches) {
 
 }  // namespace
 }  // namespace hookd
+
+namespace hookd {
+namespace {
+
+HttpRequest WithCookie(const std::string& value) {
+  HttpRequest req;
+  req.headers.Add("Cookie", value);
+  return req;
+}
+
+TEST(AdminAuthTest, SessionCookieAuthenticatesAndNeverContainsTheToken) {
+  AdminAuth auth("s3cret-token");
+  const std::string v = auth.session_value();
+  EXPECT_EQ(v.find("s3cret-token"), std::string::npos);
+  EXPECT_EQ(v, AdminAuth("s3cret-token").session_value());  // survives a restart
+  EXPECT_NE(v, AdminAuth("other-token").session_value());   // ends when the token changes
+  EXPECT_TRUE(auth.Check(WithCookie("hookd_session=" + v)).ok());
+  EXPECT_TRUE(auth.Check(WithCookie("theme=dark; hookd_session=" + v + "; x=1")).ok());
+  EXPECT_FALSE(auth.Check(WithCookie("hookd_session=" + v + "0")).ok());
+  EXPECT_FALSE(auth.Check(WithCookie("hookd_session=s3cret-token")).ok());
+  EXPECT_FALSE(auth.Check(WithCookie("xhookd_session=" + v)).ok());
+  EXPECT_FALSE(auth.Check(WithCookie("hookd_session=")).ok());
+  EXPECT_TRUE(auth.TokenMatches("s3cret-token"));
+  EXPECT_FALSE(auth.TokenMatches("s3cret-toke"));
+}
+
+}  // namespace
+}  // namespace hookd
