@@ -283,7 +283,7 @@ printf '  %-40s %12.0f %10.2f %10d\n' "bare Pistache, no Connection (req/s)" "$B
 printf '  %-40s %12.0f %10.2f %10d\n' "hookd ingest, keep-alive (events/s)" "$HK_KA_EPS" "$HK_KA_P99" "$HK_KA_SOCKERR"
 printf '  %-40s %12.0f %10.2f %10d\n' "hookd ingest, no Connection (events/s)" "$HK_NH_EPS" "$HK_NH_P99" "$HK_NH_SOCKERR"
 echo "  Connection header answered to a request without one: bare '$BARE_CONN_HDR', hookd '$HOOKD_CONN_HDR'"
-echo "  load average: start $LOAD_START, end $(load_avg) (${WRK_THREADS} wrk threads share the CPUs with the server)"
+echo "  load average before the runs: $LOAD_START (others' work on the machine; wrk shares the CPUs with the server)"
 echo
 ratio_line "hookd keep-alive / bare keep-alive" "$HK_KA_EPS" "$BARE_KA_RPS" "$GOAL_KA"
 ratio_line "hookd no-header / hookd keep-alive" "$HK_NH_EPS" "$HK_KA_EPS" "$GOAL_NOHDR"
