@@ -33,6 +33,22 @@ std::string PercentDecode(std::string_view in) {
   return out;
 }
 
+// A response header with a name known only at run time. Pistache 0.0.5 writes only typed
+// headers into responses (raw ones are dropped), so every extra header goes through this.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& os) const override { os << value_; }
+  // Only used by Pistache's typed-header casts, which never see this type.
+  uint64_t hash() const override { return 0; }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
 // Whether the response may keep the connection open (RFC 9112 section 9.3).
 bool KeepAlive(const Http::Request& req) {
   auto conn = req.headers().tryGet<Http::Header::Connection>();
@@ -87,12 +103,12 @@ class Handler final : public Http::Handler {
         headers.remove<Http::Header::Connection>();
         headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
       }
-      for (auto& [name, value] : r.headers) headers.addRaw(Http::Header::Raw(name, value));
+      for (auto& [name, value] : r.headers)
+        headers.add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
       // Pistache only announces "Connection: Close"; it leaves the socket open. Half-close it
       // once the response is written, so the FIN follows the response (no reset of unread data).
       std::weak_ptr<Tcp::Peer> peer = keep_alive ? nullptr : writer->getPeer();
-      writer
-          ->send(static_cast<Http::Code>(r.status), r.body, MediaTypeOf(r.content_type))
+      writer->send(static_cast<Http::Code>(r.status), r.body, MediaTypeOf(r.content_type))
           .then(
               [peer](ssize_t) {
                 if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_WR);

@@ -73,8 +73,11 @@ TEST(IngestIntegration, RejectionsStoreNothingAndAnswerJsonErrors) {
       {{{"X-GitHub-Delivery", "d"}}, body, "application/json", 401, "invalid_signature"},
       {GithubHeaders("s3cret", "{nope", "d"), "{nope", "application/json", 400, "invalid_json"},
       {GithubHeaders("s3cret", body, "d"), body, "text/plain", 415, "unsupported_media_type"},
-      {{{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256("s3cret", body))}}, body,
-       "application/json", 400, "missing_event_id"},
+      {{{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256("s3cret", body))}},
+       body,
+       "application/json",
+       400,
+       "missing_event_id"},
   };
   for (const auto& c : cases) {
     auto r = t.client().Post(path, c.headers, c.body, c.content_type);
@@ -89,7 +92,8 @@ TEST(IngestIntegration, RejectionsStoreNothingAndAnswerJsonErrors) {
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
   std::string big(1024 * 1024 + 1, 'x');
-  auto too_large = t.client().Post(path, GithubHeaders("s3cret", big, "d"), big, "application/json");
+  auto too_large =
+      t.client().Post(path, GithubHeaders("s3cret", big, "d"), big, "application/json");
   ASSERT_TRUE(too_large);
   EXPECT_EQ(too_large->status, 413);
 
@@ -208,14 +212,34 @@ TEST(IngestIntegration, KeepsHttp11ConnectionsAliveWithoutConnectionHeader) {
 
 TEST(IngestIntegration, HonoursConnectionCloseAndHttp10) {
   TestServer t;
-  auto heads = RawExchange(
-      t.server().port(), {"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                          "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"});
+  auto heads = RawExchange(t.server().port(),
+                           {"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"});
   ASSERT_EQ(heads.size(), 1u);
   EXPECT_NE(heads[0].find("Connection: Close"), std::string::npos) << heads[0];
   heads = RawExchange(t.server().port(), {"GET /healthz HTTP/1.0\r\n\r\n"});
   ASSERT_EQ(heads.size(), 1u);
   EXPECT_NE(heads[0].find("Connection: Close"), std::string::npos) << heads[0];
+}
+
+TEST(IngestIntegration, ResponseHeadersReachTheClient) {
+  // Reproduces a bug: Pistache 0.0.5 drops raw response headers, so Set-Cookie never arrived.
+  TestServer t;
+  auto r =
+      t.client().Post("/api/v1/session", json{{"token", "test-token"}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  const std::string cookie = r->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("hookd_session="), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  auto sources =
+      t.client().Get("/api/v1/sources", {{"Cookie", cookie.substr(0, cookie.find(';'))}});
+  ASSERT_TRUE(sources);
+  EXPECT_EQ(sources->status, 200);
+  auto page = t.client().Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
 }
 
 }  // namespace
