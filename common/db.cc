@@ -78,9 +78,12 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
   sqlite3_busy_timeout(h, options.busy_timeout_ms);
   if (options.synchronous != "FULL" && options.synchronous != "NORMAL")
     return Status::InvalidField("synchronous must be FULL or NORMAL");
+  // A larger page cache and memory-mapped reads keep index pages (the dedup index is written
+  // in no particular order) out of pread calls as the database grows.
   for (const std::string& pragma :
        {std::string("PRAGMA journal_mode=WAL"), "PRAGMA synchronous=" + options.synchronous,
-        std::string("PRAGMA foreign_keys=ON")}) {
+        std::string("PRAGMA foreign_keys=ON"), std::string("PRAGMA cache_size=-32768"),
+        std::string("PRAGMA mmap_size=1073741824")}) {
     Status s = db->Exec(pragma);
     if (!s.ok()) return s;
   }
