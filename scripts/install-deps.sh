@@ -6,7 +6,8 @@ set -euo pipefail
 what="${1:-build}"
 
 pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsqlite3-dev
-      libssl-dev prometheus-cpp-dev nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev)
+      libssl-dev prometheus-cpp-dev nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev
+      libjemalloc-dev)
 case "$what" in
   test) pkgs+=(clang-format curl) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl) ;;
