@@ -96,7 +96,7 @@ class Hookd {
   }
 
   /** Starts a process and polls /readyz until 200; retries the spawn if it dies early (port race). */
-  async _startAndWait() {
+  async _startAndWait({ newPortOnEarlyExit = false } = {}) {
     if (!fs.existsSync(HOOKD_BIN)) {
       throw new Error(`hookd binary not found at ${HOOKD_BIN} (set HOOKD_BIN or build it)`);
     }
@@ -121,6 +121,12 @@ class Hookd {
       }
       if (!dead) break; // timed out with the process still running
       if (attempts >= 3) break;
+      if (newPortOnEarlyExit) {
+        // Another process may have taken the port between freePort() and the spawn.
+        this.port = await freePort();
+        this.streamPort = await freePort();
+        this.base = `http://127.0.0.1:${this.port}`;
+      }
       await sleep(200);
     }
     const tail = this.log.slice(-4000);
@@ -273,7 +279,7 @@ export async function startHookd({ env = {}, token: givenToken } = {}) {
   const token = givenToken === null ? null : givenToken ?? `tok_${crypto.randomBytes(24).toString('hex')}`;
   const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env });
   try {
-    await h._startAndWait();
+    await h._startAndWait({ newPortOnEarlyExit: true });
   } catch (err) {
     await fsp.rm(dataDir, { recursive: true, force: true });
     throw err;
