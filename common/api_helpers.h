@@ -20,7 +20,7 @@ Result<nlohmann::json> ParseJsonObject(const HttpRequest& req);
 bool IsJsonContentType(std::string_view content_type);
 
 struct ListParams {
-  int limit = 50;             // 1..500
+  int limit = 50;                    // 1..500
   std::optional<std::string> after;  // the cursor: the id of the last item already seen
 };
 // Reads ?limit= and ?after=; 422 on a limit that is not 1..500.

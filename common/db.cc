@@ -8,8 +8,8 @@ namespace {
 Status SqlError(sqlite3* h, std::string_view what) {
   std::string msg = std::string(what) + ": " + sqlite3_errmsg(h);
   int code = sqlite3_errcode(h);
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL ||
-      code == SQLITE_IOERR || code == SQLITE_READONLY)
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL || code == SQLITE_IOERR ||
+      code == SQLITE_READONLY)
     return Status::Unavailable(msg);
   return Status::Internal(msg);
 }

@@ -6,18 +6,30 @@ namespace hookd {
 
 int HttpStatusFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kOk: return 200;
-    case ErrorKind::kMalformed: return 400;
-    case ErrorKind::kUnauthenticated: return 401;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kMethodNotAllowed: return 405;
-    case ErrorKind::kConflict: return 409;
-    case ErrorKind::kTooLarge: return 413;
-    case ErrorKind::kUnsupportedMedia: return 415;
-    case ErrorKind::kInvalidField: return 422;
-    case ErrorKind::kRateLimited: return 429;
-    case ErrorKind::kUnavailable: return 503;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kOk:
+      return 200;
+    case ErrorKind::kMalformed:
+      return 400;
+    case ErrorKind::kUnauthenticated:
+      return 401;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kMethodNotAllowed:
+      return 405;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kTooLarge:
+      return 413;
+    case ErrorKind::kUnsupportedMedia:
+      return 415;
+    case ErrorKind::kInvalidField:
+      return 422;
+    case ErrorKind::kRateLimited:
+      return 429;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }

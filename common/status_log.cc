@@ -12,7 +12,8 @@ Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann
 }
 
 Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit) {
-  auto st = db.Cached("SELECT seq, type, at, data FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?");
+  auto st =
+      db.Cached("SELECT seq, type, at, data FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?");
   if (!st.ok()) return st.status();
   (*st)->Bind(1, after).Bind(2, static_cast<int64_t>(limit));
   std::vector<StatusEntry> out;

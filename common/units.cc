@@ -27,11 +27,16 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   if (!SplitNumber(text, n, unit))
     return Status::InvalidField("not a duration: \"" + std::string(text) + "\"");
   uint64_t ms_per = 0;
-  if (unit == "ms") ms_per = 1;
-  else if (unit == "s") ms_per = 1000;
-  else if (unit == "m") ms_per = 60'000;
-  else if (unit == "h") ms_per = 3'600'000;
-  else if (unit == "d") ms_per = 86'400'000;
+  if (unit == "ms")
+    ms_per = 1;
+  else if (unit == "s")
+    ms_per = 1000;
+  else if (unit == "m")
+    ms_per = 60'000;
+  else if (unit == "h")
+    ms_per = 3'600'000;
+  else if (unit == "d")
+    ms_per = 86'400'000;
   else
     return Status::InvalidField("unknown duration unit in \"" + std::string(text) +
                                 "\" (use ms, s, m, h or d)");
@@ -62,13 +67,20 @@ Result<uint64_t> ParseSize(std::string_view text) {
   if (!SplitNumber(text, n, unit))
     return Status::InvalidField("not a size: \"" + std::string(text) + "\"");
   uint64_t mult = 0;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1ULL << 10;
-  else if (unit == "MiB") mult = 1ULL << 20;
-  else if (unit == "GiB") mult = 1ULL << 30;
-  else if (unit == "KB") mult = 1000;
-  else if (unit == "MB") mult = 1000 * 1000;
-  else if (unit == "GB") mult = 1000 * 1000 * 1000;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = 1ULL << 10;
+  else if (unit == "MiB")
+    mult = 1ULL << 20;
+  else if (unit == "GiB")
+    mult = 1ULL << 30;
+  else if (unit == "KB")
+    mult = 1000;
+  else if (unit == "MB")
+    mult = 1000 * 1000;
+  else if (unit == "GB")
+    mult = 1000 * 1000 * 1000;
   else
     return Status::InvalidField("unknown size unit in \"" + std::string(text) +
                                 "\" (use B, KiB, MiB, GiB, KB, MB or GB)");

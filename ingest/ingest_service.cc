@@ -1,24 +1,40 @@
 #include "ingest/ingest_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/api_helpers.h"
 #include "common/ids.h"
+#include "common/json_text.h"
 
 namespace hookd {
 namespace {
 
-// The request's headers as a JSON object with lower-case names. Credentials a proxy might add
-// are not kept.
+// The request's headers as a JSON object with lower-case names (a repeated name keeps its last
+// value, as a JSON object can hold one). Credentials a proxy might add are not kept.
 std::string HeadersJson(const Headers& headers) {
-  nlohmann::json j = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::string_view>> kept;
+  kept.reserve(headers.items().size());
   for (const auto& [name, value] : headers.items()) {
     std::string key = name;
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "authorization" || key == "cookie") continue;
-    j[key] = value;
+    auto same =
+        std::find_if(kept.begin(), kept.end(), [&](const auto& k) { return k.first == key; });
+    if (same != kept.end())
+      same->second = value;
+    else
+      kept.emplace_back(std::move(key), value);
   }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out = "{";
+  for (const auto& [key, value] : kept) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(out, key);
+    out.push_back(':');
+    AppendJsonString(out, value);
+  }
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace
