@@ -11,7 +11,7 @@
 namespace hookd {
 namespace {
 
-// Public vectors, hard-coded from /work/shared/test-vectors.md.
+// Public vectors, hard-coded from the providers' public test vectors.
 constexpr char kStripeSecret[] = "whsec_test_secret";
 constexpr int64_t kStripeT = 1614265330;
 constexpr char kStripeBody[] = R"({"id":"evt_test","object":"event"})";
