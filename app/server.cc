@@ -129,8 +129,11 @@ Status Server::Start() {
 }
 
 void Server::Stop() {
-  // Answer everything already handed to the writer first; requests arriving meanwhile get 503.
+  // New requests get 503 shutting_down; everything already handed to the committer is committed
+  // and answered; then the server waits (bounded) for the last answers to be written.
+  impl_->http->BeginDrain();
   if (impl_->committer) impl_->committer->Stop();
+  impl_->http->WaitIdle(std::chrono::seconds(5));
   impl_->http->Stop();
 }
 

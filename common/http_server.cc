@@ -6,7 +6,9 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <sstream>
+#include <thread>
 
 #include "common/http_errors.h"
 
@@ -88,37 +90,60 @@ HttpRequest ToRequest(const Http::Request& req) {
   return out;
 }
 
+// Shared by the server and its handler (Pistache clones handlers per thread).
+struct DrainState {
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> in_flight{0};  // dispatched and not yet answered
+};
+
 class Handler final : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Handler)
-  explicit Handler(const Router* router) : router_(router) {}
+  Handler(const Router* router, std::shared_ptr<DrainState> drain)
+      : router_(router), drain_(std::move(drain)) {}
 
   void onRequest(const Http::Request& req, Http::ResponseWriter response) override {
     HttpRequest request = ToRequest(req);
-    const bool keep_alive = KeepAlive(req);
+    const bool draining = drain_->draining.load();
+    const bool keep_alive = !draining && KeepAlive(req);
     auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
-    router_->Dispatch(request, [writer, keep_alive](HttpResponse r) {
-      auto& headers = writer->headers();
-      if (keep_alive) {
-        headers.remove<Http::Header::Connection>();
-        headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-      }
-      for (auto& [name, value] : r.headers)
-        headers.add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
-      // Pistache only announces "Connection: Close"; it leaves the socket open. Half-close it
-      // once the response is written, so the FIN follows the response (no reset of unread data).
-      std::weak_ptr<Tcp::Peer> peer = keep_alive ? nullptr : writer->getPeer();
-      writer->send(static_cast<Http::Code>(r.status), r.body, MediaTypeOf(r.content_type))
-          .then(
-              [peer](ssize_t) {
-                if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_WR);
-              },
-              Async::IgnoreException);
-    });
+    Reply reply = [writer, keep_alive, drain = drain_](HttpResponse r) {
+      Send(*writer, keep_alive, std::move(r));
+      drain->in_flight.fetch_sub(1);
+    };
+    drain_->in_flight.fetch_add(1);
+    if (draining) {
+      writer->headers().remove<Http::Header::Connection>();
+      writer->headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+      return reply(ErrorResponse(
+          Status(ErrorKind::kUnavailable, "shutting_down", "hookd is shutting down; retry later")));
+    }
+    router_->Dispatch(request, reply);
   }
 
  private:
+  static void Send(Http::ResponseWriter& writer_ref, bool keep_alive, HttpResponse r) {
+    auto* writer = &writer_ref;
+    auto& headers = writer->headers();
+    if (keep_alive) {
+      headers.remove<Http::Header::Connection>();
+      headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+    }
+    for (auto& [name, value] : r.headers)
+      headers.add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
+    // Pistache only announces "Connection: Close"; it leaves the socket open. Half-close it
+    // once the response is written, so the FIN follows the response (no reset of unread data).
+    std::weak_ptr<Tcp::Peer> peer = keep_alive ? nullptr : writer->getPeer();
+    writer->send(static_cast<Http::Code>(r.status), r.body, MediaTypeOf(r.content_type))
+        .then(
+            [peer](ssize_t) {
+              if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_WR);
+            },
+            Async::IgnoreException);
+  }
+
   const Router* router_;
+  std::shared_ptr<DrainState> drain_;
 };
 
 }  // namespace
@@ -127,6 +152,7 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   const Router& router;
   std::unique_ptr<Http::Endpoint> endpoint;
+  std::shared_ptr<DrainState> drain = std::make_shared<DrainState>();
   bool running = false;
 };
 
@@ -145,7 +171,7 @@ Status HttpServer::Start() {
                     .maxRequestSize(impl_->options.max_body_bytes + 64 * 1024)
                     .maxResponseSize(64 * 1024 * 1024);
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(Http::make_handler<Handler>(&impl_->router));
+    impl_->endpoint->setHandler(Http::make_handler<Handler>(&impl_->router, impl_->drain));
     impl_->endpoint->serveThreaded();
     impl_->running = true;
   } catch (const std::exception& e) {
@@ -157,6 +183,17 @@ Status HttpServer::Start() {
 
 uint16_t HttpServer::port() const {
   return impl_->endpoint ? static_cast<uint16_t>(impl_->endpoint->getPort()) : 0;
+}
+
+void HttpServer::BeginDrain() { impl_->drain->draining.store(true); }
+
+bool HttpServer::WaitIdle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (impl_->drain->in_flight.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 void HttpServer::Stop() {

@@ -6,6 +6,7 @@
 // "Connection: close" and HTTP/1.0 without keep-alive are honoured. Start/Stop from one thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,12 @@ class HttpServer {
   // Binds and starts serving on background threads.
   Status Start();
   uint16_t port() const;
+  // From now on new requests are answered 503 shutting_down (with Connection: close) instead of
+  // being dispatched; requests already dispatched are still answered.
+  void BeginDrain();
+  // Waits until every dispatched request has been answered, or `timeout` passes.
+  // Returns true when none is left.
+  bool WaitIdle(std::chrono::milliseconds timeout);
   // Stops accepting and closes connections; idempotent.
   void Stop();
 

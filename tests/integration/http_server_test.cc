@@ -1,0 +1,66 @@
+// The Pistache edge on its own: draining on shutdown.
+#include "common/http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "common/http_errors.h"
+
+namespace hookd {
+namespace {
+
+TEST(HttpServer, DrainAnswersNewRequests503AndWaitsForDispatchedOnes) {
+  Router router;
+  std::mutex mu;
+  Reply held;  // the reply of a request still being worked on
+  router.Add("GET", "/slow", Access::kPublic, AsyncHandler([&](HttpRequest&, Reply reply) {
+               std::lock_guard<std::mutex> lock(mu);
+               held = std::move(reply);
+             }));
+  router.Add("GET", "/fast", Access::kPublic, SyncHandler([](HttpRequest&) {
+               return JsonResponse(200, {{"ok", true}});
+             }));
+  HttpServerOptions options;
+  options.port = 0;
+  HttpServer server(options, router);
+  ASSERT_TRUE(server.Start().ok());
+
+  httplib::Client slow_client("127.0.0.1", server.port());
+  std::thread slow([&] {
+    auto r = slow_client.Get("/slow");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);  // a dispatched request is still answered after the drain began
+  });
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (held) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+
+  server.BeginDrain();
+  httplib::Client c("127.0.0.1", server.port());
+  auto r = c.Get("/fast");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error"]["code"], "shutting_down");
+  EXPECT_EQ(r->get_header_value("Connection"), "Close");
+
+  EXPECT_FALSE(server.WaitIdle(std::chrono::milliseconds(50)));  // /slow is unanswered
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_TRUE(held);
+    held(JsonResponse(200, {{"ok", true}}));
+  }
+  EXPECT_TRUE(server.WaitIdle(std::chrono::seconds(5)));
+  slow.join();
+  server.Stop();
+}
+
+}  // namespace
+}  // namespace hookd
