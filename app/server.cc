@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "common/db.h"
 #include "common/http_errors.h"
@@ -133,6 +134,9 @@ void Server::Stop() {
   // and answered; then the server waits (bounded) for the last answers to be written.
   impl_->http->BeginDrain();
   if (impl_->committer) impl_->committer->Stop();
+  // Requests already sent but not yet read would be reset by closing at once; a short grace
+  // answers them 503 instead, which every provider retries.
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   impl_->http->WaitIdle(std::chrono::seconds(5));
   impl_->http->Stop();
 }
