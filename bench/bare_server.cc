@@ -30,7 +30,7 @@ namespace {
 using namespace Pistache;
 
 class OkHandler : public Http::Handler {
-public:
+ public:
   HTTP_PROTOTYPE(OkHandler)
 
   void onRequest(const Http::Request& /*request*/, Http::ResponseWriter response) override {
@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    Address addr(listen.substr(0, colon), Port(static_cast<uint16_t>(std::stoi(listen.substr(colon + 1)))));
+    Address addr(listen.substr(0, colon),
+                 Port(static_cast<uint16_t>(std::stoi(listen.substr(colon + 1)))));
     Http::Endpoint endpoint(addr);
     auto opts = Http::Endpoint::options()
                     .threads(threads)
@@ -106,7 +107,8 @@ int main(int argc, char** argv) {
     endpoint.init(opts);
     endpoint.setHandler(Http::make_handler<OkHandler>());
     endpoint.serveThreaded();
-    std::fprintf(stderr, "bench_bare_server listening on %s with %d threads\n", listen.c_str(), threads);
+    std::fprintf(stderr, "bench_bare_server listening on %s with %d threads\n", listen.c_str(),
+                 threads);
 
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) {

@@ -56,7 +56,8 @@ class TestServer {
   httplib::Result Get(const std::string& path) { return client_->Get(path, Admin()); }
   // Creates a source and returns its JSON.
   nlohmann::json CreateSource(const std::string& provider, const std::string& secret) {
-    auto r = Post("/api/v1/sources", {{"name", "test"}, {"provider", provider}, {"secret", secret}});
+    auto r =
+        Post("/api/v1/sources", {{"name", "test"}, {"provider", provider}, {"secret", secret}});
     if (!r || r->status != 201) throw std::runtime_error("create source failed");
     return nlohmann::json::parse(r->body);
   }

@@ -67,12 +67,12 @@ class FakeEventStore final : public EventStore {
 
  private:
   std::mutex mu_;
-  std::set<int> failing_;                                           // guarded by mu_
-  bool fail_all_ = false;                                           // guarded by mu_
-  int commits_ = 0;                                                 // guarded by mu_
-  std::vector<size_t> batch_sizes_;                                 // guarded by mu_
+  std::set<int> failing_;                                              // guarded by mu_
+  bool fail_all_ = false;                                              // guarded by mu_
+  int commits_ = 0;                                                    // guarded by mu_
+  std::vector<size_t> batch_sizes_;                                    // guarded by mu_
   std::map<std::pair<std::string, std::string>, std::string> by_key_;  // guarded by mu_
-  std::vector<Event> events_;                                       // guarded by mu_
+  std::vector<Event> events_;                                          // guarded by mu_
 };
 
 }  // namespace hookd::testing

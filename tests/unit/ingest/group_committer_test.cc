@@ -70,9 +70,9 @@ TEST(GroupCommitter, EveryRequestInAFailedBatchIsAnsweredWithAnError) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < kN / 4; ++i)
-        committer.Submit(MakeEvent("evt_" + std::to_string(t * 1000 + i),
-                                   std::to_string(t * 1000 + i)),
-                         answers.Collector());
+        committer.Submit(
+            MakeEvent("evt_" + std::to_string(t * 1000 + i), std::to_string(t * 1000 + i)),
+            answers.Collector());
     });
   for (auto& th : threads) th.join();
   answers.WaitFor(kN);
@@ -91,9 +91,9 @@ TEST(GroupCommitter, ConcurrentSubmitsShareCommitsAndStoreEachKeyOnce) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i)
         // Every thread submits the same keys: each key must be stored once.
-        committer.Submit(MakeEvent("evt_" + std::to_string(t) + "_" + std::to_string(i),
-                                   std::to_string(i)),
-                         answers.Collector());
+        committer.Submit(
+            MakeEvent("evt_" + std::to_string(t) + "_" + std::to_string(i), std::to_string(i)),
+            answers.Collector());
     });
   for (auto& th : threads) th.join();
   answers.WaitFor(kThreads * kPerThread);
