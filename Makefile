@@ -5,7 +5,7 @@ DATA_DIR ?= ./data
 CLANG_FORMAT ?= clang-format
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test unit e2e format format-check bench clean
+.PHONY: all deps build build-server run test unit e2e format format-check bench clean
 
 all: build
 
@@ -16,7 +16,12 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# Only the server: `make run` does not wait for the tests to compile.
+build-server: deps
+	cmake --preset release >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target hookd
+
+run: build-server
 	@mkdir -p $(DATA_DIR)
 	@if [ -s $(DATA_DIR)/admin_token ] && [ -z "$$HOOKD_ADMIN_TOKEN" ]; then \
 	  echo "admin token (from $(DATA_DIR)/admin_token): $$(cat $(DATA_DIR)/admin_token)"; fi
