@@ -47,8 +47,10 @@ void Router::Dispatch(HttpRequest& req, const Reply& reply) const {
     if (!match) continue;
     path_matched = true;
     if (r.method != req.method && !(r.method == "GET" && req.method == "HEAD")) continue;
-    if (r.access == Access::kAdmin && auth_) {
-      Status s = auth_(req);
+    if (r.access == Access::kAdmin) {
+      // Fails closed: an admin route without an authenticator is refused.
+      Status s = auth_ ? auth_(req)
+                       : Status::Unauthenticated("unauthorized", "no authenticator configured");
       if (!s.ok()) return reply(ErrorResponse(s));
     }
     req.params = std::move(params);
@@ -56,6 +58,8 @@ void Router::Dispatch(HttpRequest& req, const Reply& reply) const {
       r.handler(req, reply);
     } catch (const std::exception& e) {
       reply(ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what())));
+    } catch (...) {
+      reply(ErrorResponse(Status::Internal("unexpected error")));
     }
     return;
   }

@@ -134,7 +134,8 @@ TEST(IngestIntegration, ConcurrentDuplicatesCollapseToOneEvent) {
 }
 
 TEST(IngestIntegration, DuplicateAfterRestartKeepsFirstId) {
-  const std::string dir = MakeTempDir();
+  TempDir tmp;
+  const std::string dir = tmp.path();
   const std::string body = R"({"n":2})";
   std::string path, id;
   {
@@ -157,7 +158,7 @@ TEST(IngestIntegration, FailedCommitAnswers503AndStoresNothing) {
   auto store = std::make_unique<FakeEventStore>();
   FakeEventStore* fake = store.get();
   fake->set_fail_all(true);
-  TestServer t(MakeTempDir(), std::move(store));
+  TestServer t("", std::move(store));
   json src = t.CreateSource("github", "s3cret");
   const std::string body = R"({"n":3})";
   auto r = t.client().Post(src["ingest_path"].get<std::string>(),

@@ -14,19 +14,17 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "ingest/event_store.h"
+#include "tests/testing/temp_dir.h"
 
 namespace hookd::testing {
 
-inline std::string MakeTempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "hookd-test-XXXXXX").string();
-  return mkdtemp(tmpl.data());
-}
-
 class TestServer {
  public:
-  explicit TestServer(std::string data_dir = MakeTempDir(),
-                      std::unique_ptr<EventStore> events = nullptr, Settings settings = {})
-      : data_dir_(std::move(data_dir)) {
+  // Serves from `data_dir`, or from a temp dir of its own (removed afterwards) when empty.
+  explicit TestServer(std::string data_dir = "", std::unique_ptr<EventStore> events = nullptr,
+                      Settings settings = {})
+      : own_dir_(data_dir.empty() ? std::make_unique<TempDir>() : nullptr),
+        data_dir_(own_dir_ ? own_dir_->path() : std::move(data_dir)) {
     settings.listen = {"127.0.0.1", 0};
     settings.data_dir = data_dir_;
     settings.admin_token = "test-token";
@@ -63,6 +61,7 @@ class TestServer {
   }
 
  private:
+  std::unique_ptr<TempDir> own_dir_;
   std::string data_dir_;
   SystemClock clock_;
   SecureRandom random_;

@@ -14,27 +14,12 @@
 
 #include "common/http_types.h"
 #include "common/random.h"
+#include "tests/testing/temp_dir.h"
 
 namespace hookd {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hookd_admin_XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using hookd::testing::TempDir;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

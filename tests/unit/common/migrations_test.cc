@@ -13,29 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "common/db.h"
+#include "tests/testing/temp_dir.h"
 
 namespace hookd {
 namespace {
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "hookd_migrations_XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using hookd::testing::TempDir;
 
 class MigrationsTest : public ::testing::Test {
  protected:

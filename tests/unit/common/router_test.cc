@@ -153,6 +153,27 @@ TEST(RouterTest, HeadIsServedByGetRoute) {
   EXPECT_EQ(Send(router, "HEAD", "/only-post").status, 405);
 }
 
+TEST(RouterTest, AdminRouteWithoutAuthenticatorFailsClosed) {
+  Router router;
+  bool ran = false;
+  router.Add("GET", "/api/v1/secret", Access::kAdmin, SyncHandler([&](HttpRequest&) {
+               ran = true;
+               return Text("secret");
+             }));
+  HttpResponse r = Send(router, "GET", "/api/v1/secret");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_FALSE(ran);
+}
+
+TEST(RouterTest, NonStandardExceptionIs500Json) {
+  Router router;
+  router.Add("GET", "/boom", Access::kPublic,
+             SyncHandler([](HttpRequest&) -> HttpResponse { throw 42; }));
+  HttpResponse r = Send(router, "GET", "/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(ErrorCode(r), "internal");
+}
+
 TEST(RouterTest, AdminRouteRejectedByAuthenticatorDoesNotRunHandler) {
   Router router;
   int auth_calls = 0;
