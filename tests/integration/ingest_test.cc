@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "common/crypto.h"
+#include "common/db.h"
+#include "common/status_log.h"
 #include "tests/integration/test_server.h"
 #include "tests/unit/ingest/fake_event_store.h"
 
@@ -53,6 +55,17 @@ TEST(IngestIntegration, AcceptsOnceThenReportsDuplicateWithSameId) {
   auto list = t.Get("/api/v1/events?source_id=" + src["id"].get<std::string>());
   ASSERT_TRUE(list);
   EXPECT_EQ(json::parse(list->body)["data"].size(), 1u);
+
+  // One event.received in the durable status log: the duplicate appended nothing.
+  auto db = Db::Open(t.data_dir() + "/hookd.db", DbOptions{});
+  ASSERT_TRUE(db.ok());
+  auto entries = ReadStatusAfter(**db, 0, 100);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].type, "event.received");
+  EXPECT_EQ((*entries)[0].data["event_id"], a["id"]);
+  EXPECT_EQ((*entries)[0].data["source_id"], src["id"]);
+  EXPECT_GT((*entries)[0].seq, 0);
 }
 
 TEST(IngestIntegration, RejectionsStoreNothingAndAnswerJsonErrors) {
