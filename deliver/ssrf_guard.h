@@ -1,0 +1,68 @@
+// SsrfGuard: refuses endpoint URLs that point inside the network (API.md, "Endpoints"), at
+// registration and again at every delivery against the address actually dialled: the host is
+// resolved once, every answer is checked, and the sender connects to the checked address.
+// The Resolver is injected so tests can script DNS answers. Thread-safe when the Resolver is.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "deliver/ip_address.h"
+
+namespace hookd {
+
+class Resolver {
+ public:
+  virtual ~Resolver() = default;
+  // Every A/AAAA answer for `host`; 422 invalid_url-ish Status (kInvalidField, code
+  // "unresolvable_host") when the name does not resolve.
+  virtual Result<std::vector<IpAddress>> Resolve(const std::string& host) = 0;
+};
+
+// getaddrinfo.
+class SystemResolver final : public Resolver {
+ public:
+  Result<std::vector<IpAddress>> Resolve(const std::string& host) override;
+};
+
+struct EndpointUrl {
+  std::string scheme;  // "http" | "https"
+  std::string host;    // lower-case; IPv6 without brackets
+  uint16_t port = 0;   // explicit or the scheme's default
+  std::string target;  // path and query, at least "/"
+};
+
+// Parses an endpoint URL. 422 invalid_url (kInvalidField) unless it is absolute http(s) with a
+// host, no userinfo ("user@"), no fragment, a port in 1..65535, no whitespace or control chars.
+Result<EndpointUrl> ParseEndpointUrl(std::string_view url);
+
+// True for loopback, 0.0.0.0/8, RFC 1918, 100.64/10, 169.254/16, multicast, broadcast and the
+// other IPv4 special ranges; ::/128, ::1, fc00::/7, fe80::/10, multicast ff00::/8, IPv4-mapped
+// ::ffff:0:0/96 and IPv4-compatible ::/96, 64:ff9b::/96 (NAT64), 2002::/16 (6to4) for IPv6.
+bool IsForbiddenAddress(const IpAddress& addr);
+
+class SsrfGuard {
+ public:
+  SsrfGuard(Resolver& resolver, bool allow_private)
+      : resolver_(resolver), allow_private_(allow_private) {}
+
+  // For registration: the parsed URL, or 422 invalid_url / 422 forbidden_target (a literal or
+  // any resolved address is forbidden) / 422 unresolvable_host.
+  Result<EndpointUrl> CheckUrl(std::string_view url);
+
+  // For connecting: resolves once and returns the address to dial. 422 forbidden_target when
+  // any answer is forbidden (so a name that mixes public and private answers is refused).
+  // With allow_private, the first answer is returned unchecked.
+  Result<IpAddress> AddressToDial(const EndpointUrl& url);
+
+  bool allow_private() const { return allow_private_; }
+
+ private:
+  Resolver& resolver_;
+  const bool allow_private_;
+};
+
+}  // namespace hookd
