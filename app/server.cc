@@ -10,9 +10,19 @@
 #include "common/db.h"
 #include "common/http_errors.h"
 #include "common/http_server.h"
+#include "common/ids.h"
 #include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/router.h"
+#include "deliver/delivery_engine.h"
+#include "deliver/endpoint_cache.h"
+#include "deliver/endpoint_service.h"
+#include "deliver/endpoint_store.h"
+#include "deliver/fanout.h"
+#include "deliver/http_sender.h"
+#include "deliver/message_service.h"
+#include "deliver/routes.h"
+#include "deliver/ssrf_guard.h"
 #include "ingest/group_committer.h"
 #include "ingest/ingest_service.h"
 #include "ingest/routes.h"
@@ -32,6 +42,14 @@ struct Server::Impl {
   AdminAuth auth{""};
   Metrics metrics;
   std::unique_ptr<SqliteSourceStore> sources;
+  std::unique_ptr<Resolver> resolver;
+  std::unique_ptr<SsrfGuard> guard;
+  std::unique_ptr<EndpointStore> endpoint_store;
+  std::unique_ptr<EndpointCache> endpoint_cache;
+  std::unique_ptr<HttpSender> sender;
+  std::unique_ptr<DeliveryEngine> engine;
+  std::unique_ptr<EndpointService> endpoint_service;
+  std::unique_ptr<MessageService> message_service;
   std::unique_ptr<SourceCache> source_cache;
   std::unique_ptr<EventStore> events;
   std::unique_ptr<GroupCommitter> committer;
@@ -41,6 +59,22 @@ struct Server::Impl {
 
   Impl(const Settings& s, const Clock& c, Random& r) : settings(s), clock(c), random(r) {}
   void RegisterOperationalRoutes();
+  void WakeEngine() {
+    if (engine) engine->Wake();
+  }
+  // Every accepted event becomes a message, fanned out in the event's own transaction.
+  Status OnEventInserted(Db& db, const Event& e) {
+    auto endpoints = endpoint_cache->Get();
+    if (!endpoints.ok()) return endpoints.status();
+    NewMessage m;
+    m.id = NewId("msg", clock, random);
+    m.event_type = e.type;
+    m.source_id = e.source_id;
+    m.event_id = e.id;
+    m.payload = e.body;
+    m.created_at = e.received_at;
+    return InsertMessage(db, m, **endpoints, clock, random).status();
+  }
 };
 
 void Server::Impl::RegisterOperationalRoutes() {
@@ -86,10 +120,16 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
 
   impl->sources = std::make_unique<SqliteSourceStore>(*impl->pool);
   impl->source_cache = std::make_unique<SourceCache>(*impl->sources, impl->metrics, clock);
+  impl->resolver = std::make_unique<SystemResolver>();
+  impl->guard = std::make_unique<SsrfGuard>(*impl->resolver, settings.allow_private_targets);
+  impl->endpoint_store = std::make_unique<EndpointStore>(*impl->pool);
+  impl->endpoint_cache = std::make_unique<EndpointCache>(*impl->endpoint_store, clock);
   if (event_store) {
     impl->events = std::move(event_store);
   } else {
-    auto store = SqliteEventStore::Open(*impl->pool);
+    Impl* raw = impl.get();
+    auto store = SqliteEventStore::Open(
+        *impl->pool, [raw](Db& db, const Event& e) { return raw->OnEventInserted(db, e); });
     if (!store.ok()) return store.status();
     impl->events = std::move(store).value();
   }
@@ -105,7 +145,22 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                random, settings.max_body);
     RegisterIngestRoutes(s.router, *s.ingest);
   }
+  if (settings.HasRole("deliver")) {
+    s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION);
+    DeliveryEngineOptions options;
+    options.attempt_timeout = settings.delivery_timeout;
+    if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
+    options.disable_after = settings.disable_after;
+    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.sender, s.metrics,
+                                                clock, random, options);
+  }
   if (settings.HasRole("api")) {
+    s.endpoint_service = std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache,
+                                                           *s.guard, *s.pool, clock, random);
+    s.message_service = std::make_unique<MessageService>(*s.pool, *s.endpoint_cache, clock, random,
+                                                         [&s] { s.WakeEngine(); });
+    RegisterEndpointRoutes(s.router, *s.endpoint_service);
+    RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);
     RegisterEventRoutes(s.router, *s.events);
     // The status streams share the main listener until they get their own (docs/DECISIONS.md).
@@ -125,6 +180,9 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  if (impl_->engine) {
+    if (Status s = impl_->engine->Start(); !s.ok()) return s;
+  }
   if (impl_->committer) impl_->committer->Start();
   return impl_->http->Start();
 }
@@ -139,6 +197,9 @@ void Server::Stop() {
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   impl_->http->WaitIdle(std::chrono::seconds(5));
   impl_->http->Stop();
+  // Attempts in progress finish (bounded by the delivery timeout) and are recorded; unstarted
+  // claims are handed back.
+  if (impl_->engine) impl_->engine->Stop();
 }
 
 uint16_t Server::port() const { return impl_->http->port(); }

@@ -27,6 +27,8 @@ constexpr Option kOptions[] = {
     {"--allow-private-targets", "HOOKD_ALLOW_PRIVATE_TARGETS", "false",
      "allow endpoint URLs on private/loopback addresses"},
     {"--delivery-timeout", "HOOKD_DELIVERY_TIMEOUT", "15s", "deadline of one delivery attempt"},
+    {"--disable-after", "HOOKD_DISABLE_AFTER", "5d",
+     "disable an endpoint that has failed this long without a success"},
     {"--max-body", "HOOKD_MAX_BODY", "1MiB", "largest accepted request body"},
     {"--http-threads", "HOOKD_HTTP_THREADS", "2", "HTTP server threads"},
     {"--sqlite-synchronous", "HOOKD_SQLITE_SYNCHRONOUS", "FULL",
@@ -56,6 +58,11 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     if (!d.ok()) return fail(d.status());
     if (d->count() <= 0) return Status::InvalidField(key + ": must be positive");
     s.delivery_timeout = *d;
+  } else if (key == "--disable-after") {
+    auto d = ParseDuration(value);
+    if (!d.ok()) return fail(d.status());
+    if (d->count() <= 0) return Status::InvalidField(key + ": must be positive");
+    s.disable_after = *d;
   } else if (key == "--max-body") {
     auto n = ParseSize(value);
     if (!n.ok()) return fail(n.status());

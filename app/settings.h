@@ -27,6 +27,7 @@ struct Settings {
   std::vector<std::chrono::milliseconds> retry_schedule;
   bool allow_private_targets = false;
   std::chrono::milliseconds delivery_timeout{15000};
+  std::chrono::milliseconds disable_after{5LL * 24 * 3600 * 1000};
   uint64_t max_body = 1 << 20;
   int http_threads = 2;
   std::string sqlite_synchronous = "FULL";

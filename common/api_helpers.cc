@@ -46,6 +46,15 @@ nlohmann::json ListJson(nlohmann::json items, bool has_more) {
   return {{"data", std::move(items)}, {"next", std::move(next)}};
 }
 
+Status RejectUnknownFields(const nlohmann::json& obj, std::initializer_list<const char*> allowed) {
+  for (const auto& [key, value] : obj.items()) {
+    bool known = false;
+    for (const char* a : allowed) known = known || key == a;
+    if (!known) return Status::InvalidField("unknown field \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<std::string>> OptionalString(const nlohmann::json& obj, const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<std::string>();

@@ -2,6 +2,7 @@
 // responses in API.md's shape. Pure, thread-safe.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,9 @@ Result<ListParams> ParseListParams(const HttpRequest& req);
 // {"data": items, "next": <id of the last item, or null when there is no more>}.
 // `has_more` is true when the store found a row beyond `limit`.
 nlohmann::json ListJson(nlohmann::json items, bool has_more);
+
+// 422 naming the first member of `obj` that is not in `allowed`.
+Status RejectUnknownFields(const nlohmann::json& obj, std::initializer_list<const char*> allowed);
 
 // Reads an optional string field; 422 when present and not a string.
 Result<std::optional<std::string>> OptionalString(const nlohmann::json& obj, const char* field);

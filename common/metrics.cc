@@ -22,6 +22,26 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Help("Events committed per group-commit transaction")
            .Register(*registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
+  delivery_attempts_ = &prometheus::BuildCounter()
+                            .Name("hookd_delivery_attempts_total")
+                            .Help("Outbound delivery attempts by result")
+                            .Register(*registry_);
+  delivery_duration_ =
+      &prometheus::BuildHistogram()
+           .Name("hookd_delivery_duration_seconds")
+           .Help("Duration of one outbound delivery attempt")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1, 0.25,
+                                                            0.5, 1, 2.5, 5, 10, 30});
+  deliveries_pending_ = &prometheus::BuildGauge()
+                             .Name("hookd_deliveries_pending")
+                             .Help("Deliveries waiting for an attempt or in one")
+                             .Register(*registry_)
+                             .Add({});
+  endpoint_failures_ = &prometheus::BuildCounter()
+                            .Name("hookd_endpoint_failures_total")
+                            .Help("Failed delivery attempts per endpoint")
+                            .Register(*registry_);
 }
 
 std::string Metrics::Serialize() const {

@@ -28,12 +28,25 @@ class Metrics {
   prometheus::Histogram& ingest_duration() { return *ingest_duration_; }
   // hookd_ingest_batch_size: events per group commit.
   prometheus::Histogram& ingest_batch_size() { return *ingest_batch_size_; }
+  // hookd_delivery_attempts_total{result}: result is "success", "failure" (a non-2xx answer) or
+  // "error" (no answer: timeout, refused, SSRF refusal).
+  prometheus::Family<prometheus::Counter>& delivery_attempts() { return *delivery_attempts_; }
+  // hookd_delivery_duration_seconds: one attempt, connect to last byte read.
+  prometheus::Histogram& delivery_duration() { return *delivery_duration_; }
+  // hookd_deliveries_pending: deliveries waiting for an attempt or in one.
+  prometheus::Gauge& deliveries_pending() { return *deliveries_pending_; }
+  // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint.
+  prometheus::Family<prometheus::Counter>& endpoint_failures() { return *endpoint_failures_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* ingest_requests_;
   prometheus::Histogram* ingest_duration_;
   prometheus::Histogram* ingest_batch_size_;
+  prometheus::Family<prometheus::Counter>* delivery_attempts_;
+  prometheus::Histogram* delivery_duration_;
+  prometheus::Gauge* deliveries_pending_;
+  prometheus::Family<prometheus::Counter>* endpoint_failures_;
 };
 
 }  // namespace hookd

@@ -8,15 +8,6 @@
 namespace hookd {
 namespace {
 
-Status RejectUnknown(const nlohmann::json& req, std::initializer_list<const char*> allowed) {
-  for (const auto& [key, value] : req.items()) {
-    bool known = false;
-    for (const char* a : allowed) known = known || key == a;
-    if (!known) return Status::InvalidField("unknown field \"" + key + "\"");
-  }
-  return Status::Ok();
-}
-
 Status ValidateName(const std::string& name) {
   if (name.empty() || name.size() > 200)
     return Status::InvalidField("name must be 1 to 200 characters");
@@ -48,7 +39,7 @@ Status SourceService::ValidateSecret(const std::string& provider, const std::str
 }
 
 Result<Source> SourceService::Create(const nlohmann::json& req) {
-  if (Status s = RejectUnknown(req, {"name", "provider", "secret", "tolerance_seconds"}); !s.ok())
+  if (Status s = RejectUnknownFields(req, {"name", "provider", "secret", "tolerance_seconds"}); !s.ok())
     return s;
   auto name = OptionalString(req, "name");
   if (!name.ok()) return name.status();
@@ -76,7 +67,7 @@ Result<Source> SourceService::Create(const nlohmann::json& req) {
 }
 
 Result<Source> SourceService::Update(const std::string& id, const nlohmann::json& req) {
-  if (Status s = RejectUnknown(req, {"name", "tolerance_seconds"}); !s.ok()) {
+  if (Status s = RejectUnknownFields(req, {"name", "tolerance_seconds"}); !s.ok()) {
     if (req.contains("secret"))
       return Status::InvalidField("change the secret with POST /api/v1/sources/{id}/rotate-secret");
     if (req.contains("provider")) return Status::InvalidField("the provider cannot be changed");
@@ -99,7 +90,7 @@ Result<Source> SourceService::Update(const std::string& id, const nlohmann::json
 }
 
 Result<Source> SourceService::RotateSecret(const std::string& id, const nlohmann::json& req) {
-  if (Status s = RejectUnknown(req, {"secret", "grace_seconds"}); !s.ok()) return s;
+  if (Status s = RejectUnknownFields(req, {"secret", "grace_seconds"}); !s.ok()) return s;
   auto secret = OptionalString(req, "secret");
   if (!secret.ok()) return secret.status();
   auto grace = OptionalInt(req, "grace_seconds", 0, kMaxGraceSeconds);

@@ -4,10 +4,12 @@
 
 namespace hookd {
 
-Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(DbPool& pool) {
+Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(DbPool& pool,
+                                                                 AfterInsert after_insert) {
   auto writer = Db::Open(pool.path(), pool.options());
   if (!writer.ok()) return writer.status();
-  return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(pool, std::move(writer).value()));
+  return std::unique_ptr<SqliteEventStore>(
+      new SqliteEventStore(pool, std::move(writer).value(), std::move(after_insert)));
 }
 
 Status SqliteEventStore::InsertAll(const std::vector<Event>& batch,
@@ -36,6 +38,9 @@ Status SqliteEventStore::InsertAll(const std::vector<Event>& batch,
                         {"type", e.type},
                         {"provider_event_id", e.provider_event_id}});
       if (!s.ok()) return s;
+      if (after_insert_) {
+        if (s = after_insert_(db, e); !s.ok()) return s;
+      }
       out.push_back({e.id, false});
       continue;
     }

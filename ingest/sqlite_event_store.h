@@ -2,6 +2,7 @@
 // committer's thread) and the shared pool for reads.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "common/db.h"
@@ -11,7 +12,12 @@ namespace hookd {
 
 class SqliteEventStore final : public EventStore {
  public:
-  static Result<std::unique_ptr<SqliteEventStore>> Open(DbPool& pool);
+  // Runs inside the commit's transaction for every newly inserted event (delivery uses it to
+  // create the event's message and deliveries); an error rolls the whole batch back.
+  using AfterInsert = std::function<Status(Db&, const Event&)>;
+
+  static Result<std::unique_ptr<SqliteEventStore>> Open(DbPool& pool,
+                                                        AfterInsert after_insert = nullptr);
 
   Result<std::vector<IngestOutcome>> CommitBatch(const std::vector<Event>& batch) override;
   Result<Event> Get(const std::string& id) override;
@@ -19,12 +25,13 @@ class SqliteEventStore final : public EventStore {
                                   const std::optional<std::string>& after, int limit) override;
 
  private:
-  SqliteEventStore(DbPool& pool, std::unique_ptr<Db> writer)
-      : pool_(pool), writer_(std::move(writer)) {}
+  SqliteEventStore(DbPool& pool, std::unique_ptr<Db> writer, AfterInsert after_insert)
+      : pool_(pool), writer_(std::move(writer)), after_insert_(std::move(after_insert)) {}
   Status InsertAll(const std::vector<Event>& batch, std::vector<IngestOutcome>& out);
 
   DbPool& pool_;
   std::unique_ptr<Db> writer_;  // only touched by CommitBatch's caller thread
+  AfterInsert after_insert_;
 };
 
 }  // namespace hookd

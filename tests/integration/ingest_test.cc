@@ -56,16 +56,19 @@ TEST(IngestIntegration, AcceptsOnceThenReportsDuplicateWithSameId) {
   ASSERT_TRUE(list);
   EXPECT_EQ(json::parse(list->body)["data"].size(), 1u);
 
-  // One event.received in the durable status log: the duplicate appended nothing.
+  // One event.received and its message.created in the durable status log, in that order; the
+  // duplicate appended nothing.
   auto db = Db::Open(t.data_dir() + "/hookd.db", DbOptions{});
   ASSERT_TRUE(db.ok());
   auto entries = ReadStatusAfter(**db, 0, 100);
   ASSERT_TRUE(entries.ok());
-  ASSERT_EQ(entries->size(), 1u);
+  ASSERT_EQ(entries->size(), 2u);
   EXPECT_EQ((*entries)[0].type, "event.received");
   EXPECT_EQ((*entries)[0].data["event_id"], a["id"]);
   EXPECT_EQ((*entries)[0].data["source_id"], src["id"]);
-  EXPECT_GT((*entries)[0].seq, 0);
+  EXPECT_EQ((*entries)[1].type, "message.created");
+  EXPECT_EQ((*entries)[1].data["event_id"], a["id"]);
+  EXPECT_LT((*entries)[0].seq, (*entries)[1].seq);
 }
 
 TEST(IngestIntegration, RejectionsStoreNothingAndAnswerJsonErrors) {

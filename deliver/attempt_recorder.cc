@@ -1,0 +1,154 @@
+#include "deliver/attempt_recorder.h"
+
+#include "common/ids.h"
+#include "common/status_log.h"
+#include "common/time_format.h"
+
+namespace hookd {
+namespace {
+
+const char* StatusName(RetryDecision::Kind k) {
+  switch (k) {
+    case RetryDecision::Kind::kSucceeded:
+      return "succeeded";
+    case RetryDecision::Kind::kRetry:
+      return "retrying";
+    default:
+      return "failed";
+  }
+}
+
+}  // namespace
+
+Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records) {
+  if (records.empty()) return Status::Ok();
+  auto txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.status();
+  const int64_t now = clock_.NowUnixMillis();
+  Status s;
+  for (const AttemptRecord& r : records) {
+    if (s = RecordOne(r, now); !s.ok()) break;
+  }
+  db_.ResetCached();
+  if (s.ok()) s = (*txn)->Commit();
+  return s;
+}
+
+Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
+  const SendResult& res = r.result;
+  nlohmann::json ids = {
+      {"delivery_id", r.delivery_id}, {"message_id", r.message_id}, {"endpoint_id", r.endpoint_id}};
+  RetryDecision decision;
+  if (!r.attempted) {
+    decision.kind = RetryDecision::Kind::kFailed;
+  } else {
+    decision = DecideRetry(policy_, r.retry_index + 1, {res.status, res.retry_after}, now,
+                           random_.NextDouble());
+    auto att = db_.Cached(
+        "INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms, response_status,"
+        " response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!att.ok()) return att.status();
+    Stmt& st = **att;
+    st.Bind(1, NewId("att", clock_, random_)).Bind(2, r.delivery_id);
+    st.Bind(3, r.attempts_before + 1).Bind(4, r.started_at).Bind(5, res.duration_ms);
+    if (res.status)
+      st.Bind(6, static_cast<int64_t>(res.status));
+    else
+      st.BindNull(6);
+    st.Bind(7, res.body);
+    if (res.error.empty())
+      st.BindNull(8);
+    else
+      st.Bind(8, res.error);
+    if (Status s = st.Run(); !s.ok()) return s;
+
+    const bool ok = decision.kind == RetryDecision::Kind::kSucceeded;
+    metrics_.delivery_attempts()
+        .Add({{"result", ok           ? "success"
+                         : res.status ? "failure"
+                                      : "error"}})
+        .Increment();
+    metrics_.delivery_duration().Observe(static_cast<double>(res.duration_ms) / 1000.0);
+    if (!ok) metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}).Increment();
+    nlohmann::json data = ids;
+    data["attempt"] = r.attempts_before + 1;
+    data["response_status"] = res.status ? nlohmann::json(res.status) : nlohmann::json(nullptr);
+    data["latency_ms"] = res.duration_ms;
+    if (!res.error.empty()) data["error"] = res.error;
+    if (Status s = AppendStatus(db_, "delivery.attempted", now, data); !s.ok()) return s;
+  }
+
+  const bool retry = decision.kind == RetryDecision::Kind::kRetry;
+  auto upd = db_.Cached(
+      "UPDATE deliveries SET status = ?2, attempts = attempts + ?3, retry_index = ?4,"
+      " next_attempt_at = ?5, lease_until = NULL, last_status = ?6, last_error = ?7,"
+      " updated_at = ?8 WHERE id = ?1");
+  if (!upd.ok()) return upd.status();
+  Stmt& st = **upd;
+  st.Bind(1, r.delivery_id).Bind(2, StatusName(decision.kind));
+  st.Bind(3, static_cast<int64_t>(r.attempted ? 1 : 0))
+      .Bind(4, static_cast<int64_t>(r.retry_index + (r.attempted ? 1 : 0)));
+  if (retry)
+    st.Bind(5, decision.next_attempt_at_ms);
+  else
+    st.BindNull(5);
+  if (res.status)
+    st.Bind(6, static_cast<int64_t>(res.status));
+  else
+    st.BindNull(6);
+  if (res.error.empty())
+    st.BindNull(7);
+  else
+    st.Bind(7, res.error);
+  st.Bind(8, now);
+  if (Status s = st.Run(); !s.ok()) return s;
+
+  nlohmann::json data = ids;
+  data["status"] = StatusName(decision.kind);
+  data["attempt"] = r.attempts_before + (r.attempted ? 1 : 0);
+  if (res.status) data["response_status"] = res.status;
+  if (retry) data["next_attempt_at"] = FormatRfc3339(decision.next_attempt_at_ms);
+  if (!r.attempted) data["error"] = res.error;
+  if (Status s = AppendStatus(db_, std::string("delivery.") + StatusName(decision.kind), now, data);
+      !s.ok())
+    return s;
+  if (!r.attempted) return Status::Ok();
+
+  if (decision.kind == RetryDecision::Kind::kSucceeded) {
+    auto ok = db_.Cached(
+        "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL");
+    if (!ok.ok()) return ok.status();
+    return (*ok)->Bind(1, r.endpoint_id).Run();
+  }
+  if (decision.kind == RetryDecision::Kind::kDisableEndpoint)
+    return DisableEndpoint(r.endpoint_id, "the endpoint answered 410 Gone", now);
+  // A failure: remember when the failing started, and disable after too long without success.
+  auto fail = db_.Cached(
+      "UPDATE endpoints SET failing_since = COALESCE(failing_since, ?2) WHERE id = ?1"
+      " RETURNING failing_since, disabled");
+  if (!fail.ok()) return fail.status();
+  auto row = (*fail)->Bind(1, r.endpoint_id).Bind(2, now).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Ok();  // endpoint deleted meanwhile
+  const int64_t since = (*fail)->Int(0);
+  const bool disabled = (*fail)->Int(1) != 0;
+  if (Status s = (*fail)->Run(); !s.ok()) return s;
+  if (!disabled && now - since >= disable_after_.count())
+    return DisableEndpoint(r.endpoint_id, "failing without a success since " + FormatRfc3339(since),
+                           now);
+  return Status::Ok();
+}
+
+Status AttemptRecorder::DisableEndpoint(const std::string& endpoint_id, const std::string& reason,
+                                        int64_t now) {
+  auto st = db_.Cached(
+      "UPDATE endpoints SET disabled = 1, disabled_reason = ?2, updated_at = ?3"
+      " WHERE id = ?1 AND disabled = 0");
+  if (!st.ok()) return st.status();
+  if (Status s = (*st)->Bind(1, endpoint_id).Bind(2, reason).Bind(3, now).Run(); !s.ok()) return s;
+  if (db_.Changes() == 0) return Status::Ok();
+  return AppendStatus(db_, "endpoint.disabled", now,
+                      {{"endpoint_id", endpoint_id}, {"reason", reason}});
+}
+
+}  // namespace hookd

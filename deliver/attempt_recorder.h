@@ -1,0 +1,59 @@
+// AttemptRecorder: writes the outcome of delivery attempts, in batches, in one transaction each:
+// the attempt row, the delivery's new state from the retry policy, the endpoint's failure
+// tracking (disabling it on 410 or after failing for too long) and the status-log entries.
+// Used only by the delivery engine's dispatcher thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "deliver/retry_policy.h"
+#include "deliver/sender.h"
+
+namespace hookd {
+
+struct AttemptRecord {
+  std::string delivery_id;
+  std::string message_id;
+  std::string endpoint_id;
+  int64_t attempts_before = 0;  // attempts made before this one
+  int retry_index = 0;          // failed attempts since last queued
+  int64_t started_at = 0;
+  bool attempted = true;  // false: finished without an attempt (endpoint disabled or deleted)
+  SendResult result;
+};
+
+class AttemptRecorder {
+ public:
+  AttemptRecorder(Db& db, Metrics& metrics, const Clock& clock, Random& random, RetryPolicy policy,
+                  std::chrono::milliseconds disable_after)
+      : db_(db),
+        metrics_(metrics),
+        clock_(clock),
+        random_(random),
+        policy_(std::move(policy)),
+        disable_after_(disable_after) {}
+
+  // Writes every record in one transaction; on failure nothing is written (the deliveries'
+  // leases then expire and the attempts are made again: at-least-once).
+  Status Record(const std::vector<AttemptRecord>& records);
+
+ private:
+  Status RecordOne(const AttemptRecord& r, int64_t now);
+  Status DisableEndpoint(const std::string& endpoint_id, const std::string& reason, int64_t now);
+
+  Db& db_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  Random& random_;
+  const RetryPolicy policy_;
+  const std::chrono::milliseconds disable_after_;
+};
+
+}  // namespace hookd

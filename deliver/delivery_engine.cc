@@ -1,0 +1,258 @@
+#include "deliver/delivery_engine.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "deliver/signer.h"
+
+namespace hookd {
+
+DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, Sender& sender,
+                               Metrics& metrics, const Clock& clock, Random& random,
+                               DeliveryEngineOptions options)
+    : pool_(pool),
+      endpoints_(endpoints),
+      sender_(sender),
+      metrics_(metrics),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
+
+DeliveryEngine::~DeliveryEngine() { Stop(); }
+
+Status DeliveryEngine::Start() {
+  auto db = Db::Open(pool_.path(), pool_.options());
+  if (!db.ok()) return db.status();
+  db_ = std::move(db).value();
+  recorder_ = std::make_unique<AttemptRecorder>(*db_, metrics_, clock_, random_, options_.policy,
+                                                options_.disable_after);
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
+  return Status::Ok();
+}
+
+void DeliveryEngine::Wake() {
+  std::lock_guard<std::mutex> lock(mu_);
+  woken_ = true;
+  dispatcher_cv_.notify_one();
+}
+
+void DeliveryEngine::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    dispatcher_cv_.notify_one();
+    worker_cv_.notify_all();
+  }
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+void DeliveryEngine::WorkerLoop() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      worker_cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;  // unstarted jobs are handed back by the dispatcher
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    AttemptRecord record;
+    record.delivery_id = job.delivery_id;
+    record.message_id = job.message_id;
+    record.endpoint_id = job.endpoint_id;
+    record.attempts_before = job.attempts;
+    record.retry_index = job.retry_index;
+    record.started_at = clock_.NowUnixMillis();
+    // webhook-timestamp is this attempt's time, so every attempt is signed afresh.
+    const int64_t ts = record.started_at / 1000;
+    job.request.headers.emplace_back("webhook-timestamp", std::to_string(ts));
+    job.request.headers.emplace_back(
+        "webhook-signature", SignatureHeader(job.message_id, ts, job.request.body, job.secrets));
+    record.result = sender_.Send(job.request, options_.attempt_timeout);
+    std::lock_guard<std::mutex> lock(mu_);
+    results_.push_back(std::move(record));
+    --busy_;
+    if (--in_flight_[job.endpoint_id] <= 0) in_flight_.erase(job.endpoint_id);
+    dispatcher_cv_.notify_one();
+  }
+}
+
+void DeliveryEngine::DispatchLoop() {
+  while (true) {
+    std::vector<AttemptRecord> results;
+    bool stopping = false;
+    int room = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      dispatcher_cv_.wait_for(lock, options_.idle_poll,
+                              [this] { return stopping_ || woken_ || !results_.empty(); });
+      woken_ = false;
+      results.swap(results_);
+      stopping = stopping_;
+      room = options_.workers * 2 - busy_;
+    }
+    if (Status s = recorder_->Record(results); !s.ok())
+      std::cerr << "hookd: recording delivery attempts failed (they will be retried): "
+                << s.message() << "\n";
+    if (stopping) break;
+    const int64_t now = clock_.NowUnixMillis();
+    if (room > 0) ClaimAndQueue(room, now);
+    UpdatePendingGauge(now);
+  }
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  std::vector<AttemptRecord> last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last.swap(results_);
+  }
+  if (Status s = recorder_->Record(last); !s.ok())
+    std::cerr << "hookd: recording delivery attempts failed: " << s.message() << "\n";
+  ReleaseUnstarted();
+}
+
+bool DeliveryEngine::TakeToken(const Endpoint& e, int64_t now) {
+  if (!e.rate_limit_per_second) return true;
+  const double rate = static_cast<double>(*e.rate_limit_per_second);
+  RateBucket& b = buckets_[e.id];
+  if (b.refilled_at_ms == 0) b.tokens = rate;
+  b.tokens = std::min(rate, b.tokens + rate * static_cast<double>(now - b.refilled_at_ms) / 1000.0);
+  b.refilled_at_ms = now;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
+  auto snapshot = endpoints_.Get();
+  if (!snapshot.ok()) return 0;
+  nlohmann::json excluded = nlohmann::json::array();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, n] : in_flight_)
+      if (n >= options_.per_endpoint_concurrency) excluded.push_back(id);
+  }
+  auto due = db_->Cached(
+      "SELECT id, message_id, endpoint_id, attempts, retry_index FROM deliveries"
+      " WHERE next_attempt_at <= ?1 AND endpoint_id NOT IN (SELECT value FROM json_each(?2))"
+      " ORDER BY next_attempt_at LIMIT ?3");
+  if (!due.ok()) return 0;
+  (*due)->Bind(1, now).Bind(2, excluded.dump()).Bind(3, static_cast<int64_t>(room) * 2);
+  std::vector<Job> chosen;
+  std::vector<AttemptRecord> unattemptable;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::map<std::string, int> taken;
+    while (static_cast<int>(chosen.size()) < room) {
+      auto row = (*due)->Step();
+      if (!row.ok() || !*row) break;
+      Job job;
+      job.delivery_id = (*due)->Text(0);
+      job.message_id = (*due)->Text(1);
+      job.endpoint_id = (*due)->Text(2);
+      job.attempts = (*due)->Int(3);
+      job.retry_index = static_cast<int>((*due)->Int(4));
+      const Endpoint* e = EndpointCache::Find(*snapshot, job.endpoint_id);
+      if (!e || e->disabled) {
+        AttemptRecord r;
+        r.delivery_id = job.delivery_id;
+        r.message_id = job.message_id;
+        r.endpoint_id = job.endpoint_id;
+        r.attempts_before = job.attempts;
+        r.retry_index = job.retry_index;
+        r.attempted = false;
+        r.result.error = e ? "endpoint disabled: " + e->disabled_reason : "endpoint deleted";
+        unattemptable.push_back(std::move(r));
+        continue;
+      }
+      if (in_flight_[job.endpoint_id] + taken[job.endpoint_id] >=
+              options_.per_endpoint_concurrency ||
+          !TakeToken(*e, now))
+        continue;
+      auto url = ParseEndpointUrl(e->url);
+      if (!url.ok()) {
+        AttemptRecord r;
+        r.delivery_id = job.delivery_id;
+        r.message_id = job.message_id;
+        r.endpoint_id = job.endpoint_id;
+        r.attempts_before = job.attempts;
+        r.retry_index = job.retry_index;
+        r.started_at = now;
+        r.result.error = url.status().message();
+        unattemptable.push_back(std::move(r));
+        continue;
+      }
+      ++taken[job.endpoint_id];
+      job.request.endpoint_id = e->id;
+      job.request.url = std::move(url).value();
+      job.request.headers = e->headers;
+      job.request.headers.emplace_back("webhook-id", job.message_id);  // the same on every retry
+      job.secrets = e->LiveSecrets(now);
+      chosen.push_back(std::move(job));
+    }
+  }
+  (*due)->Reset();
+  if (chosen.empty() && unattemptable.empty()) return 0;
+
+  // Lease: the claimed deliveries are not due again until the lease ends.
+  const int64_t lease_end = now + options_.attempt_timeout.count() + 60'000;
+  {
+    auto txn = Transaction::Begin(*db_);
+    if (!txn.ok()) return 0;
+    for (const Job& j : chosen) {
+      auto lease =
+          db_->Cached("UPDATE deliveries SET next_attempt_at = ?2, lease_until = ?2 WHERE id = ?1");
+      if (!lease.ok() || !(*lease)->Bind(1, j.delivery_id).Bind(2, lease_end).Run().ok()) return 0;
+    }
+    for (auto& j : chosen) {
+      auto payload = db_->Cached("SELECT payload FROM messages WHERE id = ?");
+      if (!payload.ok()) return 0;
+      auto row = (*payload)->Bind(1, j.message_id).Step();
+      if (!row.ok()) return 0;
+      j.request.body = *row ? (*payload)->Text(0) : std::string("null");
+    }
+    db_->ResetCached();
+    if (!(*txn)->Commit().ok()) return 0;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& r : unattemptable) results_.push_back(std::move(r));
+  for (auto& j : chosen) {
+    ++in_flight_[j.endpoint_id];
+    ++busy_;
+    jobs_.push_back(std::move(j));
+  }
+  worker_cv_.notify_all();
+  if (!unattemptable.empty()) dispatcher_cv_.notify_one();
+  return static_cast<int>(chosen.size());
+}
+
+void DeliveryEngine::UpdatePendingGauge(int64_t now) {
+  if (now - gauge_updated_at_ms_ < 1000) return;
+  gauge_updated_at_ms_ = now;
+  auto st = db_->Cached("SELECT COUNT(*) FROM deliveries WHERE next_attempt_at IS NOT NULL");
+  if (!st.ok()) return;
+  auto row = (*st)->Step();
+  if (row.ok() && *row) metrics_.deliveries_pending().Set(static_cast<double>((*st)->Int(0)));
+  (*st)->Reset();
+}
+
+void DeliveryEngine::ReleaseUnstarted() {
+  std::deque<Job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.swap(jobs_);
+  }
+  if (jobs.empty()) return;
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return;  // the leases expire instead
+  const int64_t now = clock_.NowUnixMillis();
+  for (const Job& j : jobs) {
+    auto st =
+        db_->Cached("UPDATE deliveries SET next_attempt_at = ?2, lease_until = NULL WHERE id = ?1");
+    if (!st.ok() || !(*st)->Bind(1, j.delivery_id).Bind(2, now).Run().ok()) return;
+  }
+  (*txn)->Commit();
+}
+
+}  // namespace hookd

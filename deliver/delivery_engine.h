@@ -1,0 +1,103 @@
+// DeliveryEngine: works the delivery queue. A dispatcher thread claims due deliveries in batches
+// as leases (a crash mid-attempt makes them due again after restart, with the same webhook-id),
+// hands them to a pool of worker threads that sign and send them, and writes the results back in
+// batches through the AttemptRecorder. Per-endpoint concurrency and rate limits are enforced at
+// claim time.
+//
+// Thread-safety: Wake may be called from any thread; Start/Stop from one owner thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "deliver/attempt_recorder.h"
+#include "deliver/endpoint_cache.h"
+#include "deliver/retry_policy.h"
+#include "deliver/sender.h"
+
+namespace hookd {
+
+struct DeliveryEngineOptions {
+  int workers = 16;
+  int per_endpoint_concurrency = 8;
+  std::chrono::milliseconds attempt_timeout{15000};
+  // An endpoint failing this long without a success is disabled.
+  std::chrono::milliseconds disable_after{5LL * 24 * 3600 * 1000};
+  // The longest the dispatcher sleeps when nothing wakes it.
+  std::chrono::milliseconds idle_poll{200};
+  RetryPolicy policy = DefaultRetryPolicy();
+};
+
+class DeliveryEngine {
+ public:
+  DeliveryEngine(DbPool& pool, EndpointCache& endpoints, Sender& sender, Metrics& metrics,
+                 const Clock& clock, Random& random, DeliveryEngineOptions options);
+  ~DeliveryEngine();
+
+  // Opens the engine's own connection and starts the threads.
+  Status Start();
+  // New deliveries may be due: look now instead of at the next poll.
+  void Wake();
+  // Stops claiming, lets the attempts in progress finish (each is bounded by the attempt
+  // timeout), records them, and hands unstarted claims back. Idempotent.
+  void Stop();
+
+ private:
+  struct Job {
+    std::string delivery_id, message_id, endpoint_id;
+    int64_t attempts = 0;
+    int retry_index = 0;
+    std::vector<std::string> secrets;  // live at claim time; the worker signs at send time
+    OutboundRequest request;
+  };
+  struct RateBucket {
+    double tokens = 0;
+    int64_t refilled_at_ms = 0;
+  };
+
+  void DispatchLoop();
+  void WorkerLoop();
+  // Claims up to `room` due deliveries and queues them; returns how many were queued.
+  int ClaimAndQueue(int room, int64_t now);
+  bool TakeToken(const Endpoint& e, int64_t now);  // rate limit; caller holds mu_
+  void UpdatePendingGauge(int64_t now);
+  void ReleaseUnstarted();
+
+  DbPool& pool_;
+  EndpointCache& endpoints_;
+  Sender& sender_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  Random& random_;
+  const DeliveryEngineOptions options_;
+  std::unique_ptr<Db> db_;  // the dispatcher thread's connection
+  std::unique_ptr<AttemptRecorder> recorder_;
+
+  std::mutex mu_;
+  std::condition_variable dispatcher_cv_;
+  std::condition_variable worker_cv_;
+  bool stopping_ = false;                      // guarded by mu_
+  bool woken_ = false;                         // guarded by mu_
+  std::deque<Job> jobs_;                       // guarded by mu_
+  std::vector<AttemptRecord> results_;         // guarded by mu_
+  int busy_ = 0;                               // jobs queued or being sent; guarded by mu_
+  std::map<std::string, int> in_flight_;       // per endpoint; guarded by mu_
+  std::map<std::string, RateBucket> buckets_;  // per endpoint; guarded by mu_
+  int64_t gauge_updated_at_ms_ = 0;            // dispatcher thread only
+
+  std::thread dispatcher_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace hookd

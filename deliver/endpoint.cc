@@ -1,0 +1,35 @@
+#include "deliver/endpoint.h"
+
+#include "common/time_format.h"
+
+namespace hookd {
+
+std::vector<std::string> Endpoint::LiveSecrets(int64_t now_ms) const {
+  std::vector<std::string> out{secret};
+  if (previous_secret && now_ms < previous_expires_at) out.push_back(*previous_secret);
+  return out;
+}
+
+nlohmann::json EndpointJson(const Endpoint& e) {
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& [k, v] : e.headers) headers[k] = v;
+  nlohmann::json j = {{"id", e.id},
+                      {"url", e.url},
+                      {"description", e.description},
+                      {"event_types", e.filter.event_types},
+                      {"source_ids", e.filter.source_ids},
+                      {"headers", headers},
+                      {"secret", e.secret},
+                      {"rate_limit_per_second", nullptr},
+                      {"disabled", e.disabled},
+                      {"created_at", FormatRfc3339(e.created_at)},
+                      {"updated_at", FormatRfc3339(e.updated_at)}};
+  if (e.rate_limit_per_second) j["rate_limit_per_second"] = *e.rate_limit_per_second;
+  if (e.disabled) j["disabled_reason"] = e.disabled_reason;
+  if (e.failing_since) j["failing_since"] = FormatRfc3339(*e.failing_since);
+  if (e.previous_secret && e.previous_expires_at > 0)
+    j["previous_secret_expires_at"] = FormatRfc3339(e.previous_expires_at);
+  return j;
+}
+
+}  // namespace hookd

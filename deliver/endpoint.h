@@ -1,0 +1,39 @@
+// Endpoint: a receiver URL that subscribes to messages (API.md, "Endpoints"). A value type.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "deliver/endpoint_filter.h"
+
+namespace hookd {
+
+struct Endpoint {
+  std::string id;  // ep_...
+  std::string url;
+  std::string description;
+  EndpointFilter filter;
+  std::vector<std::pair<std::string, std::string>> headers;  // custom, sent on every attempt
+  std::string secret;                                        // whsec_...
+  std::optional<std::string> previous_secret;                // signs too until previous_expires_at
+  int64_t previous_expires_at = 0;
+  std::optional<int64_t> rate_limit_per_second;
+  bool disabled = false;
+  std::string disabled_reason;
+  std::optional<int64_t> failing_since;  // first failure since the last success
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+
+  // The secrets that sign at `now_ms`: the current one, plus the previous during its grace.
+  std::vector<std::string> LiveSecrets(int64_t now_ms) const;
+};
+
+// API.md's endpoint object (with the secret: the admin API is token-protected).
+nlohmann::json EndpointJson(const Endpoint& e);
+
+}  // namespace hookd

@@ -1,0 +1,44 @@
+// EndpointCache: an immutable snapshot of every endpoint, for fan-out (on the ingest commit
+// thread) and for the delivery engine. Reloaded when older than the TTL or after Invalidate()
+// (called by this process's endpoint API), so another process's changes show within the TTL.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/clock.h"
+#include "deliver/endpoint.h"
+#include "deliver/endpoint_store.h"
+
+namespace hookd {
+
+class EndpointCache {
+ public:
+  using Snapshot = std::shared_ptr<const std::vector<Endpoint>>;
+
+  EndpointCache(EndpointStore& store, const Clock& clock,
+                std::chrono::milliseconds ttl = std::chrono::seconds(1))
+      : store_(store), clock_(clock), ttl_(ttl) {}
+
+  // The current endpoints. On a store error the previous snapshot is kept and returned, and
+  // the error is returned when there is none yet.
+  Result<Snapshot> Get();
+  void Invalidate();
+
+  // The endpoint with `id` in `snapshot`, or nullptr.
+  static const Endpoint* Find(const Snapshot& snapshot, const std::string& id);
+
+ private:
+  EndpointStore& store_;
+  const Clock& clock_;
+  const std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  Snapshot snapshot_;         // guarded by mu_
+  int64_t loaded_at_ms_ = 0;  // guarded by mu_
+  bool stale_ = true;         // guarded by mu_
+};
+
+}  // namespace hookd

@@ -1,0 +1,210 @@
+#include "deliver/endpoint_service.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/api_helpers.h"
+#include "common/http_types.h"
+#include "common/ids.h"
+#include "common/status_log.h"
+#include "common/time_format.h"
+#include "deliver/signer.h"
+
+namespace hookd {
+namespace {
+
+constexpr int64_t kMaxGraceSeconds = 30 * 86400;
+constexpr size_t kMaxHeaders = 20;
+
+Result<std::vector<std::string>> StringArray(const nlohmann::json& req, const char* field) {
+  std::vector<std::string> out;
+  const auto& v = req.at(field);
+  if (!v.is_array()) return Status::InvalidField(std::string(field) + " must be an array");
+  for (const auto& item : v) {
+    if (!item.is_string() || item.get_ref<const std::string&>().empty() ||
+        item.get_ref<const std::string&>().size() > 200)
+      return Status::InvalidField(std::string(field) + " must hold non-empty strings");
+    out.push_back(item.get<std::string>());
+  }
+  if (out.size() > 100) return Status::InvalidField(std::string(field) + ": at most 100 entries");
+  return out;
+}
+
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Custom headers may not break the request (CR/LF), override what hookd sends, or be hop-by-hop.
+Result<std::vector<std::pair<std::string, std::string>>> ParseHeaders(const nlohmann::json& v) {
+  if (!v.is_object()) return Status::InvalidField("headers must be an object of strings");
+  if (v.size() > kMaxHeaders) return Status::InvalidField("headers: at most 20");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : v.items()) {
+    if (name.empty() || name.size() > 100 || !std::all_of(name.begin(), name.end(), IsTokenChar))
+      return Status::InvalidField("header name \"" + name + "\" is not a valid HTTP token");
+    if (!value.is_string()) return Status::InvalidField("header " + name + " must be a string");
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text.size() > 4096 || text.find_first_of("\r\n") != std::string::npos ||
+        text.find('\0') != std::string::npos)
+      return Status::InvalidField("header " + name + " has CR, LF or NUL, or is too long");
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.starts_with("webhook-") || lower.starts_with("svix-") ||
+        std::string_view(lower) == "content-type" || lower == "content-length" || lower == "host" ||
+        lower == "user-agent" || lower == "connection" || lower == "transfer-encoding" ||
+        lower == "te" || lower == "upgrade" || lower == "keep-alive" || lower == "expect")
+      return Status::InvalidField("header " + name + " is set by hookd and cannot be overridden");
+    out.emplace_back(name, text);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status EndpointService::Apply(const nlohmann::json& req, Endpoint& e) {
+  if (req.contains("url")) {
+    auto url = OptionalString(req, "url");
+    if (!url.ok()) return url.status();
+    if (!*url) return Status::InvalidField("url must be a string");
+    auto checked = guard_.CheckUrl(**url);
+    if (!checked.ok()) return checked.status();
+    e.url = **url;
+  }
+  if (req.contains("description")) {
+    auto d = OptionalString(req, "description");
+    if (!d.ok()) return d.status();
+    if (*d && (*d)->size() > 1000) return Status::InvalidField("description: at most 1000 chars");
+    e.description = d->value_or("");
+  }
+  if (req.contains("event_types")) {
+    auto types = StringArray(req, "event_types");
+    if (!types.ok()) return types.status();
+    if (Status s = ValidateEventTypePatterns(*types); !s.ok()) return s;
+    e.filter.event_types = std::move(types).value();
+  }
+  if (req.contains("source_ids")) {
+    auto ids = StringArray(req, "source_ids");
+    if (!ids.ok()) return ids.status();
+    for (const auto& id : *ids)
+      if (!LooksLikeId("src", id))
+        return Status::InvalidField("source_ids: not a source id: " + id);
+    e.filter.source_ids = std::move(ids).value();
+  }
+  if (req.contains("rate_limit_per_second")) {
+    auto rate = OptionalInt(req, "rate_limit_per_second", 1, 100000);
+    if (!rate.ok()) return rate.status();
+    e.rate_limit_per_second = *rate;
+  }
+  if (req.contains("headers")) {
+    auto headers = ParseHeaders(req.at("headers"));
+    if (!headers.ok()) return headers.status();
+    e.headers = std::move(headers).value();
+  }
+  return Status::Ok();
+}
+
+Result<Endpoint> EndpointService::Create(const nlohmann::json& req) {
+  if (Status s = RejectUnknownFields(req, {"url", "description", "event_types", "source_ids",
+                                           "secret", "rate_limit_per_second", "headers"});
+      !s.ok())
+    return s;
+  if (!req.contains("url")) return Status::InvalidField("url is required");
+  Endpoint e;
+  if (Status s = Apply(req, e); !s.ok()) return s;
+  auto secret = OptionalString(req, "secret");
+  if (!secret.ok()) return secret.status();
+  e.secret = *secret ? **secret : GenerateEndpointSecret(random_);
+  if (Status s = ValidateEndpointSecret(e.secret); !s.ok()) return s;
+  e.id = NewId("ep", clock_, random_);
+  e.created_at = e.updated_at = clock_.NowUnixMillis();
+  if (Status s = store_.Insert(e); !s.ok()) return s;
+  cache_.Invalidate();
+  return e;
+}
+
+Result<Endpoint> EndpointService::Update(const std::string& id, const nlohmann::json& req) {
+  if (req.contains("secret"))
+    return Status::InvalidField("change the secret with POST /api/v1/endpoints/{id}/rotate-secret");
+  if (Status s = RejectUnknownFields(req, {"url", "description", "event_types", "source_ids",
+                                           "rate_limit_per_second", "headers"});
+      !s.ok())
+    return s;
+  auto e = store_.Get(id);
+  if (!e.ok()) return e.status();
+  if (Status s = Apply(req, *e); !s.ok()) return s;
+  e->updated_at = clock_.NowUnixMillis();
+  if (Status s = store_.Update(*e); !s.ok()) return s;
+  cache_.Invalidate();
+  return e;
+}
+
+Result<Endpoint> EndpointService::RotateSecret(const std::string& id, const nlohmann::json& req) {
+  if (Status s = RejectUnknownFields(req, {"secret", "grace_seconds"}); !s.ok()) return s;
+  auto secret = OptionalString(req, "secret");
+  if (!secret.ok()) return secret.status();
+  auto grace = OptionalInt(req, "grace_seconds", 0, kMaxGraceSeconds);
+  if (!grace.ok()) return grace.status();
+  const std::string next = *secret ? **secret : GenerateEndpointSecret(random_);
+  if (Status s = ValidateEndpointSecret(next); !s.ok()) return s;
+  auto e = store_.Get(id);
+  if (!e.ok()) return e.status();
+  const int64_t now = clock_.NowUnixMillis();
+  e->previous_secret = e->secret;
+  e->previous_expires_at = now + grace->value_or(86400) * 1000;
+  e->secret = next;
+  e->updated_at = now;
+  if (Status s = store_.Update(*e); !s.ok()) return s;
+  cache_.Invalidate();
+  return e;
+}
+
+Result<Endpoint> EndpointService::Enable(const std::string& id) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto txn = Transaction::Begin(**db);
+  if (!txn.ok()) return txn.status();
+  auto e = store_.Get(id);
+  if (!e.ok()) return e.status();
+  const int64_t now = clock_.NowUnixMillis();
+  const bool was_disabled = e->disabled;
+  e->disabled = false;
+  e->disabled_reason.clear();
+  e->failing_since.reset();
+  e->updated_at = now;
+  if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
+  if (was_disabled) {
+    if (Status s = AppendStatus(**db, "endpoint.enabled", now, {{"endpoint_id", id}}); !s.ok())
+      return s;
+  }
+  if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  cache_.Invalidate();
+  return e;
+}
+
+Result<int64_t> EndpointService::Recover(const std::string& id, const nlohmann::json& req) {
+  if (Status s = RejectUnknownFields(req, {"since"}); !s.ok()) return s;
+  auto since_text = OptionalString(req, "since");
+  if (!since_text.ok()) return since_text.status();
+  if (!*since_text) return Status::InvalidField("since is required (RFC 3339)");
+  auto since = ParseRfc3339(**since_text);
+  if (!since) return Status::InvalidField("since must be an RFC 3339 time");
+  if (auto e = store_.Get(id); !e.ok()) return e.status();
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(
+      "UPDATE deliveries SET status = 'pending', retry_index = 0, next_attempt_at = ?1,"
+      " updated_at = ?1 WHERE endpoint_id = ?2 AND status = 'failed' AND created_at >= ?3");
+  if (!st.ok()) return st.status();
+  const int64_t now = clock_.NowUnixMillis();
+  if (Status s = (*st)->Bind(1, now).Bind(2, id).Bind(3, *since).Run(); !s.ok()) return s;
+  return (*db)->Changes();
+}
+
+Status EndpointService::Delete(const std::string& id) {
+  Status s = store_.Delete(id);
+  if (s.ok()) cache_.Invalidate();
+  return s;
+}
+
+}  // namespace hookd

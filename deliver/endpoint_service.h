@@ -1,0 +1,53 @@
+// EndpointService: creating, changing, rotating, enabling and recovering endpoints, with the
+// validation API.md asks for (422 naming the field, 422 forbidden_target from the SSRF guard).
+// Requests are JSON objects parsed by the edge. Thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/random.h"
+#include "deliver/endpoint_cache.h"
+#include "deliver/endpoint_store.h"
+#include "deliver/ssrf_guard.h"
+
+namespace hookd {
+
+class EndpointService {
+ public:
+  EndpointService(EndpointStore& store, EndpointCache& cache, SsrfGuard& guard, DbPool& pool,
+                  const Clock& clock, Random& random)
+      : store_(store), cache_(cache), guard_(guard), pool_(pool), clock_(clock), random_(random) {}
+
+  // {"url", "description"?, "event_types"?, "source_ids"?, "secret"?, "rate_limit_per_second"?,
+  //  "headers"?}
+  Result<Endpoint> Create(const nlohmann::json& req);
+  // Any of Create's fields but "secret".
+  Result<Endpoint> Update(const std::string& id, const nlohmann::json& req);
+  // {"secret"?, "grace_seconds"? (86400)}: both secrets sign during the grace.
+  Result<Endpoint> RotateSecret(const std::string& id, const nlohmann::json& req);
+  // Re-enables a disabled endpoint and appends `endpoint.enabled`.
+  Result<Endpoint> Enable(const std::string& id);
+  // {"since": RFC 3339}: re-queues the endpoint's failed deliveries created since then; returns
+  // how many.
+  Result<int64_t> Recover(const std::string& id, const nlohmann::json& req);
+  Status Delete(const std::string& id);
+  Result<Endpoint> Get(const std::string& id) { return store_.Get(id); }
+  Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit) {
+    return store_.List(after, limit);
+  }
+
+ private:
+  // Applies the mutable fields present in `req` to `e`.
+  Status Apply(const nlohmann::json& req, Endpoint& e);
+
+  EndpointStore& store_;
+  EndpointCache& cache_;
+  SsrfGuard& guard_;
+  DbPool& pool_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace hookd

@@ -1,0 +1,153 @@
+#include "deliver/endpoint_store.h"
+
+namespace hookd {
+namespace {
+
+constexpr char kColumns[] =
+    "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
+    " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
+    " created_at, updated_at";
+
+std::vector<std::string> StringList(const std::string& text) {
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_array())
+    for (const auto& v : j)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+Endpoint Read(const Stmt& st) {
+  Endpoint e;
+  e.id = st.Text(0);
+  e.url = st.Text(1);
+  e.description = st.Text(2);
+  e.filter.event_types = StringList(st.Text(3));
+  e.filter.source_ids = StringList(st.Text(4));
+  auto headers = nlohmann::json::parse(st.Text(5), nullptr, false);
+  if (headers.is_object())
+    for (const auto& [k, v] : headers.items())
+      if (v.is_string()) e.headers.emplace_back(k, v.get<std::string>());
+  e.secret = st.Text(6);
+  if (!st.IsNull(7)) e.previous_secret = st.Text(7);
+  e.previous_expires_at = st.Int(8);
+  if (!st.IsNull(9)) e.rate_limit_per_second = st.Int(9);
+  e.disabled = st.Int(10) != 0;
+  e.disabled_reason = st.Text(11);
+  if (!st.IsNull(12)) e.failing_since = st.Int(12);
+  e.created_at = st.Int(13);
+  e.updated_at = st.Int(14);
+  return e;
+}
+
+void Bind(Stmt& st, const Endpoint& e) {
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& [k, v] : e.headers) headers[k] = v;
+  st.Bind(1, e.id).Bind(2, e.url).Bind(3, e.description);
+  st.Bind(4, nlohmann::json(e.filter.event_types).dump());
+  st.Bind(5, nlohmann::json(e.filter.source_ids).dump());
+  st.Bind(6, headers.dump()).Bind(7, e.secret);
+  if (e.previous_secret)
+    st.Bind(8, *e.previous_secret);
+  else
+    st.BindNull(8);
+  st.Bind(9, e.previous_expires_at);
+  if (e.rate_limit_per_second)
+    st.Bind(10, *e.rate_limit_per_second);
+  else
+    st.BindNull(10);
+  st.Bind(11, static_cast<int64_t>(e.disabled ? 1 : 0)).Bind(12, e.disabled_reason);
+  if (e.failing_since)
+    st.Bind(13, *e.failing_since);
+  else
+    st.BindNull(13);
+  st.Bind(14, e.created_at).Bind(15, e.updated_at);
+}
+
+Result<std::vector<Endpoint>> ReadAll(Stmt& st) {
+  std::vector<Endpoint> out;
+  while (true) {
+    auto row = st.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(Read(st));
+  }
+}
+
+}  // namespace
+
+Status EndpointStore::Insert(const Endpoint& e) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(std::string("INSERT INTO endpoints (") + kColumns +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!st.ok()) return st.status();
+  Bind(**st, e);
+  return (*st)->Run();
+}
+
+Result<Endpoint> EndpointStore::Get(const std::string& id) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(std::string("SELECT ") + kColumns + " FROM endpoints WHERE id = ?");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no endpoint " + id);
+  return Read(**st);
+}
+
+Result<std::vector<Endpoint>> EndpointStore::List(const std::optional<std::string>& after,
+                                                  int limit) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st =
+      (*db)->Cached(std::string("SELECT ") + kColumns +
+                    " FROM endpoints WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2");
+  if (!st.ok()) return st.status();
+  if (after)
+    (*st)->Bind(1, *after);
+  else
+    (*st)->BindNull(1);
+  (*st)->Bind(2, static_cast<int64_t>(limit) + 1);
+  return ReadAll(**st);
+}
+
+Result<std::vector<Endpoint>> EndpointStore::All() {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(std::string("SELECT ") + kColumns + " FROM endpoints ORDER BY id");
+  if (!st.ok()) return st.status();
+  return ReadAll(**st);
+}
+
+Status EndpointStore::UpdateIn(Db& db, const Endpoint& e) {
+  auto st = db.Cached(
+      "UPDATE endpoints SET url = ?2, description = ?3, event_types = ?4, source_ids = ?5,"
+      " headers = ?6, secret = ?7, previous_secret = ?8, previous_expires_at = ?9,"
+      " rate_limit_per_second = ?10, disabled = ?11, disabled_reason = ?12, failing_since = ?13,"
+      " created_at = ?14, updated_at = ?15 WHERE id = ?1");
+  if (!st.ok()) return st.status();
+  Bind(**st, e);
+  if (Status s = (*st)->Run(); !s.ok()) return s;
+  if (db.Changes() == 0) return Status::NotFound("no endpoint " + e.id);
+  return Status::Ok();
+}
+
+Status EndpointStore::Update(const Endpoint& e) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  return UpdateIn(**db, e);
+}
+
+Status EndpointStore::Delete(const std::string& id) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached("DELETE FROM endpoints WHERE id = ?");
+  if (!st.ok()) return st.status();
+  if (Status s = (*st)->Bind(1, id).Run(); !s.ok()) return s;
+  if ((*db)->Changes() == 0) return Status::NotFound("no endpoint " + id);
+  return Status::Ok();
+}
+
+}  // namespace hookd

@@ -1,0 +1,71 @@
+#include "common/api_helpers.h"
+#include "common/http_errors.h"
+#include "deliver/routes.h"
+
+namespace hookd {
+namespace {
+
+HttpResponse EndpointResponse(int status, const Result<Endpoint>& e) {
+  if (!e.ok()) return ErrorResponse(e.status());
+  return JsonResponse(status, EndpointJson(*e));
+}
+
+// Runs `call` on the request's JSON body, answering its endpoint.
+template <typename Call>
+SyncHandler WithBody(int status, Call call) {
+  return [status, call](HttpRequest& req) {
+    auto body = ParseJsonObject(req);
+    if (!body.ok()) return ErrorResponse(body.status());
+    return EndpointResponse(status, call(req, *body));
+  };
+}
+
+}  // namespace
+
+void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
+  router.Add(
+      "POST", "/api/v1/endpoints", Access::kAdmin,
+      WithBody(201, [&svc](HttpRequest&, const nlohmann::json& b) { return svc.Create(b); }));
+  router.Add("GET", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               auto params = ParseListParams(req);
+               if (!params.ok()) return ErrorResponse(params.status());
+               auto list = svc.List(params->after, params->limit);
+               if (!list.ok()) return ErrorResponse(list.status());
+               const bool more = static_cast<int>(list->size()) > params->limit;
+               if (more) list->pop_back();
+               nlohmann::json items = nlohmann::json::array();
+               for (const Endpoint& e : *list) items.push_back(EndpointJson(e));
+               return JsonResponse(200, ListJson(std::move(items), more));
+             }));
+  router.Add("GET", "/api/v1/endpoints/:id", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               return EndpointResponse(200, svc.Get(req.params["id"]));
+             }));
+  router.Add("PATCH", "/api/v1/endpoints/:id", Access::kAdmin,
+             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json& b) {
+               return svc.Update(req.params["id"], b);
+             }));
+  router.Add("DELETE", "/api/v1/endpoints/:id", Access::kAdmin,
+             SyncHandler([&svc](HttpRequest& req) {
+               const std::string& id = req.params["id"];
+               if (Status s = svc.Delete(id); !s.ok()) return ErrorResponse(s);
+               return JsonResponse(200, {{"id", id}, {"deleted", true}});
+             }));
+  router.Add("POST", "/api/v1/endpoints/:id/rotate-secret", Access::kAdmin,
+             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json& b) {
+               return svc.RotateSecret(req.params["id"], b);
+             }));
+  router.Add("POST", "/api/v1/endpoints/:id/enable", Access::kAdmin,
+             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json&) {
+               return svc.Enable(req.params["id"]);
+             }));
+  router.Add("POST", "/api/v1/endpoints/:id/recover", Access::kAdmin,
+             SyncHandler([&svc](HttpRequest& req) {
+               auto body = ParseJsonObject(req);
+               if (!body.ok()) return ErrorResponse(body.status());
+               auto n = svc.Recover(req.params["id"], *body);
+               if (!n.ok()) return ErrorResponse(n.status());
+               return JsonResponse(202, {{"requeued", *n}});
+             }));
+}
+
+}  // namespace hookd

@@ -1,0 +1,52 @@
+#include "deliver/fanout.h"
+
+#include "common/ids.h"
+#include "common/status_log.h"
+
+namespace hookd {
+namespace {
+
+void BindOptional(Stmt& st, int i, const std::optional<std::string>& v) {
+  if (v)
+    st.Bind(i, *v);
+  else
+    st.BindNull(i);
+}
+
+}  // namespace
+
+Result<int> InsertMessage(Db& db, const NewMessage& m, const std::vector<Endpoint>& endpoints,
+                          const Clock& clock, Random& random) {
+  auto ins = db.Cached(
+      "INSERT INTO messages (id, event_type, source_id, event_id, payload, idempotency_key,"
+      " response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!ins.ok()) return ins.status();
+  Stmt& st = **ins;
+  st.Bind(1, m.id).Bind(2, m.event_type);
+  BindOptional(st, 3, m.source_id);
+  BindOptional(st, 4, m.event_id);
+  st.BindBlob(5, m.payload);
+  BindOptional(st, 6, m.idempotency_key);
+  st.Bind(7, m.response).Bind(8, m.created_at);
+  if (Status s = st.Run(); !s.ok()) return s;
+
+  int count = 0;
+  for (const Endpoint& e : endpoints) {
+    if (e.disabled || !Matches(e.filter, m.event_type, m.source_id)) continue;
+    auto dlv = db.Cached(
+        "INSERT INTO deliveries (id, message_id, endpoint_id, status, next_attempt_at,"
+        " created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)");
+    if (!dlv.ok()) return dlv.status();
+    (*dlv)->Bind(1, NewId("dlv", clock, random)).Bind(2, m.id).Bind(3, e.id);
+    (*dlv)->Bind(4, m.created_at).Bind(5, m.created_at).Bind(6, m.created_at);
+    if (Status s = (*dlv)->Run(); !s.ok()) return s;
+    ++count;
+  }
+  nlohmann::json data = {{"message_id", m.id}, {"event_type", m.event_type}, {"deliveries", count}};
+  if (m.source_id) data["source_id"] = *m.source_id;
+  if (m.event_id) data["event_id"] = *m.event_id;
+  if (Status s = AppendStatus(db, "message.created", m.created_at, data); !s.ok()) return s;
+  return count;
+}
+
+}  // namespace hookd

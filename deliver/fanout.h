@@ -1,0 +1,35 @@
+// Fan-out: a new message and one pending delivery per enabled endpoint that subscribes to it,
+// written in the caller's transaction, so a message is never acknowledged without its
+// deliveries. Used by ingest (every accepted event) and by POST /api/v1/messages.
+// Functions run on the caller's connection; thread-safety is that of the Db.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/random.h"
+#include "deliver/endpoint.h"
+
+namespace hookd {
+
+struct NewMessage {
+  std::string id;  // msg_...
+  std::string event_type;
+  std::optional<std::string> source_id;
+  std::optional<std::string> event_id;
+  std::string payload;  // the bytes delivered
+  std::optional<std::string> idempotency_key;
+  std::string response;  // the JSON answered to the creating request (idempotent replays)
+  int64_t created_at = 0;
+};
+
+// Inserts the message, its deliveries (due now) and `message.created`; returns how many
+// deliveries were made.
+Result<int> InsertMessage(Db& db, const NewMessage& message, const std::vector<Endpoint>& endpoints,
+                          const Clock& clock, Random& random);
+
+}  // namespace hookd

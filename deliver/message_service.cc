@@ -1,0 +1,252 @@
+#include "deliver/message_service.h"
+
+#include "common/api_helpers.h"
+#include "common/ids.h"
+#include "common/time_format.h"
+#include "deliver/fanout.h"
+
+namespace hookd {
+namespace {
+
+constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
+constexpr char kDeliveryColumns[] =
+    "id, message_id, endpoint_id, status, attempts, next_attempt_at, last_status, last_error,"
+    " created_at, updated_at";
+
+nlohmann::json OptionalTime(const Stmt& st, int col) {
+  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(FormatRfc3339(st.Int(col)));
+}
+nlohmann::json OptionalInt(const Stmt& st, int col) {
+  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(st.Int(col));
+}
+nlohmann::json OptionalText(const Stmt& st, int col) {
+  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(st.Text(col));
+}
+
+nlohmann::json DeliveryJson(const Stmt& st) {
+  const std::string status = st.Text(3);
+  return {{"id", st.Text(0)},
+          {"message_id", st.Text(1)},
+          {"endpoint_id", st.Text(2)},
+          {"status", status},
+          {"attempts", st.Int(4)},
+          {"next_attempt_at",
+           status == "pending" || status == "retrying" ? OptionalTime(st, 5) : nullptr},
+          {"last_response_status", OptionalInt(st, 6)},
+          {"last_error", OptionalText(st, 7)},
+          {"created_at", FormatRfc3339(st.Int(8))},
+          {"updated_at", FormatRfc3339(st.Int(9))}};
+}
+
+void BindOptional(Stmt& st, int i, const std::optional<std::string>& v) {
+  if (v)
+    st.Bind(i, *v);
+  else
+    st.BindNull(i);
+}
+
+Result<nlohmann::json> Rows(Stmt& st, int limit, nlohmann::json (*row)(const Stmt&)) {
+  nlohmann::json items = nlohmann::json::array();
+  bool more = false;
+  while (true) {
+    auto r = st.Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    if (static_cast<int>(items.size()) == limit) {
+      more = true;
+      break;
+    }
+    items.push_back(row(st));
+  }
+  return ListJson(std::move(items), more);
+}
+
+nlohmann::json MessageSummary(const Stmt& st) {
+  return {{"id", st.Text(0)},
+          {"event_type", st.Text(1)},
+          {"source_id", OptionalText(st, 2)},
+          {"event_id", OptionalText(st, 3)},
+          {"created_at", FormatRfc3339(st.Int(4))}};
+}
+
+bool ValidEventType(const std::string& t) {
+  if (t.empty() || t.size() > 200) return false;
+  for (char c : t)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
+        c != ':')
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
+                                              const std::optional<std::string>& key) {
+  if (Status s = RejectUnknownFields(req, {"event_type", "payload", "source_id"}); !s.ok())
+    return s;
+  auto type = hookd::OptionalString(req, "event_type");
+  if (!type.ok()) return type.status();
+  if (!*type || !ValidEventType(**type))
+    return Status::InvalidField("event_type is required: 1-200 chars of [A-Za-z0-9._:-]");
+  if (!req.contains("payload")) return Status::InvalidField("payload is required");
+  auto source = hookd::OptionalString(req, "source_id");
+  if (!source.ok()) return source.status();
+  if (*source && !LooksLikeId("src", **source))
+    return Status::InvalidField("source_id is not a source id");
+  if (key && (key->empty() || key->size() > 255))
+    return Status::InvalidField("Idempotency-Key must be 1 to 255 characters");
+
+  auto endpoints = endpoints_.Get();
+  if (!endpoints.ok()) return endpoints.status();
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto txn = Transaction::Begin(**db);
+  if (!txn.ok()) return txn.status();
+  const int64_t now = clock_.NowUnixMillis();
+  if (key) {
+    auto prior =
+        (*db)->Cached("SELECT id, response, created_at FROM messages WHERE idempotency_key = ?");
+    if (!prior.ok()) return prior.status();
+    auto row = (*prior)->Bind(1, *key).Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      if (now - (*prior)->Int(2) < kIdempotencyWindowMs)
+        return nlohmann::json::parse((*prior)->Text(1));
+      // Expired: the key is free again; the old message keeps its history.
+      const std::string old_id = (*prior)->Text(0);
+      (*db)->ResetCached();
+      auto clear = (*db)->Cached("UPDATE messages SET idempotency_key = NULL WHERE id = ?");
+      if (!clear.ok()) return clear.status();
+      if (Status s = (*clear)->Bind(1, old_id).Run(); !s.ok()) return s;
+    }
+  }
+  NewMessage m;
+  m.id = NewId("msg", clock_, random_);
+  m.event_type = **type;
+  m.source_id = *source;
+  m.payload = req.at("payload").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  m.idempotency_key = key;
+  m.created_at = now;
+  int matched = 0;
+  for (const Endpoint& e : **endpoints)
+    if (!e.disabled && Matches(e.filter, m.event_type, m.source_id)) ++matched;
+  nlohmann::json response = {{"id", m.id}, {"event_type", m.event_type}, {"deliveries", matched}};
+  m.response = response.dump();
+  auto count = InsertMessage(**db, m, **endpoints, clock_, random_);
+  if (!count.ok()) return count.status();
+  if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  if (*count > 0 && wake_) wake_();
+  return response;
+}
+
+Result<nlohmann::json> MessageService::Get(const std::string& id) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(
+      "SELECT id, event_type, source_id, event_id, created_at, payload FROM messages WHERE id = ?");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no message " + id);
+  nlohmann::json j = MessageSummary(**st);
+  j["payload"] = nlohmann::json::parse((*st)->Text(5), nullptr, false);
+  auto dl = (*db)->Cached(std::string("SELECT ") + kDeliveryColumns +
+                          " FROM deliveries WHERE message_id = ? ORDER BY seq");
+  if (!dl.ok()) return dl.status();
+  (*dl)->Bind(1, id);
+  auto deliveries = Rows(**dl, 1000, DeliveryJson);
+  if (!deliveries.ok()) return deliveries.status();
+  j["deliveries"] = (*deliveries)["data"];
+  return j;
+}
+
+Result<nlohmann::json> MessageService::List(const std::optional<std::string>& event_type,
+                                            const std::optional<std::string>& after, int limit) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(
+      "SELECT id, event_type, source_id, event_id, created_at FROM messages"
+      " WHERE (?1 IS NULL OR event_type = ?1)"
+      " AND (?2 IS NULL OR seq < (SELECT seq FROM messages WHERE id = ?2))"
+      " ORDER BY seq DESC LIMIT ?3");
+  if (!st.ok()) return st.status();
+  BindOptional(**st, 1, event_type);
+  BindOptional(**st, 2, after);
+  (*st)->Bind(3, static_cast<int64_t>(limit) + 1);
+  return Rows(**st, limit, MessageSummary);
+}
+
+Result<nlohmann::json> MessageService::ListDeliveries(const DeliveryFilter& f,
+                                                      const std::optional<std::string>& after,
+                                                      int limit) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st =
+      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns +
+                    " FROM deliveries WHERE (?1 IS NULL OR status = ?1)"
+                    " AND (?2 IS NULL OR endpoint_id = ?2) AND (?3 IS NULL OR message_id = ?3)"
+                    " AND (?4 IS NULL OR seq < (SELECT seq FROM deliveries WHERE id = ?4))"
+                    " ORDER BY seq DESC LIMIT ?5");
+  if (!st.ok()) return st.status();
+  BindOptional(**st, 1, f.status);
+  BindOptional(**st, 2, f.endpoint_id);
+  BindOptional(**st, 3, f.message_id);
+  BindOptional(**st, 4, after);
+  (*st)->Bind(5, static_cast<int64_t>(limit) + 1);
+  return Rows(**st, limit, DeliveryJson);
+}
+
+Result<nlohmann::json> MessageService::GetDelivery(const std::string& id) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st =
+      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + " FROM deliveries WHERE id = ?");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no delivery " + id);
+  nlohmann::json j = DeliveryJson(**st);
+  auto at = (*db)->Cached(
+      "SELECT id, number, started_at, duration_ms, response_status, response_body, error"
+      " FROM attempts WHERE delivery_id = ? ORDER BY number");
+  if (!at.ok()) return at.status();
+  (*at)->Bind(1, id);
+  nlohmann::json attempts = nlohmann::json::array();
+  while (true) {
+    auto r = (*at)->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    const Stmt& a = **at;
+    attempts.push_back({{"id", a.Text(0)},
+                        {"number", a.Int(1)},
+                        {"started_at", FormatRfc3339(a.Int(2))},
+                        {"duration_ms", a.Int(3)},
+                        {"response_status", OptionalInt(a, 4)},
+                        {"response_body", OptionalText(a, 5)},
+                        {"error", OptionalText(a, 6)}});
+  }
+  j["attempts"] = std::move(attempts);
+  return j;
+}
+
+Result<nlohmann::json> MessageService::RetryDelivery(const std::string& id) {
+  {
+    auto db = pool_.Acquire();
+    if (!db.ok()) return db.status();
+    auto st = (*db)->Cached(
+        "UPDATE deliveries SET status = CASE status WHEN 'retrying' THEN 'retrying' ELSE"
+        " 'pending' END, retry_index = 0, next_attempt_at = ?1, updated_at = ?1"
+        " WHERE id = ?2 AND (lease_until IS NULL OR lease_until < ?1)");
+    if (!st.ok()) return st.status();
+    if (Status s = (*st)->Bind(1, clock_.NowUnixMillis()).Bind(2, id).Run(); !s.ok()) return s;
+    if ((*db)->Changes() == 0) {
+      auto current = GetDelivery(id);
+      if (!current.ok()) return current.status();
+      return Status::Conflict("attempt_in_progress", "an attempt of " + id + " is in progress");
+    }
+  }
+  if (wake_) wake_();
+  return GetDelivery(id);
+}
+
+}  // namespace hookd

@@ -1,0 +1,57 @@
+#include "common/api_helpers.h"
+#include "common/http_errors.h"
+#include "deliver/routes.h"
+
+namespace hookd {
+namespace {
+
+HttpResponse Json(int status, const Result<nlohmann::json>& r) {
+  if (!r.ok()) return ErrorResponse(r.status());
+  return JsonResponse(status, *r);
+}
+
+std::optional<std::string> Query(const HttpRequest& req, const char* name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+void RegisterMessageRoutes(Router& router, MessageService& svc) {
+  router.Add("POST", "/api/v1/messages", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               auto body = ParseJsonObject(req);
+               if (!body.ok()) return ErrorResponse(body.status());
+               std::optional<std::string> key;
+               if (auto k = req.headers.Get("idempotency-key")) key = std::string(*k);
+               return Json(202, svc.Create(*body, key));
+             }));
+  router.Add("GET", "/api/v1/messages", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               auto params = ParseListParams(req);
+               if (!params.ok()) return ErrorResponse(params.status());
+               return Json(200, svc.List(Query(req, "event_type"), params->after, params->limit));
+             }));
+  router.Add("GET", "/api/v1/messages/:id", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               return Json(200, svc.Get(req.params["id"]));
+             }));
+  router.Add(
+      "GET", "/api/v1/deliveries", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+        auto params = ParseListParams(req);
+        if (!params.ok()) return ErrorResponse(params.status());
+        DeliveryFilter f{Query(req, "status"), Query(req, "endpoint_id"), Query(req, "message_id")};
+        if (f.status && *f.status != "pending" && *f.status != "retrying" &&
+            *f.status != "succeeded" && *f.status != "failed")
+          return ErrorResponse(
+              Status::InvalidField("status must be pending, retrying, succeeded or failed"));
+        return Json(200, svc.ListDeliveries(f, params->after, params->limit));
+      }));
+  router.Add("GET", "/api/v1/deliveries/:id", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               return Json(200, svc.GetDelivery(req.params["id"]));
+             }));
+  router.Add("POST", "/api/v1/deliveries/:id/retry", Access::kAdmin,
+             SyncHandler([&svc](HttpRequest& req) {
+               return Json(202, svc.RetryDelivery(req.params["id"]));
+             }));
+}
+
+}  // namespace hookd
