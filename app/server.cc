@@ -71,7 +71,7 @@ struct Server::Impl {
     m.event_type = e.type;
     m.source_id = e.source_id;
     m.event_id = e.id;
-    m.payload = e.body;
+    // payload stays empty: the message is delivered from the event's stored body.
     m.created_at = e.received_at;
     return InsertMessage(db, m, **endpoints, clock, random).status();
   }

@@ -196,7 +196,7 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
   if (chosen.empty() && unattemptable.empty()) return 0;
 
   // Lease: the claimed deliveries are not due again until the lease ends.
-  const int64_t lease_end = now + options_.attempt_timeout.count() + 60'000;
+  const int64_t lease_end = now + options_.attempt_timeout.count() + 5'000;
   {
     auto txn = Transaction::Begin(*db_);
     if (!txn.ok()) return 0;
@@ -206,7 +206,9 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
       if (!lease.ok() || !(*lease)->Bind(1, j.delivery_id).Bind(2, lease_end).Run().ok()) return 0;
     }
     for (auto& j : chosen) {
-      auto payload = db_->Cached("SELECT payload FROM messages WHERE id = ?");
+      auto payload = db_->Cached(
+          "SELECT COALESCE(m.payload, e.body) FROM messages m"
+          " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
       if (!payload.ok()) return 0;
       auto row = (*payload)->Bind(1, j.message_id).Step();
       if (!row.ok()) return 0;

@@ -25,7 +25,10 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const std::vector<Endpoin
   st.Bind(1, m.id).Bind(2, m.event_type);
   BindOptional(st, 3, m.source_id);
   BindOptional(st, 4, m.event_id);
-  st.BindBlob(5, m.payload);
+  if (m.event_id && m.payload.empty())
+    st.BindNull(5);
+  else
+    st.BindBlob(5, m.payload);
   BindOptional(st, 6, m.idempotency_key);
   st.Bind(7, m.response).Bind(8, m.created_at);
   if (Status s = st.Run(); !s.ok()) return s;

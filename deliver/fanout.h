@@ -21,7 +21,7 @@ struct NewMessage {
   std::string event_type;
   std::optional<std::string> source_id;
   std::optional<std::string> event_id;
-  std::string payload;  // the bytes delivered
+  std::string payload;  // the bytes delivered; empty with event_id set: the event's body
   std::optional<std::string> idempotency_key;
   std::string response;  // the JSON answered to the creating request (idempotent replays)
   int64_t created_at = 0;

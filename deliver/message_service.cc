@@ -143,7 +143,9 @@ Result<nlohmann::json> MessageService::Get(const std::string& id) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(
-      "SELECT id, event_type, source_id, event_id, created_at, payload FROM messages WHERE id = ?");
+      "SELECT m.id, m.event_type, m.source_id, m.event_id, m.created_at,"
+      " COALESCE(m.payload, e.body) FROM messages m LEFT JOIN events e ON e.id = m.event_id"
+      " WHERE m.id = ?");
   if (!st.ok()) return st.status();
   auto row = (*st)->Bind(1, id).Step();
   if (!row.ok()) return row.status();

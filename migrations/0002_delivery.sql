@@ -19,13 +19,15 @@ CREATE TABLE endpoints (
   updated_at             INTEGER NOT NULL
 );
 
+-- A message made from an ingested event keeps payload NULL and is delivered from events.body, so
+-- the bytes are stored once.
 CREATE TABLE messages (
   seq              INTEGER PRIMARY KEY,
   id               TEXT NOT NULL UNIQUE,
   event_type       TEXT NOT NULL,
   source_id        TEXT,
   event_id         TEXT,
-  payload          BLOB NOT NULL,
+  payload          BLOB,
   idempotency_key  TEXT,
   response         TEXT,
   created_at       INTEGER NOT NULL
