@@ -112,26 +112,34 @@ void DeliveryEngine::DispatchLoop() {
   ReleaseUnstarted();
 }
 
-bool DeliveryEngine::TakeToken(const Endpoint& e, int64_t now) {
+bool DeliveryEngine::HasToken(const Endpoint& e, int64_t now) {
   if (!e.rate_limit_per_second) return true;
   const double rate = static_cast<double>(*e.rate_limit_per_second);
   RateBucket& b = buckets_[e.id];
-  if (b.refilled_at_ms == 0) b.tokens = rate;
+  if (b.refilled_at_ms == 0) b.tokens = rate;  // a new bucket starts full
   b.tokens = std::min(rate, b.tokens + rate * static_cast<double>(now - b.refilled_at_ms) / 1000.0);
   b.refilled_at_ms = now;
-  if (b.tokens < 1.0) return false;
-  b.tokens -= 1.0;
+  return b.tokens >= 1.0;
+}
+
+bool DeliveryEngine::TakeToken(const Endpoint& e, int64_t now) {
+  if (!HasToken(e, now)) return false;
+  if (e.rate_limit_per_second) buckets_[e.id].tokens -= 1.0;
   return true;
 }
 
 int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
   auto snapshot = endpoints_.Get();
   if (!snapshot.ok()) return 0;
+  // Endpoints that cannot take an attempt now are left out of the query, so their backlog
+  // cannot fill the batch and starve the others.
   nlohmann::json excluded = nlohmann::json::array();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, n] : in_flight_)
       if (n >= options_.per_endpoint_concurrency) excluded.push_back(id);
+    for (const Endpoint& e : **snapshot)
+      if (e.rate_limit_per_second && !HasToken(e, now)) excluded.push_back(e.id);
   }
   auto due = db_->Cached(
       "SELECT id, message_id, endpoint_id, attempts, retry_index FROM deliveries"

@@ -70,7 +70,9 @@ class DeliveryEngine {
   void WorkerLoop();
   // Claims up to `room` due deliveries and queues them; returns how many were queued.
   int ClaimAndQueue(int room, int64_t now);
-  bool TakeToken(const Endpoint& e, int64_t now);  // rate limit; caller holds mu_
+  // Rate limit (a token bucket per endpoint); the caller holds mu_.
+  bool HasToken(const Endpoint& e, int64_t now);
+  bool TakeToken(const Endpoint& e, int64_t now);
   void UpdatePendingGauge(int64_t now);
   void ReleaseUnstarted();
 
