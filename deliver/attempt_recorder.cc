@@ -25,12 +25,14 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records) {
   auto txn = Transaction::Begin(db_);
   if (!txn.ok()) return txn.status();
   const int64_t now = clock_.NowUnixMillis();
+  pending_change_ = false;
   Status s;
   for (const AttemptRecord& r : records) {
     if (s = RecordOne(r, now); !s.ok()) break;
   }
   db_.ResetCached();
   if (s.ok()) s = (*txn)->Commit();
+  if (s.ok() && pending_change_) endpoints_changed_ = true;
   return s;
 }
 
@@ -147,6 +149,7 @@ Status AttemptRecorder::DisableEndpoint(const std::string& endpoint_id, const st
   if (!st.ok()) return st.status();
   if (Status s = (*st)->Bind(1, endpoint_id).Bind(2, reason).Bind(3, now).Run(); !s.ok()) return s;
   if (db_.Changes() == 0) return Status::Ok();
+  pending_change_ = true;
   return AppendStatus(db_, "endpoint.disabled", now,
                       {{"endpoint_id", endpoint_id}, {"reason", reason}});
 }

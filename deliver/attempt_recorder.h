@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -43,6 +44,8 @@ class AttemptRecorder {
   // Writes every record in one transaction; on failure nothing is written (the deliveries'
   // leases then expire and the attempts are made again: at-least-once).
   Status Record(const std::vector<AttemptRecord>& records);
+  // True (once) when a committed Record disabled an endpoint, so endpoint snapshots are stale.
+  bool TakeEndpointsChanged() { return std::exchange(endpoints_changed_, false); }
 
  private:
   Status RecordOne(const AttemptRecord& r, int64_t now);
@@ -54,6 +57,8 @@ class AttemptRecorder {
   Random& random_;
   const RetryPolicy policy_;
   const std::chrono::milliseconds disable_after_;
+  bool endpoints_changed_ = false;
+  bool pending_change_ = false;  // within the transaction being written
 };
 
 }  // namespace hookd

@@ -95,6 +95,8 @@ void DeliveryEngine::DispatchLoop() {
     if (Status s = recorder_->Record(results); !s.ok())
       std::cerr << "hookd: recording delivery attempts failed (they will be retried): "
                 << s.message() << "\n";
+    // A disabled endpoint must stop receiving new deliveries at once, not after the cache TTL.
+    if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
     if (stopping) break;
     const int64_t now = clock_.NowUnixMillis();
     if (room > 0) ClaimAndQueue(room, now);
@@ -141,6 +143,8 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
     for (const Endpoint& e : **snapshot)
       if (e.rate_limit_per_second && !HasToken(e, now)) excluded.push_back(e.id);
   }
+  // Candidates are read without a write lock (an idle poll must not block ingest); the lease
+  // below re-checks that each is still due, so two deliver processes never claim the same one.
   auto due = db_->Cached(
       "SELECT id, message_id, endpoint_id, attempts, retry_index FROM deliveries"
       " WHERE next_attempt_at <= ?1 AND endpoint_id NOT IN (SELECT value FROM json_each(?2))"
@@ -205,26 +209,41 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
 
   // Lease: the claimed deliveries are not due again until the lease ends.
   const int64_t lease_end = now + options_.attempt_timeout.count() + 5'000;
-  {
-    auto txn = Transaction::Begin(*db_);
-    if (!txn.ok()) return 0;
-    for (const Job& j : chosen) {
-      auto lease =
-          db_->Cached("UPDATE deliveries SET next_attempt_at = ?2, lease_until = ?2 WHERE id = ?1");
-      if (!lease.ok() || !(*lease)->Bind(1, j.delivery_id).Bind(2, lease_end).Run().ok()) return 0;
-    }
-    for (auto& j : chosen) {
-      auto payload = db_->Cached(
-          "SELECT COALESCE(m.payload, e.body) FROM messages m"
-          " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
-      if (!payload.ok()) return 0;
-      auto row = (*payload)->Bind(1, j.message_id).Step();
-      if (!row.ok()) return 0;
-      j.request.body = *row ? (*payload)->Text(0) : std::string("null");
-    }
-    db_->ResetCached();
-    if (!(*txn)->Commit().ok()) return 0;
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return 0;
+  auto lease = [&](const std::string& id) -> Result<bool> {
+    auto st = db_->Cached(
+        "UPDATE deliveries SET next_attempt_at = ?2, lease_until = ?2"
+        " WHERE id = ?1 AND next_attempt_at <= ?3");
+    if (!st.ok()) return st.status();
+    if (Status s = (*st)->Bind(1, id).Bind(2, lease_end).Bind(3, now).Run(); !s.ok()) return s;
+    return db_->Changes() > 0;
+  };
+  std::vector<Job> leased;
+  for (auto& j : chosen) {
+    auto ok = lease(j.delivery_id);
+    if (!ok.ok()) return 0;
+    if (*ok) leased.push_back(std::move(j));  // else: claimed elsewhere meanwhile
   }
+  chosen = std::move(leased);
+  std::vector<AttemptRecord> leased_records;
+  for (auto& r : unattemptable) {
+    auto ok = lease(r.delivery_id);
+    if (!ok.ok()) return 0;
+    if (*ok) leased_records.push_back(std::move(r));
+  }
+  unattemptable = std::move(leased_records);
+  for (auto& j : chosen) {
+    auto payload = db_->Cached(
+        "SELECT COALESCE(m.payload, e.body) FROM messages m"
+        " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
+    if (!payload.ok()) return 0;
+    auto row = (*payload)->Bind(1, j.message_id).Step();
+    if (!row.ok()) return 0;
+    j.request.body = *row ? (*payload)->Text(0) : std::string("null");
+  }
+  db_->ResetCached();
+  if (!(*txn)->Commit().ok()) return 0;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& r : unattemptable) results_.push_back(std::move(r));
   for (auto& j : chosen) {
