@@ -1,0 +1,648 @@
+// Outbound delivery end to end inside the process: a real hookd server (port 0, real SQLite file)
+// delivering to an in-process receiver (an httplib::Server on 127.0.0.1 port 0) that is scripted
+// per path and records every request. States are awaited by polling the admin API with a
+// deadline; timings are measured where the requests arrive.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/status_log.h"
+#include "tests/integration/test_server.h"
+
+namespace hookd::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// How long any awaited state may take to appear.
+constexpr milliseconds kWaitDeadline{10000};
+// A retry becomes due at next_attempt_at, but the engine's dispatcher looks for due deliveries
+// every DeliveryEngineOptions::idle_poll (200 ms) when nothing wakes it, so an attempt may start
+// up to that much later; 50 ms more covers recording, claiming and sending on a loaded machine.
+constexpr milliseconds kSchedulingSlack{250};
+// Clocks and rounding (the engine uses the system clock, the receiver the steady clock).
+constexpr milliseconds kEarlySlack{10};
+
+// One scripted answer of the receiver.
+struct Reply {
+  int status = 200;
+  std::string body = "ok";
+  httplib::Headers headers;
+  milliseconds hang{0};  // wait this long before answering (cut short when the receiver stops)
+};
+
+// One request as the receiver saw it.
+struct Received {
+  std::string path;
+  httplib::Headers headers;
+  std::string body;
+  steady_clock::time_point at;
+
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);  // httplib::Headers compares names case-insensitively
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// An httplib::Server on 127.0.0.1 port 0. Each path answers its script in order, repeating the
+// last reply; an unscripted path answers 200 "ok". Every POST is recorded.
+class Receiver {
+ public:
+  Receiver() {
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_timeout(1);
+    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      Reply reply = Record(req);
+      if (reply.hang.count() > 0) {
+        std::unique_lock<std::mutex> lock(mu_);
+        stop_cv_.wait_for(lock, reply.hang, [this] { return stopping_; });
+      }
+      res.status = reply.status;
+      for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+      res.set_content(reply.body, "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0) throw std::runtime_error("receiver: bind failed");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(milliseconds(1));
+  }
+  ~Receiver() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    server_.stop();
+    thread_.join();
+  }
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  // Replaces the script of `path` and starts it from its first reply.
+  void Script(const std::string& path, std::vector<Reply> replies) {
+    std::lock_guard<std::mutex> lock(mu_);
+    scripts_[path] = {std::move(replies), 0};
+  }
+
+  std::vector<Received> Requests(const std::string& path) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Received> out;
+    for (const Received& r : received_)
+      if (r.path == path) out.push_back(r);
+    return out;
+  }
+  size_t Count(const std::string& path) const { return Requests(path).size(); }
+  size_t Total() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return received_.size();
+  }
+
+ private:
+  struct PathScript {
+    std::vector<Reply> replies;
+    size_t next = 0;
+  };
+
+  Reply Record(const httplib::Request& req) {
+    std::lock_guard<std::mutex> lock(mu_);
+    received_.push_back({req.path, req.headers, req.body, steady_clock::now()});
+    auto it = scripts_.find(req.path);
+    if (it == scripts_.end() || it->second.replies.empty()) return Reply{};
+    PathScript& s = it->second;
+    const Reply& r = s.replies[std::min(s.next, s.replies.size() - 1)];
+    ++s.next;
+    return r;
+  }
+
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;                      // guarded by mu_
+  std::map<std::string, PathScript> scripts_;  // guarded by mu_
+  std::vector<Received> received_;             // guarded by mu_
+};
+
+Settings FastSettings(std::vector<milliseconds> schedule,
+                      milliseconds timeout = milliseconds(2000)) {
+  Settings s;
+  s.allow_private_targets = true;
+  s.retry_schedule = std::move(schedule);
+  s.delivery_timeout = timeout;
+  return s;
+}
+
+// Polls `pred` every 20 ms until it holds or the deadline passes.
+template <typename Pred>
+bool WaitUntil(Pred pred, milliseconds deadline = kWaitDeadline) {
+  const auto end = steady_clock::now() + deadline;
+  while (true) {
+    if (pred()) return true;
+    if (steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+json GetJson(TestServer& t, const std::string& path) {
+  auto r = t.Get(path);
+  if (!r || r->status != 200) return json();
+  return json::parse(r->body, nullptr, false);
+}
+
+json CreateEndpoint(TestServer& t, const json& body) {
+  auto r = t.Post("/api/v1/endpoints", body);
+  if (!r) throw std::runtime_error("create endpoint: no response");
+  if (r->status != 201) throw std::runtime_error("create endpoint: " + r->body);
+  return json::parse(r->body);
+}
+
+json PostMessage(TestServer& t, const std::string& event_type, const json& payload) {
+  auto r = t.Post("/api/v1/messages", {{"event_type", event_type}, {"payload", payload}});
+  if (!r) throw std::runtime_error("post message: no response");
+  if (r->status != 202) throw std::runtime_error("post message: " + r->body);
+  return json::parse(r->body);
+}
+
+// The only delivery of message `msg_id` (empty when there is not exactly one).
+std::string OnlyDelivery(TestServer& t, const std::string& msg_id) {
+  json m = GetJson(t, "/api/v1/messages/" + msg_id);
+  if (!m.is_object() || m["deliveries"].size() != 1) return "";
+  return m["deliveries"][0]["id"];
+}
+
+// Waits for delivery `id` to reach `status` with at least `attempts` attempts listed, and
+// returns it; the last state seen when it does not.
+json WaitDelivery(TestServer& t, const std::string& id, const std::string& status,
+                  size_t attempts = 1) {
+  json d;
+  const bool ok = WaitUntil([&] {
+    d = GetJson(t, "/api/v1/deliveries/" + id);
+    return d.is_object() && d["status"] == status && d["attempts"].size() >= attempts;
+  });
+  EXPECT_TRUE(ok) << "delivery " << id << " never reached " << status << " with " << attempts
+                  << " attempts; last seen: " << d.dump();
+  return d;
+}
+
+int64_t Millis(steady_clock::duration d) {
+  return std::chrono::duration_cast<milliseconds>(d).count();
+}
+
+// "v1,<base64 HMAC-SHA256(base64-decoded secret after whsec_, "<id>.<ts>.<body>")>".
+std::string ExpectedSignature(const std::string& secret, const Received& r) {
+  auto key = Base64Decode(secret.substr(std::string("whsec_").size()));
+  if (!key) return "<undecodable secret>";
+  const std::string signed_text =
+      r.Header("webhook-id") + "." + r.Header("webhook-timestamp") + "." + r.body;
+  return "v1," + Base64Encode(HmacSha256(*key, signed_text));
+}
+
+std::set<std::string> SplitSpaces(const std::string& s) {
+  std::set<std::string> out;
+  std::istringstream in(s);
+  for (std::string part; in >> part;) out.insert(part);
+  return out;
+}
+
+std::vector<StatusEntry> StatusLogFor(TestServer& t, const std::string& key,
+                                      const std::string& id) {
+  std::vector<StatusEntry> out;
+  auto db = Db::Open(t.data_dir() + "/hookd.db", DbOptions{});
+  EXPECT_TRUE(db.ok());
+  if (!db.ok()) return out;
+  auto entries = ReadStatusAfter(**db, 0, 10000);
+  EXPECT_TRUE(entries.ok());
+  if (!entries.ok()) return out;
+  for (StatusEntry& e : *entries)
+    if (e.data.contains(key) && e.data[key] == id) out.push_back(std::move(e));
+  return out;
+}
+
+class DeliveryIntegration : public ::testing::Test {
+ protected:
+  // Writes to a socket the other side closed (a cut-off attempt) must not kill the test binary.
+  void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
+};
+
+// Case 1: 500, 500, 200 → three attempts with one webhook-id, spaced by the schedule ±20%.
+TEST_F(DeliveryIntegration, RetriesOnServerErrorsWithTheSameIdAndScheduledSpacing) {
+  Receiver rx;  // outlives the server, whose pooled connections close first
+  rx.Script("/flaky", {{500, "e1", {}, {}}, {500, "e2", {}, {}}, {200, "done", {}, {}}});
+  const milliseconds delay(200);
+  TestServer t("", nullptr, FastSettings({delay, delay}));
+  json ep = CreateEndpoint(t, {{"url", rx.Url("/flaky")}});
+  json msg = PostMessage(t, "invoice.paid", {{"amount", 42}});
+  EXPECT_EQ(msg["deliveries"], 1);
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+
+  json d = WaitDelivery(t, dlv, "succeeded", 3);
+  EXPECT_EQ(d["attempts"].size(), 3u) << d.dump();
+  EXPECT_EQ(d["endpoint_id"], ep["id"]);
+  EXPECT_EQ(d["message_id"], msg["id"]);
+  EXPECT_TRUE(d["next_attempt_at"].is_null());
+  EXPECT_EQ(d["last_response_status"], 200);
+  const std::vector<int> statuses = {500, 500, 200};
+  const std::vector<std::string> bodies = {"e1", "e2", "done"};
+  std::string previous_start;
+  for (size_t i = 0; i < d["attempts"].size() && i < 3; ++i) {
+    const json& a = d["attempts"][i];
+    EXPECT_EQ(a["number"], i + 1);
+    ASSERT_TRUE(a["started_at"].is_string());
+    EXPECT_GE(a["started_at"].get<std::string>(), previous_start);
+    previous_start = a["started_at"];
+    ASSERT_TRUE(a["duration_ms"].is_number_integer());
+    EXPECT_GE(a["duration_ms"].get<int64_t>(), 0);
+    EXPECT_LT(a["duration_ms"].get<int64_t>(), 1000);
+    EXPECT_EQ(a["response_status"], statuses[i]);
+    EXPECT_EQ(a["response_body"], bodies[i]);
+    EXPECT_TRUE(a["error"].is_null()) << a.dump();
+  }
+
+  auto reqs = rx.Requests("/flaky");
+  ASSERT_EQ(reqs.size(), 3u);
+  for (const Received& r : reqs) {
+    EXPECT_EQ(r.Header("webhook-id"), msg["id"].get<std::string>());
+    EXPECT_EQ(json::parse(r.body), json({{"amount", 42}}));
+  }
+  const int64_t lo = Millis(delay * 8 / 10 - kEarlySlack);
+  const int64_t hi = Millis(delay * 12 / 10 + kSchedulingSlack);
+  for (size_t i = 1; i < reqs.size(); ++i) {
+    const int64_t gap = Millis(reqs[i].at - reqs[i - 1].at);
+    EXPECT_GE(gap, lo) << "attempt " << i + 1;
+    EXPECT_LE(gap, hi) << "attempt " << i + 1;
+  }
+}
+
+// Case 2: a receiver that hangs past the delivery timeout is cut at the deadline and retried.
+TEST_F(DeliveryIntegration, HangingReceiverIsCutAtTheTimeoutAndRetried) {
+  Receiver rx;
+  rx.Script("/slow", {{200, "late", {}, milliseconds(3000)}, {200, "fast", {}, {}}});
+  const milliseconds timeout(500);
+  TestServer t("", nullptr, FastSettings({milliseconds(200)}, timeout));
+  CreateEndpoint(t, {{"url", rx.Url("/slow")}});
+  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+
+  json d = WaitDelivery(t, dlv, "succeeded", 2);
+  ASSERT_EQ(d["attempts"].size(), 2u) << d.dump();
+  const json& cut = d["attempts"][0];
+  EXPECT_TRUE(cut["response_status"].is_null()) << cut.dump();
+  ASSERT_TRUE(cut["error"].is_string()) << cut.dump();
+  EXPECT_FALSE(cut["error"].get<std::string>().empty());
+  const int64_t duration = cut["duration_ms"].get<int64_t>();
+  EXPECT_GE(duration, timeout.count() - 20);
+  EXPECT_LE(duration, timeout.count() + 250);
+  EXPECT_EQ(d["attempts"][1]["response_status"], 200);
+  EXPECT_EQ(d["attempts"][1]["response_body"], "fast");
+
+  auto reqs = rx.Requests("/slow");
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].Header("webhook-id"), reqs[1].Header("webhook-id"));
+  // The retry waited for the cut-off attempt (timeout) and then the scheduled delay (200 ms ±20%).
+  EXPECT_GE(Millis(reqs[1].at - reqs[0].at), Millis(timeout + milliseconds(160) - kEarlySlack));
+}
+
+// Case 3: a redirect is not followed and counts as a failed attempt.
+TEST_F(DeliveryIntegration, RedirectIsNotFollowedAndCountsAsFailure) {
+  Receiver rx;
+  rx.Script("/moved", {{302, "", {{"Location", rx.Url("/elsewhere")}}, {}}});
+  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
+  CreateEndpoint(t, {{"url", rx.Url("/moved")}});
+  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+
+  json d = WaitDelivery(t, dlv, "failed", 2);
+  ASSERT_EQ(d["attempts"].size(), 2u) << d.dump();
+  for (const json& a : d["attempts"]) EXPECT_EQ(a["response_status"], 302) << a.dump();
+  EXPECT_EQ(d["last_response_status"], 302);
+  EXPECT_EQ(rx.Count("/moved"), 2u);
+  EXPECT_EQ(rx.Count("/elsewhere"), 0u);
+}
+
+// Case 4: always 503 → failed after the last scheduled attempt, kept, and retryable by hand.
+TEST_F(DeliveryIntegration, FailedDeliveryIsKeptAndManualRetrySucceeds) {
+  Receiver rx;
+  rx.Script("/down", {{503, "unavailable", {}, {}}});
+  TestServer t("", nullptr, FastSettings({milliseconds(200), milliseconds(200)}));
+  json ep = CreateEndpoint(t, {{"url", rx.Url("/down")}});
+  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+
+  json d = WaitDelivery(t, dlv, "failed", 3);
+  ASSERT_EQ(d["attempts"].size(), 3u) << d.dump();
+  for (const json& a : d["attempts"]) EXPECT_EQ(a["response_status"], 503);
+  EXPECT_TRUE(d["next_attempt_at"].is_null());
+  EXPECT_EQ(rx.Count("/down"), 3u);
+  json failed =
+      GetJson(t, "/api/v1/deliveries?status=failed&endpoint_id=" + ep["id"].get<std::string>());
+  ASSERT_TRUE(failed.is_object());
+  ASSERT_EQ(failed["data"].size(), 1u);
+  EXPECT_EQ(failed["data"][0]["id"], dlv);
+
+  rx.Script("/down", {{200, "back", {}, {}}});
+  auto retry = t.Post("/api/v1/deliveries/" + dlv + "/retry", json::object());
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, 202) << retry->body;
+  d = WaitDelivery(t, dlv, "succeeded", 4);
+  ASSERT_EQ(d["attempts"].size(), 4u) << d.dump();
+  EXPECT_EQ(d["attempts"][3]["number"], 4);
+  EXPECT_EQ(d["attempts"][3]["response_status"], 200);
+  auto reqs = rx.Requests("/down");
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[3].Header("webhook-id"), msg["id"].get<std::string>());
+}
+
+// Case 5: 410 Gone disables the endpoint; nothing new is fanned out to it until it is enabled.
+TEST_F(DeliveryIntegration, GoneDisablesEndpointUntilEnabled) {
+  Receiver rx;
+  rx.Script("/gone", {{410, "gone", {}, {}}});
+  TestServer t("", nullptr, FastSettings({milliseconds(200), milliseconds(200)}));
+  json ep = CreateEndpoint(t, {{"url", rx.Url("/gone")}});
+  const std::string ep_path = "/api/v1/endpoints/" + ep["id"].get<std::string>();
+  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+
+  json d = WaitDelivery(t, dlv, "failed", 1);
+  ASSERT_EQ(d["attempts"].size(), 1u) << d.dump();
+  EXPECT_EQ(d["attempts"][0]["response_status"], 410);
+  json e = GetJson(t, ep_path);
+  EXPECT_EQ(e["disabled"], true) << e.dump();
+  EXPECT_EQ(rx.Count("/gone"), 1u);
+
+  rx.Script("/gone", {{200, "ok", {}, {}}});
+  json later = PostMessage(t, "order.created", {{"n", 2}});
+  EXPECT_EQ(later["deliveries"], 0)
+      << "a message right after the 410 must not fan out to the disabled endpoint: "
+      << later.dump();
+  json later_msg = GetJson(t, "/api/v1/messages/" + later["id"].get<std::string>());
+  EXPECT_EQ(later_msg["deliveries"].size(), 0u) << later_msg.dump();
+
+  auto enable = t.Post(ep_path + "/enable", json::object());
+  ASSERT_TRUE(enable);
+  EXPECT_EQ(enable->status, 200) << enable->body;
+  EXPECT_EQ(GetJson(t, ep_path)["disabled"], false);
+  json again = PostMessage(t, "order.created", {{"n", 3}});
+  EXPECT_EQ(again["deliveries"], 1);
+  const std::string dlv3 = OnlyDelivery(t, again["id"]);
+  ASSERT_FALSE(dlv3.empty());
+  WaitDelivery(t, dlv3, "succeeded", 1);
+  // Only the first and the third message reached the receiver.
+  auto reqs = rx.Requests("/gone");
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].Header("webhook-id"), again["id"].get<std::string>());
+
+  std::vector<std::string> types;
+  for (const StatusEntry& s : StatusLogFor(t, "endpoint_id", ep["id"]))
+    if (s.type.starts_with("endpoint.")) types.push_back(s.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"endpoint.disabled", "endpoint.enabled"}));
+}
+
+// Case 6: 429 with Retry-After waits that long, clamped to [delay, 2 x delay].
+TEST_F(DeliveryIntegration, RetryAfterIsClampedToTwiceTheDelay) {
+  Receiver rx;
+  rx.Script("/limited", {{429, "slow down", {{"Retry-After", "1"}}, {}}, {200, "ok", {}, {}}});
+  const milliseconds delay(300);
+  TestServer t("", nullptr, FastSettings({delay}));
+  CreateEndpoint(t, {{"url", rx.Url("/limited")}});
+  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+
+  json d = WaitDelivery(t, dlv, "succeeded", 2);
+  ASSERT_EQ(d["attempts"].size(), 2u) << d.dump();
+  EXPECT_EQ(d["attempts"][0]["response_status"], 429);
+  auto reqs = rx.Requests("/limited");
+  ASSERT_EQ(reqs.size(), 2u);
+  // Retry-After (1 s) is above 2 x delay for any jitter, so the wait is exactly 2 x delay:
+  // at least 2 x 0.8 x delay, at most 2 x 1.2 x delay (plus the dispatcher's poll), below 1 s.
+  const int64_t gap = Millis(reqs[1].at - reqs[0].at);
+  EXPECT_GE(gap, delay.count());
+  EXPECT_GE(gap, Millis(2 * delay * 8 / 10 - kEarlySlack));
+  EXPECT_LE(gap, Millis(2 * delay * 12 / 10 + kSchedulingSlack));
+}
+
+// Case 7: fan-out follows event_types and source_ids; an ingested event is delivered with its
+// raw body bytes.
+TEST_F(DeliveryIntegration, FanOutFollowsFiltersAndIngestedBodyIsDeliveredVerbatim) {
+  Receiver rx;
+  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
+  json src = t.CreateSource("github", "gh-secret");
+  const std::string src_id = src["id"];
+  json a = CreateEndpoint(t, {{"url", rx.Url("/a")}, {"event_types", {"invoice.*"}}});
+  json b = CreateEndpoint(t, {{"url", rx.Url("/b")}, {"event_types", {"order.created"}}});
+  json c = CreateEndpoint(t, {{"url", rx.Url("/c")}, {"event_types", json::array()}});
+  json s = CreateEndpoint(t, {{"url", rx.Url("/s")}, {"source_ids", {src_id}}});
+
+  auto endpoints_of = [&](const json& msg) {
+    std::set<std::string> ids;
+    json m = GetJson(t, "/api/v1/messages/" + msg["id"].get<std::string>());
+    for (const json& d : m["deliveries"]) ids.insert(d["endpoint_id"].get<std::string>());
+    return ids;
+  };
+  json invoice = PostMessage(t, "invoice.paid", {{"n", 1}});
+  EXPECT_EQ(invoice["deliveries"], 2);
+  EXPECT_EQ(endpoints_of(invoice),
+            (std::set<std::string>{a["id"].get<std::string>(), c["id"].get<std::string>()}));
+  json order = PostMessage(t, "order.created", {{"n", 2}});
+  EXPECT_EQ(order["deliveries"], 2);
+  EXPECT_EQ(endpoints_of(order),
+            (std::set<std::string>{b["id"].get<std::string>(), c["id"].get<std::string>()}));
+  json other = PostMessage(t, "invoices.x", {{"n", 3}});
+  EXPECT_EQ(other["deliveries"], 1);
+  EXPECT_EQ(endpoints_of(other), (std::set<std::string>{c["id"].get<std::string>()}));
+
+  // Odd spacing, key order, escapes and non-ASCII: anything re-serialized would differ.
+  const std::string raw = "{ \"zeta\" :1,\"alpha\": [ 1.50, \"\\u00e9\\n\" ],\n \"action\":\"x\"}";
+  httplib::Headers gh = {
+      {"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256("gh-secret", raw))},
+      {"X-GitHub-Delivery", "delivery-1"},
+      {"X-GitHub-Event", "push"}};
+  auto ingest = t.client().Post(src["ingest_path"].get<std::string>(), gh, raw, "application/json");
+  ASSERT_TRUE(ingest);
+  ASSERT_EQ(ingest->status, 202) << ingest->body;
+
+  EXPECT_TRUE(WaitUntil([&] { return rx.Count("/s") >= 1 && rx.Count("/c") >= 4; }))
+      << "/s got " << rx.Count("/s") << ", /c got " << rx.Count("/c");
+  auto delivered = rx.Requests("/s");
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].body, raw);
+  auto to_c = rx.Requests("/c");
+  EXPECT_TRUE(std::any_of(to_c.begin(), to_c.end(), [&](const Received& r) {
+    return r.body == raw && r.Header("webhook-id") == delivered[0].Header("webhook-id");
+  }));
+  // The ingested event's message is the one delivered, and it names its source.
+  json msgs = GetJson(t, "/api/v1/messages?event_type=push.x");
+  ASSERT_TRUE(msgs.is_object());
+  ASSERT_EQ(msgs["data"].size(), 1u) << msgs.dump();
+  EXPECT_EQ(msgs["data"][0]["id"], delivered[0].Header("webhook-id"));
+  EXPECT_EQ(msgs["data"][0]["source_id"], src_id);
+
+  // Every delivery ends succeeded; nothing else arrived anywhere.
+  json all = GetJson(t, "/api/v1/deliveries?limit=100");
+  ASSERT_TRUE(all.is_object());
+  EXPECT_EQ(all["data"].size(), 7u) << all.dump();
+  for (const json& d : all["data"]) WaitDelivery(t, d["id"], "succeeded", 1);
+  EXPECT_EQ(rx.Count("/a"), 1u);
+  EXPECT_EQ(rx.Count("/b"), 1u);
+  EXPECT_EQ(rx.Count("/c"), 4u);
+  EXPECT_EQ(rx.Count("/s"), 1u);
+}
+
+// Case 8: the receiver verifies webhook-signature with hookd's own crypto; during a rotation's
+// grace both secrets sign.
+TEST_F(DeliveryIntegration, SignatureVerifiesAndRotationSignsWithBothSecrets) {
+  Receiver rx;
+  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
+  const std::string old_secret = "whsec_" + Base64Encode("0123456789abcdefghijklmn");
+  const std::string new_secret = "whsec_" + Base64Encode("nmlkjihgfedcba9876543210");
+  json ep = CreateEndpoint(t, {{"url", rx.Url("/signed")}, {"secret", old_secret}});
+  EXPECT_EQ(ep["secret"], old_secret);
+
+  json first = PostMessage(t, "order.created", {{"n", 1}, {"text", "h\u00e9llo"}});
+  const std::string dlv1 = OnlyDelivery(t, first["id"]);
+  ASSERT_FALSE(dlv1.empty());
+  WaitDelivery(t, dlv1, "succeeded", 1);
+  auto reqs = rx.Requests("/signed");
+  ASSERT_EQ(reqs.size(), 1u);
+  const Received& r1 = reqs[0];
+  EXPECT_EQ(r1.Header("webhook-id"), first["id"].get<std::string>());
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  const int64_t ts = std::stoll(r1.Header("webhook-timestamp"));
+  EXPECT_LE(std::abs(now_s - ts), 30);
+  EXPECT_EQ(r1.Header("webhook-signature"), ExpectedSignature(old_secret, r1));
+  EXPECT_NE(r1.Header("webhook-signature"), ExpectedSignature(new_secret, r1));
+
+  auto rotate = t.Post("/api/v1/endpoints/" + ep["id"].get<std::string>() + "/rotate-secret",
+                       {{"secret", new_secret}});
+  ASSERT_TRUE(rotate);
+  ASSERT_EQ(rotate->status, 200) << rotate->body;
+  json second = PostMessage(t, "order.created", {{"n", 2}});
+  const std::string dlv2 = OnlyDelivery(t, second["id"]);
+  ASSERT_FALSE(dlv2.empty());
+  WaitDelivery(t, dlv2, "succeeded", 1);
+  reqs = rx.Requests("/signed");
+  ASSERT_EQ(reqs.size(), 2u);
+  const Received& r2 = reqs[1];
+  const std::string header = r2.Header("webhook-signature");
+  EXPECT_NE(header.find(' '), std::string::npos) << header;
+  EXPECT_EQ(SplitSpaces(header), (std::set<std::string>{ExpectedSignature(old_secret, r2),
+                                                        ExpectedSignature(new_secret, r2)}))
+      << header;
+}
+
+// Case 9: custom headers arrive; unsafe ones and private targets are refused at registration.
+TEST_F(DeliveryIntegration, CustomHeadersDeliveredAndUnsafeEndpointsRefused) {
+  Receiver rx;
+  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
+  json ep = CreateEndpoint(
+      t, {{"url", rx.Url("/h")}, {"headers", {{"X-Tenant", "acme"}, {"X-Trace", "t-1 2"}}}});
+  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+  WaitDelivery(t, dlv, "succeeded", 1);
+  auto reqs = rx.Requests("/h");
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].Header("X-Tenant"), "acme");
+  EXPECT_EQ(reqs[0].Header("x-trace"), "t-1 2");
+  EXPECT_EQ(reqs[0].Header("content-type"), "application/json");
+  EXPECT_TRUE(reqs[0].Header("user-agent").starts_with("hookd/")) << reqs[0].Header("user-agent");
+  EXPECT_EQ(reqs[0].Header("webhook-id"), msg["id"].get<std::string>());
+
+  const std::vector<json> bad_headers = {
+      {{"X-Evil", "a\r\nInjected: 1"}},
+      {{"X-Evil", "a\nb"}},
+      {{"X-Evil", "a\rb"}},
+      {{"webhook-id", "msg_mine"}},
+      {{"Webhook-Signature", "v1,forged"}},
+  };
+  for (const json& h : bad_headers) {
+    auto r = t.Post("/api/v1/endpoints", {{"url", rx.Url("/bad")}, {"headers", h}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << h.dump() << " -> " << r->body;
+    json err = json::parse(r->body, nullptr, false);
+    EXPECT_EQ(err["error"]["code"], "invalid_field") << r->body;
+  }
+  json list = GetJson(t, "/api/v1/endpoints");
+  ASSERT_TRUE(list.is_object());
+  ASSERT_EQ(list["data"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["data"][0]["id"], ep["id"]);
+
+  TestServer strict;  // default settings: private targets are refused
+  auto r = strict.Post("/api/v1/endpoints", {{"url", rx.Url("/h")}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(json::parse(r->body, nullptr, false)["error"]["code"], "forbidden_target") << r->body;
+  EXPECT_EQ(GetJson(strict, "/api/v1/endpoints")["data"].size(), 0u);
+}
+
+// Case 10: the status log records each attempt and each state change of a delivery.
+TEST_F(DeliveryIntegration, StatusLogRecordsAttemptsRetriesAndSuccess) {
+  Receiver rx;
+  rx.Script("/flaky", {{500, "e1", {}, {}}, {500, "e2", {}, {}}, {200, "done", {}, {}}});
+  TestServer t("", nullptr, FastSettings({milliseconds(200), milliseconds(200)}));
+  json ep = CreateEndpoint(t, {{"url", rx.Url("/flaky")}});
+  json msg = PostMessage(t, "invoice.paid", {{"amount", 42}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+  WaitDelivery(t, dlv, "succeeded", 3);
+
+  std::map<std::string, int> counts;
+  std::vector<StatusEntry> attempted;
+  int64_t last_seq = 0;
+  for (const StatusEntry& e : StatusLogFor(t, "delivery_id", dlv)) {
+    ++counts[e.type];
+    EXPECT_GT(e.seq, last_seq);
+    last_seq = e.seq;
+    EXPECT_EQ(e.data["message_id"], msg["id"]) << e.type;
+    EXPECT_EQ(e.data["endpoint_id"], ep["id"]) << e.type;
+    if (e.type == "delivery.attempted") attempted.push_back(e);
+    if (e.type == "delivery.retrying") {
+      EXPECT_EQ(e.data["response_status"], 500);
+      EXPECT_TRUE(e.data["next_attempt_at"].is_string()) << e.data.dump();
+    }
+    if (e.type == "delivery.succeeded") {
+      EXPECT_EQ(e.data["response_status"], 200);
+    }
+  }
+  EXPECT_EQ(counts,
+            (std::map<std::string, int>{
+                {"delivery.attempted", 3}, {"delivery.retrying", 2}, {"delivery.succeeded", 1}}));
+  ASSERT_EQ(attempted.size(), 3u);
+  const std::vector<int> statuses = {500, 500, 200};
+  for (size_t i = 0; i < attempted.size(); ++i) {
+    EXPECT_EQ(attempted[i].data["attempt"], i + 1);
+    EXPECT_EQ(attempted[i].data["response_status"], statuses[i]);
+    ASSERT_TRUE(attempted[i].data["latency_ms"].is_number_integer()) << attempted[i].data.dump();
+    EXPECT_GE(attempted[i].data["latency_ms"].get<int64_t>(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace hookd::testing
