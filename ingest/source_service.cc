@@ -39,7 +39,8 @@ Status SourceService::ValidateSecret(const std::string& provider, const std::str
 }
 
 Result<Source> SourceService::Create(const nlohmann::json& req) {
-  if (Status s = RejectUnknownFields(req, {"name", "provider", "secret", "tolerance_seconds"}); !s.ok())
+  if (Status s = RejectUnknownFields(req, {"name", "provider", "secret", "tolerance_seconds"});
+      !s.ok())
     return s;
   auto name = OptionalString(req, "name");
   if (!name.ok()) return name.status();
