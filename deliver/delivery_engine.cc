@@ -20,6 +20,17 @@ DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, Sender& s
 
 DeliveryEngine::~DeliveryEngine() { Stop(); }
 
+AttemptRecord DeliveryEngine::RecordFor(const Job& job, int64_t started_at) {
+  AttemptRecord r;
+  r.delivery_id = job.delivery_id;
+  r.message_id = job.message_id;
+  r.endpoint_id = job.endpoint_id;
+  r.attempts_before = job.attempts;
+  r.retry_index = job.retry_index;
+  r.started_at = started_at;
+  return r;
+}
+
 Status DeliveryEngine::Start() {
   auto db = Db::Open(pool_.path(), pool_.options());
   if (!db.ok()) return db.status();
@@ -57,13 +68,7 @@ void DeliveryEngine::WorkerLoop() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    AttemptRecord record;
-    record.delivery_id = job.delivery_id;
-    record.message_id = job.message_id;
-    record.endpoint_id = job.endpoint_id;
-    record.attempts_before = job.attempts;
-    record.retry_index = job.retry_index;
-    record.started_at = clock_.NowUnixMillis();
+    AttemptRecord record = RecordFor(job, clock_.NowUnixMillis());
     // webhook-timestamp is this attempt's time, so every attempt is signed afresh.
     const int64_t ts = record.started_at / 1000;
     job.request.headers.emplace_back("webhook-timestamp", std::to_string(ts));
@@ -167,12 +172,7 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
       job.retry_index = static_cast<int>((*due)->Int(4));
       const Endpoint* e = EndpointCache::Find(*snapshot, job.endpoint_id);
       if (!e || e->disabled) {
-        AttemptRecord r;
-        r.delivery_id = job.delivery_id;
-        r.message_id = job.message_id;
-        r.endpoint_id = job.endpoint_id;
-        r.attempts_before = job.attempts;
-        r.retry_index = job.retry_index;
+        AttemptRecord r = RecordFor(job, now);
         r.attempted = false;
         r.result.error = e ? "endpoint disabled: " + e->disabled_reason : "endpoint deleted";
         unattemptable.push_back(std::move(r));
@@ -184,13 +184,7 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
         continue;
       auto url = ParseEndpointUrl(e->url);
       if (!url.ok()) {
-        AttemptRecord r;
-        r.delivery_id = job.delivery_id;
-        r.message_id = job.message_id;
-        r.endpoint_id = job.endpoint_id;
-        r.attempts_before = job.attempts;
-        r.retry_index = job.retry_index;
-        r.started_at = now;
+        AttemptRecord r = RecordFor(job, now);
         r.result.error = url.status().message();
         unattemptable.push_back(std::move(r));
         continue;

@@ -66,6 +66,7 @@ class DeliveryEngine {
     int64_t refilled_at_ms = 0;
   };
 
+  static AttemptRecord RecordFor(const Job& job, int64_t started_at);
   void DispatchLoop();
   void WorkerLoop();
   // Claims up to `room` due deliveries and queues them; returns how many were queued.
