@@ -42,6 +42,7 @@ bench:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
+	bench/delivery.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build

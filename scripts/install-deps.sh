@@ -10,7 +10,7 @@ pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsql
       libjemalloc-dev)
 case "$what" in
   test) pkgs+=(clang-format curl) ;;
-  bench) pkgs+=(wrk sqlite3 openssl curl) ;;
+  bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
 esac
 
 missing=()
