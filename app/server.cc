@@ -138,9 +138,13 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.auth.Check(req); });
   s.RegisterOperationalRoutes();
   if (settings.HasRole("ingest")) {
-    s.committer = std::make_unique<GroupCommitter>(*s.events, 512, [&s](size_t n, const Status&) {
-      s.metrics.ingest_batch_size().Observe(n);
-    });
+    s.committer =
+        std::make_unique<GroupCommitter>(*s.events, 512, [&s](size_t n, const Status& result) {
+          s.metrics.ingest_batch_size().Observe(static_cast<double>(n));
+          // The batch's events became messages with deliveries: send them now, not at the next
+          // poll.
+          if (result.ok()) s.WakeEngine();
+        });
     s.ingest = std::make_unique<IngestService>(*s.source_cache, *s.committer, s.metrics, clock,
                                                random, settings.max_body);
     RegisterIngestRoutes(s.router, *s.ingest);

@@ -38,6 +38,7 @@ Status DeliveryEngine::Start() {
   recorder_ = std::make_unique<AttemptRecorder>(*db_, metrics_, clock_, random_, options_.policy,
                                                 options_.disable_after);
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  woken_ = true;  // claim what is already due at once
   dispatcher_ = std::thread([this] { DispatchLoop(); });
   return Status::Ok();
 }
@@ -63,10 +64,20 @@ void DeliveryEngine::WorkerLoop() {
     Job job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      worker_cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      // The first queued job whose endpoint is below its concurrency cap.
+      std::deque<Job>::iterator next;
+      worker_cv_.wait(lock, [&] {
+        if (stopping_) return true;
+        next = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) {
+          auto it = sending_.find(j.endpoint_id);
+          return it == sending_.end() || it->second < options_.per_endpoint_concurrency;
+        });
+        return next != jobs_.end();
+      });
       if (stopping_) return;  // unstarted jobs are handed back by the dispatcher
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      job = std::move(*next);
+      jobs_.erase(next);
+      ++sending_[job.endpoint_id];
     }
     AttemptRecord record = RecordFor(job, clock_.NowUnixMillis());
     // webhook-timestamp is this attempt's time, so every attempt is signed afresh.
@@ -78,8 +89,10 @@ void DeliveryEngine::WorkerLoop() {
     std::lock_guard<std::mutex> lock(mu_);
     results_.push_back(std::move(record));
     --busy_;
-    if (--in_flight_[job.endpoint_id] <= 0) in_flight_.erase(job.endpoint_id);
+    if (--claimed_[job.endpoint_id] <= 0) claimed_.erase(job.endpoint_id);
+    if (--sending_[job.endpoint_id] <= 0) sending_.erase(job.endpoint_id);
     dispatcher_cv_.notify_one();
+    worker_cv_.notify_one();  // a job of this endpoint may be startable now
   }
 }
 
@@ -95,7 +108,7 @@ void DeliveryEngine::DispatchLoop() {
       woken_ = false;
       results.swap(results_);
       stopping = stopping_;
-      room = options_.workers * 2 - busy_;
+      room = options_.workers * kQueueDepthFactor - busy_;
     }
     if (Status s = recorder_->Record(results); !s.ok())
       std::cerr << "hookd: recording delivery attempts failed (they will be retried): "
@@ -143,8 +156,8 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
   nlohmann::json excluded = nlohmann::json::array();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, n] : in_flight_)
-      if (n >= options_.per_endpoint_concurrency) excluded.push_back(id);
+    for (const auto& [id, n] : claimed_)
+      if (n >= options_.per_endpoint_concurrency * kQueueDepthFactor) excluded.push_back(id);
     for (const Endpoint& e : **snapshot)
       if (e.rate_limit_per_second && !HasToken(e, now)) excluded.push_back(e.id);
   }
@@ -178,8 +191,8 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
         unattemptable.push_back(std::move(r));
         continue;
       }
-      if (in_flight_[job.endpoint_id] + taken[job.endpoint_id] >=
-              options_.per_endpoint_concurrency ||
+      if (claimed_[job.endpoint_id] + taken[job.endpoint_id] >=
+              options_.per_endpoint_concurrency * kQueueDepthFactor ||
           !TakeToken(*e, now))
         continue;
       auto url = ParseEndpointUrl(e->url);
@@ -241,7 +254,7 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& r : unattemptable) results_.push_back(std::move(r));
   for (auto& j : chosen) {
-    ++in_flight_[j.endpoint_id];
+    ++claimed_[j.endpoint_id];
     ++busy_;
     jobs_.push_back(std::move(j));
   }

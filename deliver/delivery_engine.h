@@ -90,12 +90,16 @@ class DeliveryEngine {
   std::mutex mu_;
   std::condition_variable dispatcher_cv_;
   std::condition_variable worker_cv_;
-  bool stopping_ = false;                      // guarded by mu_
-  bool woken_ = false;                         // guarded by mu_
-  std::deque<Job> jobs_;                       // guarded by mu_
-  std::vector<AttemptRecord> results_;         // guarded by mu_
+  bool stopping_ = false;               // guarded by mu_
+  bool woken_ = false;                  // guarded by mu_
+  std::deque<Job> jobs_;                // guarded by mu_
+  std::vector<AttemptRecord> results_;  // guarded by mu_
+  // Claims run ahead of the workers by this factor (per endpoint and in all), so a dispatcher
+  // cycle moves more than one round of attempts; workers still respect the concurrency cap.
+  static constexpr int kQueueDepthFactor = 4;
   int busy_ = 0;                               // jobs queued or being sent; guarded by mu_
-  std::map<std::string, int> in_flight_;       // per endpoint; guarded by mu_
+  std::map<std::string, int> claimed_;         // per endpoint, queued or being sent; guarded by mu_
+  std::map<std::string, int> sending_;         // per endpoint, being sent; guarded by mu_
   std::map<std::string, RateBucket> buckets_;  // per endpoint; guarded by mu_
   int64_t gauge_updated_at_ms_ = 0;            // dispatcher thread only
 
