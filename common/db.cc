@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 namespace hookd {
 namespace {
 
@@ -12,6 +15,18 @@ Status SqlError(sqlite3* h, std::string_view what) {
       code == SQLITE_READONLY)
     return Status::Unavailable(msg);
   return Status::Internal(msg);
+}
+
+// SQLite's default busy handler sleeps 1, 2, 5, 10, 15, 20 ms... between retries, so a short
+// wait for another connection's commit (the ingest writer, the delivery dispatcher) became tens of
+// milliseconds. Retry every 100 us for the first 10 ms, then every millisecond.
+int BusyHandler(void* timeout_ms, int count) {
+  const int limit = *static_cast<int*>(timeout_ms);
+  const int waited_ms = count < 100 ? count / 10 : 10 + (count - 100);
+  if (waited_ms >= limit) return 0;
+  std::this_thread::sleep_for(count < 100 ? std::chrono::microseconds(100)
+                                          : std::chrono::microseconds(1000));
+  return 1;
 }
 
 }  // namespace
@@ -75,7 +90,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
     return s;
   }
   std::unique_ptr<Db> db(new Db(h));
-  sqlite3_busy_timeout(h, options.busy_timeout_ms);
+  db->busy_timeout_ms_ = options.busy_timeout_ms;
+  sqlite3_busy_handler(h, BusyHandler, &db->busy_timeout_ms_);
   if (options.synchronous != "FULL" && options.synchronous != "NORMAL")
     return Status::InvalidField("synchronous must be FULL or NORMAL");
   // A larger page cache and memory-mapped reads keep index pages (the dedup index is written

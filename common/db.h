@@ -80,6 +80,7 @@ class Db {
  private:
   explicit Db(sqlite3* handle) : handle_(handle) {}
   sqlite3* handle_;
+  int busy_timeout_ms_ = 0;  // read by the busy handler
   std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 

@@ -32,7 +32,13 @@ AttemptRecord DeliveryEngine::RecordFor(const Job& job, int64_t started_at) {
 }
 
 Status DeliveryEngine::Start() {
-  auto db = Db::Open(pool_.path(), pool_.options());
+  // Leases and attempt results need not survive a power loss: a lost lease or result only makes
+  // the attempt due again (at least once). So this connection commits without an fsync
+  // (synchronous=NORMAL in WAL mode; still safe against a crash of hookd), which keeps the
+  // dispatcher's transactions from queueing behind the disk.
+  DbOptions options = pool_.options();
+  options.synchronous = "NORMAL";
+  auto db = Db::Open(pool_.path(), options);
   if (!db.ok()) return db.status();
   db_ = std::move(db).value();
   recorder_ = std::make_unique<AttemptRecorder>(*db_, metrics_, clock_, random_, options_.policy,
