@@ -150,8 +150,10 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterIngestRoutes(s.router, *s.ingest);
   }
   if (settings.HasRole("deliver")) {
-    s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION);
     DeliveryEngineOptions options;
+    // Every attempt the engine may run at once to an endpoint keeps its connection.
+    s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION,
+                                            options.per_endpoint_concurrency);
     options.attempt_timeout = settings.delivery_timeout;
     if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
     options.disable_after = settings.disable_after;

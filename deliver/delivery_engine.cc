@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 
 #include "deliver/signer.h"
 
@@ -65,26 +66,41 @@ void DeliveryEngine::Stop() {
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
+std::deque<DeliveryEngine::Job>::iterator DeliveryEngine::NextStartable() {
+  const std::string* at_cap = nullptr;  // the last endpoint found at its cap (usually the only)
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (at_cap && it->endpoint_id == *at_cap) continue;
+    auto sending = sending_.find(it->endpoint_id);
+    if (sending == sending_.end() || sending->second < options_.per_endpoint_concurrency) return it;
+    at_cap = &it->endpoint_id;
+  }
+  return jobs_.end();
+}
+
+void DeliveryEngine::WakeIdleWorkers(int jobs) {
+  for (int i = 0; i < std::min(jobs, idle_workers_); ++i) worker_cv_.notify_one();
+}
+
 void DeliveryEngine::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    Job job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      // The first queued job whose endpoint is below its concurrency cap.
-      std::deque<Job>::iterator next;
-      worker_cv_.wait(lock, [&] {
-        if (stopping_) return true;
-        next = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) {
-          auto it = sending_.find(j.endpoint_id);
-          return it == sending_.end() || it->second < options_.per_endpoint_concurrency;
-        });
-        return next != jobs_.end();
-      });
-      if (stopping_) return;  // unstarted jobs are handed back by the dispatcher
-      job = std::move(*next);
-      jobs_.erase(next);
-      ++sending_[job.endpoint_id];
+    // A worker goes on with the next startable job without sleeping, so a busy pool hands
+    // no work between threads; it sleeps only when nothing is startable.
+    auto next = NextStartable();
+    if (stopping_) return;  // unstarted jobs are handed back by the dispatcher
+    if (next == jobs_.end()) {
+      ++idle_workers_;
+      worker_cv_.wait(lock);
+      --idle_workers_;
+      continue;
     }
+    Job job = std::move(*next);
+    jobs_.erase(next);
+    ++sending_[job.endpoint_id];
+    // The job this worker just finished may have freed a slot for another endpoint's job.
+    if (idle_workers_ > 0 && NextStartable() != jobs_.end()) WakeIdleWorkers(1);
+    lock.unlock();
+
     AttemptRecord record = RecordFor(job, clock_.NowUnixMillis());
     // webhook-timestamp is this attempt's time, so every attempt is signed afresh.
     const int64_t ts = record.started_at / 1000;
@@ -92,13 +108,20 @@ void DeliveryEngine::WorkerLoop() {
     job.request.headers.emplace_back(
         "webhook-signature", SignatureHeader(job.message_id, ts, job.request.body, job.secrets));
     record.result = sender_.Send(job.request, options_.attempt_timeout);
-    std::lock_guard<std::mutex> lock(mu_);
+
+    lock.lock();
     results_.push_back(std::move(record));
     --busy_;
     if (--claimed_[job.endpoint_id] <= 0) claimed_.erase(job.endpoint_id);
     if (--sending_[job.endpoint_id] <= 0) sending_.erase(job.endpoint_id);
-    dispatcher_cv_.notify_one();
-    worker_cv_.notify_one();  // a job of this endpoint may be startable now
+    // The dispatcher is woken when the queue runs low (time to claim more) or a batch of results
+    // is waiting; otherwise it records them within kResultDelay. Each wake-up costs a context
+    // switch, which at thousands of attempts a second is most of the CPU.
+    if (!dispatch_requested_ &&
+        (results_.size() >= kResultBatch || jobs_.size() < static_cast<size_t>(options_.workers))) {
+      dispatch_requested_ = true;
+      dispatcher_cv_.notify_one();
+    }
   }
 }
 
@@ -106,12 +129,14 @@ void DeliveryEngine::DispatchLoop() {
   while (true) {
     std::vector<AttemptRecord> results;
     bool stopping = false;
+    bool woken = false;
     int room = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      dispatcher_cv_.wait_for(lock, options_.idle_poll,
-                              [this] { return stopping_ || woken_ || !results_.empty(); });
-      woken_ = false;
+      dispatcher_cv_.wait_for(lock, results_.empty() ? options_.idle_poll : kResultDelay,
+                              [this] { return stopping_ || woken_ || dispatch_requested_; });
+      dispatch_requested_ = false;
+      woken = std::exchange(woken_, false);
       results.swap(results_);
       stopping = stopping_;
       room = options_.workers * kQueueDepthFactor - busy_;
@@ -123,7 +148,12 @@ void DeliveryEngine::DispatchLoop() {
     if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
     if (stopping) break;
     const int64_t now = clock_.NowUnixMillis();
-    if (room > 0) ClaimAndQueue(room, now);
+    // Endpoints with due deliveries are looked for when woken (new work), at the idle poll
+    // (retries coming due, other processes' work) and at least that often under load; between
+    // those, claims continue with the endpoints known to have a backlog.
+    const bool discover = woken || now - discovered_at_ms_ >= options_.idle_poll.count();
+    if (discover) discovered_at_ms_ = now;
+    if (room > 0 || discover) ClaimAndQueue(std::max(room, 0), now, discover);
     UpdatePendingGauge(now);
   }
   for (auto& w : workers_) w.join();
@@ -138,115 +168,126 @@ void DeliveryEngine::DispatchLoop() {
   ReleaseUnstarted();
 }
 
-bool DeliveryEngine::HasToken(const Endpoint& e, int64_t now) {
-  if (!e.rate_limit_per_second) return true;
+int DeliveryEngine::Tokens(const Endpoint& e, int64_t now) {
+  if (!e.rate_limit_per_second) return std::numeric_limits<int>::max();
   const double rate = static_cast<double>(*e.rate_limit_per_second);
   RateBucket& b = buckets_[e.id];
   if (b.refilled_at_ms == 0) b.tokens = rate;  // a new bucket starts full
   b.tokens = std::min(rate, b.tokens + rate * static_cast<double>(now - b.refilled_at_ms) / 1000.0);
   b.refilled_at_ms = now;
-  return b.tokens >= 1.0;
+  return static_cast<int>(b.tokens);
 }
 
-bool DeliveryEngine::TakeToken(const Endpoint& e, int64_t now) {
-  if (!HasToken(e, now)) return false;
-  if (e.rate_limit_per_second) buckets_[e.id].tokens -= 1.0;
-  return true;
+void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
+  // A loose scan of deliveries_due (endpoint_id, next_attempt_at): one index seek per endpoint
+  // with waiting deliveries, whatever the size of its backlog.
+  auto st = db_->Cached(
+      "WITH RECURSIVE ep(id) AS ("
+      " SELECT (SELECT MIN(endpoint_id) FROM deliveries WHERE next_attempt_at IS NOT NULL)"
+      " UNION ALL SELECT (SELECT MIN(endpoint_id) FROM deliveries"
+      "  WHERE next_attempt_at IS NOT NULL AND endpoint_id > ep.id) FROM ep WHERE ep.id IS NOT "
+      "NULL)"
+      " SELECT id FROM ep WHERE id IS NOT NULL AND (SELECT MIN(next_attempt_at) FROM deliveries"
+      "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) <= ?1");
+  if (!st.ok()) return;
+  (*st)->Bind(1, now);
+  while (true) {
+    auto row = (*st)->Step();
+    if (!row.ok() || !*row) break;
+    due_endpoints_.insert((*st)->Text(0));
+  }
+  (*st)->Reset();
 }
 
-int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
+int DeliveryEngine::ClaimAndQueue(int room, int64_t now, bool discover) {
   auto snapshot = endpoints_.Get();
   if (!snapshot.ok()) return 0;
-  // Endpoints that cannot take an attempt now are left out of the query, so their backlog
-  // cannot fill the batch and starve the others.
-  nlohmann::json excluded = nlohmann::json::array();
+  if (discover) DiscoverDueEndpoints(now);
+  if (due_endpoints_.empty()) return 0;
+
+  // How many to claim of each endpoint with due deliveries, visiting them round-robin from
+  // where the last claim stopped, so a large backlog cannot starve the others.
+  struct Take {
+    std::string endpoint_id;
+    const Endpoint* endpoint;  // null or disabled: its deliveries end without an attempt
+    int count;
+  };
+  std::vector<Take> plan;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, n] : claimed_)
-      if (n >= options_.per_endpoint_concurrency * kQueueDepthFactor) excluded.push_back(id);
-    for (const Endpoint& e : **snapshot)
-      if (e.rate_limit_per_second && !HasToken(e, now)) excluded.push_back(e.id);
-  }
-  // Candidates are read without a write lock (an idle poll must not block ingest); the lease
-  // below re-checks that each is still due, so two deliver processes never claim the same one.
-  auto due = db_->Cached(
-      "SELECT id, message_id, endpoint_id, attempts, retry_index FROM deliveries"
-      " WHERE next_attempt_at <= ?1 AND endpoint_id NOT IN (SELECT value FROM json_each(?2))"
-      " ORDER BY next_attempt_at LIMIT ?3");
-  if (!due.ok()) return 0;
-  (*due)->Bind(1, now).Bind(2, excluded.dump()).Bind(3, static_cast<int64_t>(room) * 2);
-  std::vector<Job> chosen;
-  std::vector<AttemptRecord> unattemptable;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::map<std::string, int> taken;
-    while (static_cast<int>(chosen.size()) < room) {
-      auto row = (*due)->Step();
-      if (!row.ok() || !*row) break;
-      Job job;
-      job.delivery_id = (*due)->Text(0);
-      job.message_id = (*due)->Text(1);
-      job.endpoint_id = (*due)->Text(2);
-      job.attempts = (*due)->Int(3);
-      job.retry_index = static_cast<int>((*due)->Int(4));
-      const Endpoint* e = EndpointCache::Find(*snapshot, job.endpoint_id);
-      if (!e || e->disabled) {
-        AttemptRecord r = RecordFor(job, now);
-        r.attempted = false;
-        r.result.error = e ? "endpoint disabled: " + e->disabled_reason : "endpoint deleted";
-        unattemptable.push_back(std::move(r));
-        continue;
+    auto it = due_endpoints_.upper_bound(last_claimed_endpoint_);
+    for (size_t visited = 0; visited < due_endpoints_.size() && room > 0; ++visited, ++it) {
+      if (it == due_endpoints_.end()) it = due_endpoints_.begin();
+      const Endpoint* e = EndpointCache::Find(*snapshot, *it);
+      int count = room;
+      if (e && !e->disabled) {
+        auto claimed = claimed_.find(*it);
+        count = std::min(count, options_.per_endpoint_concurrency * kQueueDepthFactor -
+                                    (claimed == claimed_.end() ? 0 : claimed->second));
+        count = std::min(count, Tokens(*e, now));
       }
-      if (claimed_[job.endpoint_id] + taken[job.endpoint_id] >=
-              options_.per_endpoint_concurrency * kQueueDepthFactor ||
-          !TakeToken(*e, now))
-        continue;
-      auto url = ParseEndpointUrl(e->url);
-      if (!url.ok()) {
-        AttemptRecord r = RecordFor(job, now);
-        r.result.error = url.status().message();
-        unattemptable.push_back(std::move(r));
-        continue;
-      }
-      ++taken[job.endpoint_id];
-      job.request.endpoint_id = e->id;
-      job.request.url = std::move(url).value();
-      job.request.headers = e->headers;
-      job.request.headers.emplace_back("webhook-id", job.message_id);  // the same on every retry
-      job.secrets = e->LiveSecrets(now);
-      chosen.push_back(std::move(job));
+      if (count <= 0) continue;
+      plan.push_back({*it, e && !e->disabled ? e : nullptr, count});
+      room -= count;
     }
   }
-  (*due)->Reset();
-  if (chosen.empty() && unattemptable.empty()) return 0;
+  if (plan.empty()) return 0;
+  last_claimed_endpoint_ = plan.back().endpoint_id;
 
-  // Lease: the claimed deliveries are not due again until the lease ends.
+  // Lease: the claimed deliveries are not due again until the lease ends. The write lock makes
+  // the claim exclusive, so two deliver processes never claim the same delivery.
   const int64_t lease_end = now + options_.attempt_timeout.count() + 5'000;
   auto txn = Transaction::Begin(*db_);
   if (!txn.ok()) return 0;
-  auto lease = [&](const std::string& id) -> Result<bool> {
+  std::vector<Job> chosen;
+  std::vector<AttemptRecord> finished;  // ended without an attempt, or not attemptable
+  std::vector<std::string> drained;     // endpoints with no due delivery left
+  for (const Take& take : plan) {
     auto st = db_->Cached(
-        "UPDATE deliveries SET next_attempt_at = ?2, lease_until = ?2"
-        " WHERE id = ?1 AND next_attempt_at <= ?3");
-    if (!st.ok()) return st.status();
-    if (Status s = (*st)->Bind(1, id).Bind(2, lease_end).Bind(3, now).Run(); !s.ok()) return s;
-    return db_->Changes() > 0;
-  };
-  std::vector<Job> leased;
-  for (auto& j : chosen) {
-    auto ok = lease(j.delivery_id);
-    if (!ok.ok()) return 0;
-    if (*ok) leased.push_back(std::move(j));  // else: claimed elsewhere meanwhile
+        "UPDATE deliveries SET next_attempt_at = ?4, lease_until = ?4 WHERE rowid IN"
+        " (SELECT rowid FROM deliveries WHERE endpoint_id = ?1 AND next_attempt_at <= ?2"
+        "  ORDER BY next_attempt_at LIMIT ?3)"
+        " RETURNING id, message_id, attempts, retry_index");
+    if (!st.ok()) return 0;
+    (*st)->Bind(1, take.endpoint_id).Bind(2, now).Bind(3, static_cast<int64_t>(take.count));
+    (*st)->Bind(4, lease_end);
+    Result<EndpointUrl> url =
+        take.endpoint ? ParseEndpointUrl(take.endpoint->url) : Result<EndpointUrl>(EndpointUrl{});
+    int rows = 0;
+    while (true) {
+      auto row = (*st)->Step();
+      if (!row.ok()) return 0;
+      if (!*row) break;
+      ++rows;
+      Job job;
+      job.delivery_id = (*st)->Text(0);
+      job.message_id = (*st)->Text(1);
+      job.endpoint_id = take.endpoint_id;
+      job.attempts = (*st)->Int(2);
+      job.retry_index = static_cast<int>((*st)->Int(3));
+      if (!take.endpoint || !url.ok()) {
+        AttemptRecord r = RecordFor(job, now);
+        if (!take.endpoint) {
+          const Endpoint* e = EndpointCache::Find(*snapshot, take.endpoint_id);
+          r.attempted = false;
+          r.result.error = e ? "endpoint disabled: " + e->disabled_reason : "endpoint deleted";
+        } else {
+          r.result.error = url.status().message();  // counts as a failed attempt
+        }
+        finished.push_back(std::move(r));
+        continue;
+      }
+      job.request.endpoint_id = take.endpoint_id;
+      job.request.url = *url;
+      job.request.headers = take.endpoint->headers;
+      job.request.headers.emplace_back("webhook-id", job.message_id);  // the same on every retry
+      job.secrets = take.endpoint->LiveSecrets(now);
+      chosen.push_back(std::move(job));
+    }
+    if (rows < take.count) drained.push_back(take.endpoint_id);
   }
-  chosen = std::move(leased);
-  std::vector<AttemptRecord> leased_records;
-  for (auto& r : unattemptable) {
-    auto ok = lease(r.delivery_id);
-    if (!ok.ok()) return 0;
-    if (*ok) leased_records.push_back(std::move(r));
-  }
-  unattemptable = std::move(leased_records);
-  for (auto& j : chosen) {
+  // (A subquery in RETURNING above would scan messages instead of using its index.)
+  for (Job& j : chosen) {
     auto payload = db_->Cached(
         "SELECT COALESCE(m.payload, e.body) FROM messages m"
         " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
@@ -254,18 +295,33 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now) {
     auto row = (*payload)->Bind(1, j.message_id).Step();
     if (!row.ok()) return 0;
     j.request.body = *row ? (*payload)->Text(0) : std::string("null");
+    (*payload)->Reset();
   }
   db_->ResetCached();
   if (!(*txn)->Commit().ok()) return 0;
+  for (const std::string& id : drained) due_endpoints_.erase(id);
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& r : unattemptable) results_.push_back(std::move(r));
+  for (auto& r : finished) results_.push_back(std::move(r));
   for (auto& j : chosen) {
+    if (auto b = buckets_.find(j.endpoint_id); b != buckets_.end()) b->second.tokens -= 1.0;
     ++claimed_[j.endpoint_id];
     ++busy_;
     jobs_.push_back(std::move(j));
   }
-  worker_cv_.notify_all();
-  if (!unattemptable.empty()) dispatcher_cv_.notify_one();
+  // Wake as many sleeping workers as there are jobs they could start.
+  std::map<std::string, int> free_slots;
+  int startable = 0;
+  for (const Job& j : jobs_) {
+    auto [slot, added] = free_slots.try_emplace(j.endpoint_id, 0);
+    if (added) {
+      auto sending = sending_.find(j.endpoint_id);
+      slot->second =
+          options_.per_endpoint_concurrency - (sending == sending_.end() ? 0 : sending->second);
+    }
+    if (slot->second > 0) --slot->second, ++startable;
+  }
+  WakeIdleWorkers(startable);
+  if (!finished.empty()) dispatch_requested_ = true;  // recorded in the next cycle, at once
   return static_cast<int>(chosen.size());
 }
 

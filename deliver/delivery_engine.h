@@ -2,7 +2,8 @@
 // as leases (a crash mid-attempt makes them due again after restart, with the same webhook-id),
 // hands them to a pool of worker threads that sign and send them, and writes the results back in
 // batches through the AttemptRecorder. Per-endpoint concurrency and rate limits are enforced at
-// claim time.
+// claim time; claims go endpoint by endpoint (index seeks on (endpoint_id, next_attempt_at)), so
+// one endpoint's backlog costs nothing to the others' claims.
 //
 // Thread-safety: Wake may be called from any thread; Start/Stop from one owner thread.
 #pragma once
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,11 +71,18 @@ class DeliveryEngine {
   static AttemptRecord RecordFor(const Job& job, int64_t started_at);
   void DispatchLoop();
   void WorkerLoop();
-  // Claims up to `room` due deliveries and queues them; returns how many were queued.
-  int ClaimAndQueue(int room, int64_t now);
-  // Rate limit (a token bucket per endpoint); the caller holds mu_.
-  bool HasToken(const Endpoint& e, int64_t now);
-  bool TakeToken(const Endpoint& e, int64_t now);
+  // The first queued job whose endpoint is below its concurrency cap; the caller holds mu_.
+  std::deque<Job>::iterator NextStartable();
+  // Wakes up to `jobs` sleeping workers; the caller holds mu_.
+  void WakeIdleWorkers(int jobs);
+  // Claims up to `room` due deliveries of the endpoints in due_endpoints_ (first looking for
+  // such endpoints in the database when `discover`) and queues them; returns how many.
+  int ClaimAndQueue(int room, int64_t now, bool discover);
+  // Adds every endpoint with a delivery due at `now` to due_endpoints_.
+  void DiscoverDueEndpoints(int64_t now);
+  // Whole tokens in the endpoint's rate-limit bucket after refilling it (a token bucket per
+  // endpoint; int max when unlimited); the caller holds mu_.
+  int Tokens(const Endpoint& e, int64_t now);
   void UpdatePendingGauge(int64_t now);
   void ReleaseUnstarted();
 
@@ -96,12 +105,21 @@ class DeliveryEngine {
   std::vector<AttemptRecord> results_;  // guarded by mu_
   // Claims run ahead of the workers by this factor (per endpoint and in all), so a dispatcher
   // cycle moves more than one round of attempts; workers still respect the concurrency cap.
-  static constexpr int kQueueDepthFactor = 4;
-  int busy_ = 0;                               // jobs queued or being sent; guarded by mu_
-  std::map<std::string, int> claimed_;         // per endpoint, queued or being sent; guarded by mu_
-  std::map<std::string, int> sending_;         // per endpoint, being sent; guarded by mu_
+  static constexpr int kQueueDepthFactor = 8;
+  // Results are recorded when this many are waiting or the queue runs low, else after the delay.
+  static constexpr size_t kResultBatch = 32;
+  static constexpr std::chrono::milliseconds kResultDelay{5};
+  bool dispatch_requested_ = false;     // guarded by mu_
+  int idle_workers_ = 0;                // workers waiting for a startable job; guarded by mu_
+  int busy_ = 0;                        // jobs queued or being sent; guarded by mu_
+  std::map<std::string, int> claimed_;  // per endpoint, queued or being sent; guarded by mu_
+  std::map<std::string, int> sending_;  // per endpoint, being sent; guarded by mu_
   std::map<std::string, RateBucket> buckets_;  // per endpoint; guarded by mu_
   int64_t gauge_updated_at_ms_ = 0;            // dispatcher thread only
+  // Endpoints that had due deliveries when last looked at; dispatcher thread only.
+  std::set<std::string> due_endpoints_;
+  std::string last_claimed_endpoint_;  // where the next round-robin claim starts
+  int64_t discovered_at_ms_ = 0;
 
   std::thread dispatcher_;
   std::vector<std::thread> workers_;

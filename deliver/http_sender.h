@@ -42,13 +42,16 @@ class HttpSender final : public Sender {
   // Response body bytes read at most, and kept in SendResult::body.
   static constexpr size_t kMaxBodyRead = 64 * 1024;
   static constexpr size_t kMaxBodyKept = 4 * 1024;
-  // Idle keep-alive clients kept per endpoint and in all, and for how long.
-  static constexpr size_t kMaxIdlePerEndpoint = 4;
+  // Idle keep-alive clients kept per endpoint (by default; at least the engine's per-endpoint
+  // concurrency, or concurrent attempts close and reopen connections) and in all, and for how
+  // long.
+  static constexpr size_t kDefaultMaxIdlePerEndpoint = 8;
   static constexpr size_t kMaxIdleTotal = 256;
   static constexpr std::chrono::seconds kMaxIdleAge{30};
 
   // `guard` must outlive the sender.
-  HttpSender(SsrfGuard& guard, const std::string& user_agent);
+  HttpSender(SsrfGuard& guard, const std::string& user_agent,
+             size_t max_idle_per_endpoint = kDefaultMaxIdlePerEndpoint);
   ~HttpSender() override;
 
   HttpSender(const HttpSender&) = delete;
@@ -81,6 +84,7 @@ class HttpSender final : public Sender {
   SsrfGuard& guard_;
   const std::string user_agent_;
   const bool have_ca_bundle_;
+  const size_t max_idle_per_endpoint_;
 
   mutable std::mutex pool_mu_;
   std::list<IdleClient> idle_;  // oldest first

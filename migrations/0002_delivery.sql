@@ -55,7 +55,10 @@ CREATE TABLE deliveries (
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL
 );
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+-- The engine claims endpoint by endpoint: due deliveries of one endpoint in order, and the
+-- endpoints with any waiting delivery by a loose scan.
+CREATE INDEX deliveries_due ON deliveries (endpoint_id, next_attempt_at)
+  WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX deliveries_message ON deliveries (message_id);
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, seq);
 
