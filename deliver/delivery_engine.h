@@ -105,9 +105,9 @@ class DeliveryEngine {
   std::vector<AttemptRecord> results_;  // guarded by mu_
   // Claims run ahead of the workers by this factor (per endpoint and in all), so a dispatcher
   // cycle moves more than one round of attempts; workers still respect the concurrency cap.
-  static constexpr int kQueueDepthFactor = 8;
+  static constexpr int kQueueDepthFactor = 16;
   // Results are recorded when this many are waiting or the queue runs low, else after the delay.
-  static constexpr size_t kResultBatch = 32;
+  static constexpr size_t kResultBatch = 64;
   static constexpr std::chrono::milliseconds kResultDelay{5};
   bool dispatch_requested_ = false;     // guarded by mu_
   int idle_workers_ = 0;                // workers waiting for a startable job; guarded by mu_
