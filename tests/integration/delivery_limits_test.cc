@@ -118,5 +118,35 @@ TEST(DeliveryLimits, RateLimitPerSecondSpreadsAttempts) {
   }
 }
 
+TEST(DeliveryLimits, ABacklogOnOneEndpointDoesNotHoldUpAnother) {
+  SlowReceiver slow(Ms(100)), fast(Ms(0));
+  TestServer t("", nullptr, LocalDelivery());
+  auto a = t.Post("/api/v1/endpoints", {{"url", slow.url()}, {"event_types", {"slow.*"}}});
+  auto b = t.Post("/api/v1/endpoints", {{"url", fast.url()}, {"event_types", {"fast.*"}}});
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(a->status, 201) << a->body;
+  ASSERT_EQ(b->status, 201) << b->body;
+  // 300 deliveries to the slow endpoint: 8 at a time, 100 ms each, about 4 s of backlog, more
+  // than the engine claims ahead for one endpoint.
+  for (int i = 0; i < 300; ++i) {
+    auto r = t.Post("/api/v1/messages", {{"event_type", "slow.x"}, {"payload", {{"i", i}}}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 202) << r->body;
+  }
+  WaitForArrivals(slow, 8);
+  const auto published = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    auto r = t.Post("/api/v1/messages", {{"event_type", "fast.x"}, {"payload", {{"i", i}}}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 202) << r->body;
+  }
+  WaitForArrivals(fast, 5);
+  ASSERT_EQ(fast.arrivals().size(), 5u);
+  EXPECT_LT(fast.arrivals().back() - published, std::chrono::seconds(1));
+  // The slow endpoint's backlog was still there: the fast one did not wait for it.
+  EXPECT_LT(slow.arrivals().size(), 250u);
+  EXPECT_LE(slow.max_open(), 8);
+}
+
 }  // namespace
 }  // namespace hookd::testing
