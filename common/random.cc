@@ -10,7 +10,9 @@
 
 namespace hookd {
 
-void SecureRandom::Fill(uint8_t* out, size_t n) {
+namespace {
+
+void FillFromOpenSsl(uint8_t* out, size_t n) {
   while (n > 0) {
     size_t chunk = std::min<size_t>(n, INT_MAX);
     if (RAND_bytes(out, static_cast<int>(chunk)) != 1) {
@@ -20,6 +22,29 @@ void SecureRandom::Fill(uint8_t* out, size_t n) {
     out += chunk;
     n -= chunk;
   }
+}
+
+// Small requests (ids, jitter: 8-10 bytes, several per delivery) are served from a per-thread
+// buffer filled 512 bytes at a time: each RAND_bytes call costs about a microsecond (locking,
+// and a getpid() for fork detection), whatever its size. hookd never forks, so the buffer's
+// bytes are never handed out twice.
+constexpr size_t kBufferSize = 512;
+constexpr size_t kBufferedMax = 64;
+
+}  // namespace
+
+void SecureRandom::Fill(uint8_t* out, size_t n) {
+  if (n > kBufferedMax) return FillFromOpenSsl(out, n);
+  thread_local uint8_t buffer[kBufferSize];
+  thread_local size_t used = kBufferSize;
+  if (kBufferSize - used < n) {
+    FillFromOpenSsl(buffer, kBufferSize);
+    used = 0;
+  }
+  std::copy_n(buffer + used, n, out);
+  // Bytes handed out are wiped, so they cannot be read again from this buffer.
+  std::fill_n(buffer + used, n, uint8_t{0});
+  used += n;
 }
 
 void SeededRandom::Fill(uint8_t* out, size_t n) {

@@ -26,10 +26,13 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records) {
   if (!txn.ok()) return txn.status();
   const int64_t now = clock_.NowUnixMillis();
   pending_change_ = false;
+  succeeded_endpoints_.clear();
   Status s;
   for (const AttemptRecord& r : records) {
     if (s = RecordOne(r, now); !s.ok()) break;
   }
+  for (auto it = succeeded_endpoints_.begin(); s.ok() && it != succeeded_endpoints_.end(); ++it)
+    s = ClearFailing(*it);
   db_.ResetCached();
   if (s.ok()) s = (*txn)->Commit();
   if (s.ok() && pending_change_) endpoints_changed_ = true;
@@ -116,11 +119,14 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     return s;
   if (!r.attempted) return Status::Ok();
 
+  // A success clears the endpoint's failure tracking once per batch (not once per delivery);
+  // a failure later in the batch first applies the clear, so the order of outcomes holds.
   if (decision.kind == RetryDecision::Kind::kSucceeded) {
-    auto ok = db_.Cached(
-        "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL");
-    if (!ok.ok()) return ok.status();
-    return (*ok)->Bind(1, r.endpoint_id).Run();
+    succeeded_endpoints_.insert(r.endpoint_id);
+    return Status::Ok();
+  }
+  if (succeeded_endpoints_.erase(r.endpoint_id) > 0) {
+    if (Status s = ClearFailing(r.endpoint_id); !s.ok()) return s;
   }
   if (decision.kind == RetryDecision::Kind::kDisableEndpoint)
     return DisableEndpoint(r.endpoint_id, "the endpoint answered 410 Gone", now);
@@ -139,6 +145,13 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     return DisableEndpoint(r.endpoint_id, "failing without a success since " + FormatRfc3339(since),
                            now);
   return Status::Ok();
+}
+
+Status AttemptRecorder::ClearFailing(const std::string& endpoint_id) {
+  auto st = db_.Cached(
+      "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL");
+  if (!st.ok()) return st.status();
+  return (*st)->Bind(1, endpoint_id).Run();
 }
 
 Status AttemptRecorder::DisableEndpoint(const std::string& endpoint_id, const std::string& reason,

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,7 @@ class AttemptRecorder {
 
  private:
   Status RecordOne(const AttemptRecord& r, int64_t now);
+  Status ClearFailing(const std::string& endpoint_id);
   Status DisableEndpoint(const std::string& endpoint_id, const std::string& reason, int64_t now);
 
   Db& db_;
@@ -59,6 +61,8 @@ class AttemptRecorder {
   const std::chrono::milliseconds disable_after_;
   bool endpoints_changed_ = false;
   bool pending_change_ = false;  // within the transaction being written
+  // Endpoints with a success in the batch being written, whose failing_since is not cleared yet.
+  std::set<std::string> succeeded_endpoints_;
 };
 
 }  // namespace hookd

@@ -1,7 +1,9 @@
 #include "common/crypto.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -160,6 +162,26 @@ TEST(RandomTest, SecureRandomProducesDistinctBytes) {
   EXPECT_EQ(seen.size(), 16u);
   EXPECT_EQ(r.Bytes(0), "");
   EXPECT_EQ(r.Bytes(100000).size(), 100000u);
+}
+
+TEST(RandomTest, SecureRandomSmallFillsAcrossBufferRefillsNeverRepeat) {
+  // Small fills come from a per-thread buffer: sizes that do not divide its length cross the
+  // refill boundary, and every value, including those at the boundary, must be fresh.
+  SecureRandom r;
+  std::set<std::string> seen;
+  size_t zero_bytes = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string b = r.Bytes(i % 2 ? 10 : 7);
+    zero_bytes += static_cast<size_t>(std::count(b.begin(), b.end(), '\0'));
+    seen.insert(b);
+  }
+  EXPECT_EQ(seen.size(), 2000u);
+  // About 17,000 random bytes hold ~67 zeros; a stale, wiped buffer would hold thousands.
+  EXPECT_LT(zero_bytes, 200u);
+  // Values from two threads differ too (each has its own buffer).
+  std::string other;
+  std::thread([&] { other = r.Bytes(10); }).join();
+  EXPECT_NE(other, r.Bytes(10));
 }
 
 }  // namespace
