@@ -68,11 +68,7 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     if (Status s = st.Run(); !s.ok()) return s;
 
     const bool ok = decision.kind == RetryDecision::Kind::kSucceeded;
-    metrics_.delivery_attempts()
-        .Add({{"result", ok           ? "success"
-                         : res.status ? "failure"
-                                      : "error"}})
-        .Increment();
+    (ok ? attempts_success_ : res.status ? attempts_failure_ : attempts_error_).Increment();
     metrics_.delivery_duration().Observe(static_cast<double>(res.duration_ms) / 1000.0);
     if (!ok) metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}).Increment();
     nlohmann::json data = ids;

@@ -37,6 +37,9 @@ class AttemptRecorder {
                   std::chrono::milliseconds disable_after)
       : db_(db),
         metrics_(metrics),
+        attempts_success_(metrics.delivery_attempts().Add({{"result", "success"}})),
+        attempts_failure_(metrics.delivery_attempts().Add({{"result", "failure"}})),
+        attempts_error_(metrics.delivery_attempts().Add({{"result", "error"}})),
         clock_(clock),
         random_(random),
         policy_(std::move(policy)),
@@ -55,6 +58,10 @@ class AttemptRecorder {
 
   Db& db_;
   Metrics& metrics_;
+  // hookd_delivery_attempts_total's label handles, looked up once.
+  prometheus::Counter& attempts_success_;
+  prometheus::Counter& attempts_failure_;
+  prometheus::Counter& attempts_error_;
   const Clock& clock_;
   Random& random_;
   const RetryPolicy policy_;

@@ -144,5 +144,18 @@ TEST_F(AttemptRecorderTest, AttemptsAndStatusLogFollowEachOutcome) {
             "delivery.attempted,delivery.retrying,delivery.attempted,delivery.succeeded");
 }
 
+TEST_F(AttemptRecorderTest, AttemptsAreCountedByResult) {
+  AttemptRecord timeout = Outcome("dlv_2", 0);
+  timeout.result.error = "timeout";
+  Record({Outcome("dlv_1", 500), timeout});
+  Record({Outcome("dlv_1", 200)});
+  const std::string text = metrics_.Serialize();
+  EXPECT_NE(text.find("hookd_delivery_attempts_total{result=\"success\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hookd_delivery_attempts_total{result=\"failure\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("hookd_delivery_attempts_total{result=\"error\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("hookd_endpoint_failures_total{endpoint=\"ep_1\"} 2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hookd
