@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/router.h"
+#include "common/wal_checkpointer.h"
 #include "deliver/delivery_engine.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_service.h"
@@ -39,6 +40,7 @@ struct Server::Impl {
   const Clock& clock;
   Random& random;
   std::unique_ptr<DbPool> pool;
+  std::unique_ptr<WalCheckpointer> checkpointer;
   AdminAuth auth{""};
   Metrics metrics;
   std::unique_ptr<SqliteSourceStore> sources;
@@ -108,7 +110,11 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
 
   DbOptions db_options;
   db_options.synchronous = settings.sqlite_synchronous;
+  // WAL checkpoints run on the checkpointer's thread, not inside an ingest or dispatcher commit.
+  db_options.auto_checkpoint = false;
   impl->pool = std::make_unique<DbPool>(settings.data_dir + "/hookd.db", db_options);
+  impl->checkpointer = std::make_unique<WalCheckpointer>(
+      settings.data_dir + "/hookd.db", db_options, std::chrono::milliseconds(100));
   {
     auto db = impl->pool->Acquire();
     if (!db.ok()) return db.status();
@@ -186,6 +192,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  if (Status s = impl_->checkpointer->Start(); !s.ok()) return s;
   if (impl_->engine) {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
@@ -206,6 +213,7 @@ void Server::Stop() {
   // Attempts in progress finish (bounded by the delivery timeout) and are recorded; unstarted
   // claims are handed back.
   if (impl_->engine) impl_->engine->Stop();
+  impl_->checkpointer->Stop();
 }
 
 uint16_t Server::port() const { return impl_->http->port(); }

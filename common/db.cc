@@ -103,7 +103,20 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
     Status s = db->Exec(pragma);
     if (!s.ok()) return s;
   }
+  if (!options.auto_checkpoint) {
+    if (Status s = db->Exec("PRAGMA wal_autocheckpoint=0"); !s.ok()) return s;
+  }
   return db;
+}
+
+Result<WalState> Db::Checkpoint(CheckpointMode mode) {
+  WalState state;
+  const int rc = sqlite3_wal_checkpoint_v2(
+      handle_, nullptr,
+      mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+      &state.frames, &state.checkpointed);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return SqlError(handle_, "checkpoint");
+  return state;
 }
 
 Db::~Db() {

@@ -56,6 +56,15 @@ struct DbOptions {
   // "FULL" or "NORMAL": SQLite's synchronous level (see docs/DECISIONS.md).
   std::string synchronous = "FULL";
   int busy_timeout_ms = 10000;
+  // false: this connection never checkpoints the WAL itself (a WalCheckpointer does it on its own
+  // thread, so commits do not stall copying the WAL back into the database).
+  bool auto_checkpoint = true;
+};
+
+// The WAL's state after a checkpoint: frames in it, and how many of those are in the database.
+struct WalState {
+  int frames = 0;
+  int checkpointed = 0;
 };
 
 class Db {
@@ -72,6 +81,11 @@ class Db {
   // The pointer stays valid for the connection's lifetime.
   Result<Stmt*> Cached(const std::string& sql);
   int64_t Changes() const;
+  // kPassive copies what it can of the WAL into the database without waiting for readers or
+  // writers. kRestart waits (busy handler) for the writer and for readers of old snapshots,
+  // copies everything, and makes the next writer start the WAL over.
+  enum class CheckpointMode { kPassive, kRestart };
+  Result<WalState> Checkpoint(CheckpointMode mode = CheckpointMode::kPassive);
   std::string LastError() const;
   // Rewinds every cached statement, so none holds a read snapshot open (which would keep WAL
   // checkpoints from finishing).

@@ -1,0 +1,67 @@
+#include "common/wal_checkpointer.h"
+
+#include <iostream>
+#include <utility>
+
+namespace hookd {
+
+WalCheckpointer::WalCheckpointer(std::string path, DbOptions options,
+                                 std::chrono::milliseconds interval, int restart_frames)
+    : path_(std::move(path)),
+      options_(std::move(options)),
+      interval_(interval),
+      restart_frames_(restart_frames) {}
+
+WalCheckpointer::~WalCheckpointer() { Stop(); }
+
+Status WalCheckpointer::Start() {
+  DbOptions options = options_;
+  options.auto_checkpoint = false;
+  auto db = Db::Open(path_, options);
+  if (!db.ok()) return db.status();
+  db_ = std::move(db).value();
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void WalCheckpointer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  CheckpointOnce();
+}
+
+WalState WalCheckpointer::last_state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_state_;
+}
+
+void WalCheckpointer::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, interval_, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    CheckpointOnce();
+    lock.lock();
+  }
+}
+
+void WalCheckpointer::CheckpointOnce() {
+  auto state = db_->Checkpoint();
+  if (state.ok() && state->frames >= restart_frames_)
+    state = db_->Checkpoint(Db::CheckpointMode::kRestart);
+  if (!state.ok()) {
+    std::cerr << "hookd: WAL checkpoint failed (retried later): " << state.status().message()
+              << "\n";
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  last_state_ = *state;
+}
+
+}  // namespace hookd
