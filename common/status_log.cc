@@ -6,9 +6,13 @@
 namespace hookd {
 
 Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann::json& data) {
+  return AppendStatusText(db, type, at_ms, data.dump());
+}
+
+Status AppendStatusText(Db& db, std::string_view type, int64_t at_ms, std::string_view data) {
   auto st = db.Cached("INSERT INTO status_log (type, at, data) VALUES (?, ?, ?)");
   if (!st.ok()) return st.status();
-  return (*st)->Bind(1, type).Bind(2, at_ms).Bind(3, data.dump()).Run();
+  return (*st)->Bind(1, type).Bind(2, at_ms).Bind(3, data).Run();
 }
 
 Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit) {

@@ -26,6 +26,8 @@ struct StatusEntry {
 
 // Appends one entry; `data` is a JSON object (ids, status, ...).
 Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann::json& data);
+// The same with `data` already written as JSON object text (for the hot paths).
+Status AppendStatusText(Db& db, std::string_view type, int64_t at_ms, std::string_view data);
 
 // Entries with seq > after, oldest first, at most `limit`.
 Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit);

@@ -1,6 +1,7 @@
 #include "deliver/attempt_recorder.h"
 
 #include "common/ids.h"
+#include "common/json_text.h"
 #include "common/status_log.h"
 #include "common/time_format.h"
 
@@ -41,8 +42,6 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records) {
 
 Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
   const SendResult& res = r.result;
-  nlohmann::json ids = {
-      {"delivery_id", r.delivery_id}, {"message_id", r.message_id}, {"endpoint_id", r.endpoint_id}};
   RetryDecision decision;
   if (!r.attempted) {
     decision.kind = RetryDecision::Kind::kFailed;
@@ -71,12 +70,18 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     (ok ? attempts_success_ : res.status ? attempts_failure_ : attempts_error_).Increment();
     metrics_.delivery_duration().Observe(static_cast<double>(res.duration_ms) / 1000.0);
     if (!ok) metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}).Increment();
-    nlohmann::json data = ids;
-    data["attempt"] = r.attempts_before + 1;
-    data["response_status"] = res.status ? nlohmann::json(res.status) : nlohmann::json(nullptr);
-    data["latency_ms"] = res.duration_ms;
-    if (!res.error.empty()) data["error"] = res.error;
-    if (Status s = AppendStatus(db_, "delivery.attempted", now, data); !s.ok()) return s;
+    // Written directly (two entries per attempt), keys in nlohmann's sorted order.
+    JsonObjectText data;
+    data.Int("attempt", r.attempts_before + 1)
+        .Str("delivery_id", r.delivery_id)
+        .Str("endpoint_id", r.endpoint_id);
+    if (!res.error.empty()) data.Str("error", res.error);
+    data.Int("latency_ms", res.duration_ms).Str("message_id", r.message_id);
+    if (res.status)
+      data.Int("response_status", res.status);
+    else
+      data.Null("response_status");
+    if (Status s = AppendStatusText(db_, "delivery.attempted", now, data.Text()); !s.ok()) return s;
   }
 
   const bool retry = decision.kind == RetryDecision::Kind::kRetry;
@@ -104,13 +109,17 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
   st.Bind(8, now);
   if (Status s = st.Run(); !s.ok()) return s;
 
-  nlohmann::json data = ids;
-  data["status"] = StatusName(decision.kind);
-  data["attempt"] = r.attempts_before + (r.attempted ? 1 : 0);
-  if (res.status) data["response_status"] = res.status;
-  if (retry) data["next_attempt_at"] = FormatRfc3339(decision.next_attempt_at_ms);
-  if (!r.attempted) data["error"] = res.error;
-  if (Status s = AppendStatus(db_, std::string("delivery.") + StatusName(decision.kind), now, data);
+  JsonObjectText data;
+  data.Int("attempt", r.attempts_before + (r.attempted ? 1 : 0))
+      .Str("delivery_id", r.delivery_id)
+      .Str("endpoint_id", r.endpoint_id);
+  if (!r.attempted) data.Str("error", res.error);
+  data.Str("message_id", r.message_id);
+  if (retry) data.Str("next_attempt_at", FormatRfc3339(decision.next_attempt_at_ms));
+  if (res.status) data.Int("response_status", res.status);
+  data.Str("status", StatusName(decision.kind));
+  if (Status s = AppendStatusText(db_, std::string("delivery.") + StatusName(decision.kind), now,
+                                  data.Text());
       !s.ok())
     return s;
   if (!r.attempted) return Status::Ok();

@@ -30,5 +30,24 @@ TEST(AppendJsonString, ReplacesInvalidUtf8SoTheOutputAlwaysParses) {
   }
 }
 
+TEST(JsonObjectText, WritesTheSameTextAsNlohmannForSortedKeys) {
+  const std::string text = JsonObjectText()
+                               .Int("attempt", 3)
+                               .Str("error", "timeout: \"x\"\n\xff")
+                               .Int("latency_ms", -1)
+                               .Null("response_status")
+                               .Str("status", "retrying")
+                               .Text();
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << text;
+  EXPECT_EQ(parsed.dump(), text);
+  EXPECT_EQ(parsed["attempt"], 3);
+  EXPECT_EQ(parsed["latency_ms"], -1);
+  EXPECT_TRUE(parsed["response_status"].is_null());
+  EXPECT_EQ(parsed["error"].get<std::string>().substr(0, 13), "timeout: \"x\"\n");
+}
+
+TEST(JsonObjectText, AnEmptyObjectIsBraces) { EXPECT_EQ(JsonObjectText().Text(), "{}"); }
+
 }  // namespace
 }  // namespace hookd

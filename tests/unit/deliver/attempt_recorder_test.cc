@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/migrations.h"
@@ -142,6 +144,44 @@ TEST_F(AttemptRecorderTest, AttemptsAndStatusLogFollowEachOutcome) {
   EXPECT_EQ(Query("SELECT COUNT(*) FROM attempts"), "2");
   EXPECT_EQ(Query("SELECT group_concat(type, ',') FROM (SELECT type FROM status_log ORDER BY seq)"),
             "delivery.attempted,delivery.retrying,delivery.attempted,delivery.succeeded");
+}
+
+TEST_F(AttemptRecorderTest, StatusLogEntriesCarryTheAttemptsDetails) {
+  AttemptRecord timeout = Outcome("dlv_2", 0);
+  timeout.result.error = "timeout: no \"answer\"";
+  timeout.result.duration_ms = 15000;
+  Record({Outcome("dlv_1", 500), timeout});
+  auto st = db_->Prepare("SELECT type, data FROM status_log ORDER BY seq");
+  ASSERT_TRUE(st.ok());
+  std::vector<std::pair<std::string, nlohmann::json>> entries;
+  while (true) {
+    auto row = st->Step();
+    ASSERT_TRUE(row.ok());
+    if (!*row) break;
+    auto data = nlohmann::json::parse(st->Text(1), nullptr, false);
+    ASSERT_FALSE(data.is_discarded()) << st->Text(1);
+    EXPECT_EQ(data.dump(), st->Text(1));  // well-formed, keys in order, nothing else
+    entries.emplace_back(st->Text(0), data);
+  }
+  ASSERT_EQ(entries.size(), 4u);
+  const nlohmann::json& attempted = entries[0].second;
+  EXPECT_EQ(entries[0].first, "delivery.attempted");
+  EXPECT_EQ(attempted["delivery_id"], "dlv_1");
+  EXPECT_EQ(attempted["message_id"], "msg_1");
+  EXPECT_EQ(attempted["endpoint_id"], "ep_1");
+  EXPECT_EQ(attempted["attempt"], 1);
+  EXPECT_EQ(attempted["response_status"], 500);
+  EXPECT_FALSE(attempted.contains("error"));
+  const nlohmann::json& retrying = entries[1].second;
+  EXPECT_EQ(entries[1].first, "delivery.retrying");
+  EXPECT_EQ(retrying["status"], "retrying");
+  EXPECT_EQ(retrying["response_status"], 500);
+  EXPECT_TRUE(retrying["next_attempt_at"].is_string());
+  const nlohmann::json& timed_out = entries[2].second;
+  EXPECT_EQ(timed_out["error"], "timeout: no \"answer\"");
+  EXPECT_TRUE(timed_out["response_status"].is_null());
+  EXPECT_EQ(timed_out["latency_ms"], 15000);
+  EXPECT_FALSE(entries[3].second.contains("response_status"));
 }
 
 TEST_F(AttemptRecorderTest, AttemptsAreCountedByResult) {
