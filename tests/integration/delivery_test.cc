@@ -20,6 +20,7 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/status_log.h"
+#include "common/time_format.h"
 #include "tests/integration/test_server.h"
 
 namespace hookd::testing {
@@ -374,6 +375,59 @@ TEST_F(DeliveryIntegration, FailedDeliveryIsKeptAndManualRetrySucceeds) {
   auto reqs = rx.Requests("/down");
   ASSERT_EQ(reqs.size(), 4u);
   EXPECT_EQ(reqs[3].Header("webhook-id"), msg["id"].get<std::string>());
+}
+
+// recover {since}: failed deliveries of the endpoint created since then are queued again; older
+// ones and other endpoints' stay failed; bad input changes nothing.
+TEST_F(DeliveryIntegration, RecoverRequeuesFailedDeliveriesSinceTheGivenTime) {
+  Receiver rx;
+  rx.Script("/down", {{503, "unavailable", {}, {}}});
+  rx.Script("/other", {{503, "unavailable", {}, {}}});
+  TestServer t("", nullptr, FastSettings({milliseconds(100)}));
+  json ep = CreateEndpoint(t, {{"url", rx.Url("/down")}, {"event_types", {"order.*"}}});
+  CreateEndpoint(t, {{"url", rx.Url("/other")}, {"event_types", {"other.*"}}});
+  const std::string ep_id = ep["id"];
+  json old_msg = PostMessage(t, "order.created", {{"n", 1}});
+  const std::string old_dlv = OnlyDelivery(t, old_msg["id"]);
+  WaitDelivery(t, old_dlv, "failed", 2);
+  std::this_thread::sleep_for(milliseconds(20));
+  const std::string since = FormatRfc3339(
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  json new_msg = PostMessage(t, "order.created", {{"n", 2}});
+  const std::string new_dlv = OnlyDelivery(t, new_msg["id"]);
+  json other_msg = PostMessage(t, "other.thing", {{"n", 3}});
+  const std::string other_dlv = OnlyDelivery(t, other_msg["id"]);
+  WaitDelivery(t, new_dlv, "failed", 2);
+  WaitDelivery(t, other_dlv, "failed", 2);
+
+  // Bad input: a clear 4xx, nothing re-queued.
+  const std::string path = "/api/v1/endpoints/" + ep_id + "/recover";
+  for (const json& bad : {json::object(), json{{"since", "yesterday"}}, json{{"since", 5}},
+                          json{{"since", since}, {"until", since}}}) {
+    auto r = t.Post(path, bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << bad.dump() << " -> " << r->body;
+    EXPECT_TRUE(json::parse(r->body, nullptr, false).contains("error")) << r->body;
+  }
+  auto missing = t.Post("/api/v1/endpoints/ep_unknown/recover", {{"since", since}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+  EXPECT_EQ(GetJson(t, "/api/v1/deliveries/" + new_dlv)["status"], "failed");
+
+  rx.Script("/down", {{200, "back", {}, {}}});
+  rx.Script("/other", {{200, "back", {}, {}}});
+  auto r = t.Post(path, {{"since", since}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  EXPECT_EQ(json::parse(r->body)["requeued"], 1);
+  json d = WaitDelivery(t, new_dlv, "succeeded", 3);
+  EXPECT_EQ(d["attempts"].back()["response_status"], 200);
+  // The delivery from before `since` and the other endpoint's stay failed.
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(GetJson(t, "/api/v1/deliveries/" + old_dlv)["status"], "failed");
+  EXPECT_EQ(GetJson(t, "/api/v1/deliveries/" + other_dlv)["status"], "failed");
+  EXPECT_EQ(rx.Count("/other"), 2u);
 }
 
 // Case 5: 410 Gone disables the endpoint; nothing new is fanned out to it until it is enabled.
