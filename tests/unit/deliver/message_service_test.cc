@@ -1,0 +1,91 @@
+// MessageService against a real SQLite database with a fake clock: the Idempotency-Key window.
+#include "deliver/message_service.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/migrations.h"
+#include "deliver/endpoint_cache.h"
+#include "deliver/endpoint_store.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hookd {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+
+class MessageServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = pool_.Acquire();
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+  }
+
+  nlohmann::json Create(int n, const std::optional<std::string>& key) {
+    auto r = service_.Create({{"event_type", "order.created"}, {"payload", {{"n", n}}}}, key);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : nlohmann::json();
+  }
+
+  int64_t Messages() {
+    auto db = pool_.Acquire();
+    auto st = (*db)->Prepare("SELECT COUNT(*) FROM messages");
+    EXPECT_TRUE(st.ok());
+    auto row = st->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return st->Int(0);
+  }
+
+  testing::TempDir dir_;
+  DbPool pool_{dir_.path() + "/hookd.db", DbOptions{}};
+  FakeClock clock_{1'790'000'000'000};
+  SeededRandom random_{3};
+  EndpointStore store_{pool_};
+  EndpointCache cache_{store_, clock_};
+  int wakes_ = 0;
+  MessageService service_{pool_, cache_, clock_, random_, [this] { ++wakes_; }};
+};
+
+TEST_F(MessageServiceTest, TheSameKeyWithin24HoursReturnsTheFirstAnswer) {
+  const nlohmann::json first = Create(1, "key-1");
+  clock_.Advance(hours(24) - milliseconds(1));
+  const nlohmann::json again = Create(2, "key-1");
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(Messages(), 1);
+  // Another key, or none, is another message.
+  EXPECT_NE(Create(3, "key-2")["id"], first["id"]);
+  EXPECT_NE(Create(4, std::nullopt)["id"], first["id"]);
+  EXPECT_EQ(Messages(), 3);
+}
+
+TEST_F(MessageServiceTest, AfterTheWindowTheKeyMakesANewMessage) {
+  const nlohmann::json first = Create(1, "key-1");
+  clock_.Advance(hours(24));
+  const nlohmann::json later = Create(2, "key-1");
+  EXPECT_NE(later["id"], first["id"]);
+  EXPECT_EQ(Messages(), 2);
+  // The new message now owns the key.
+  clock_.Advance(hours(1));
+  EXPECT_EQ(Create(3, "key-1"), later);
+  // The first message is still there, with its own payload.
+  auto old = service_.Get(first["id"]);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ((*old)["payload"]["n"], 1);
+}
+
+TEST_F(MessageServiceTest, BadKeysAreRefusedAndStoreNothing) {
+  for (const std::string& key : {std::string(), std::string(256, 'k')}) {
+    auto r = service_.Create({{"event_type", "order.created"}, {"payload", 1}}, key);
+    EXPECT_FALSE(r.ok());
+  }
+  EXPECT_EQ(Messages(), 0);
+}
+
+}  // namespace
+}  // namespace hookd
