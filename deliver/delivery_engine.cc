@@ -184,9 +184,10 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
   auto st = db_->Cached(
       "WITH RECURSIVE ep(id) AS ("
       " SELECT (SELECT MIN(endpoint_id) FROM deliveries WHERE next_attempt_at IS NOT NULL)"
-      " UNION ALL SELECT (SELECT MIN(endpoint_id) FROM deliveries"
-      "  WHERE next_attempt_at IS NOT NULL AND endpoint_id > ep.id) FROM ep WHERE ep.id IS NOT "
-      "NULL)"
+      " UNION ALL"
+      " SELECT (SELECT MIN(endpoint_id) FROM deliveries"
+      "         WHERE next_attempt_at IS NOT NULL AND endpoint_id > ep.id)"
+      " FROM ep WHERE ep.id IS NOT NULL)"
       " SELECT id FROM ep WHERE id IS NOT NULL AND (SELECT MIN(next_attempt_at) FROM deliveries"
       "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) <= ?1");
   if (!st.ok()) return;
