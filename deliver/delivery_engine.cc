@@ -66,12 +66,16 @@ void DeliveryEngine::Stop() {
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
+int DeliveryEngine::FreeSlots(const std::string& endpoint_id) const {
+  auto sending = sending_.find(endpoint_id);
+  return options_.per_endpoint_concurrency - (sending == sending_.end() ? 0 : sending->second);
+}
+
 std::deque<DeliveryEngine::Job>::iterator DeliveryEngine::NextStartable() {
   const std::string* at_cap = nullptr;  // the last endpoint found at its cap (usually the only)
   for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
     if (at_cap && it->endpoint_id == *at_cap) continue;
-    auto sending = sending_.find(it->endpoint_id);
-    if (sending == sending_.end() || sending->second < options_.per_endpoint_concurrency) return it;
+    if (FreeSlots(it->endpoint_id) > 0) return it;
     at_cap = &it->endpoint_id;
   }
   return jobs_.end();
@@ -314,11 +318,7 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now, bool discover) {
   int startable = 0;
   for (const Job& j : jobs_) {
     auto [slot, added] = free_slots.try_emplace(j.endpoint_id, 0);
-    if (added) {
-      auto sending = sending_.find(j.endpoint_id);
-      slot->second =
-          options_.per_endpoint_concurrency - (sending == sending_.end() ? 0 : sending->second);
-    }
+    if (added) slot->second = FreeSlots(j.endpoint_id);
     if (slot->second > 0) --slot->second, ++startable;
   }
   WakeIdleWorkers(startable);

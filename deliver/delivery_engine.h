@@ -71,6 +71,8 @@ class DeliveryEngine {
   static AttemptRecord RecordFor(const Job& job, int64_t started_at);
   void DispatchLoop();
   void WorkerLoop();
+  // Attempts the endpoint may still start under its concurrency cap; the caller holds mu_.
+  int FreeSlots(const std::string& endpoint_id) const;
   // The first queued job whose endpoint is below its concurrency cap; the caller holds mu_.
   std::deque<Job>::iterator NextStartable();
   // Wakes up to `jobs` sleeping workers; the caller holds mu_.

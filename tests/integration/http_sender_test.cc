@@ -247,6 +247,21 @@ class HttpSenderTest : public ::testing::Test {
     return r;
   }
 
+  // `threads` threads each send `sends` requests to `url` through `sender`; how many got 200.
+  int SendConcurrently(HttpSender& sender, const std::string& url, int threads, int sends) {
+    std::atomic<int> ok{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        for (int i = 0; i < sends; ++i) {
+          ok += sender.Send(Request(url), milliseconds(2000)).status == 200;
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    return ok;
+  }
+
   // Declared before the sender so that the sender (and its pooled connections) goes first.
   Receiver receiver_;
   FakeResolver resolver_;
@@ -379,17 +394,7 @@ TEST_F(HttpSenderTest, SequentialSendsReuseOneConnection) {
 
 TEST_F(HttpSenderTest, ConcurrentSendsShareABoundedPool) {
   constexpr int kThreads = 8, kSends = 25;
-  std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kSends; ++i) {
-        ok += sender_->Send(Request(receiver_.Url("/ok")), milliseconds(2000)).status == 200;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok, kThreads * kSends);
+  EXPECT_EQ(SendConcurrently(*sender_, receiver_.Url("/ok"), kThreads, kSends), kThreads * kSends);
   // The pool keeps as many idle clients per endpoint as there are concurrent senders here, so
   // no connection is closed and reopened: one per thread at most.
   EXPECT_LE(receiver_.remote_ports().size(), static_cast<size_t>(kThreads));
@@ -399,17 +404,7 @@ TEST_F(HttpSenderTest, ConcurrentSendsShareABoundedPool) {
 TEST_F(HttpSenderTest, IdleClientsPerEndpointAreCapped) {
   HttpSender small(guard_, "hookd/test", 2);
   constexpr int kThreads = 6, kSends = 10;
-  std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kSends; ++i) {
-        ok += small.Send(Request(receiver_.Url("/ok")), milliseconds(2000)).status == 200;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok, kThreads * kSends);
+  EXPECT_EQ(SendConcurrently(small, receiver_.Url("/ok"), kThreads, kSends), kThreads * kSends);
   EXPECT_GE(small.IdleConnections(), 1u);
   EXPECT_LE(small.IdleConnections(), 2u);
 }
