@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/json_limits.h"
+
 namespace hookd {
 
 bool IsJsonContentType(std::string_view ct) {
@@ -19,9 +21,9 @@ Result<nlohmann::json> ParseJsonObject(const HttpRequest& req) {
   if (!ct || !IsJsonContentType(*ct))
     return Status(ErrorKind::kUnsupportedMedia, "unsupported_media_type",
                   "the body must be sent as application/json");
-  auto j = nlohmann::json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::Malformed("invalid_json", "the body is not a JSON object");
+  auto j = ParseJsonBounded(req.body);
+  if (!j.ok()) return j.status();
+  if (!j->is_object()) return Status::Malformed("invalid_json", "the body is not a JSON object");
   return j;
 }
 

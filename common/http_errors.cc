@@ -1,6 +1,6 @@
 #include "common/http_errors.h"
 
-#include <nlohmann/json.hpp>
+#include "common/json_limits.h"
 
 namespace hookd {
 
@@ -37,7 +37,7 @@ int HttpStatusFor(ErrorKind kind) {
 HttpResponse JsonResponse(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = DumpJson(body);
   return r;
 }
 

@@ -21,4 +21,11 @@ std::optional<std::string_view> Headers::Get(std::string_view name) const {
   return std::nullopt;
 }
 
+std::vector<std::string_view> Headers::GetAll(std::string_view name) const {
+  std::vector<std::string_view> out;
+  for (const auto& [k, v] : items_)
+    if (EqualsIgnoreCase(k, name)) out.emplace_back(v);
+  return out;
+}
+
 }  // namespace hookd

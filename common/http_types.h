@@ -20,6 +20,8 @@ class Headers {
   }
   // First value whose name matches case-insensitively.
   std::optional<std::string_view> Get(std::string_view name) const;
+  // Every value whose name matches case-insensitively, in arrival order.
+  std::vector<std::string_view> GetAll(std::string_view name) const;
   bool Has(std::string_view name) const { return Get(name).has_value(); }
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
 

@@ -12,6 +12,9 @@ namespace hookd {
 // nlohmann's error_handler_t::replace does, so the output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
 // A JSON object written member by member, e.g. JsonObjectText().Str("id", id).Int("n", 1).Text().
 // The caller gives members in the order wanted (nlohmann::json writes keys sorted, so keys given
 // in alphabetical order produce the same text); keys are not checked for duplicates.

@@ -1,12 +1,13 @@
 #include "common/status_log.h"
 
 #include "common/db.h"
+#include "common/json_limits.h"
 #include "common/time_format.h"
 
 namespace hookd {
 
 Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann::json& data) {
-  return AppendStatusText(db, type, at_ms, data.dump());
+  return AppendStatusText(db, type, at_ms, DumpJson(data));
 }
 
 Status AppendStatusText(Db& db, std::string_view type, int64_t at_ms, std::string_view data) {

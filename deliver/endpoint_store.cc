@@ -1,5 +1,7 @@
 #include "deliver/endpoint_store.h"
 
+#include "common/json_limits.h"
+
 namespace hookd {
 namespace {
 
@@ -44,9 +46,9 @@ void Bind(Stmt& st, const Endpoint& e) {
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [k, v] : e.headers) headers[k] = v;
   st.Bind(1, e.id).Bind(2, e.url).Bind(3, e.description);
-  st.Bind(4, nlohmann::json(e.filter.event_types).dump());
-  st.Bind(5, nlohmann::json(e.filter.source_ids).dump());
-  st.Bind(6, headers.dump()).Bind(7, e.secret);
+  st.Bind(4, DumpJson(e.filter.event_types));
+  st.Bind(5, DumpJson(e.filter.source_ids));
+  st.Bind(6, DumpJson(headers)).Bind(7, e.secret);
   if (e.previous_secret)
     st.Bind(8, *e.previous_secret);
   else

@@ -2,6 +2,7 @@
 
 #include "common/api_helpers.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/time_format.h"
 #include "deliver/fanout.h"
 
@@ -110,8 +111,7 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
     auto row = (*prior)->Bind(1, *key).Step();
     if (!row.ok()) return row.status();
     if (*row) {
-      if (now - (*prior)->Int(2) < kIdempotencyWindowMs)
-        return nlohmann::json::parse((*prior)->Text(1));
+      if (now - (*prior)->Int(2) < kIdempotencyWindowMs) return ParseJsonBounded((*prior)->Text(1));
       // Expired: the key is free again; the old message keeps its history.
       const std::string old_id = (*prior)->Text(0);
       (*db)->ResetCached();
@@ -124,14 +124,14 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
   m.id = NewId("msg", clock_, random_);
   m.event_type = **type;
   m.source_id = *source;
-  m.payload = req.at("payload").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  m.payload = DumpJson(req.at("payload"));
   m.idempotency_key = key;
   m.created_at = now;
   int matched = 0;
   for (const Endpoint& e : **endpoints)
     if (!e.disabled && Matches(e.filter, m.event_type, m.source_id)) ++matched;
   nlohmann::json response = {{"id", m.id}, {"event_type", m.event_type}, {"deliveries", matched}};
-  m.response = response.dump();
+  m.response = DumpJson(response);
   auto count = InsertMessage(**db, m, **endpoints, clock_, random_);
   if (!count.ok()) return count.status();
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
@@ -151,7 +151,10 @@ Result<nlohmann::json> MessageService::Get(const std::string& id) {
   if (!row.ok()) return row.status();
   if (!*row) return Status::NotFound("no message " + id);
   nlohmann::json j = MessageSummary(**st);
-  j["payload"] = nlohmann::json::parse((*st)->Text(5), nullptr, false);
+  // Payloads are checked where they enter; one stored before that (or an event body deeper than
+  // the limit) is shown as its text rather than parsed.
+  auto payload = ParseJsonBounded((*st)->Text(5));
+  j["payload"] = payload.ok() ? std::move(payload).value() : nlohmann::json((*st)->Text(5));
   auto dl = (*db)->Cached(std::string("SELECT ") + kDeliveryColumns +
                           " FROM deliveries WHERE message_id = ? ORDER BY seq");
   if (!dl.ok()) return dl.status();

@@ -8,7 +8,9 @@
 namespace hookd {
 
 Result<VerifiedEvent> ShopifyVerifier::Verify(const VerifyInput& in) const {
-  auto header = in.headers.Get("X-Shopify-Hmac-Sha256");
+  auto signature = SingleSignatureHeader(in.headers, "X-Shopify-Hmac-Sha256");
+  if (!signature.ok()) return signature.status();
+  const std::optional<std::string_view>& header = *signature;
   if (!header) {
     return Status::Unauthenticated("invalid_signature", "missing X-Shopify-Hmac-Sha256 header");
   }
@@ -24,13 +26,16 @@ Result<VerifiedEvent> ShopifyVerifier::Verify(const VerifyInput& in) const {
   }
 
   if (auto body = ProbeJsonObject(in.body, {}); !body.ok()) return body.status();
-  auto id = in.headers.Get("X-Shopify-Webhook-Id");
-  if (!id || id->empty()) {
+  auto id = IdentifierHeader(in.headers, "X-Shopify-Webhook-Id");
+  if (!id.ok()) return id.status();
+  if (!*id || (*id)->empty()) {
     return Status::Malformed("missing_event_id", "missing X-Shopify-Webhook-Id header");
   }
+  auto topic = IdentifierHeader(in.headers, "X-Shopify-Topic");
+  if (!topic.ok()) return topic.status();
   VerifiedEvent event;
-  event.provider_event_id = std::string(*id);
-  if (auto topic = in.headers.Get("X-Shopify-Topic")) event.event_type = std::string(*topic);
+  event.provider_event_id = std::move(**id);
+  if (*topic) event.event_type = std::move(**topic);
   return event;
 }
 

@@ -29,12 +29,20 @@ std::optional<std::string> SecretKey(std::string_view secret) {
 Result<VerifiedEvent> StandardVerifier::Verify(const VerifyInput& in) const {
   // The webhook-* set when webhook-id is present, else the svix-* set; never a mix.
   const std::string prefix = in.headers.Has("webhook-id") ? "webhook-" : "svix-";
-  auto id = in.headers.Get(prefix + "id");
+  auto id_header = SingleSignatureHeader(in.headers, prefix + "id");
+  if (!id_header.ok()) return id_header.status();
+  const std::optional<std::string_view>& id = *id_header;
   if (!id) return BadSignature("missing webhook-id (or svix-id) header");
-  auto timestamp = in.headers.Get(prefix + "timestamp");
+  auto timestamp_header = SingleSignatureHeader(in.headers, prefix + "timestamp");
+  if (!timestamp_header.ok()) return timestamp_header.status();
+  const std::optional<std::string_view>& timestamp = *timestamp_header;
   if (!timestamp) return BadSignature("missing " + prefix + "timestamp header");
-  auto signature = in.headers.Get(prefix + "signature");
-  if (!signature) return BadSignature("missing " + prefix + "signature header");
+  // A list of signatures: repeated headers add to it (RFC 9110 section 5.3).
+  const auto signatures = in.headers.GetAll(prefix + "signature");
+  if (signatures.empty()) return BadSignature("missing " + prefix + "signature header");
+  std::string joined_signatures;
+  for (std::string_view s : signatures) joined_signatures.append(s).append(" ");
+  const std::optional<std::string_view> signature = joined_signatures;
   auto ts = ParseUnixSeconds(*timestamp);
   if (!ts) return BadSignature(prefix + "timestamp is not a unix timestamp");
 
@@ -71,10 +79,12 @@ Result<VerifiedEvent> StandardVerifier::Verify(const VerifyInput& in) const {
   auto body = ProbeJsonObject(in.body, {"type"});
   if (!body.ok()) return body.status();
   if (id->empty()) return Status::Malformed("missing_event_id", "empty " + prefix + "id header");
+  if (Status s = CheckIdentifier(*id, prefix + "id"); !s.ok()) return s;
   VerifiedEvent event;
   event.provider_event_id = std::string(*id);
   if (auto type = body->find("type"); type != body->end())
     event.event_type = std::move(type->second);
+  if (Status s = CheckIdentifier(event.event_type, "the body's type"); !s.ok()) return s;
   return event;
 }
 

@@ -24,8 +24,12 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 Result<VerifiedEvent> StripeVerifier::Verify(const VerifyInput& in) const {
-  auto header = in.headers.Get(kHeader);
-  if (!header) return BadSignature("missing Stripe-Signature header");
+  // A comma list: repeated headers add to it (RFC 9110 section 5.3).
+  const auto headers = in.headers.GetAll(kHeader);
+  if (headers.empty()) return BadSignature("missing Stripe-Signature header");
+  std::string joined;
+  for (std::string_view h : headers) joined.append(joined.empty() ? "" : ",").append(h);
+  const std::optional<std::string_view> header = joined;
 
   std::optional<std::string_view> t;
   std::vector<std::string> candidates;  // decoded v1 signatures
@@ -71,10 +75,12 @@ Result<VerifiedEvent> StripeVerifier::Verify(const VerifyInput& in) const {
   auto id = body->find("id");
   if (id == body->end() || id->second.empty())
     return Status::Malformed("missing_event_id", "body has no string \"id\"");
+  if (Status s = CheckIdentifier(id->second, "the body's id"); !s.ok()) return s;
   VerifiedEvent event;
   event.provider_event_id = std::move(id->second);
   if (auto type = body->find("type"); type != body->end())
     event.event_type = std::move(type->second);
+  if (Status s = CheckIdentifier(event.event_type, "the body's type"); !s.ok()) return s;
   return event;
 }
 

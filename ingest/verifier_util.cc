@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_limits.h"
+#include "common/json_text.h"
+
 namespace hookd {
 namespace {
 
@@ -37,10 +40,14 @@ class TopLevelProbe final : public nlohmann::json_sax<nlohmann::json> {
     }
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    error_ = JsonErrorMessage(e.id, position);
     return false;
   }
   bool root_is_object() const { return root_is_object_; }
+  // Why the parse stopped, when it did ("" when the document was not an object).
+  const std::string& error() const { return error_; }
 
  private:
   bool Scalar() {
@@ -50,7 +57,10 @@ class TopLevelProbe final : public nlohmann::json_sax<nlohmann::json> {
   bool Open(bool object) {
     if (depth_ == 0) root_is_object_ = object;
     wanted_ = false;
-    ++depth_;
+    if (++depth_ > kMaxJsonDepth) {
+      error_ = "JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      return false;
+    }
     return root_is_object_;
   }
   bool Close() {
@@ -65,12 +75,44 @@ class TopLevelProbe final : public nlohmann::json_sax<nlohmann::json> {
   bool wanted_ = false;
   bool root_is_object_ = false;
   std::string key_;
+  std::string error_;
 };
 
 }  // namespace
 
 Status BadSignature(std::string msg) {
   return Status::Unauthenticated("invalid_signature", std::move(msg));
+}
+
+Status CheckIdentifier(std::string_view value, std::string_view what) {
+  const auto bad = [&](const std::string& why) {
+    return Status(ErrorKind::kMalformed, "invalid_header", std::string(what) + " " + why);
+  };
+  if (value.size() > kMaxIdentifierBytes)
+    return bad("is longer than " + std::to_string(kMaxIdentifierBytes) + " bytes");
+  if (!IsValidUtf8(value)) return bad("is not valid UTF-8");
+  for (char c : value)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return bad("holds a control character");
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> IdentifierHeader(const Headers& headers, std::string_view name) {
+  auto values = headers.GetAll(name);
+  if (values.empty()) return std::optional<std::string>();
+  for (std::string_view v : values)
+    if (v != values.front())
+      return Status(ErrorKind::kMalformed, "invalid_header",
+                    std::string(name) + " appears more than once with different values");
+  if (Status s = CheckIdentifier(values.front(), name); !s.ok()) return s;
+  return std::optional<std::string>(std::string(values.front()));
+}
+
+Result<std::optional<std::string_view>> SingleSignatureHeader(const Headers& headers,
+                                                              std::string_view name) {
+  auto values = headers.GetAll(name);
+  if (values.size() > 1) return BadSignature(std::string(name) + " appears more than once");
+  if (values.empty()) return std::optional<std::string_view>();
+  return std::optional<std::string_view>(values.front());
 }
 
 std::optional<int64_t> ParseUnixSeconds(std::string_view s) {
@@ -101,6 +143,7 @@ Result<std::map<std::string, std::string, std::less<>>> ProbeJsonObject(
   TopLevelProbe probe(keys, out);
   const bool ok = nlohmann::json::sax_parse(body.begin(), body.end(), &probe,
                                             nlohmann::json::input_format_t::json, true);
+  if (!probe.error().empty()) return Status::Malformed("invalid_json", "body: " + probe.error());
   if (!ok || !probe.root_is_object())
     return Status::Malformed("invalid_json", "body is not a JSON object");
   return out;
