@@ -184,6 +184,11 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   http_options.port = settings.listen.port;
   http_options.threads = settings.http_threads;
   http_options.max_body_bytes = settings.max_body;
+  http_options.header_timeout = settings.header_timeout;
+  http_options.body_timeout = settings.body_timeout;
+  http_options.keepalive_timeout = settings.keepalive_timeout;
+  http_options.max_connections = settings.max_connections;
+  http_options.buffer_budget_bytes = settings.request_buffer_budget;
   s.http = std::make_unique<HttpServer>(http_options, s.router);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

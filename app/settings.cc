@@ -31,6 +31,16 @@ constexpr Option kOptions[] = {
      "disable an endpoint that has failed this long without a success"},
     {"--max-body", "HOOKD_MAX_BODY", "1MiB", "largest accepted request body"},
     {"--http-threads", "HOOKD_HTTP_THREADS", "2", "HTTP server threads"},
+    {"--header-timeout", "HOOKD_HEADER_TIMEOUT", "10s",
+     "close a connection whose request headers are not complete in this time"},
+    {"--body-timeout", "HOOKD_BODY_TIMEOUT", "30s",
+     "close a connection whose request body is not complete this long after its headers"},
+    {"--keepalive-timeout", "HOOKD_KEEPALIVE_TIMEOUT", "60s",
+     "close a keep-alive connection idle this long"},
+    {"--max-connections", "HOOKD_MAX_CONNECTIONS", "10000",
+     "HTTP connections served at once (also kept below the open-file limit); more get 503"},
+    {"--request-buffer-budget", "HOOKD_REQUEST_BUFFER_BUDGET", "64MiB",
+     "bytes held for unfinished requests across all connections; past it, 503"},
     {"--sqlite-synchronous", "HOOKD_SQLITE_SYNCHRONOUS", "FULL",
      "SQLite synchronous level: FULL or NORMAL (docs/DECISIONS.md)"},
     {"--roles", "HOOKD_ROLES", "ingest,api,deliver", "roles this process runs"},
@@ -74,6 +84,26 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 64)
       return Status::InvalidField(key + ": an integer from 1 to 64");
     s.http_threads = n;
+  } else if (key == "--header-timeout" || key == "--body-timeout" || key == "--keepalive-timeout") {
+    auto d = ParseDuration(value);
+    if (!d.ok()) return fail(d.status());
+    if (d->count() < 100 || *d > std::chrono::hours(1))
+      return Status::InvalidField(key + ": 100ms to 1h");
+    (key == "--header-timeout" ? s.header_timeout
+     : key == "--body-timeout" ? s.body_timeout
+                               : s.keepalive_timeout) = *d;
+  } else if (key == "--max-connections") {
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 1000000)
+      return Status::InvalidField(key + ": an integer from 1 to 1000000");
+    s.max_connections = n;
+  } else if (key == "--request-buffer-budget") {
+    auto n = ParseSize(value);
+    if (!n.ok()) return fail(n.status());
+    if (*n < (1ULL << 20) || *n > (64ULL << 30))
+      return Status::InvalidField(key + ": 1MiB to 64GiB");
+    s.request_buffer_budget = *n;
   } else if (key == "--sqlite-synchronous") {
     if (value != "FULL" && value != "NORMAL") return Status::InvalidField(key + ": FULL or NORMAL");
     s.sqlite_synchronous = value;

@@ -30,6 +30,12 @@ struct Settings {
   std::chrono::milliseconds disable_after{5LL * 24 * 3600 * 1000};
   uint64_t max_body = 1 << 20;
   int http_threads = 2;
+  // The HTTP edge's bounds (common/http_server.h).
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds keepalive_timeout{60000};
+  uint64_t max_connections = 10000;
+  uint64_t request_buffer_budget = 64ULL << 20;
   std::string sqlite_synchronous = "FULL";
   std::set<std::string> roles{"ingest", "api", "deliver"};
 

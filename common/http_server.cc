@@ -3,161 +3,310 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
-
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <atomic>
-#include <sstream>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 
+#include "common/byte_budget.h"
 #include "common/http_errors.h"
+#include "common/http_framing.h"
 
 namespace hookd {
 namespace {
 
 using namespace Pistache;
 
-std::string PercentDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out.push_back(' ');
-    } else if (in[i] == '%' && i + 2 < in.size() &&
-               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return out;
+// Bytes each connection may hold without touching the large-body share of the budget.
+constexpr size_t kSmallRequestBytes = 64 * 1024;
+// Descriptors kept free for the database, outbound deliveries and the rest of the process.
+constexpr size_t kReservedDescriptors = 128;
+// How long a connection that was answered "close" may linger before it is shut.
+constexpr int64_t kLingerMs = 2000;
+constexpr char kConnKey[] = "hookd.conn";
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-// A response header with a name known only at run time. Pistache 0.0.5 writes only typed
-// headers into responses (raw ones are dropped), so every extra header goes through this.
-class NamedHeader final : public Http::Header::Header {
- public:
-  NamedHeader(std::string name, std::string value)
-      : name_(std::move(name)), value_(std::move(value)) {}
-  const char* name() const override { return name_.c_str(); }
-  void write(std::ostream& os) const override { os << value_; }
-  // Only used by Pistache's typed-header casts, which never see this type.
-  uint64_t hash() const override { return 0; }
+// Where a connection is in its request cycle; each phase has its own deadline.
+enum class Phase { kFirst, kIdle, kHeaders, kBody, kBusy, kClosing };
 
- private:
-  std::string name_;
-  std::string value_;
+// One client connection. `mu` guards the framer and the flags; the deadline and phase are
+// atomics so the reaper can read them without it. `registered` is guarded by the registry's
+// mutex (Edge::mu): while it is true, the descriptor still belongs to this connection.
+struct Conn {
+  Conn(const std::shared_ptr<Tcp::Peer>& p, FramingLimits limits)
+      : peer(p), fd(p->fd()), framer(limits) {}
+  std::weak_ptr<Tcp::Peer> peer;
+  const int fd;
+  std::mutex mu;
+  RequestFramer framer;
+  bool busy = false;     // a request was dispatched and its response is not yet written
+  bool closing = false;  // no further request is read
+  size_t charged = 0;    // bytes charged to the budget
+  std::atomic<Phase> phase{Phase::kFirst};
+  std::atomic<int64_t> deadline_ms{0};  // steady clock; 0 = none
+  bool registered = false;
 };
 
-// Whether the response may keep the connection open (RFC 9112 section 9.3).
-bool KeepAlive(const Http::Request& req) {
-  auto conn = req.headers().tryGet<Http::Header::Connection>();
-  if (conn) {
-    if (conn->control() == Http::ConnectionControl::Close) return false;
-    if (conn->control() == Http::ConnectionControl::KeepAlive) return true;
-  }
-  return req.version() == Http::Version::Http11;
-}
+// State shared by the server and its per-thread handler clones.
+struct Edge {
+  Edge(const Router* r, const HttpServerOptions& o, size_t max_conns)
+      : router(r),
+        options(o),
+        max_connections(max_conns),
+        budget(o.buffer_budget_bytes, kSmallRequestBytes) {}
 
-const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type) {
-  // Nearly every response is JSON; parse that media type once.
-  static const Http::Mime::MediaType kJson = Http::Mime::MediaType::fromString("application/json");
-  if (content_type == "application/json") return kJson;
-  thread_local Http::Mime::MediaType other;
-  other = Http::Mime::MediaType::fromString(content_type);
-  return other;
-}
-
-HttpRequest ToRequest(const Http::Request& req) {
-  HttpRequest out;
-  out.method = Http::methodString(req.method());
-  out.path = req.resource();
-  const auto& q = req.query();
-  for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it)
-    out.query[PercentDecode(it->first)] = PercentDecode(it->second);
-  // One stream for all typed headers: constructing an ostringstream per header costs more than
-  // the rest of the conversion.
-  std::ostringstream v;
-  for (const auto& h : req.headers().list()) {
-    v.str(std::string());
-    h->write(v);
-    out.headers.Add(h->name(), v.str());
-  }
-  for (const auto& [name, raw] : req.headers().rawList()) out.headers.Add(raw.name(), raw.value());
-  out.body = req.body();
-  return out;
-}
-
-// Shared by the server and its handler (Pistache clones handlers per thread).
-struct DrainState {
+  const Router* router;
+  const HttpServerOptions options;
+  const size_t max_connections;
+  ByteBudget budget;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> in_flight{0};  // dispatched and not yet answered
+
+  std::mutex mu;  // guards conns and every Conn::registered
+  std::unordered_map<Conn*, std::shared_ptr<Conn>> conns;
+
+  FramingLimits Limits() const {
+    // The handlers answer bodies a little over the limit themselves (JSON 413, counted).
+    return {options.max_header_bytes, options.max_body_bytes + 64 * 1024};
+  }
+
+  // shutdown(2) on the connection's descriptor while it is certainly still its own.
+  void Shutdown(Conn& c, int how) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (c.registered) ::shutdown(c.fd, how);
+  }
+
+  void SetPhase(Conn& c, Phase p, int64_t timeout_ms) {
+    if (c.phase.exchange(p) == p) return;  // a phase's deadline starts when it is entered
+    c.deadline_ms = timeout_ms > 0 ? SteadyMs() + timeout_ms : 0;
+  }
+
+  // Called with c.mu held, after input or a completed response.
+  void UpdatePhase(Conn& c) {
+    if (c.closing) return SetPhase(c, Phase::kClosing, kLingerMs);
+    if (c.busy) return SetPhase(c, Phase::kBusy, 0);
+    if (c.framer.header_done()) return SetPhase(c, Phase::kBody, options.body_timeout.count());
+    if (c.framer.started()) {
+      // The first request's header time runs from the connection's start.
+      if (c.phase == Phase::kFirst) return;
+      return SetPhase(c, Phase::kHeaders, options.header_timeout.count());
+    }
+    if (c.phase != Phase::kFirst) SetPhase(c, Phase::kIdle, options.keepalive_timeout.count());
+  }
+
+  // Brings the budget charge to what the framer holds; false when that does not fit. A closing
+  // connection's buffers are freed first.
+  bool Charge(Conn& c) {
+    if (c.closing) c.framer.Release();
+    const size_t now = c.framer.buffered_bytes();
+    if (!budget.Resize(c.charged, now)) return false;
+    c.charged = now;
+    return true;
+  }
+
+  void Write(const std::shared_ptr<Conn>& c, const HttpResponse& r, bool keep_alive) {
+    auto peer = c->peer.lock();
+    if (!peer) return;
+    std::string bytes = FormatResponse(r, keep_alive);
+    const size_t n = bytes.size();
+    peer->send(RawBuffer(std::move(bytes), n))
+        .then([this, c, keep_alive](ssize_t) { OnWritten(c, keep_alive); },
+              [this, c](std::exception_ptr) { OnWritten(c, false); });
+  }
+
+  void OnWritten(const std::shared_ptr<Conn>& c, bool keep_alive) {
+    {
+      std::lock_guard<std::mutex> lock(c->mu);
+      c->busy = false;
+      if (!keep_alive) c->closing = true;
+      if (c->closing) Charge(*c);
+      UpdatePhase(*c);
+    }
+    // Half-close: the FIN follows the response, and bytes the client still sends are read and
+    // dropped instead of resetting the connection before it has read the answer.
+    if (!keep_alive) return Shutdown(*c, SHUT_WR);
+    Pump(c);
+  }
+
+  // Answers the next complete request held by the connection, if it is not busy with one.
+  void Pump(const std::shared_ptr<Conn>& c) {
+    HttpRequest request;
+    std::optional<HttpResponse> refusal;
+    bool keep_alive = false;
+    bool send_continue = false;
+    bool dispatch = false;
+    {
+      std::lock_guard<std::mutex> lock(c->mu);
+      if (c->busy || c->closing) return;
+      const RequestFramer::Outcome outcome = c->framer.Next(&request);
+      if (!Charge(*c)) {
+        refusal = ErrorResponse(Status(ErrorKind::kUnavailable, "overloaded",
+                                       "too many unfinished requests are held; retry later"));
+      } else if (outcome == RequestFramer::Outcome::kNeedMore) {
+        send_continue = c->framer.TakeContinue();
+      } else if (outcome == RequestFramer::Outcome::kError) {
+        refusal = ErrorResponse(c->framer.error());
+        refusal->status = c->framer.error_status();
+      } else if (draining.load()) {
+        refusal = ErrorResponse(Status(ErrorKind::kUnavailable, "shutting_down",
+                                       "hookd is shutting down; retry later"));
+      } else {
+        dispatch = true;
+        keep_alive = c->framer.keep_alive();
+      }
+      if (refusal) {
+        c->closing = true;
+        Charge(*c);  // releases what it held
+      }
+      c->busy = refusal || dispatch;
+      UpdatePhase(*c);
+    }
+    if (send_continue) {
+      if (auto peer = c->peer.lock()) {
+        static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        peer->send(RawBuffer(kContinue, kContinue.size()));
+      }
+    }
+    if (refusal) return Write(c, *refusal, false);
+    if (!dispatch) return;
+    in_flight.fetch_add(1);
+    router->Dispatch(request, [this, c, keep_alive](HttpResponse r) {
+      Write(c, r, keep_alive && !draining.load());
+      in_flight.fetch_sub(1);
+    });
+  }
+
+  // Closes connections whose phase deadline passed: 408 if part of a request was held.
+  void Reap() {
+    const int64_t now = SteadyMs();
+    static const std::string k408 = [] {
+      HttpResponse r = ErrorResponse(
+          Status(ErrorKind::kMalformed, "request_timeout", "the request did not arrive in time"));
+      r.status = 408;
+      return FormatResponse(r, false);
+    }();
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [raw, c] : conns) {
+      const int64_t deadline = c->deadline_ms.load();
+      if (deadline == 0 || deadline > now) continue;
+      const Phase phase = c->phase.load();
+      if (phase == Phase::kHeaders || phase == Phase::kBody ||
+          (phase == Phase::kFirst && c->charged > 0)) {
+        // Nothing of ours is being written in these phases, so the 408 cannot interleave.
+        ::send(c->fd, k408.data(), k408.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
+      ::shutdown(c->fd, SHUT_RDWR);
+      c->deadline_ms = 0;
+    }
+  }
 };
 
 class Handler final : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Handler)
-  Handler(const Router* router, std::shared_ptr<DrainState> drain)
-      : router_(router), drain_(std::move(drain)) {}
+  explicit Handler(std::shared_ptr<Edge> edge) : edge_(std::move(edge)) {}
 
-  void onRequest(const Http::Request& req, Http::ResponseWriter response) override {
-    HttpRequest request = ToRequest(req);
-    const bool draining = drain_->draining.load();
-    const bool keep_alive = !draining && KeepAlive(req);
-    auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
-    Reply reply = [writer, keep_alive, drain = drain_](HttpResponse r) {
-      Send(*writer, keep_alive, std::move(r));
-      drain->in_flight.fetch_sub(1);
-    };
-    drain_->in_flight.fetch_add(1);
-    if (draining) {
-      writer->headers().remove<Http::Header::Connection>();
-      writer->headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-      return reply(ErrorResponse(
-          Status(ErrorKind::kUnavailable, "shutting_down", "hookd is shutting down; retry later")));
-    }
-    router_->Dispatch(request, reply);
-  }
+  // Unused: onInput below frames requests and dispatches them itself.
+  void onRequest(const Http::Request&, Http::ResponseWriter) override {}
 
  private:
-  static void Send(Http::ResponseWriter& writer_ref, bool keep_alive, HttpResponse r) {
-    auto* writer = &writer_ref;
-    auto& headers = writer->headers();
-    if (keep_alive) {
-      headers.remove<Http::Header::Connection>();
-      headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-    }
-    for (auto& [name, value] : r.headers)
-      headers.add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
-    // Pistache only announces "Connection: Close"; it leaves the socket open. Half-close it
-    // once the response is written, so the FIN follows the response (no reset of unread data).
-    std::weak_ptr<Tcp::Peer> peer = keep_alive ? nullptr : writer->getPeer();
-    writer->send(static_cast<Http::Code>(r.status), r.body, MediaTypeOf(r.content_type))
-        .then(
-            [peer](ssize_t) {
-              if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_WR);
-            },
-            Async::IgnoreException);
+  static std::shared_ptr<Conn> ConnOf(const std::shared_ptr<Tcp::Peer>& peer) {
+    return std::static_pointer_cast<Conn>(peer->tryGetData(kConnKey));
   }
 
-  const Router* router_;
-  std::shared_ptr<DrainState> drain_;
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    // Pistache's idle check looks up its parser on every peer; it is never fed.
+    peer->putData(ParserData, std::make_shared<Http::RequestParser>(0));
+    auto conn = std::make_shared<Conn>(peer, edge_->Limits());
+    peer->putData(kConnKey, conn);
+    bool admitted = false;
+    {
+      std::lock_guard<std::mutex> lock(edge_->mu);
+      if (edge_->conns.size() < edge_->max_connections) {
+        conn->registered = true;
+        edge_->conns.emplace(conn.get(), conn);
+        admitted = true;
+      }
+    }
+    if (admitted) {
+      conn->deadline_ms = SteadyMs() + edge_->options.header_timeout.count();
+      return;
+    }
+    conn->closing = true;
+    static const std::string k503 =
+        FormatResponse(ErrorResponse(Status(ErrorKind::kUnavailable, "too_many_connections",
+                                            "the server has too many connections; retry later")),
+                       false);
+    ::send(conn->fd, k503.data(), k503.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::shutdown(conn->fd, SHUT_RDWR);
+  }
+
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto conn = ConnOf(peer);
+    if (!conn) return;
+    {
+      std::lock_guard<std::mutex> lock(conn->mu);
+      if (conn->closing) return;  // dropped: the connection is being closed
+      conn->framer.Append(std::string_view(buffer, len));
+    }
+    edge_->Pump(conn);
+  }
+
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto conn = ConnOf(peer);
+    if (!conn) return;
+    {
+      std::lock_guard<std::mutex> lock(edge_->mu);
+      if (conn->registered) edge_->conns.erase(conn.get());
+      conn->registered = false;
+    }
+    std::lock_guard<std::mutex> lock(conn->mu);
+    conn->closing = true;
+    edge_->Charge(*conn);
+  }
+
+  std::shared_ptr<Edge> edge_;
 };
+
+size_t ConnectionCap(size_t wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  const size_t files = static_cast<size_t>(limit.rlim_cur);
+  const size_t room = files > 2 * kReservedDescriptors ? files - kReservedDescriptors : files / 2;
+  return std::min(wanted, room);
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
+  Impl(const HttpServerOptions& o, const Router& r)
+      : options(o),
+        router(r),
+        edge(std::make_shared<Edge>(&r, o, ConnectionCap(o.max_connections))) {}
   HttpServerOptions options;
   const Router& router;
+  std::shared_ptr<Edge> edge;
   std::unique_ptr<Http::Endpoint> endpoint;
-  std::shared_ptr<DrainState> drain = std::make_shared<DrainState>();
   bool running = false;
+
+  std::mutex reaper_mu;
+  std::condition_variable reaper_cv;
+  bool reaper_stop = false;
+  std::thread reaper;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, const Router& router)
-    : impl_(new Impl{std::move(options), router, nullptr}) {}
+    : impl_(new Impl(options, router)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -165,19 +314,30 @@ Status HttpServer::Start() {
   try {
     Address addr(impl_->options.host, Port(impl_->options.port));
     impl_->endpoint = std::make_unique<Http::Endpoint>(addr);
+    // hookd keeps its own deadlines (Edge::Reap); Pistache's would close connections without
+    // telling the handler, so they are set out of reach.
+    constexpr auto kNever = std::chrono::hours(24 * 365);
     auto opts = Http::Endpoint::options()
                     .threads(impl_->options.threads)
                     .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
-                    .maxRequestSize(impl_->options.max_body_bytes + 64 * 1024)
-                    .maxResponseSize(64 * 1024 * 1024);
+                    .maxResponseSize(64 * 1024 * 1024)
+                    .headerTimeout(kNever)
+                    .bodyTimeout(kNever)
+                    .keepaliveTimeout(kNever);
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(Http::make_handler<Handler>(&impl_->router, impl_->drain));
+    impl_->endpoint->setHandler(Http::make_handler<Handler>(impl_->edge));
     impl_->endpoint->serveThreaded();
     impl_->running = true;
   } catch (const std::exception& e) {
     return Status::Unavailable("cannot listen on " + impl_->options.host + ":" +
                                std::to_string(impl_->options.port) + ": " + e.what());
   }
+  impl_->reaper = std::thread([this] {
+    std::unique_lock<std::mutex> lock(impl_->reaper_mu);
+    while (!impl_->reaper_cv.wait_for(lock, std::chrono::milliseconds(100),
+                                      [this] { return impl_->reaper_stop; }))
+      impl_->edge->Reap();
+  });
   return Status::Ok();
 }
 
@@ -185,11 +345,11 @@ uint16_t HttpServer::port() const {
   return impl_->endpoint ? static_cast<uint16_t>(impl_->endpoint->getPort()) : 0;
 }
 
-void HttpServer::BeginDrain() { impl_->drain->draining.store(true); }
+void HttpServer::BeginDrain() { impl_->edge->draining.store(true); }
 
 bool HttpServer::WaitIdle(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (impl_->drain->in_flight.load() > 0) {
+  while (impl_->edge->in_flight.load() > 0) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -197,6 +357,14 @@ bool HttpServer::WaitIdle(std::chrono::milliseconds timeout) {
 }
 
 void HttpServer::Stop() {
+  if (impl_->reaper.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->reaper_mu);
+      impl_->reaper_stop = true;
+    }
+    impl_->reaper_cv.notify_all();
+    impl_->reaper.join();
+  }
   if (impl_->running) {
     impl_->endpoint->shutdown();
     impl_->running = false;

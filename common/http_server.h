@@ -1,9 +1,17 @@
-// HttpServer: serves a Router over HTTP/1.1 with Pistache (the only file that includes Pistache
-// is common/http_server.cc).
+// HttpServer: serves a Router over HTTP/1.1. Pistache accepts connections, reads and writes
+// (common/http_server.cc is the only file that includes Pistache); the framing of requests is
+// hookd's own strict RequestFramer (common/http_framing.h), because Pistache 0.0.5's parser is
+// lax (docs/DECISIONS.md, "The HTTP edge").
 //
-// Connections stay alive for HTTP/1.1 clients that send no Connection header (Pistache 0.0.5
-// would answer "Connection: Close" and make every request pay a new TCP connection); an explicit
-// "Connection: close" and HTTP/1.0 without keep-alive are honoured. Start/Stop from one thread.
+// Connections stay alive for HTTP/1.1 clients unless they send "Connection: close" (HTTP/1.0
+// only with keep-alive). Pipelined requests are answered in order. A request whose headers are
+// not complete within header_timeout, or whose body is not complete within body_timeout of its
+// headers, is answered 408 and closed; an idle keep-alive connection is closed after
+// keepalive_timeout. Past max_connections a new connection is answered 503 and closed. The bytes
+// held for unfinished requests across all connections stay within buffer_budget_bytes; a
+// connection that would pass it is answered 503 and closed. Any error response closes the
+// connection (unread request bytes are never taken as a new request).
+// Start/Stop from one thread.
 #pragma once
 
 #include <chrono>
@@ -21,9 +29,17 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port; port() tells which
   int threads = 2;
-  // Requests whose body exceeds this are answered 413 by the handlers; Pistache's own buffer is
-  // sized a little above it so that the handler, not Pistache, sees such bodies.
+  // Requests whose body exceeds this are answered 413 by the handlers; the framer's limit is a
+  // little above it so that the handler, not the edge, answers (and counts) such bodies.
   size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 64 * 1024;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds keepalive_timeout{60000};
+  // Capped below the process's open-file limit (with room for the database and outbound
+  // connections), so accept() never fails for want of descriptors.
+  size_t max_connections = 10000;
+  size_t buffer_budget_bytes = 64 << 20;
 };
 
 class HttpServer {

@@ -49,7 +49,7 @@ TEST(HttpServer, DrainAnswersNewRequests503AndWaitsForDispatchedOnes) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(nlohmann::json::parse(r->body)["error"]["code"], "shutting_down");
-  EXPECT_EQ(r->get_header_value("Connection"), "Close");
+  EXPECT_EQ(r->get_header_value("Connection"), "close");
 
   EXPECT_FALSE(server.WaitIdle(std::chrono::milliseconds(50)));  // /slow is unanswered
   {
