@@ -8,6 +8,8 @@
 #include <cstring>
 #include <optional>
 
+#include "deliver/special_addresses.h"
+
 namespace hookd {
 namespace {
 
@@ -17,10 +19,12 @@ Status InvalidUrl(std::string msg) {
   return Status(ErrorKind::kInvalidField, "invalid_url", std::move(msg));
 }
 
-Status Forbidden(const IpAddress& addr, const std::string& host) {
+// `addr` is in `block`.
+Status Forbidden(const IpAddress& addr, const SpecialBlock& block, const std::string& host) {
   return Status(ErrorKind::kInvalidField, "forbidden_target",
-                "host '" + host + "' is or resolves to " + addr.ToString() +
-                    ", a loopback, private, link-local or otherwise reserved address");
+                "host '" + host + "' is or resolves to " + addr.ToString() + ", in " +
+                    std::string(block.cidr) + " (" + std::string(block.name) + ", " +
+                    std::string(block.rfc) + "), which is not a globally reachable address");
 }
 
 Status Unresolvable(const std::string& host, const std::string& why) {
@@ -38,54 +42,6 @@ std::string ToLower(std::string_view s) {
 
 bool IsRegNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-}
-
-// True when the first `bits` bits of `bytes` equal those of `prefix`.
-template <size_t N>
-bool InPrefix(const std::array<uint8_t, 16>& bytes, const uint8_t (&prefix)[N], int bits) {
-  for (int i = 0; bits > 0; ++i, bits -= 8) {
-    const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
-    const uint8_t want = static_cast<size_t>(i) < N ? prefix[i] : 0;
-    if ((bytes[i] & mask) != (want & mask)) return false;
-  }
-  return true;
-}
-
-bool IsForbiddenV4(const std::array<uint8_t, 16>& b) {
-  struct Range {
-    uint8_t a, b, c;
-    int bits;
-  };
-  static constexpr Range kRanges[] = {
-      {0, 0, 0, 8},      {10, 0, 0, 8},     {100, 64, 0, 10}, {127, 0, 0, 8},
-      {169, 254, 0, 16}, {172, 16, 0, 12},  {192, 0, 0, 24},  {192, 0, 2, 24},
-      {192, 88, 99, 24}, {192, 168, 0, 16}, {198, 18, 0, 15}, {198, 51, 100, 24},
-      {203, 0, 113, 24}, {224, 0, 0, 4},    {240, 0, 0, 4},  // 240/4 includes 255.255.255.255
-  };
-  for (const Range& r : kRanges) {
-    const uint8_t prefix[3] = {r.a, r.b, r.c};
-    if (InPrefix(b, prefix, r.bits)) return true;
-  }
-  return false;
-}
-
-bool IsForbiddenV6(const std::array<uint8_t, 16>& b) {
-  static constexpr uint8_t kZero[1] = {0};
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  static constexpr uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b};
-  static constexpr uint8_t kNat64Local[6] = {0, 0x64, 0xff, 0x9b, 0, 1};
-  static constexpr uint8_t kDiscard[2] = {0x01, 0x00};
-  static constexpr uint8_t kDoc[4] = {0x20, 0x01, 0x0d, 0xb8};
-  static constexpr uint8_t k6to4[2] = {0x20, 0x02};
-  static constexpr uint8_t kUla[1] = {0xfc};
-  static constexpr uint8_t kLinkLocal[2] = {0xfe, 0x80};
-  static constexpr uint8_t kSiteLocal[2] = {0xfe, 0xc0};
-  static constexpr uint8_t kMulticast[1] = {0xff};
-  return InPrefix(b, kZero, 96) ||  // ::/96 (IPv4-compatible) covers :: and ::1
-         InPrefix(b, kMapped, 96) || InPrefix(b, kNat64, 96) || InPrefix(b, kNat64Local, 48) ||
-         InPrefix(b, kDiscard, 64) || InPrefix(b, kDoc, 32) || InPrefix(b, k6to4, 16) ||
-         InPrefix(b, kUla, 7) || InPrefix(b, kLinkLocal, 10) || InPrefix(b, kSiteLocal, 10) ||
-         InPrefix(b, kMulticast, 8);
 }
 
 }  // namespace
@@ -192,9 +148,7 @@ Result<EndpointUrl> ParseEndpointUrl(std::string_view url) {
   return out;
 }
 
-bool IsForbiddenAddress(const IpAddress& addr) {
-  return addr.v6 ? IsForbiddenV6(addr.bytes) : IsForbiddenV4(addr.bytes);
-}
+bool IsForbiddenAddress(const IpAddress& addr) { return FindSpecialBlock(addr) != nullptr; }
 
 Result<EndpointUrl> SsrfGuard::CheckUrl(std::string_view url) {
   Result<EndpointUrl> parsed = ParseEndpointUrl(url);
@@ -207,7 +161,10 @@ Result<EndpointUrl> SsrfGuard::CheckUrl(std::string_view url) {
 Result<IpAddress> SsrfGuard::AddressToDial(const EndpointUrl& url) {
   // A literal in any spelling is checked as is, without DNS.
   if (auto literal = ParseIpLiteral(url.host)) {
-    if (!allow_private_ && IsForbiddenAddress(*literal)) return Forbidden(*literal, url.host);
+    if (allow_private_) return *literal;
+    if (const SpecialBlock* block = FindSpecialBlock(*literal)) {
+      return Forbidden(*literal, *block, url.host);
+    }
     return *literal;
   }
   Result<std::vector<IpAddress>> answers = resolver_.Resolve(url.host);
@@ -215,7 +172,7 @@ Result<IpAddress> SsrfGuard::AddressToDial(const EndpointUrl& url) {
   if (answers->empty()) return Unresolvable(url.host, "no A or AAAA answers");
   if (!allow_private_) {
     for (const IpAddress& a : *answers) {
-      if (IsForbiddenAddress(a)) return Forbidden(a, url.host);
+      if (const SpecialBlock* block = FindSpecialBlock(a)) return Forbidden(a, *block, url.host);
     }
   }
   return answers->front();

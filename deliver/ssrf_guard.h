@@ -39,9 +39,10 @@ struct EndpointUrl {
 // host, no userinfo ("user@"), no fragment, a port in 1..65535, no whitespace or control chars.
 Result<EndpointUrl> ParseEndpointUrl(std::string_view url);
 
-// True for loopback, 0.0.0.0/8, RFC 1918, 100.64/10, 169.254/16, multicast, broadcast and the
-// other IPv4 special ranges; ::/128, ::1, fc00::/7, fe80::/10, multicast ff00::/8, IPv4-mapped
-// ::ffff:0:0/96 and IPv4-compatible ::/96, 64:ff9b::/96 (NAT64), 2002::/16 (6to4) for IPv6.
+// True when `addr` is in a special-purpose block that is not globally reachable: loopback,
+// private, link-local, unique-local, multicast, unspecified, documentation, benchmarking, and
+// every IPv6 block that embeds an IPv4 address (mapped, translated, compatible, NAT64, 6to4,
+// Teredo). The full table is deliver/special_addresses.cc.
 bool IsForbiddenAddress(const IpAddress& addr);
 
 class SsrfGuard {

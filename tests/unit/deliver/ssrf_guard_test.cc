@@ -1,8 +1,14 @@
 #include "deliver/ssrf_guard.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -55,7 +61,11 @@ const char* const kForbidden[] = {
     "64:ff9b::8.8.8.8", "64:ff9b:1::1", "64:ff9b:1:ffff::1", "100::", "100::ffff:ffff:ffff:ffff",
     "2001:db8::1", "2001:db8:ffff::1", "2002::", "2002:7f00:1::", "2002:ffff::1", "fc00::1",
     "fd00::1", "fdff:ffff::1", "fe80::1", "febf:ffff::1", "fec0::1", "feff::1", "ff02::1",
-    "ff00::", "ffff:ffff:ffff:ffff::"};
+    "ff00::", "ffff:ffff:ffff:ffff::",
+    // IPv4-translated and Teredo (the two from the issue), and the newer registry rows.
+    "::ffff:0:7f00:1", "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "::ffff:0:0:0", "2001::1",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe", "2001:1ff:ffff::1", "2001:2::1", "2001:10::1",
+    "100:0:0:1::", "3fff::1", "3fff:fff:ffff::1", "5f00::1", "192.0.0.170", "192.88.99.2"};
 
 const char* const kAllowed[] = {"93.184.216.34",
                                 "8.8.8.8",
@@ -86,7 +96,14 @@ const char* const kAllowed[] = {"93.184.216.34",
                                 "::fffe:7f00:1",
                                 "64:ff9b::1:0:0",
                                 "64:ff9b:2::1",
-                                "100:0:0:1::",
+                                "100:0:0:2::",
+                                "::ffff:1:0:0",
+                                "2001:200::1",
+                                "3fff:1000::1",
+                                "5f01::1",
+                                "192.31.196.1",
+                                "192.175.48.1",
+                                "2620:4f:8000::1",
                                 "2001:db9::1",
                                 "2003::1",
                                 "fbff::1",
@@ -113,13 +130,49 @@ TEST_P(ForbiddenLiteralTest, RefusedWithoutDns) {
 INSTANTIATE_TEST_SUITE_P(Table, ForbiddenLiteralTest, ::testing::ValuesIn(kForbidden));
 
 TEST(IsForbiddenAddressTest, EveryIpv4InIpv6Spellings) {
-  // Mapped, compatible, NAT64 and 6to4 wrappers are refused whatever the embedded IPv4.
+  // Mapped, translated, compatible and NAT64 wrappers are refused whatever the embedded IPv4.
   for (const char* v4 : {"10.0.0.1", "127.0.0.1", "169.254.169.254", "192.168.1.1", "8.8.8.8"}) {
-    for (std::string v6 : {"::ffff:", "::", "64:ff9b::"}) {
+    for (std::string v6 : {"::ffff:", "::ffff:0:", "::", "64:ff9b::", "64:ff9b:1::"}) {
       EXPECT_TRUE(IsForbiddenAddress(Ip(v6 + v4))) << v6 + v4;
     }
   }
-  EXPECT_TRUE(IsForbiddenAddress(Ip("2002:a9fe:a9fe::1")));
+  // 6to4 (IPv4 in bits 16..47) and Teredo (client IPv4 inverted in the last 32 bits), for
+  // 169.254.169.254, 127.0.0.1 and 8.8.8.8.
+  for (const char* s :
+       {"2002:a9fe:a9fe::1", "2002:7f00:1::1", "2002:808:808::1",
+        "2001:0:4136:e378:8000:63bf:5601:5601", "2001:0:4136:e378:8000:63bf:80ff:fffe",
+        "2001:0:4136:e378:8000:63bf:f7f7:f7f7"}) {
+    EXPECT_TRUE(IsForbiddenAddress(Ip(s))) << s;
+  }
+}
+
+TEST(SsrfGuardIssueTest, TranslatedAndTeredoAreRefusedAndNamed) {
+  FakeResolver dns;
+  SsrfGuard guard(dns, false);
+  const std::pair<const char*, const char*> kCases[] = {
+      {"http://[::ffff:0:7f00:1]/", "::ffff:0:0:0/96 (IPv4-translated Address, RFC 2765)"},
+      {"http://[2001::1]/", "2001::/32 (TEREDO, RFC 4380, RFC 8190)"},
+      {"http://[::ffff:127.0.0.1]/", "::ffff:0:0/96 (IPv4-mapped Address, RFC 4291)"},
+      {"http://169.254.169.254/latest/meta-data/", "169.254.0.0/16 (Link Local, RFC 3927)"},
+  };
+  for (const auto& [url, block] : kCases) {
+    auto r = guard.CheckUrl(url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.status().code(), "forbidden_target") << url;
+    EXPECT_NE(r.status().message().find(block), std::string::npos) << r.status().message();
+    auto parsed = ParseEndpointUrl(url);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(guard.AddressToDial(*parsed).status().code(), "forbidden_target") << url;
+  }
+  // The same addresses as DNS answers (the check at delivery time).
+  dns.Answer("translated.example", {"2606:4700::1111", "::ffff:0:7f00:1"});
+  dns.Answer("teredo.example", {"2001::1"});
+  for (const char* host : {"translated.example", "teredo.example"}) {
+    auto url = ParseEndpointUrl(std::string("https://") + host + "/");
+    ASSERT_TRUE(url.ok());
+    EXPECT_EQ(guard.AddressToDial(*url).status().code(), "forbidden_target") << host;
+  }
+  EXPECT_EQ(dns.calls, 2);
 }
 
 class AllowedLiteralTest : public ::testing::TestWithParam<const char*> {};
@@ -147,14 +200,17 @@ TEST_P(OddSpellingTest, InternalTargetInAnySpellingIsForbidden) {
   EXPECT_EQ(r.status().code(), "forbidden_target") << r.status().ToString();
   EXPECT_EQ(dns.calls, 0);
 }
-INSTANTIATE_TEST_SUITE_P(Table, OddSpellingTest,
-                         ::testing::Values("127.1", "2130706433", "0x7f000001", "0X7F000001",
-                                           "0177.0.0.1", "0x7f.0.0.1", "0x7f.1", "017700000001",
-                                           "127.0.1", "[::1]", "[::ffff:127.0.0.1]",
-                                           "[::ffff:7f00:1]", "[0:0:0:0:0:0:0:1]", "[::]",
-                                           "[64:ff9b::7f00:1]", "[2002:7f00:1::]", "[fe80::1]",
-                                           "[fd00::1]", "[ff02::1]", "169.254.169.254",
-                                           "0251.0376.0251.0376", "0xa9fea9fe", "0"));
+INSTANTIATE_TEST_SUITE_P(
+    Table, OddSpellingTest,
+    ::testing::Values("127.1", "2130706433", "0x7f000001", "0X7F000001", "0177.0.0.1", "0x7f.0.0.1",
+                      "0x7f.1", "017700000001", "127.0.1", "[::1]", "[::ffff:127.0.0.1]",
+                      "[::ffff:7f00:1]", "[0:0:0:0:0:0:0:1]", "[::]", "[64:ff9b::7f00:1]",
+                      "[2002:7f00:1::]", "[fe80::1]", "[fd00::1]", "[ff02::1]", "169.254.169.254",
+                      "0251.0376.0251.0376", "0xa9fea9fe", "0", "[::ffff:0:127.0.0.1]",
+                      "[::ffff:0:7f00:1]", "[::ffff:169.254.169.254]", "[::ffff:a9fe:a9fe]",
+                      "[::ffff:0:169.254.169.254]", "[::ffff:0:a9fe:a9fe]",
+                      "[0:0:0:0:0:ffff:127.0.0.1]", "[2001::1]", "[2001:0:0:0:0:0:0:1]",
+                      "169.254.43518", "0x7F.1"));
 
 TEST(SsrfGuardDnsTest, NameResolvingToPrivateIsForbidden) {
   FakeResolver dns;
@@ -282,6 +338,35 @@ TEST(ParseEndpointUrlTest, LengthLimit) {
   const std::string prefix = "http://example.com/";
   EXPECT_TRUE(ParseEndpointUrl(prefix + std::string(2048 - prefix.size(), 'a')).ok());
   EXPECT_FALSE(ParseEndpointUrl(prefix + std::string(2049 - prefix.size(), 'a')).ok());
+}
+
+// What the resolver does with the inet_aton spellings: wherever getaddrinfo reads a host as a
+// numeric IPv4 address, ParseIpLiteral reads the same address, so the literal check sees what
+// would be dialled; and even through the resolver, the answer is checked.
+TEST(SystemResolverTest, NumericSpellingsAgreeWithGetaddrinfo) {
+  SystemResolver dns;
+  SsrfGuard guard(dns, false);
+  for (const char* host :
+       {"127.1", "127.0.1", "0x7f.1", "0x7f.0.0.1", "2130706433", "0x7f000001", "017700000001",
+        "0177.0.0.1", "0", "169.254.43518", "0xa9fea9fe", "0251.0376.0251.0376", "10.1"}) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_flags = AI_NUMERICHOST;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(host, nullptr, &hints, &res) != 0) continue;  // not numeric to this libc
+    sockaddr_in sin;
+    std::memcpy(&sin, res->ai_addr, sizeof(sin));
+    freeaddrinfo(res);
+    IpAddress numeric;
+    std::memcpy(numeric.bytes.data(), &sin.sin_addr, 4);
+    EXPECT_EQ(ParseIpLiteral(host), numeric) << host;
+    auto answers = dns.Resolve(host);
+    ASSERT_TRUE(answers.ok()) << host;
+    for (const IpAddress& a : *answers) EXPECT_TRUE(IsForbiddenAddress(a)) << host;
+    EXPECT_EQ(guard.CheckUrl(std::string("http://") + host + "/").status().code(),
+              "forbidden_target")
+        << host;
+  }
 }
 
 TEST(SystemResolverTest, LocalhostIsLoopback) {
