@@ -493,7 +493,7 @@ async function showMessage(id) {
   if (state.view !== 'message') return;
   const source = msg.source_id ? state.sources.get(msg.source_id) : null;
   fill(view,
-    h('p', {}, h('a', { href: '#/overview' }, '← Overview')),
+    h('p', { class: 'back' }, h('a', { href: '#/overview' }, '← Overview')),
     h('div', { class: 'view-head' }, h('h1', {}, 'Message ', h('span', { class: 'type' }, msg.event_type))),
     h('div', { class: 'panel' }, kv([
       ['Message', h('code', {}, msg.id)],
@@ -519,7 +519,7 @@ async function showMessage(id) {
 
 function deliveryPanel(d) {
   const ep = state.endpoints.get(d.endpoint_id);
-  const retry = h('button', { type: 'button', class: 'primary small', dataset: { retry: d.id }, onclick: async () => {
+  const retry = h('button', { type: 'button', class: d.status === 'succeeded' ? 'small' : 'primary small', dataset: { retry: d.id }, onclick: async () => {
     retry.disabled = true;
     try {
       await api('POST', `/api/v1/deliveries/${encodeURIComponent(d.id)}/retry`);
@@ -559,7 +559,7 @@ async function showEvent(id) {
   if (state.view !== 'event') return;
   const headers = e.headers && typeof e.headers === 'object' ? Object.entries(e.headers) : [];
   fill(view,
-    h('p', {}, h('a', { href: '#/overview' }, '← Overview')),
+    h('p', { class: 'back' }, h('a', { href: '#/overview' }, '← Overview')),
     h('div', { class: 'view-head' }, h('h1', {}, 'Event ', h('span', { class: 'type' }, e.type || '(no type)'))),
     h('div', { class: 'panel' }, kv([
       ['Event', h('code', {}, e.id)],

@@ -179,8 +179,10 @@ export class LiveStream {
     const poll = async () => {
       while (this.conn === conn) {
         let res;
+        // The first poll answers at once, so the page knows the transport works (and catches up).
+        const timeout = conn.openedAt ? POLL_TIMEOUT_S : 0;
         try {
-          res = await fetch(`${this.base}/api/v1/updates?after=${this.lastSeq}&timeout=${POLL_TIMEOUT_S}`, {
+          res = await fetch(`${this.base}/api/v1/updates?after=${this.lastSeq}&timeout=${timeout}`, {
             credentials: 'include', signal: ctl.signal, cache: 'no-store',
           });
         } catch {

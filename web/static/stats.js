@@ -138,7 +138,7 @@ export class Stats {
           interaction: { mode: 'index', intersect: false },
           plugins: { legend: { position: 'top', align: 'end', labels: { boxWidth: 12, color: color('--muted') } } },
           scales: {
-            x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 12, color: color('--muted') } },
+            x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 13, maxRotation: 0, color: color('--muted') } },
             y: { stacked: true, beginAtZero: true, title: { display: true, text: 'deliveries / min', color: color('--muted') },
               ticks: { precision: 0, color: color('--muted') }, grid: { color: color('--grid') } },
             latency: { position: 'right', beginAtZero: true, title: { display: true, text: 'ms', color: color('--muted') },
