@@ -128,7 +128,7 @@ export class Stats {
             { label: 'Retry scheduled', data: series('retrying'), backgroundColor: color('--warn'), stack: 'd', yAxisID: 'y' },
             { label: 'Failed', data: series('failed'), backgroundColor: color('--bad'), stack: 'd', yAxisID: 'y' },
             { label: 'Avg latency (ms)', data: latency, type: 'line', borderColor: color('--accent'),
-              backgroundColor: color('--accent'), borderWidth: 2, pointRadius: 0, spanGaps: true,
+              backgroundColor: color('--accent'), borderWidth: 2, pointRadius: 2, spanGaps: true,
               tension: 0.25, yAxisID: 'latency' },
           ],
         },
