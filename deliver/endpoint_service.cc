@@ -195,8 +195,8 @@ Result<Endpoint> EndpointService::Disable(const std::string& id, const std::stri
   e->disabled_reason = reason;
   e->updated_at = now;
   if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
-  if (Status s = AppendStatus(**db, "endpoint.disabled", now,
-                              {{"endpoint_id", id}, {"reason", reason}});
+  if (Status s =
+          AppendStatus(**db, "endpoint.disabled", now, {{"endpoint_id", id}, {"reason", reason}});
       !s.ok())
     return s;
   if (Status s = (*txn)->Commit(); !s.ok()) return s;

@@ -112,8 +112,8 @@ Result<nlohmann::json> Read(Db& db, const OverviewOptions& o) {
          {"attempts", m.attempts},
          {"latency_ms_avg", m.latency_count ? nlohmann::json(m.latency_sum / m.latency_count)
                                             : nlohmann::json(nullptr)},
-         {"latency_ms_max", m.latency_count ? nlohmann::json(m.latency_max)
-                                            : nlohmann::json(nullptr)}});
+         {"latency_ms_max",
+          m.latency_count ? nlohmann::json(m.latency_max) : nlohmann::json(nullptr)}});
   }
 
   auto recent = ReadStatusAfter(db, std::max<int64_t>(first - 1, head - o.recent), o.recent);

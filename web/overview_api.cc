@@ -6,8 +6,7 @@
 namespace hookd {
 
 void RegisterOverviewRoutes(Router& router, DbPool& pool, const Clock& clock) {
-  router.Add("GET", "/api/v1/overview", Access::kAdmin,
-             SyncHandler([&pool, &clock](HttpRequest&) {
+  router.Add("GET", "/api/v1/overview", Access::kAdmin, SyncHandler([&pool, &clock](HttpRequest&) {
                auto db = pool.Acquire();
                if (!db.ok()) return ErrorResponse(db.status());
                OverviewOptions options;

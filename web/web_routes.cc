@@ -22,7 +22,8 @@ std::string ContentSecurityPolicy(const std::string& stream_base) {
   else if (ws_base.starts_with("http://"))
     ws_base.replace(0, 4, "ws");
   return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-         " connect-src 'self' " + stream_base + " " + ws_base +
+         " connect-src 'self' " +
+         stream_base + " " + ws_base +
          "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 }
 
