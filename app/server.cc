@@ -31,6 +31,7 @@
 #include "ingest/sqlite_event_store.h"
 #include "ingest/sqlite_source_store.h"
 #include "web/assets.h"
+#include "web/overview.h"
 #include "web/session.h"
 
 namespace hookd {
@@ -178,6 +179,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     // The status streams share the main listener until they get their own (docs/DECISIONS.md).
     RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + settings.listen.ToString());
     RegisterSessionRoutes(s.router, s.auth);
+    RegisterOverviewRoutes(s.router, *s.pool, clock);
   }
   HttpServerOptions http_options;
   http_options.host = settings.listen.host;

@@ -182,6 +182,28 @@ Result<Endpoint> EndpointService::Enable(const std::string& id) {
   return e;
 }
 
+Result<Endpoint> EndpointService::Disable(const std::string& id, const std::string& reason) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto txn = Transaction::Begin(**db);
+  if (!txn.ok()) return txn.status();
+  auto e = store_.Get(id);
+  if (!e.ok()) return e.status();
+  if (e->disabled) return e;
+  const int64_t now = clock_.NowUnixMillis();
+  e->disabled = true;
+  e->disabled_reason = reason;
+  e->updated_at = now;
+  if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
+  if (Status s =
+          AppendStatus(**db, "endpoint.disabled", now, {{"endpoint_id", id}, {"reason", reason}});
+      !s.ok())
+    return s;
+  if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  cache_.Invalidate();
+  return e;
+}
+
 Result<int64_t> EndpointService::Recover(const std::string& id, const nlohmann::json& req) {
   if (Status s = RejectUnknownFields(req, {"since"}); !s.ok()) return s;
   auto since_text = OptionalString(req, "since");

@@ -29,6 +29,10 @@ class EndpointService {
   Result<Endpoint> RotateSecret(const std::string& id, const nlohmann::json& req);
   // Re-enables a disabled endpoint and appends `endpoint.enabled`.
   Result<Endpoint> Enable(const std::string& id);
+  // Disables an endpoint by hand, as a 410 or too long failing would: new messages skip it and
+  // its queued deliveries end failed without an attempt (re-queue them with Recover after
+  // Enable). Appends `endpoint.disabled` with `reason`; a disabled endpoint is left as it is.
+  Result<Endpoint> Disable(const std::string& id, const std::string& reason);
   // {"since": RFC 3339}: re-queues the endpoint's failed deliveries created since then; returns
   // how many.
   Result<int64_t> Recover(const std::string& id, const nlohmann::json& req);

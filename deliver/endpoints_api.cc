@@ -58,6 +58,10 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
              WithBody(200, [&svc](HttpRequest& req, const nlohmann::json&) {
                return svc.Enable(req.params["id"]);
              }));
+  router.Add("POST", "/api/v1/endpoints/:id/disable", Access::kAdmin,
+             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json&) {
+               return svc.Disable(req.params["id"], "disabled by an operator");
+             }));
   router.Add("POST", "/api/v1/endpoints/:id/recover", Access::kAdmin,
              SyncHandler([&svc](HttpRequest& req) {
                auto body = ParseJsonObject(req);

@@ -7,9 +7,9 @@ what="${1:-build}"
 
 pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsqlite3-dev
       libssl-dev prometheus-cpp-dev nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev
-      libjemalloc-dev)
+      libjemalloc-dev libjs-chart.js)
 case "$what" in
-  test) pkgs+=(clang-format curl) ;;
+  test) pkgs+=(clang-format curl chromium) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
 esac
 

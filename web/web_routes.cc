@@ -13,6 +13,20 @@ std::string ContentTypeFor(std::string_view path) {
   return "application/octet-stream";
 }
 
+// Scripts, styles and connections from the dashboard's own origin only (no inline script or
+// style), plus the stream listener over HTTP (SSE, long-poll) and WebSocket.
+std::string ContentSecurityPolicy(const std::string& stream_base) {
+  std::string ws_base = stream_base;
+  if (ws_base.starts_with("https://"))
+    ws_base.replace(0, 5, "wss");
+  else if (ws_base.starts_with("http://"))
+    ws_base.replace(0, 4, "ws");
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+         " connect-src 'self' " +
+         stream_base + " " + ws_base +
+         "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+}
+
 }  // namespace
 
 void RegisterWebRoutes(Router& router, const std::string& version, const std::string& stream_base) {
@@ -22,8 +36,8 @@ void RegisterWebRoutes(Router& router, const std::string& version, const std::st
     r.body = a.content;
     r.headers = {{"Cache-Control", "no-cache"},
                  {"X-Content-Type-Options", "nosniff"},
-                 {"Content-Security-Policy", "default-src 'self'; connect-src 'self' " +
-                                                 stream_base + "; frame-ancestors 'none'"}};
+                 {"Content-Security-Policy", ContentSecurityPolicy(stream_base)},
+                 {"Referrer-Policy", "no-referrer"}};
     SyncHandler serve = [r](HttpRequest&) { return r; };
     router.Add("GET", a.path, Access::kPublic, serve);
     if (std::string_view(a.path) == "/index.html") router.Add("GET", "/", Access::kPublic, serve);
