@@ -1,5 +1,5 @@
-// The dashboard: sign in with the admin token (exchanged for an HttpOnly session cookie), then
-// list sources and recent events.
+// The dashboard: sign in with the admin token (exchanged for an HttpOnly cookie naming a
+// server-side session), then list sources and recent events; signing out revokes the session.
 "use strict";
 const $ = (sel) => document.querySelector(sel);
 
@@ -61,4 +61,8 @@ $("#signin-form").addEventListener("submit", async (ev) => {
   catch (e) { $("#signin-error").textContent = "Sign-in failed: " + e.message; }
 });
 $("#refresh").addEventListener("click", () => refresh().catch(() => {}));
+$("#signout").addEventListener("click", async () => {
+  await fetch("/api/v1/session", { method: "DELETE", credentials: "same-origin" }).catch(() => {});
+  signOut();
+});
 show().catch(() => {});
