@@ -30,9 +30,12 @@
 #include "ingest/source_cache.h"
 #include "ingest/sqlite_event_store.h"
 #include "ingest/sqlite_source_store.h"
+#include "web/admin_access.h"
 #include "web/assets.h"
 #include "web/overview.h"
-#include "web/session.h"
+#include "web/session_routes.h"
+#include "web/sessions.h"
+#include "web/sqlite_session_store.h"
 
 namespace hookd {
 
@@ -43,6 +46,9 @@ struct Server::Impl {
   std::unique_ptr<DbPool> pool;
   std::unique_ptr<WalCheckpointer> checkpointer;
   AdminAuth auth{""};
+  std::unique_ptr<SqliteSessionStore> session_store;
+  std::unique_ptr<Sessions> sessions;
+  std::unique_ptr<AdminAccess> access;
   Metrics metrics;
   std::unique_ptr<SqliteSourceStore> sources;
   std::unique_ptr<Resolver> resolver;
@@ -124,6 +130,17 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
   if (!auth.ok()) return auth.status();
   impl->auth = std::move(auth).value();
+  SessionOptions session_options;
+  session_options.idle = settings.session_idle;
+  session_options.max_age = settings.session_max_age;
+  impl->session_store = std::make_unique<SqliteSessionStore>(*impl->pool);
+  impl->sessions =
+      std::make_unique<Sessions>(*impl->session_store, clock, random,
+                                 Sessions::TokenFingerprint(impl->auth.token()), session_options);
+  // Sessions of another admin token (it changed since they signed in) and expired ones go now;
+  // they would be refused anyway, so a failure here is not fatal.
+  (void)impl->sessions->DeleteStale();
+  impl->access = std::make_unique<AdminAccess>(impl->auth, *impl->sessions);
 
   impl->sources = std::make_unique<SqliteSourceStore>(*impl->pool);
   impl->source_cache = std::make_unique<SourceCache>(*impl->sources, impl->metrics, clock);
@@ -142,7 +159,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   }
 
   Impl& s = *impl;
-  s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.auth.Check(req); });
+  s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.access->Check(req); });
   s.RegisterOperationalRoutes();
   if (settings.HasRole("ingest")) {
     s.committer =
@@ -178,7 +195,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterEventRoutes(s.router, *s.events);
     // The status streams share the main listener until they get their own (docs/DECISIONS.md).
     RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + settings.listen.ToString());
-    RegisterSessionRoutes(s.router, s.auth);
+    RegisterSessionRoutes(s.router, s.auth, *s.sessions, settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);
   }
   HttpServerOptions http_options;

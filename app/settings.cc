@@ -44,6 +44,12 @@ constexpr Option kOptions[] = {
     {"--sqlite-synchronous", "HOOKD_SQLITE_SYNCHRONOUS", "FULL",
      "SQLite synchronous level: FULL or NORMAL (docs/DECISIONS.md)"},
     {"--roles", "HOOKD_ROLES", "ingest,api,deliver", "roles this process runs"},
+    {"--session-idle", "HOOKD_SESSION_IDLE", "12h",
+     "a browser session ends after this long unused"},
+    {"--session-max-age", "HOOKD_SESSION_MAX_AGE", "7d",
+     "a browser session ends this long after sign-in in any case"},
+    {"--secure-cookies", "HOOKD_SECURE_COOKIES", "false",
+     "always mark the session cookie Secure (it is when X-Forwarded-Proto is https)"},
 };
 
 Status Apply(Settings& s, const std::string& key, const std::string& value) {
@@ -59,10 +65,18 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     auto d = ParseDurationList(value);
     if (!d.ok()) return fail(d.status());
     s.retry_schedule = *d;
-  } else if (key == "--allow-private-targets") {
+  } else if (key == "--allow-private-targets" || key == "--secure-cookies") {
     auto b = ParseBool(value);
     if (!b.ok()) return fail(b.status());
-    s.allow_private_targets = *b;
+    (key == "--secure-cookies" ? s.secure_cookies : s.allow_private_targets) = *b;
+  } else if (key == "--session-idle" || key == "--session-max-age") {
+    auto d = ParseDuration(value);
+    if (!d.ok()) return fail(d.status());
+    // Whole seconds (the cookie's Max-Age), from a minute (the last-seen write interval) to a
+    // year.
+    if (*d < std::chrono::minutes(1) || *d > std::chrono::hours(24 * 366) || d->count() % 1000)
+      return Status::InvalidField(key + ": whole seconds from 1m to 366d");
+    (key == "--session-idle" ? s.session_idle : s.session_max_age) = *d;
   } else if (key == "--delivery-timeout") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
@@ -161,7 +175,7 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
     if (auto eq = key.find('='); eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
-    } else if (key == "--allow-private-targets") {
+    } else if (key == "--allow-private-targets" || key == "--secure-cookies") {
       value = "true";
     } else if (i + 1 < args.size()) {
       value = args[++i];

@@ -37,6 +37,11 @@ struct Settings {
   uint64_t max_connections = 10000;
   uint64_t request_buffer_budget = 64ULL << 20;
   std::string sqlite_synchronous = "FULL";
+  // Browser sessions end after this long unused, and this long after sign-in in any case.
+  std::chrono::milliseconds session_idle{12LL * 3600 * 1000};
+  std::chrono::milliseconds session_max_age{7LL * 24 * 3600 * 1000};
+  // Always mark the session cookie Secure (it is anyway when X-Forwarded-Proto says https).
+  bool secure_cookies = false;
   std::set<std::string> roles{"ingest", "api", "deliver"};
 
   bool HasRole(const std::string& r) const { return roles.count(r) > 0; }

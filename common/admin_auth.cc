@@ -13,33 +13,11 @@
 
 namespace hookd {
 
-AdminAuth::AdminAuth(std::string token)
-    : token_(std::move(token)),
-      token_digest_(Sha256(token_)),
-      session_value_(HexEncode(HmacSha256(token_, "hookd-session"))) {}
+AdminAuth::AdminAuth(std::string token) : token_(std::move(token)), token_digest_(Sha256(token_)) {}
 
 bool AdminAuth::TokenMatches(std::string_view token) const {
   return ConstantTimeEquals(Sha256(token), token_digest_);
 }
-
-namespace {
-
-// The value of cookie `name` in a Cookie header ("a=1; b=2"), if present.
-std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    size_t end = header.find(';');
-    std::string_view pair = header.substr(0, end);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=')
-      return pair.substr(name.size() + 1);
-    if (end == std::string_view::npos) break;
-    header.remove_prefix(end + 1);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 Result<AdminAuth> AdminAuth::Load(const std::string& configured, const std::string& data_dir,
                                   Random& random) {
@@ -67,17 +45,13 @@ Result<AdminAuth> AdminAuth::Load(const std::string& configured, const std::stri
   return auth;
 }
 
-Status AdminAuth::Check(const HttpRequest& req) const {
+Status AdminAuth::CheckBearer(const HttpRequest& req) const {
   auto header = req.headers.Get("authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (header && header->size() > kBearer.size() &&
       EqualsIgnoreCase(header->substr(0, kBearer.size()), kBearer) &&
       TokenMatches(header->substr(kBearer.size())))
     return Status::Ok();
-  if (auto cookie = req.headers.Get("cookie")) {
-    auto value = CookieValue(*cookie, kCookieName);
-    if (value && ConstantTimeEquals(*value, session_value_)) return Status::Ok();
-  }
   return Status::Unauthenticated("unauthorized",
                                  "missing or wrong admin token (Authorization: Bearer <token>)");
 }

@@ -20,14 +20,15 @@ namespace hookd::testing {
 
 class TestServer {
  public:
-  // Serves from `data_dir`, or from a temp dir of its own (removed afterwards) when empty.
+  // Serves from `data_dir`, or from a temp dir of its own (removed afterwards) when empty. The
+  // admin token is settings.admin_token, "test-token" when that is empty.
   explicit TestServer(std::string data_dir = "", std::unique_ptr<EventStore> events = nullptr,
                       Settings settings = {})
       : own_dir_(data_dir.empty() ? std::make_unique<TempDir>() : nullptr),
         data_dir_(own_dir_ ? own_dir_->path() : std::move(data_dir)) {
     settings.listen = {"127.0.0.1", 0};
     settings.data_dir = data_dir_;
-    settings.admin_token = "test-token";
+    if (settings.admin_token.empty()) settings.admin_token = "test-token";
     auto server = Server::Create(settings, clock_, random_, std::move(events));
     if (!server.ok()) throw std::runtime_error(server.status().ToString());
     server_ = std::move(server).value();

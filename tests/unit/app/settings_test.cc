@@ -154,6 +154,32 @@ TEST(SettingsTest, AllowPrivateTargetsBareAndWithValue) {
   EXPECT_EQ(bare_then_more->http_threads, 6);
 }
 
+TEST(SettingsTest, Sessions) {
+  auto defaults = Parse({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->session_idle, std::chrono::hours(12));
+  EXPECT_EQ(defaults->session_max_age, std::chrono::hours(7 * 24));
+  EXPECT_FALSE(defaults->secure_cookies);
+
+  auto env = Parse({}, {{"HOOKD_SESSION_IDLE", "30m"},
+                        {"HOOKD_SESSION_MAX_AGE", "1d"},
+                        {"HOOKD_SECURE_COOKIES", "on"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->session_idle, std::chrono::minutes(30));
+  EXPECT_EQ(env->session_max_age, std::chrono::hours(24));
+  EXPECT_TRUE(env->secure_cookies);
+
+  auto flags = Parse({"--session-idle", "1m", "--session-max-age=366d", "--secure-cookies"},
+                     {{"HOOKD_SECURE_COOKIES", "off"}});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(flags->session_idle, std::chrono::minutes(1));
+  EXPECT_EQ(flags->session_max_age, std::chrono::hours(366 * 24));
+  EXPECT_TRUE(flags->secure_cookies);
+
+  ExpectRejected(Parse({}, {{"HOOKD_SESSION_IDLE", "forever"}}), "--session-idle",
+                 "HOOKD_SESSION_IDLE", "HOOKD_SESSION_IDLE");
+}
+
 TEST(SettingsTest, Roles) {
   auto s = Parse({"--roles", "ingest,api"});
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -222,6 +248,12 @@ TEST(SettingsTest, BadValuesNameTheFlag) {
       {{"--sqlite-synchronous=OFF"}, "--sqlite-synchronous"},
       {{"--allow-private-targets=maybe"}, "--allow-private-targets"},
       {{"--data-dir="}, "--data-dir"},
+      {{"--session-idle=soon"}, "--session-idle"},
+      {{"--session-idle=30s"}, "--session-idle"},      // under a minute
+      {{"--session-idle=90500ms"}, "--session-idle"},  // not whole seconds
+      {{"--session-max-age=400d"}, "--session-max-age"},
+      {{"--session-max-age=0s"}, "--session-max-age"},
+      {{"--secure-cookies=sometimes"}, "--secure-cookies"},
   };
   for (const Case& c : cases) {
     std::string context;
@@ -269,7 +301,8 @@ TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
   for (const char* word :
        {"--listen", "HOOKD_LISTEN", "--stream-listen", "--data-dir", "HOOKD_ADMIN_TOKEN",
         "--retry-schedule", "--allow-private-targets", "--delivery-timeout", "--max-body",
-        "--http-threads", "--sqlite-synchronous", "--roles", "HOOKD_ROLES"})
+        "--http-threads", "--sqlite-synchronous", "--roles", "HOOKD_ROLES", "HOOKD_SESSION_IDLE",
+        "HOOKD_SESSION_MAX_AGE", "HOOKD_SECURE_COOKIES"})
     EXPECT_NE(help.find(word), std::string::npos) << word;
 }
 
