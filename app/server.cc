@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "common/migrations.h"
+#include "common/readiness.h"
 #include "common/router.h"
 #include "common/wal_checkpointer.h"
 #include "deliver/delivery_engine.h"
@@ -45,6 +46,7 @@ struct Server::Impl {
   Random& random;
   std::unique_ptr<DbPool> pool;
   std::unique_ptr<WalCheckpointer> checkpointer;
+  std::unique_ptr<Readiness> readiness;
   AdminAuth auth{""};
   std::unique_ptr<SqliteSessionStore> session_store;
   std::unique_ptr<Sessions> sessions;
@@ -91,10 +93,8 @@ void Server::Impl::RegisterOperationalRoutes() {
                return JsonResponse(200, {{"status", "ok"}});
              }));
   router.Add("GET", "/readyz", Access::kPublic, SyncHandler([this](HttpRequest&) {
-               // Ready once migrated (Create did that) and the database takes a write lock.
-               auto db = pool->Acquire();
-               Status s = db.ok() ? (*db)->Exec("BEGIN IMMEDIATE; ROLLBACK") : db.status();
-               if (!s.ok()) return ErrorResponse(Status::Unavailable("database: " + s.message()));
+               // Ready once migrated (Create did that) and a commit goes through.
+               if (Status s = readiness->Check(); !s.ok()) return ErrorResponse(s);
                return JsonResponse(200, {{"status", "ready"}});
              }));
   router.Add("GET", "/metrics", Access::kPublic, SyncHandler([this](HttpRequest&) {
@@ -127,6 +127,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     if (!db.ok()) return db.status();
     if (Status s = ApplyMigrations(**db, EmbeddedMigrations()); !s.ok()) return s;
   }
+  impl->readiness = std::make_unique<Readiness>(*impl->pool, settings.data_dir, clock);
   auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
   if (!auth.ok()) return auth.status();
   impl->auth = std::move(auth).value();

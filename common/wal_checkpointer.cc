@@ -1,16 +1,24 @@
 #include "common/wal_checkpointer.h"
 
-#include <iostream>
 #include <utility>
 
 namespace hookd {
+namespace {
+
+const Clock& SystemClockInstance() {
+  static const SystemClock clock;
+  return clock;
+}
+
+}  // namespace
 
 WalCheckpointer::WalCheckpointer(std::string path, DbOptions options,
                                  std::chrono::milliseconds interval, int restart_frames)
     : path_(std::move(path)),
       options_(std::move(options)),
       interval_(interval),
-      restart_frames_(restart_frames) {}
+      restart_frames_(restart_frames),
+      errors_(SystemClockInstance(), "WAL checkpoint failed (retried later)") {}
 
 WalCheckpointer::~WalCheckpointer() { Stop(); }
 
@@ -56,8 +64,7 @@ void WalCheckpointer::CheckpointOnce() {
   if (state.ok() && state->frames >= restart_frames_)
     state = db_->Checkpoint(Db::CheckpointMode::kRestart);
   if (!state.ok()) {
-    std::cerr << "hookd: WAL checkpoint failed (retried later): " << state.status().message()
-              << "\n";
+    errors_.Log(state.status().message());
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "common/db.h"
+#include "common/error_log.h"
 #include "common/status.h"
 
 namespace hookd {
@@ -56,6 +57,7 @@ class WalCheckpointer {
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
   WalState last_state_;    // guarded by mu_
+  ErrorLog errors_;
   std::thread thread_;
 };
 

@@ -145,9 +145,7 @@ void DeliveryEngine::DispatchLoop() {
       stopping = stopping_;
       room = options_.workers * kQueueDepthFactor - busy_;
     }
-    if (Status s = recorder_->Record(results); !s.ok())
-      std::cerr << "hookd: recording delivery attempts failed (they will be retried): "
-                << s.message() << "\n";
+    if (Status s = recorder_->Record(results); !s.ok()) record_errors_.Log(s.message());
     // A disabled endpoint must stop receiving new deliveries at once, not after the cache TTL.
     if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
     if (stopping) break;

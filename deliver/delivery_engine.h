@@ -21,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/error_log.h"
 #include "common/metrics.h"
 #include "common/random.h"
 #include "deliver/attempt_recorder.h"
@@ -93,6 +94,7 @@ class DeliveryEngine {
   Sender& sender_;
   Metrics& metrics_;
   const Clock& clock_;
+  ErrorLog record_errors_{clock_, "recording delivery attempts failed (they will be retried)"};
   Random& random_;
   const DeliveryEngineOptions options_;
   std::unique_ptr<Db> db_;  // the dispatcher thread's connection
