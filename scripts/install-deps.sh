@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsql
       libssl-dev prometheus-cpp-dev nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev
       libjemalloc-dev libjs-chart.js)
 case "$what" in
-  test) pkgs+=(clang-format curl chromium) ;;
+  test) pkgs+=(clang-format curl chromium nginx openssl) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
 esac
 

@@ -53,7 +53,8 @@ async function readResponse(res) {
 }
 
 class Hookd {
-  constructor({ port, streamPort, dataDir, token, extraEnv }) {
+  constructor({ port, streamPort, dataDir, token, extraEnv, openFiles }) {
+    this.openFiles = openFiles;
     this.port = port;
     this.streamPort = streamPort;
     this.dataDir = dataDir;
@@ -77,7 +78,13 @@ class Hookd {
     delete env.HOOKD_DATA_DIR;
     const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir];
     this.log += `\n--- spawn ${HOOKD_BIN} ${args.join(' ')}\n`;
-    const proc = spawn(HOOKD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // openFiles: run under `ulimit -n <openFiles>` (soft and hard), as a constrained host would.
+    const proc = this.openFiles
+      ? spawn('bash', ['-c', `ulimit -n ${this.openFiles} && exec "$0" "$@"`, HOOKD_BIN, ...args], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(HOOKD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const append = (chunk) => {
       this.log += chunk.toString();
       if (this.log.length > 200_000) this.log = this.log.slice(-100_000);
@@ -271,13 +278,13 @@ class Hookd {
  * env: extra environment. token: null leaves HOOKD_ADMIN_TOKEN unset (h.token is then null
  * until the test sets it from what hookd generated).
  */
-export async function startHookd({ env = {}, token: givenToken } = {}) {
+export async function startHookd({ env = {}, token: givenToken, dataDir: givenDir, openFiles } = {}) {
   const port = await freePort();
   let streamPort = await freePort();
   while (streamPort === port) streamPort = await freePort();
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-'));
+  const dataDir = givenDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-')));
   const token = givenToken === null ? null : givenToken ?? `tok_${crypto.randomBytes(24).toString('hex')}`;
-  const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env });
+  const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env, openFiles });
   try {
     await h._startAndWait({ newPortOnEarlyExit: true });
   } catch (err) {

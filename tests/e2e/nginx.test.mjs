@@ -1,0 +1,149 @@
+// The production shape: deploy/nginx/hookd.conf terminating TLS in front of hookd. The framing
+// cases of the hardening work are sent through it over TLS, byte for byte; behind nginx hookd
+// only ever sees well-formed requests. The config is used as committed, with its ports,
+// certificate paths and upstream addresses pointed at this test's.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { E2E_DIR, freePort, startHookd } from './lib/hookd.mjs';
+
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
+const CONF = path.resolve(E2E_DIR, '../../deploy/nginx/hookd.conf');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let hookd;
+let nginx;
+let dir;
+let tlsPort;
+
+/** Sends `bytes` over TLS and collects everything until the server closes or `waitMs` idles. */
+function raw(bytes, waitMs = 1500) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let closed = false;
+    let timer;
+    const sock = tls.connect({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false }, () => {
+      sock.write(bytes);
+    });
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      resolve({ text, closed, responses: (text.match(/HTTP\/1\.1 \d{3} /g) || []).map((s) => Number(s.slice(9))) });
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(done, waitMs);
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      arm();
+    });
+    sock.on('end', () => {
+      closed = true;
+      done();
+    });
+    sock.on('error', () => done());
+    arm();
+  });
+}
+
+before(async () => {
+  assert.ok(NGINX, 'nginx is not installed (make test installs it)');
+  hookd = await startHookd();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-nginx-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  tlsPort = await freePort();
+  const httpPort = await freePort();
+  const site = fs.readFileSync(CONF, 'utf8')
+    .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${hookd.port};`)
+    .replace('server 127.0.0.1:8081;', `server 127.0.0.1:${hookd.streamPort};`)
+    .replace('listen 443 ssl;', `listen 127.0.0.1:${tlsPort} ssl;`)
+    .replace('listen 80;', `listen 127.0.0.1:${httpPort};`)
+    .replace('/etc/ssl/hookd/fullchain.pem', path.join(dir, 'cert.pem'))
+    .replace('/etc/ssl/hookd/privkey.pem', path.join(dir, 'key.pem'));
+  assert.ok(site.includes(String(hookd.port)) && site.includes(String(tlsPort)), 'the config changed shape');
+  fs.writeFileSync(path.join(dir, 'site.conf'), site);
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  include ${dir}/site.conf;
+}
+`);
+  nginx = spawn(NGINX, ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const r = await raw('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', 300);
+    if (r.responses[0] === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`nginx did not come up: ${fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : ''}`);
+});
+
+after(async () => {
+  nginx?.kill('SIGTERM');
+  await hookd?.cleanup();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const GET = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n';
+
+test('three pipelined requests in one write get three answers', async () => {
+  const r = await raw(GET + GET + GET.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
+  assert.deepEqual(r.responses, [200, 200, 200], r.text);
+});
+
+test('a body over the limit is 413 and the requests inside its declared length never run', async () => {
+  const inner = 'GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(2);
+  const body = 'x'.repeat(2 << 20);
+  const r = await raw(`POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${body.length + inner.length}\r\n\r\n${body}${inner}`);
+  assert.deepEqual(r.responses, [413], r.text.slice(0, 300));
+});
+
+for (const [name, req] of [
+  ['Content-Length: -1', 'POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n'],
+  ['a 23-digit Content-Length', 'POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999\r\n\r\n'],
+  ['chunk size ffffffffffffffff', 'POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n'],
+  ['Content-Length: 0x5', 'POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0x5\r\n\r\nhello'],
+  ['Content-Length: 5abc', 'POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5abc\r\n\r\nhello'],
+  ['two different Content-Lengths', 'POST /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'],
+  ['GARBAGE', 'GARBAGE\r\n\r\n'],
+  ['raw spaces in the URI', 'GET /health z HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+]) {
+  test(`${name}: one 4xx answer, no internal text, then the connection closes`, async () => {
+    const r = await raw(req + GET);
+    assert.equal(r.responses.length, 1, r.text);
+    assert.ok(r.responses[0] >= 400 && r.responses[0] < 500, r.text);
+    assert.doesNotMatch(r.text, /stoull|_M_create|bad_alloc|exception/);
+    assert.ok(r.closed, 'connection left open');
+  });
+}
+
+test('an LF-only request is either refused or normalised; never answered twice or left hanging', async () => {
+  const r = await raw('GET /healthz HTTP/1.1\nHost: localhost\nConnection: close\n\n');
+  assert.equal(r.responses.length, 1, r.text);
+  assert.ok(r.closed);
+});
+
+test('a provider delivery through TLS reaches hookd with X-Forwarded-Proto https', async () => {
+  const r = await raw('POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+    `Content-Length: ${JSON.stringify({ token: hookd.token }).length}\r\nConnection: close\r\n\r\n${JSON.stringify({ token: hookd.token })}`);
+  assert.deepEqual(r.responses, [200], r.text);
+  assert.match(r.text, /Set-Cookie: hookd_session=[^\r\n]*Secure/i);
+});
