@@ -42,6 +42,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Name("hookd_endpoint_failures_total")
                             .Help("Failed delivery attempts per endpoint")
                             .Register(*registry_);
+  retention_pruned_ = &prometheus::BuildCounter()
+                           .Name("hookd_retention_pruned_rows_total")
+                           .Help("Rows deleted by retention, by table")
+                           .Register(*registry_);
 }
 
 std::string Metrics::Serialize() const {

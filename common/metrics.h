@@ -37,6 +37,8 @@ class Metrics {
   prometheus::Gauge& deliveries_pending() { return *deliveries_pending_; }
   // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint.
   prometheus::Family<prometheus::Counter>& endpoint_failures() { return *endpoint_failures_; }
+  // hookd_retention_pruned_rows_total{table}: rows deleted by retention.
+  prometheus::Family<prometheus::Counter>& retention_pruned() { return *retention_pruned_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -47,6 +49,7 @@ class Metrics {
   prometheus::Histogram* delivery_duration_;
   prometheus::Gauge* deliveries_pending_;
   prometheus::Family<prometheus::Counter>* endpoint_failures_;
+  prometheus::Family<prometheus::Counter>* retention_pruned_;
 };
 
 }  // namespace hookd
