@@ -19,7 +19,8 @@ RetentionPruner::RetentionPruner(std::unique_ptr<Db> db, RetentionOptions option
       pruned_messages_(metrics.retention_pruned().Add({{"table", "messages"}})),
       pruned_deliveries_(metrics.retention_pruned().Add({{"table", "deliveries"}})),
       pruned_attempts_(metrics.retention_pruned().Add({{"table", "attempts"}})),
-      pruned_status_log_(metrics.retention_pruned().Add({{"table", "status_log"}})) {}
+      pruned_status_log_(metrics.retention_pruned().Add({{"table", "status_log"}})),
+      transaction_seconds_(metrics.retention_transaction()) {}
 
 RetentionPruner::~RetentionPruner() { Stop(); }
 
@@ -29,7 +30,7 @@ PruneReport RetentionPruner::RunOnce(int64_t now_ms) {
   auto run = [&](auto&& step) {
     bool done = false;
     while (!done) {
-      const auto start = std::chrono::steady_clock::now();
+      locked_at_ = std::chrono::steady_clock::now();
       PruneReport tx;
       Status s = step(done, tx);
       db_->ResetCached();  // no statement keeps a read snapshot open between transactions
@@ -37,8 +38,11 @@ PruneReport RetentionPruner::RunOnce(int64_t now_ms) {
         report.status = s;
         return false;
       }
-      Count(tx, report);
-      if (!done && !Pause(std::chrono::steady_clock::now() - start)) {
+      // From BEGIN IMMEDIATE's success, not from asking: waiting for another writer is not
+      // holding the lock.
+      const auto held = std::chrono::steady_clock::now() - locked_at_;
+      Count(tx, held, report);
+      if (!done && !Pause(held)) {
         report.stopped = true;
         return false;
       }
@@ -69,7 +73,7 @@ PruneReport RetentionPruner::RunOnce(int64_t now_ms) {
 
 Status RetentionPruner::PruneMessagesStep(int64_t cutoff, int64_t idempotency_cutoff,
                                           int64_t& cursor, bool& done, PruneReport& tx) {
-  auto txn = Transaction::Begin(*db_);
+  auto txn = Begin();
   if (!txn.ok()) return txn.status();
   // Examined rows are bounded by the batch too, so a run of kept messages (a stopped
   // dispatcher's backlog) does not hold the lock while it is walked.
@@ -141,7 +145,7 @@ Status RetentionPruner::PruneMessagesStep(int64_t cutoff, int64_t idempotency_cu
 
 Status RetentionPruner::PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& done,
                                         PruneReport& tx) {
-  auto txn = Transaction::Begin(*db_);
+  auto txn = Begin();
   if (!txn.ok()) return txn.status();
   // messages_event (migration 0004) answers the EXISTS.
   auto sel = db_->Cached(
@@ -178,7 +182,7 @@ Status RetentionPruner::PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& d
 }
 
 Status RetentionPruner::PruneStatusLogStep(int64_t cutoff, bool& done, PruneReport& tx) {
-  auto txn = Transaction::Begin(*db_);
+  auto txn = Begin();
   if (!txn.ok()) return txn.status();
   // The oldest entries while they are past the window; the newest entry always stays.
   auto sel = db_->Cached(
@@ -212,7 +216,15 @@ Status RetentionPruner::PruneStatusLogStep(int64_t cutoff, bool& done, PruneRepo
   return (*txn)->Commit();
 }
 
-void RetentionPruner::Count(const PruneReport& tx, PruneReport& total) {
+Result<std::unique_ptr<Transaction>> RetentionPruner::Begin() {
+  auto txn = Transaction::Begin(*db_);
+  locked_at_ = std::chrono::steady_clock::now();
+  return txn;
+}
+
+void RetentionPruner::Count(const PruneReport& tx, std::chrono::steady_clock::duration held,
+                            PruneReport& total) {
+  transaction_seconds_.Observe(std::chrono::duration<double>(held).count());
   total.events += tx.events;
   total.messages += tx.messages;
   total.deliveries += tx.deliveries;

@@ -44,7 +44,7 @@ struct RetentionOptions {
   std::chrono::milliseconds interval{60000};
   // Rows deleted per transaction, at most. A message goes whole with its deliveries and
   // attempts, so a message with more rows than this is deleted alone in a larger transaction.
-  int batch_rows = 500;
+  int batch_rows = 200;
   // After each transaction the pruner waits this many times as long as it held the write lock,
   // so other writers take the lock between its batches (0: no pause).
   double pause_factor = 1.0;
@@ -91,12 +91,15 @@ class RetentionPruner {
                            PruneReport& tx);
   Status PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& done, PruneReport& tx);
   Status PruneStatusLogStep(int64_t cutoff, bool& done, PruneReport& tx);
-  void Count(const PruneReport& tx, PruneReport& total);
+  // BEGIN IMMEDIATE, noting when the write lock was taken.
+  Result<std::unique_ptr<Transaction>> Begin();
+  void Count(const PruneReport& tx, std::chrono::steady_clock::duration held, PruneReport& total);
   // Waits `held` x pause_factor unless stopping; false once Stop() was called.
   bool Pause(std::chrono::steady_clock::duration held);
   void Loop();
 
-  const std::unique_ptr<Db> db_;  // used by RunOnce only
+  const std::unique_ptr<Db> db_;                     // used by RunOnce only
+  std::chrono::steady_clock::time_point locked_at_;  // used by RunOnce only
   const RetentionOptions options_;
   const Clock& clock_;
   prometheus::Counter& pruned_events_;
@@ -104,6 +107,7 @@ class RetentionPruner {
   prometheus::Counter& pruned_deliveries_;
   prometheus::Counter& pruned_attempts_;
   prometheus::Counter& pruned_status_log_;
+  prometheus::Histogram& transaction_seconds_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
