@@ -108,6 +108,21 @@ db_bytes() {  # database + WAL
   echo $((a + b))
 }
 mib() { calc "$1 / 1048576" 1; }
+# ingest_buckets: "le=count ..." of hookd_ingest_duration_seconds (cumulative), from /metrics
+ingest_buckets() {
+  (curl -sS --max-time 5 "$BASE/metrics" 2>/dev/null || true) | awk '/^hookd_ingest_duration_seconds_bucket/ {
+    match($0, /le="[^"]*"/); printf "%s=%s ", substr($0, RSTART + 4, RLENGTH - 5), $NF }'
+}
+# bucket_p99 "<before>" "<after>": the bucket bound (ms) holding the 99th percentile of the
+# requests answered between the two snapshots
+bucket_p99() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    n = split(b, B, " "); split(a, A, " ")
+    for (i = 1; i <= n; i++) { split(B[i], kv, "="); le[i] = kv[1]; after[i] = kv[2]; split(A[i], kva, "="); before[i] = kva[2] + 0 }
+    total = after[n] - before[n]; if (total <= 0) { print "?"; exit }
+    for (i = 1; i <= n; i++) if (after[i] - before[i] >= 0.99 * total) {
+      print (le[i] == "+Inf" ? "inf" : le[i] * 1000) " (" total " requests)"; exit } }'
+}
 
 # One signed ~1 KB push body (as bench/run.sh); GitHub signs the body alone.
 BODY_FILE=$WORK/body.json
@@ -177,6 +192,7 @@ if ((BASELINE_SECONDS > 0)); then
   start_load baseline "$BASELINE_SECONDS"
   finish_load baseline
   BASE_BYTES=$(db_bytes "$DATA_DIR/hookd.db")
+  # (status 139 here is a crash in Pistache's response writing, seen without retention too)
   stop_pid "$HOOKD_PID" 30 || echo "bench: baseline hookd exited with status $?" >&2
   HOOKD_PID=""
   BASE_P99=$(wrk_p99 "$WORK/baseline.wrk")
@@ -196,6 +212,14 @@ LAST_T=0 LAST_SEQ=0
 printf '\n  %6s %9s %10s %9s %9s %9s %10s %12s\n' "t (s)" "events/s" "db+wal MiB" "wal MiB" "events" "messages" "free pages" "rows pruned"
 while kill -0 "$WRK_PID" 2>/dev/null; do
   sleep "$SAMPLE"
+  if ! kill -0 "$HOOKD_PID" 2>/dev/null; then
+    rc=0
+    wait "$HOOKD_PID" || rc=$?
+    HOOKD_PID=""
+    echo "bench: hookd exited with status $rc during the soak; its log:" >&2
+    tail -n 20 "$WORK/soak.log" >&2
+    exit 1
+  fi
   kill -0 "$WRK_PID" 2>/dev/null || break
   t=$(calc "$EPOCHREALTIME - $T0" 0)
   bytes=$(db_bytes "$DB")
@@ -206,12 +230,15 @@ while kill -0 "$WRK_PID" 2>/dev/null; do
     2>/dev/null || echo '? ? ? 0')
   rate=$(calc "$t > $LAST_T ? ($seq - $LAST_SEQ) / ($t - $LAST_T) : 0" 0)
   LAST_T=$t LAST_SEQ=$seq
-  pruned=$(curl -sS --max-time 2 "$BASE/metrics" 2>/dev/null |
+  pruned=$( (curl -sS --max-time 2 "$BASE/metrics" 2>/dev/null || true) |
     awk '/^hookd_retention_pruned_rows_total/ { n += $2 } END { printf "%.0f", n }')
-  SAMPLES+=("$t $bytes")
+  SAMPLES+=("$t $bytes $events")
+  # The ingest latency histogram just before pruning starts, for p99 before and after it.
+  if [[ -z ${BUCKETS_AT_WINDOW:-} ]] && ((t + SAMPLE > WINDOW)); then BUCKETS_AT_WINDOW=$(ingest_buckets); fi
   printf '  %6s %9s %10s %9s %9s %9s %10s %12s\n' "$t" "$rate" "$(mib "$bytes")" "$(mib "$wal")" "$events" "$messages" "$free" "$pruned"
 done
 finish_load soak
+BUCKETS_AT_END=$(ingest_buckets)
 # The pruner's transactions: how long each held the write lock (its histogram), before hookd stops.
 TX_STATS=$(curl -sS --max-time 5 "$BASE/metrics" | awk '
   /^hookd_retention_transaction_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
@@ -232,7 +259,10 @@ HOOKD_PID=""
 
 # ---------------------------------------------------------------- 3. checks
 # Reference: the sample at the end of the first window (pruning has had nothing to do before).
-REF=$(printf '%s\n' "${SAMPLES[@]}" | awk -v w="$WINDOW" '$1 >= w { print $2; exit }')
+read -r REF REF_EVENTS < <(printf '%s\n' "${SAMPLES[@]}" | awk -v w="$WINDOW" '$1 >= w { print $2, $3; exit }')
+# Live events at the last third's largest size: the size follows the rows held, which follow the
+# ingest rate; bytes per live event shows whether the file grew beyond them.
+LAST_EVENTS=$(printf '%s\n' "${SAMPLES[@]}" | awk -v end="$SOAK_SECONDS" '$1 >= 2 * end / 3 && $2 >= max { max = $2; ev = $3 } END { print ev + 0 }')
 read -r MID_MAX LAST_MAX < <(printf '%s\n' "${SAMPLES[@]}" | awk -v end="$SOAK_SECONDS" '
   $1 >= end / 3 && $1 < 2 * end / 3 && $2 > mid { mid = $2 }
   $1 >= 2 * end / 3 && $2 > last { last = $2 }
@@ -254,10 +284,14 @@ echo "============================== hookd retention soak summary ==============
 printf '  %-44s %10s %10s %14s\n' "" "events/s" "p99 ms" "db+wal MiB"
 [[ -n $BASE_P99 ]] && printf '  %-44s %10s %10s %14s\n' "retention off (${BASELINE_SECONDS}s)" "$BASE_RPS" "$BASE_P99" "$(mib "$BASE_BYTES") at end"
 printf '  %-44s %10s %10s %14s\n' "retention ${WINDOW}s (${SOAK_SECONDS}s)" "$SOAK_RPS" "$SOAK_P99" "$(mib "$LAST_MAX") max, last 1/3"
-[[ -n $BASE_P99 ]] && echo "  ingest p99 with pruning / without: $(calc "$BASE_P99 > 0 ? $SOAK_P99 / $BASE_P99 : 0" 2) (informational)"
+[[ -n $BASE_P99 ]] && echo "  ingest p99 (wrk) with pruning / without: $(calc "$BASE_P99 > 0 ? $SOAK_P99 / $BASE_P99 : 0" 2) (informational)"
+echo "  ingest p99 in hookd's histogram (bucket bound, ms): first window, before any pruning:" \
+  "$(bucket_p99 "" "$BUCKETS_AT_WINDOW"); after it, pruning: $(bucket_p99 "$BUCKETS_AT_WINDOW" "$BUCKETS_AT_END")"
 echo "  size at the end of the first window: $(mib "${REF:-0}") MiB; largest in the middle third: $(mib "$MID_MAX") MiB;" \
   "in the last third: $(mib "$LAST_MAX") MiB"
 echo "  last third / first window: $RATIO (limit $FLAT_LIMIT); last third / middle third: $MID_RATIO"
+echo "  bytes per live event: $(calc "${REF_EVENTS:-0} > 0 ? ${REF:-0} / $REF_EVENTS : 0" 0) at the end of the first window," \
+  "$(calc "$LAST_EVENTS > 0 ? $LAST_MAX / $LAST_EVENTS : 0" 0) at the last third's largest size"
 echo "  pruner write-lock hold: $TX_STATS"
 echo "  orphaned rows: $ORPHANS; deliveries still pending or retrying: $PENDING; non-2xx answers: $NON2XX"
 echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
