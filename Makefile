@@ -43,6 +43,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
 	bench/delivery.sh $(BUILD_DIR)
+	bench/retention.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build

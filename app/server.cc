@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/retention_pruner.h"
 #include "common/db.h"
 #include "common/http_errors.h"
 #include "common/http_server.h"
@@ -52,6 +53,7 @@ struct Server::Impl {
   std::unique_ptr<Sessions> sessions;
   std::unique_ptr<AdminAccess> access;
   Metrics metrics;
+  std::unique_ptr<RetentionPruner> pruner;  // null when retention is off for every table
   std::unique_ptr<SqliteSourceStore> sources;
   std::unique_ptr<Resolver> resolver;
   std::unique_ptr<SsrfGuard> guard;
@@ -128,6 +130,20 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     if (Status s = ApplyMigrations(**db, EmbeddedMigrations()); !s.ok()) return s;
   }
   impl->readiness = std::make_unique<Readiness>(*impl->pool, settings.data_dir, clock);
+  if (settings.retention || settings.retention_status_log) {
+    RetentionOptions retention;
+    retention.data = settings.retention;
+    retention.status_log = settings.retention_status_log;
+    retention.interval = settings.retention_interval;
+    // Its own connection, like the dispatcher's without fsync: a deletion lost to a power
+    // failure is made again at the next run.
+    DbOptions pruner_options = db_options;
+    pruner_options.synchronous = "NORMAL";
+    auto db = Db::Open(settings.data_dir + "/hookd.db", pruner_options);
+    if (!db.ok()) return db.status();
+    impl->pruner =
+        std::make_unique<RetentionPruner>(std::move(db).value(), retention, clock, impl->metrics);
+  }
   auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
   if (!auth.ok()) return auth.status();
   impl->auth = std::move(auth).value();
@@ -222,10 +238,12 @@ Status Server::Start() {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
   if (impl_->committer) impl_->committer->Start();
+  if (impl_->pruner) impl_->pruner->Start();
   return impl_->http->Start();
 }
 
 void Server::Stop() {
+  if (impl_->pruner) impl_->pruner->Stop();
   // New requests get 503 shutting_down; everything already handed to the committer is committed
   // and answered; then the server waits (bounded) for the last answers to be written.
   impl_->http->BeginDrain();

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <map>
 
+#include "common/http_types.h"
 #include "common/units.h"
 
 namespace hookd {
@@ -13,6 +14,8 @@ struct Option {
   const char* env;
   const char* default_value;
   const char* help;
+  // What --help shows as the default when it is not a value (default_value is then "").
+  const char* shown_default = nullptr;
 };
 
 constexpr Option kOptions[] = {
@@ -50,7 +53,25 @@ constexpr Option kOptions[] = {
      "a browser session ends this long after sign-in in any case"},
     {"--secure-cookies", "HOOKD_SECURE_COOKIES", "false",
      "always mark the session cookie Secure (it is when X-Forwarded-Proto is https)"},
+    {"--retention", "HOOKD_RETENTION", "30d",
+     "prune events, messages, deliveries and attempts older than this (off: keep everything)"},
+    {"--retention-status-log", "HOOKD_RETENTION_STATUS_LOG", "",
+     "prune status-log entries older than this (off: keep everything)", "(HOOKD_RETENTION)"},
+    {"--retention-interval", "HOOKD_RETENTION_INTERVAL", "1m",
+     "how often the pruner looks for rows past their retention"},
 };
+
+// "off" keeps everything; otherwise a duration of at least one second.
+Result<std::optional<std::chrono::milliseconds>> ParseRetention(const std::string& value) {
+  if (EqualsIgnoreCase(value, "off")) return std::optional<std::chrono::milliseconds>();
+  auto d = ParseDuration(value);
+  if (!d.ok() || d->count() < 1000)
+    return Status::InvalidField(
+        "a duration of at least 1s (e.g. 30d, 12h), or off to keep "
+        "everything; got \"" +
+        value + "\"");
+  return std::optional<std::chrono::milliseconds>(*d);
+}
 
 Status Apply(Settings& s, const std::string& key, const std::string& value) {
   auto fail = [&](const Status& st) { return Status::InvalidField(key + ": " + st.message()); };
@@ -133,6 +154,16 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
       s.roles.insert(role);
       start = comma + 1;
     }
+  } else if (key == "--retention" || key == "--retention-status-log") {
+    if (value.empty() && key == "--retention-status-log") return Status::Ok();  // as --retention
+    auto r = ParseRetention(value);
+    if (!r.ok()) return fail(r.status());
+    (key == "--retention" ? s.retention : s.retention_status_log) = *r;
+  } else if (key == "--retention-interval") {
+    auto d = ParseDuration(value);
+    if (!d.ok()) return fail(d.status());
+    if (d->count() < 100) return Status::InvalidField(key + ": at least 100ms");
+    s.retention_interval = *d;
   } else {
     return Status::InvalidField("unknown flag " + key + " (see hookd --help)");
   }
@@ -189,6 +220,7 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
   for (const auto& [key, value] : values) {
     if (Status st = Apply(s, key, value); !st.ok()) return st;
   }
+  if (values["--retention-status-log"].empty()) s.retention_status_log = s.retention;
   if (const char* t = getenv("HOOKD_ADMIN_TOKEN")) s.admin_token = t;
   return s;
 }
@@ -198,8 +230,8 @@ std::string SettingsHelp() {
   for (const Option& o : kOptions) {
     out += "  " + std::string(o.flag ? o.flag : "") +
            std::string(24 - (o.flag ? std::string(o.flag).size() : 0), ' ') + o.env +
-           std::string(30 - std::string(o.env).size(), ' ') + o.default_value + "\n      " +
-           o.help + "\n";
+           std::string(30 - std::string(o.env).size(), ' ') +
+           (o.shown_default ? o.shown_default : o.default_value) + "\n      " + o.help + "\n";
   }
   return out;
 }

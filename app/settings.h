@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,12 @@ struct Settings {
   // Always mark the session cookie Secure (it is anyway when X-Forwarded-Proto says https).
   bool secure_cookies = false;
   std::set<std::string> roles{"ingest", "api", "deliver"};
+  // Retention (docs/DECISIONS.md, "Retention"): how long events, messages, deliveries and
+  // attempts are kept, and the status log; nullopt ("off") keeps everything.
+  std::optional<std::chrono::milliseconds> retention{30LL * 24 * 3600 * 1000};
+  std::optional<std::chrono::milliseconds> retention_status_log{30LL * 24 * 3600 * 1000};
+  // How often the pruner looks for rows past their window.
+  std::chrono::milliseconds retention_interval{60000};
 
   bool HasRole(const std::string& r) const { return roles.count(r) > 0; }
 };

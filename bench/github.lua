@@ -11,6 +11,8 @@
 --   BENCH_NONCE      run nonce; must differ between runs against one database
 --                    (default: derived from the clock)
 --   BENCH_KEEPALIVE  "1" adds "Connection: keep-alive"; otherwise no Connection header
+--   BENCH_DELAY_MS   each connection waits this long after a response before its next request
+--                    (a paced load: about connections x 1000 / (delay + latency) requests/s)
 --
 -- response() is deliberately not defined (it makes wrk parse and hand every response to
 -- Lua); use wrk's "Non-2xx or 3xx responses" line instead.
@@ -75,6 +77,14 @@ function init(args)
    local s, e = template:find(marker, 1, true)
    prefix = template:sub(1, s - 1) .. tid .. "-"
    suffix = "-" .. nonce .. template:sub(e + 1)
+end
+
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delay_ms and delay_ms > 0 then
+   -- Defined only when asked for: wrk then waits delay() ms before each request.
+   function delay()
+      return delay_ms
+   end
 end
 
 function request()

@@ -42,6 +42,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Name("hookd_endpoint_failures_total")
                             .Help("Failed delivery attempts per endpoint")
                             .Register(*registry_);
+  retention_pruned_ = &prometheus::BuildCounter()
+                           .Name("hookd_retention_pruned_rows_total")
+                           .Help("Rows deleted by retention, by table")
+                           .Register(*registry_);
+  retention_transaction_ =
+      &prometheus::BuildHistogram()
+           .Name("hookd_retention_transaction_seconds")
+           .Help("Time one retention transaction held the database's write lock")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25});
 }
 
 std::string Metrics::Serialize() const {

@@ -37,6 +37,10 @@ class Metrics {
   prometheus::Gauge& deliveries_pending() { return *deliveries_pending_; }
   // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint.
   prometheus::Family<prometheus::Counter>& endpoint_failures() { return *endpoint_failures_; }
+  // hookd_retention_pruned_rows_total{table}: rows deleted by retention.
+  prometheus::Family<prometheus::Counter>& retention_pruned() { return *retention_pruned_; }
+  // hookd_retention_transaction_seconds: how long one pruning transaction held the write lock.
+  prometheus::Histogram& retention_transaction() { return *retention_transaction_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -47,6 +51,8 @@ class Metrics {
   prometheus::Histogram* delivery_duration_;
   prometheus::Gauge* deliveries_pending_;
   prometheus::Family<prometheus::Counter>* endpoint_failures_;
+  prometheus::Family<prometheus::Counter>* retention_pruned_;
+  prometheus::Histogram* retention_transaction_;
 };
 
 }  // namespace hookd

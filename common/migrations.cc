@@ -25,8 +25,17 @@ Status ApplyMigrations(Db& db, const std::vector<Migration>& migrations) {
                       "; run a newer hookd");
   }
 
+  // Every migration not yet recorded is applied, also one numbered below the newest recorded:
+  // migrations written in parallel can land out of order.
+  auto applied = db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+  if (!applied.ok()) return applied.status();
   for (const auto& m : migrations) {
-    if (m.version <= current) continue;
+    applied->Bind(1, static_cast<int64_t>(m.version));
+    auto found = applied->Step();
+    if (!found.ok()) return found.status();
+    const bool done = *found;
+    applied->Reset();
+    if (done) continue;
     auto txn = Transaction::Begin(db);
     if (!txn.ok()) return txn.status();
     s = db.Exec(m.sql);

@@ -9,7 +9,6 @@
 namespace hookd {
 namespace {
 
-constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
 constexpr char kDeliveryColumns[] =
     "id, message_id, endpoint_id, status, attempts, next_attempt_at, last_status, last_error,"
     " created_at, updated_at";

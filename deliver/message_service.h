@@ -2,6 +2,7 @@
 // messages and deliveries back. Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -14,6 +15,10 @@
 #include "deliver/endpoint_cache.h"
 
 namespace hookd {
+
+// How long an Idempotency-Key answers with its first response (retention keeps such a message
+// at least this long).
+inline constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
 
 struct DeliveryFilter {
   std::optional<std::string> status, endpoint_id, message_id;

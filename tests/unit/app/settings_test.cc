@@ -280,6 +280,62 @@ TEST(SettingsTest, AValidFlagRescuesABadEnvironmentValue) {
   EXPECT_EQ(s->max_body, 2u << 20);
 }
 
+TEST(SettingsTest, RetentionDefaultsToThirtyDaysForEveryTable) {
+  auto s = Parse({});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->retention, milliseconds(30LL * 24 * 3600 * 1000));
+  EXPECT_EQ(s->retention_status_log, milliseconds(30LL * 24 * 3600 * 1000));
+  EXPECT_EQ(s->retention_interval, milliseconds(60000));
+}
+
+TEST(SettingsTest, TheStatusLogFollowsRetentionUnlessSetItself) {
+  auto s = Parse({}, {{"HOOKD_RETENTION", "7d"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->retention, milliseconds(7LL * 24 * 3600 * 1000));
+  EXPECT_EQ(s->retention_status_log, milliseconds(7LL * 24 * 3600 * 1000));
+
+  s = Parse({"--retention-status-log=36h"}, {{"HOOKD_RETENTION", "7d"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->retention, milliseconds(7LL * 24 * 3600 * 1000));
+  EXPECT_EQ(s->retention_status_log, milliseconds(36LL * 3600 * 1000));
+
+  s = Parse({"--retention=20s", "--retention-interval=2s"}, {{"HOOKD_RETENTION_STATUS_LOG", "1d"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->retention, milliseconds(20000));
+  EXPECT_EQ(s->retention_status_log, milliseconds(24LL * 3600 * 1000));
+  EXPECT_EQ(s->retention_interval, milliseconds(2000));
+}
+
+TEST(SettingsTest, RetentionOffKeepsEverything) {
+  auto s = Parse({}, {{"HOOKD_RETENTION", "off"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE(s->retention.has_value());
+  EXPECT_FALSE(s->retention_status_log.has_value());  // follows HOOKD_RETENTION
+
+  s = Parse({"--retention=OFF", "--retention-status-log=3d"});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE(s->retention.has_value());
+  EXPECT_EQ(s->retention_status_log, milliseconds(3LL * 24 * 3600 * 1000));
+
+  s = Parse({"--retention-status-log=off"});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->retention.has_value());
+  EXPECT_FALSE(s->retention_status_log.has_value());
+}
+
+TEST(SettingsTest, BadRetentionValuesAreRefused) {
+  // "0" is not a way to say off: it reads as "delete everything at once".
+  for (const char* bad : {"0", "0s", "500ms", "thirty", "30", "-1d", "30 days", "", "no"})
+    ExpectRejected(Parse({}, {{"HOOKD_RETENTION", bad}}), "--retention", "HOOKD_RETENTION", bad);
+  for (const char* bad : {"0", "1x", "never"})
+    ExpectRejected(Parse({"--retention-status-log", bad}), "--retention-status-log", "", bad);
+  for (const char* bad : {"0s", "50ms", "1", "soon", "off"})
+    ExpectRejected(Parse({}, {{"HOOKD_RETENTION_INTERVAL", bad}}), "--retention-interval",
+                   "HOOKD_RETENTION_INTERVAL", bad);
+  const std::string msg = Parse({"--retention=0"}).status().message();
+  EXPECT_NE(msg.find("off"), std::string::npos) << msg;
+}
+
 TEST(SettingsTest, ParseListenAddress) {
   auto v4 = ParseListenAddress("10.0.0.1:443");
   ASSERT_TRUE(v4.ok());
@@ -302,7 +358,9 @@ TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
        {"--listen", "HOOKD_LISTEN", "--stream-listen", "--data-dir", "HOOKD_ADMIN_TOKEN",
         "--retry-schedule", "--allow-private-targets", "--delivery-timeout", "--max-body",
         "--http-threads", "--sqlite-synchronous", "--roles", "HOOKD_ROLES", "HOOKD_SESSION_IDLE",
-        "HOOKD_SESSION_MAX_AGE", "HOOKD_SECURE_COOKIES"})
+        "HOOKD_SESSION_MAX_AGE", "HOOKD_SECURE_COOKIES", "--retention", "HOOKD_RETENTION",
+        "--retention-status-log", "HOOKD_RETENTION_STATUS_LOG", "--retention-interval",
+        "HOOKD_RETENTION_INTERVAL"})
     EXPECT_NE(help.find(word), std::string::npos) << word;
 }
 

@@ -177,6 +177,17 @@ TEST_F(MigrationsTest, AppliesOnlyNewerMigrations) {
   EXPECT_EQ(QueryInt("SELECT x FROM b"), 7);
 }
 
+TEST_F(MigrationsTest, AMigrationThatLandedAfterANewerOneIsStillApplied) {
+  ASSERT_NE(db_, nullptr);
+  std::vector<Migration> ms = {{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"},
+                               {3, "0003_c.sql", "CREATE TABLE c (x INTEGER);"}};
+  ASSERT_TRUE(ApplyMigrations(*db_, ms).ok());
+  ms.insert(ms.begin() + 1, {2, "0002_b.sql", "CREATE TABLE b (x INTEGER);"});
+  ASSERT_TRUE(ApplyMigrations(*db_, ms).ok());
+  EXPECT_EQ(RecordedVersions(), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'"), 1);
+}
+
 TEST_F(MigrationsTest, FailedMigrationLeavesNoPartialChanges) {
   ASSERT_NE(db_, nullptr);
   std::vector<Migration> ms = {
