@@ -191,10 +191,10 @@ TEST(IngestIntegration, FailedCommitAnswers503AndStoresNothing) {
       "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM messages)"
       " + (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM status_log"
       " WHERE type IN ('event.received', 'message.created'))";
-  // SQLite itself refuses this event, inside the ingest transaction.
+  // SQLite itself refuses the event's fanned-out message, inside the ingest transaction: the event
+  // row and its status entry were already written there and must be rolled back.
   ASSERT_TRUE((*db)
-                  ->Exec("CREATE TRIGGER fail_ingest BEFORE INSERT ON events"
-                         " WHEN NEW.provider_event_id = 'f'"
+                  ->Exec("CREATE TRIGGER fail_fanout BEFORE INSERT ON messages"
                          " BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
                   .ok());
   const std::string body = R"({"n":3})";
@@ -205,7 +205,7 @@ TEST(IngestIntegration, FailedCommitAnswers503AndStoresNothing) {
   EXPECT_EQ(json::parse(r->body)["error"]["code"], "unavailable");
   EXPECT_EQ(count(stored_rows), 0);
   // Once the database accepts it again, the provider's retry is a first delivery.
-  ASSERT_TRUE((*db)->Exec("DROP TRIGGER fail_ingest").ok());
+  ASSERT_TRUE((*db)->Exec("DROP TRIGGER fail_fanout").ok());
   r = t.client().Post(src["ingest_path"].get<std::string>(), GithubHeaders("s3cret", body, "f"),
                       body, "application/json");
   ASSERT_TRUE(r);
