@@ -12,11 +12,12 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { parseJson, postStream, sleep } from './util.mjs';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HOOKD_BIN = path.resolve(E2E_DIR, process.env.HOOKD_BIN || '../../build/release/hookd');
@@ -38,18 +39,10 @@ export function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /** Parses a fetch Response into {status, headers, text, json}; json is undefined if not JSON. */
 async function readResponse(res) {
   const text = await res.text();
-  let json;
-  try {
-    json = text.length ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status: res.status, headers: res.headers, text, json: parseJson(text) };
 }
 
 class Hookd {
@@ -230,46 +223,8 @@ class Hookd {
    * the whole body (e.g. 413) and then closes; fetch can lose such a response to EPIPE/ECONNRESET.
    */
   rawPost(urlPath, body, headers = {}) {
-    return new Promise((resolve, reject) => {
-      const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          path: urlPath,
-          method: 'POST',
-          agent: false,
-          headers: { 'content-length': buf.length, ...headers },
-          timeout: REQUEST_TIMEOUT_MS,
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          const done = () => {
-            const text = Buffer.concat(chunks).toString();
-            let json;
-            try {
-              json = text.length ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode, headers: new Headers(res.headers), text, json });
-          };
-          res.on('end', done);
-          res.on('error', done);
-          res.on('aborted', done);
-        },
-      );
-      let responded = false;
-      req.on('response', () => {
-        responded = true;
-      });
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', (err) => {
-        if (!responded) reject(err);
-      });
-      req.end(buf);
-    });
+    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    return postStream(this.port, urlPath, buf, { 'content-length': buf.length, ...headers }, { timeoutMs: REQUEST_TIMEOUT_MS });
   }
 }
 
