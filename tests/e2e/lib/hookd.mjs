@@ -46,8 +46,9 @@ async function readResponse(res) {
 }
 
 class Hookd {
-  constructor({ port, streamPort, dataDir, token, extraEnv, openFiles }) {
+  constructor({ port, streamPort, dataDir, token, extraEnv, extraArgs = [], openFiles }) {
     this.openFiles = openFiles;
+    this.extraArgs = extraArgs;
     this.port = port;
     this.streamPort = streamPort;
     this.dataDir = dataDir;
@@ -69,7 +70,7 @@ class Hookd {
     env.HOOKD_STREAM_LISTEN = `127.0.0.1:${this.streamPort}`;
     delete env.HOOKD_LISTEN;
     delete env.HOOKD_DATA_DIR;
-    const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir];
+    const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, ...this.extraArgs];
     this.log += `\n--- spawn ${HOOKD_BIN} ${args.join(' ')}\n`;
     // openFiles: run under `ulimit -n <openFiles>` (soft and hard), as a constrained host would.
     const proc = this.openFiles
@@ -230,16 +231,17 @@ class Hookd {
 
 /**
  * Starts hookd on a free port with a fresh temp data dir and a random admin token.
- * env: extra environment. token: null leaves HOOKD_ADMIN_TOKEN unset (h.token is then null
- * until the test sets it from what hookd generated).
+ * env: extra environment. args: extra `hookd serve` flags (e.g. ['--roles', 'deliver']).
+ * token: null leaves HOOKD_ADMIN_TOKEN unset (h.token is then null until the test sets it from
+ * what hookd generated). dataDir: serve from this dir (cleanup() removes it).
  */
-export async function startHookd({ env = {}, token: givenToken, dataDir: givenDir, openFiles } = {}) {
+export async function startHookd({ env = {}, args = [], token: givenToken, dataDir: givenDir, openFiles } = {}) {
   const port = await freePort();
   let streamPort = await freePort();
   while (streamPort === port) streamPort = await freePort();
   const dataDir = givenDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-')));
   const token = givenToken === null ? null : givenToken ?? `tok_${crypto.randomBytes(24).toString('hex')}`;
-  const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env, openFiles });
+  const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env, extraArgs: args, openFiles });
   try {
     await h._startAndWait({ newPortOnEarlyExit: true });
   } catch (err) {
