@@ -65,7 +65,9 @@ class WalCheckpointer {
   const DbOptions options_;
   const std::chrono::milliseconds interval_;
   const int restart_frames_;
-  std::unique_ptr<Db> db_;  // used by the thread only (and by Stop after joining it)
+  // Used by the thread only (and by Stop after joining it), or, with no thread, by the owner's
+  // RunOnce calls.
+  std::unique_ptr<Db> db_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
