@@ -22,12 +22,18 @@ WalCheckpointer::WalCheckpointer(std::string path, DbOptions options,
 
 WalCheckpointer::~WalCheckpointer() { Stop(); }
 
-Status WalCheckpointer::Start() {
+Status WalCheckpointer::Open() {
+  if (db_) return Status::Ok();
   DbOptions options = options_;
   options.auto_checkpoint = false;
   auto db = Db::Open(path_, options);
   if (!db.ok()) return db.status();
   db_ = std::move(db).value();
+  return Status::Ok();
+}
+
+Status WalCheckpointer::Start() {
+  if (Status s = Open(); !s.ok()) return s;
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }
@@ -40,7 +46,7 @@ void WalCheckpointer::Stop() {
   cv_.notify_all();
   if (!thread_.joinable()) return;
   thread_.join();
-  CheckpointOnce();
+  (void)RunOnce();  // a failure is already logged
 }
 
 WalState WalCheckpointer::last_state() const {
@@ -54,21 +60,23 @@ void WalCheckpointer::Loop() {
     cv_.wait_for(lock, interval_, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    CheckpointOnce();
+    (void)RunOnce();  // a failure is logged; the next interval tries again
     lock.lock();
   }
 }
 
-void WalCheckpointer::CheckpointOnce() {
+Result<WalState> WalCheckpointer::RunOnce() {
+  if (!db_) return Status::Internal("the WAL checkpointer's connection is not open");
   auto state = db_->Checkpoint();
   if (state.ok() && state->frames >= restart_frames_)
     state = db_->Checkpoint(Db::CheckpointMode::kRestart);
   if (!state.ok()) {
     errors_.Log(state.status().message());
-    return;
+    return state.status();
   }
   std::lock_guard<std::mutex> lock(mu_);
   last_state_ = *state;
+  return *state;
 }
 
 }  // namespace hookd

@@ -10,7 +10,12 @@
 // which waits for the writer in progress (new writers wait meanwhile), copies everything and
 // makes the next writer start over.
 //
-// Thread-safety: Start/Stop from one owner thread.
+// The thread only waits `interval` and calls RunOnce(); a test can instead Open() the checkpointer
+// and call RunOnce() itself, one step at a time, with no thread and no waiting.
+//
+// Thread-safety: Open/Start/Stop from one owner thread. RunOnce uses the checkpointer's
+// connection, so it is called either by the thread (after Start) or by the owner (after Open,
+// without Start), never both.
 #pragma once
 
 #include <chrono>
@@ -23,6 +28,7 @@
 
 #include "common/db.h"
 #include "common/error_log.h"
+#include "common/result.h"
 #include "common/status.h"
 
 namespace hookd {
@@ -37,22 +43,31 @@ class WalCheckpointer {
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
-  // Opens the checkpointer's connection and starts its thread.
+  // Opens the checkpointer's connection (once; later calls do nothing).
+  Status Open();
+  // Opens the connection if needed and starts the thread, which calls RunOnce() every interval.
   Status Start();
-  // Runs a last checkpoint and stops the thread. Idempotent.
+  // Runs a last checkpoint and stops the thread. Idempotent; without a thread it does nothing.
   void Stop();
-  // What the latest checkpoint found: frames in the WAL, and how many are in the database.
+  // One checkpoint: PASSIVE, then RESTART when the WAL holds restart_frames or more. On success
+  // the state is what last_state() reports next; on failure the error is written through the
+  // ErrorLog (at most once per 30 s), last_state() keeps the previous state, and the error is
+  // returned. Internal error when the connection is not open.
+  Result<WalState> RunOnce();
+  // What the latest successful checkpoint found: frames in the WAL, and how many are in the
+  // database.
   WalState last_state() const;
 
  private:
   void Loop();
-  void CheckpointOnce();
 
   const std::string path_;
   const DbOptions options_;
   const std::chrono::milliseconds interval_;
   const int restart_frames_;
-  std::unique_ptr<Db> db_;  // used by the thread only (and by Stop after joining it)
+  // Used by the thread only (and by Stop after joining it), or, with no thread, by the owner's
+  // RunOnce calls.
+  std::unique_ptr<Db> db_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

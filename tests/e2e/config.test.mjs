@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 
 import { startHookd } from './lib/hookd.mjs';
+import { assertError } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const started = [];
@@ -23,10 +24,6 @@ async function start(opts) {
   return h;
 }
 
-function assertJsonError(r, status) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.equal(typeof r.json?.error?.code, 'string', `JSON error body: ${r.text}`);
-}
 
 describe('generated admin token (HOOKD_ADMIN_TOKEN unset)', TIMEOUT, () => {
   let h;
@@ -48,8 +45,8 @@ describe('generated admin token (HOOKD_ADMIN_TOKEN unset)', TIMEOUT, () => {
     assert.equal(mode.toString(8), '600', `${file} mode`);
     token = text;
 
-    assertJsonError(await h.api('GET', '/api/v1/sources', undefined, { token: null }), 401);
-    assertJsonError(await h.api('GET', '/api/v1/sources', undefined, { token: `${token}x` }), 401);
+    assertError(await h.api('GET', '/api/v1/sources', undefined, { token: null }), 401);
+    assertError(await h.api('GET', '/api/v1/sources', undefined, { token: `${token}x` }), 401);
     const ok = await h.api('GET', '/api/v1/sources', undefined, { token });
     assert.equal(ok.status, 200, ok.text);
   });
@@ -83,7 +80,7 @@ describe('HOOKD_MAX_BODY', TIMEOUT, () => {
     };
     const small = await send(60 * 1024);
     assert.equal(small.status, 202, small.text);
-    assertJsonError(await send(65 * 1024), 413);
+    assertError(await send(65 * 1024), 413);
     const list = await h.api('GET', `/api/v1/events?source_id=${id}`);
     assert.equal(list.json.data.length, 1);
   });

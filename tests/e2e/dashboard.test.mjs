@@ -11,7 +11,6 @@
 // and a message page there.
 
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -23,6 +22,7 @@ import { Webhook } from 'standardwebhooks';
 
 import { startHookd } from './lib/hookd.mjs';
 import { startStreamStub } from './lib/stream-stub.mjs';
+import { rand } from './lib/util.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = { timeout: 60_000 };
@@ -35,7 +35,6 @@ let receiver;
 let endpoint;
 let source;
 
-const rand = (n = 6) => crypto.randomBytes(n).toString('hex');
 
 /** A receiver answering `receiver.status` (changeable) to every request. */
 async function startReceiver() {

@@ -15,6 +15,7 @@ import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 
 import { startHookd } from './lib/hookd.mjs';
+import { assertError, listAll, nowSec, poll, rand, sleep } from './lib/util.mjs';
 
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
 
@@ -52,10 +53,6 @@ after(async () => {
 });
 
 // ---------------------------------------------------------------- helpers
-
-const rand = (n = 8) => crypto.randomBytes(n).toString('hex');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const nowSec = () => Math.floor(Date.now() / 1000);
 
 /**
  * A receiver on 127.0.0.1:<free port>. Every request is recorded (method, url, headers, raw body
@@ -137,30 +134,6 @@ async function startReceiver({ status = 200, delayMs = 0, gate = null, onRequest
   return receiver;
 }
 
-/** Polls fn() until it returns a truthy value; returns it. Throws with `what` after timeoutMs. */
-async function poll(fn, timeoutMs, what, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-/** Asserts the contract's error shape: status, JSON {"error":{"code","message"}}; returns the code. */
-function assertError(r, status, code) {
-  assert.equal(r.status, status, `expected ${status}${code ? ' ' + code : ''}, got ${r.status}: ${r.text}`);
-  assert.match(r.headers.get('content-type') || '', /application\/json/, `error content-type: ${r.headers.get('content-type')}`);
-  assert.ok(r.json && typeof r.json.error === 'object', `error body is {"error":{…}}: ${r.text}`);
-  assert.equal(typeof r.json.error.code, 'string', `error.code is a string: ${r.text}`);
-  assert.ok(r.json.error.code.length > 0, 'error.code is not empty');
-  assert.equal(typeof r.json.error.message, 'string', `error.message is a string: ${r.text}`);
-  if (code) assert.equal(r.json.error.code, code, `error code: ${r.text}`);
-  return r.json.error.code;
-}
-
 async function createEndpoint(x, body) {
   const r = await x.api('POST', '/api/v1/endpoints', body);
   assert.equal(r.status, 201, `create endpoint: ${r.status} ${r.text}`);
@@ -175,24 +148,6 @@ async function publish(x, eventType, payload, headers = {}) {
   assert.match(r.json?.id ?? '', /^msg_/, `message id: ${r.text}`);
   assert.equal(r.json.event_type, eventType, `message event_type: ${r.text}`);
   return r.json;
-}
-
-/** Every row of a list endpoint (query object), following the cursor. */
-async function listAll(x, urlPath, query = {}) {
-  const all = [];
-  let cursor = null;
-  for (let page = 0; page < 100; page++) {
-    const q = new URLSearchParams({ ...query, limit: '500' });
-    if (cursor) q.set('after', cursor);
-    const r = await x.api('GET', `${urlPath}?${q}`);
-    assert.equal(r.status, 200, `GET ${urlPath}?${q}: ${r.status} ${r.text}`);
-    assert.ok(Array.isArray(r.json?.data), `list has data[]: ${r.text}`);
-    assert.ok('next' in r.json, `list has next: ${r.text}`);
-    all.push(...r.json.data);
-    if (!r.json.next || r.json.data.length === 0) break;
-    cursor = r.json.next;
-  }
-  return all;
 }
 
 const listDeliveries = (x, query) => listAll(x, '/api/v1/deliveries', query);

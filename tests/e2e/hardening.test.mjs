@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { startHookd } from './lib/hookd.mjs';
+import { sleep } from './lib/util.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends `bytes` (a Buffer or latin1 string) and collects the answer until close or `waitMs` idle. */
 function raw(port, bytes, waitMs = 1000) {

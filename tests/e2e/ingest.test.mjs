@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
+import { Webhook as SvixWebhook } from 'svix';
 
 import { startHookd } from './lib/hookd.mjs';
+import { assertError, listEvents as listSourceEvents, nowSec, postStream, rand } from './lib/util.mjs';
 
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
 const TIMEOUT = { timeout: 60_000 };
@@ -35,8 +36,6 @@ after(async () => {
 
 // ---------------------------------------------------------------- helpers
 
-const rand = (n = 8) => crypto.randomBytes(n).toString('hex');
-const nowSec = () => Math.floor(Date.now() / 1000);
 
 async function createSource(provider, extra = {}) {
   const name = `e2e-${provider}-${rand(4)}`;
@@ -46,39 +45,12 @@ async function createSource(provider, extra = {}) {
 }
 
 /** Every event of a source, following the cursor. */
-async function listEvents(sourceId) {
-  const all = [];
-  let after = null;
-  for (let page = 0; page < 100; page++) {
-    const q = new URLSearchParams({ source_id: sourceId, limit: '500' });
-    if (after) q.set('after', after);
-    const r = await h.api('GET', `/api/v1/events?${q}`);
-    assert.equal(r.status, 200, `list events: ${r.status} ${r.text}`);
-    assert.ok(Array.isArray(r.json?.data), `list has data[]: ${r.text}`);
-    assert.ok('next' in r.json, `list has next: ${r.text}`);
-    all.push(...r.json.data);
-    if (!r.json.next || r.json.data.length === 0) break;
-    after = r.json.next;
-  }
-  return all;
-}
+const listEvents = (sourceId) => listSourceEvents(h, sourceId);
 
 async function getEvent(id) {
   const r = await h.api('GET', `/api/v1/events/${encodeURIComponent(id)}`);
   assert.equal(r.status, 200, `get event ${id}: ${r.status} ${r.text}`);
   return r.json;
-}
-
-/** Asserts the contract's error shape: status, JSON {"error":{"code","message"}}; returns the code. */
-function assertError(r, status, code) {
-  assert.equal(r.status, status, `expected ${status}${code ? ' ' + code : ''}, got ${r.status}: ${r.text}`);
-  assert.match(r.headers.get('content-type') || '', /application\/json/, `error content-type: ${r.headers.get('content-type')}`);
-  assert.ok(r.json && typeof r.json.error === 'object', `error body is {"error":{…}}: ${r.text}`);
-  assert.equal(typeof r.json.error.code, 'string', `error.code is a string: ${r.text}`);
-  assert.ok(r.json.error.code.length > 0, 'error.code is not empty');
-  assert.equal(typeof r.json.error.message, 'string', `error.message is a string: ${r.text}`);
-  if (code) assert.equal(r.json.error.code, code, `error code: ${r.text}`);
-  return r.json.error.code;
 }
 
 function assertAccepted(r) {
@@ -299,6 +271,16 @@ describe('stripe ingest', TIMEOUT, () => {
     assert.equal(stripeHeader('whsec_test_secret', body, 1614265330), header, 'library agrees with the vector');
     const r = await expectNoNewEvent(vsrc.id, () => h.ingest(vsrc.id, body, { 'stripe-signature': header }));
     assertError(r, 401, 'timestamp_out_of_tolerance');
+    // A fresh event signed by the stripe library with the vector's secret is accepted; tampered,
+    // refused.
+    const fresh = stripeEvent('invoice.created');
+    const sig = stripeHeader('whsec_test_secret', fresh.body);
+    stripe.webhooks.constructEvent(fresh.body, sig, 'whsec_test_secret'); // the library verifies it too
+    assertAccepted(await h.ingest(vsrc.id, fresh.body, { 'stripe-signature': sig }));
+    const tampered = await expectNoNewEvent(vsrc.id, () =>
+      h.ingest(vsrc.id, fresh.body.replace('1999', '1998'), { 'stripe-signature': sig }),
+    );
+    assertError(tampered, 401, 'invalid_signature');
   });
 
   test('valid signature but no "id" in the body → 400, nothing stored', async () => {
@@ -420,11 +402,27 @@ describe('github ingest', TIMEOUT, () => {
     assert.equal((await getEvent(evtId)).body.length, body.length);
   });
 
-  test('cross-check: the GitHub docs vector matches the library', async () => {
-    assert.equal(
-      await githubSign("It's a Secret to Everybody", 'Hello, World!'),
-      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
-    );
+  test('cross-check: the GitHub docs vector; hookd accepts what the library signs and refuses it tampered', async () => {
+    const secret = "It's a Secret to Everybody";
+    const vector = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
+    assert.equal(await githubSign(secret, 'Hello, World!'), vector, 'library agrees with the vector');
+    const vsrc = await createSource('github', { secret });
+    // The vector itself: hookd checks the signature first, so a valid one over a body that is not
+    // JSON is a 400 invalid_json, and the same with one hex digit changed is a 401.
+    const base = { 'x-github-event': 'ping', 'x-github-delivery': crypto.randomUUID() };
+    assertError(await h.ingest(vsrc.id, 'Hello, World!', { ...base, 'x-hub-signature-256': vector }), 400, 'invalid_json');
+    const flipped = vector.slice(0, -1) + (vector.endsWith('7') ? '8' : '7');
+    assertError(await h.ingest(vsrc.id, 'Hello, World!', { ...base, 'x-hub-signature-256': flipped }), 401, 'invalid_signature');
+    // Events signed by @octokit/webhooks-methods with that secret.
+    for (const action of ['opened', 'closed']) {
+      const { delivery, body } = githubEvent(action);
+      const evtId = assertAccepted(await h.ingest(vsrc.id, body, await githubHeaders(secret, body, { delivery })));
+      assert.equal((await getEvent(evtId)).provider_event_id, delivery);
+      const tampered = await expectNoNewEvent(vsrc.id, async () =>
+        h.ingest(vsrc.id, body.replace('o/r', 'o/x'), await githubHeaders(secret, body)),
+      );
+      assertError(tampered, 401, 'invalid_signature');
+    }
   });
 });
 
@@ -535,12 +533,36 @@ describe('standard webhooks ingest', TIMEOUT, () => {
     assert.deepEqual(again.json, { id: first, duplicate: true });
   });
 
-  test('cross-check: the spec vector matches the library', () => {
-    const wh = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
-    assert.equal(
-      wh.sign('msg_p5jXN8AQM9LWM0D4loKWxJek', new Date(1614265330 * 1000), '{"test": 2432232314}'),
-      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    );
+  test('cross-check: the spec vector; hookd accepts what standardwebhooks and svix sign and refuses it tampered', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const vector = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
+    const vectorDate = new Date(1614265330 * 1000);
+    assert.equal(new Webhook(secret).sign('msg_p5jXN8AQM9LWM0D4loKWxJek', vectorDate, '{"test": 2432232314}'), vector);
+    assert.equal(new SvixWebhook(secret).sign('msg_p5jXN8AQM9LWM0D4loKWxJek', vectorDate, '{"test": 2432232314}'), vector);
+    const vsrc = await createSource('standard', { secret });
+    const signers = {
+      standardwebhooks: (id, date, body) => new Webhook(secret).sign(id, date, body),
+      svix: (id, date, body) => new SvixWebhook(secret).sign(id, date, body),
+    };
+    for (const [name, sign] of Object.entries(signers)) {
+      for (const prefix of ['webhook', 'svix']) {
+        const { msgId, body } = standardEvent(`${name}.${prefix}`);
+        const now = new Date();
+        const headers = {
+          [`${prefix}-id`]: msgId,
+          [`${prefix}-timestamp`]: String(Math.floor(now.getTime() / 1000)),
+          [`${prefix}-signature`]: sign(msgId, now, body),
+        };
+        const evtId = assertAccepted(await h.ingest(vsrc.id, body, headers));
+        const ev = await getEvent(evtId);
+        assert.equal(ev.provider_event_id, msgId, `${name} with ${prefix}-* headers`);
+        assert.equal(ev.body, body);
+        const tampered = await expectNoNewEvent(vsrc.id, () =>
+          h.ingest(vsrc.id, body.replace('"data"', '"dat\u0061"'), { ...headers, [`${prefix}-id`]: `msg_${rand(12)}` }),
+        );
+        assertError(tampered, 401, 'invalid_signature');
+      }
+    }
   });
 });
 
@@ -789,32 +811,8 @@ describe('robustness', TIMEOUT, () => {
     const pad = 'c'.repeat(1024 * 1024 + 4096);
     const body = `{"action":"opened","pad":"${pad}"}`;
     const headers = { 'content-type': 'application/json', ...(await githubHeaders(src.secret, body)) };
-    const r = await expectNoNewEvent(src.id, () =>
-      new Promise((resolve, reject) => {
-        const req = http.request(
-          { host: '127.0.0.1', port: h.port, path: `/ingest/${src.id}`, method: 'POST', agent: false, headers },
-          (res) => {
-            let text = '';
-            res.on('data', (c) => (text += c));
-            const done = () => {
-              let json;
-              try {
-                json = JSON.parse(text);
-              } catch {}
-              resolve({ status: res.statusCode, headers: new Headers(res.headers), text, json });
-            };
-            res.on('end', done);
-            res.on('aborted', done);
-          },
-        );
-        let responded = false;
-        req.on('response', () => (responded = true));
-        req.on('error', (e) => !responded && reject(e));
-        // No content-length: node sends Transfer-Encoding: chunked.
-        for (let i = 0; i < body.length; i += 65536) req.write(body.slice(i, i + 65536));
-        req.end();
-      }),
-    );
+    // No content-length: node sends Transfer-Encoding: chunked.
+    const r = await expectNoNewEvent(src.id, () => postStream(h.port, `/ingest/${src.id}`, body, headers));
     assert.ok([413, 411].includes(r.status), `413 (or 411 if chunked is refused), got ${r.status}: ${r.text}`);
     assert.equal(typeof r.json?.error?.code, 'string', `JSON error: ${r.text}`);
     await assertHealthy('an oversized chunked body');

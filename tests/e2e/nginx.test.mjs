@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { E2E_DIR, freePort, startHookd } from './lib/hookd.mjs';
+import { sleep } from './lib/util.mjs';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 const CONF = path.resolve(E2E_DIR, '../../deploy/nginx/hookd.conf');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let hookd;
 let nginx;

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { startHookd } from './lib/hookd.mjs';
+import { assertError } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 
@@ -38,10 +39,6 @@ function withCookie(method, path, pair) {
   return h.api(method, path, undefined, { token: null, headers: { cookie: pair } });
 }
 
-function assertJsonError(r, status) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.equal(typeof r.json?.error?.code, 'string', `JSON error body: ${r.text}`);
-}
 
 describe('browser sessions', TIMEOUT, () => {
   test('sign-in sets an HttpOnly SameSite=Strict cookie that is not the token', async () => {
@@ -79,8 +76,8 @@ describe('browser sessions', TIMEOUT, () => {
   });
 
   test('a made-up cookie is 401', async () => {
-    assertJsonError(await withCookie('GET', '/api/v1/sources', `hookd_session=${crypto.randomBytes(32).toString('hex')}`), 401);
-    assertJsonError(await withCookie('GET', '/api/v1/sources', `hookd_session=${h.token}`), 401);
+    assertError(await withCookie('GET', '/api/v1/sources', `hookd_session=${crypto.randomBytes(32).toString('hex')}`), 401);
+    assertError(await withCookie('GET', '/api/v1/sources', `hookd_session=${h.token}`), 401);
   });
 
   test('DELETE /api/v1/session revokes the session: the same cookie is then 401', async () => {
@@ -92,7 +89,7 @@ describe('browser sessions', TIMEOUT, () => {
     const cleared = out.headers.getSetCookie().find((c) => c.startsWith('hookd_session=')) ?? '';
     assert.match(cleared, /^hookd_session=;/, `cleared: ${cleared}`);
     assert.match(cleared, /Max-Age=0/i, cleared);
-    assertJsonError(await withCookie('GET', '/api/v1/sources', a.pair), 401);
+    assertError(await withCookie('GET', '/api/v1/sources', a.pair), 401);
     // Only that session ended.
     assert.equal((await withCookie('GET', '/api/v1/sources', b.pair)).status, 200);
   });
@@ -116,7 +113,7 @@ describe('browser sessions', TIMEOUT, () => {
 
     h.token = `tok_${crypto.randomBytes(24).toString('hex')}`;
     await h.restart();
-    assertJsonError(await withCookie('GET', '/api/v1/sources', s.pair), 401);
+    assertError(await withCookie('GET', '/api/v1/sources', s.pair), 401);
     // The new token signs in as usual.
     const fresh = await signIn();
     assert.equal(fresh.status, 200, fresh.text);

@@ -13,7 +13,6 @@
 #include "common/db.h"
 #include "common/status_log.h"
 #include "tests/integration/test_server.h"
-#include "tests/unit/ingest/fake_event_store.h"
 
 namespace hookd::testing {
 namespace {
@@ -171,24 +170,49 @@ TEST(IngestIntegration, DuplicateAfterRestartKeepsFirstId) {
 }
 
 TEST(IngestIntegration, FailedCommitAnswers503AndStoresNothing) {
-  auto store = std::make_unique<FakeEventStore>();
-  FakeEventStore* fake = store.get();
-  fake->set_fail_all(true);
-  TestServer t("", std::move(store));
+  Settings settings;
+  settings.allow_private_targets = true;
+  TestServer t("", nullptr, settings);  // the real SQLite store and fan-out
   json src = t.CreateSource("github", "s3cret");
+  // An endpoint, so that a stored event would also have made a delivery.
+  auto ep = t.Post("/api/v1/endpoints", {{"url", "http://127.0.0.1:9/hook"}});
+  ASSERT_TRUE(ep);
+  ASSERT_EQ(ep->status, 201) << ep->body;
+  auto db = Db::Open(t.data_dir() + "/hookd.db", DbOptions{});
+  ASSERT_TRUE(db.ok());
+  auto count = [&](const std::string& sql) {
+    auto st = (*db)->Prepare(sql);
+    EXPECT_TRUE(st.ok()) << sql;
+    auto row = st->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return st->Int(0);
+  };
+  const std::string stored_rows =
+      "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM messages)"
+      " + (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM status_log"
+      " WHERE type IN ('event.received', 'message.created'))";
+  // SQLite itself refuses the event's fanned-out message, inside the ingest transaction: the event
+  // row and its status entry were already written there and must be rolled back.
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TRIGGER fail_fanout BEFORE INSERT ON messages"
+                         " BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+                  .ok());
   const std::string body = R"({"n":3})";
   auto r = t.client().Post(src["ingest_path"].get<std::string>(),
                            GithubHeaders("s3cret", body, "f"), body, "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(json::parse(r->body)["error"]["code"], "unavailable");
-  EXPECT_EQ(fake->stored(), 0u);
-  // Once the store recovers, the provider's retry is accepted as a first delivery.
-  fake->set_fail_all(false);
+  EXPECT_EQ(count(stored_rows), 0);
+  // Once the database accepts it again, the provider's retry is a first delivery.
+  ASSERT_TRUE((*db)->Exec("DROP TRIGGER fail_fanout").ok());
   r = t.client().Post(src["ingest_path"].get<std::string>(), GithubHeaders("s3cret", body, "f"),
                       body, "application/json");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 202);
+  EXPECT_EQ(r->status, 202) << r->body;
+  EXPECT_FALSE(json::parse(r->body)["duplicate"].get<bool>());
+  EXPECT_EQ(count("SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM deliveries"), 1);
 }
 
 // Sends raw requests on one TCP connection; returns each response's head.

@@ -12,11 +12,12 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { parseJson, postStream, sleep } from './util.mjs';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HOOKD_BIN = path.resolve(E2E_DIR, process.env.HOOKD_BIN || '../../build/release/hookd');
@@ -38,23 +39,16 @@ export function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /** Parses a fetch Response into {status, headers, text, json}; json is undefined if not JSON. */
 async function readResponse(res) {
   const text = await res.text();
-  let json;
-  try {
-    json = text.length ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status: res.status, headers: res.headers, text, json: parseJson(text) };
 }
 
 class Hookd {
-  constructor({ port, streamPort, dataDir, token, extraEnv, openFiles }) {
+  constructor({ port, streamPort, dataDir, token, extraEnv, extraArgs = [], openFiles }) {
     this.openFiles = openFiles;
+    this.extraArgs = extraArgs;
     this.port = port;
     this.streamPort = streamPort;
     this.dataDir = dataDir;
@@ -76,7 +70,7 @@ class Hookd {
     env.HOOKD_STREAM_LISTEN = `127.0.0.1:${this.streamPort}`;
     delete env.HOOKD_LISTEN;
     delete env.HOOKD_DATA_DIR;
-    const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir];
+    const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, ...this.extraArgs];
     this.log += `\n--- spawn ${HOOKD_BIN} ${args.join(' ')}\n`;
     // openFiles: run under `ulimit -n <openFiles>` (soft and hard), as a constrained host would.
     const proc = this.openFiles
@@ -230,61 +224,24 @@ class Hookd {
    * the whole body (e.g. 413) and then closes; fetch can lose such a response to EPIPE/ECONNRESET.
    */
   rawPost(urlPath, body, headers = {}) {
-    return new Promise((resolve, reject) => {
-      const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          path: urlPath,
-          method: 'POST',
-          agent: false,
-          headers: { 'content-length': buf.length, ...headers },
-          timeout: REQUEST_TIMEOUT_MS,
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          const done = () => {
-            const text = Buffer.concat(chunks).toString();
-            let json;
-            try {
-              json = text.length ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode, headers: new Headers(res.headers), text, json });
-          };
-          res.on('end', done);
-          res.on('error', done);
-          res.on('aborted', done);
-        },
-      );
-      let responded = false;
-      req.on('response', () => {
-        responded = true;
-      });
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', (err) => {
-        if (!responded) reject(err);
-      });
-      req.end(buf);
-    });
+    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    return postStream(this.port, urlPath, buf, { 'content-length': buf.length, ...headers }, { timeoutMs: REQUEST_TIMEOUT_MS });
   }
 }
 
 /**
  * Starts hookd on a free port with a fresh temp data dir and a random admin token.
- * env: extra environment. token: null leaves HOOKD_ADMIN_TOKEN unset (h.token is then null
- * until the test sets it from what hookd generated).
+ * env: extra environment. args: extra `hookd serve` flags (e.g. ['--roles', 'deliver']).
+ * token: null leaves HOOKD_ADMIN_TOKEN unset (h.token is then null until the test sets it from
+ * what hookd generated). dataDir: serve from this dir (cleanup() removes it).
  */
-export async function startHookd({ env = {}, token: givenToken, dataDir: givenDir, openFiles } = {}) {
+export async function startHookd({ env = {}, args = [], token: givenToken, dataDir: givenDir, openFiles } = {}) {
   const port = await freePort();
   let streamPort = await freePort();
   while (streamPort === port) streamPort = await freePort();
   const dataDir = givenDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-')));
   const token = givenToken === null ? null : givenToken ?? `tok_${crypto.randomBytes(24).toString('hex')}`;
-  const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env, openFiles });
+  const h = new Hookd({ port, streamPort, dataDir, token, extraEnv: env, extraArgs: args, openFiles });
   try {
     await h._startAndWait({ newPortOnEarlyExit: true });
   } catch (err) {

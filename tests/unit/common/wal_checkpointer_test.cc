@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 #include "tests/testing/temp_dir.h"
 
@@ -35,6 +34,8 @@ class WalCheckpointerTest : public ::testing::Test {
   }
 
   uintmax_t WalBytes() { return std::filesystem::file_size(path_ + "-wal"); }
+  // Frames in the WAL file: a 32-byte header, then 4 KiB pages with 24-byte frame headers.
+  int WalFrames() { return static_cast<int>((WalBytes() - 32) / (4096 + 24)); }
 
   testing::TempDir dir_;
   const std::string path_ = dir_.path() + "/t.db";
@@ -48,54 +49,57 @@ TEST_F(WalCheckpointerTest, WithoutAutomaticCheckpointsTheWalKeepsEveryFrame) {
   EXPECT_GT(WalBytes(), 6 * kMiB);
 }
 
-TEST_F(WalCheckpointerTest, CopiesTheWalSoTheNextWriterStartsItOver) {
-  WalCheckpointer checkpointer(path_, options_, milliseconds(5));
-  ASSERT_TRUE(checkpointer.Start().ok());
+TEST_F(WalCheckpointerTest, RunOnceCopiesTheWalSoTheNextWriterStartsItOver) {
+  WalCheckpointer checkpointer(path_, options_, std::chrono::hours(1));
+  ASSERT_TRUE(checkpointer.Open().ok());
   Write(3);
-  // Wait until every frame written is in the database: a 32-byte header, then 4 KiB pages
-  // with 24-byte frame headers.
-  const int written = static_cast<int>((WalBytes() - 32) / (4096 + 24));
+  const int written = WalFrames();
   EXPECT_GT(written, 750);  // 3 MiB
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  WalState copied;
-  while (std::chrono::steady_clock::now() < deadline) {
-    copied = checkpointer.last_state();
-    if (copied.checkpointed == written) break;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  EXPECT_EQ(copied.frames, written);
-  EXPECT_EQ(copied.checkpointed, written);
+  Result<WalState> state = checkpointer.RunOnce();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  EXPECT_EQ(state->frames, written);
+  EXPECT_EQ(state->checkpointed, written);
+  EXPECT_EQ(checkpointer.last_state().checkpointed, written);
   // The next transactions (1 MiB) start the WAL over instead of growing it: the first finds it
   // wholly copied.
   const uintmax_t before = WalBytes();
-  for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES (randomblob(102400))").ok());
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  Write(1);
   EXPECT_LE(WalBytes(), before);
+}
+
+TEST_F(WalCheckpointerTest, WithoutRunOnceTheWalGrows) {
+  // The counterpart of the test above: the same writes with no checkpoint in between.
+  Write(3);
+  const uintmax_t before = WalBytes();
+  Write(1);
+  EXPECT_GT(WalBytes(), before);
+}
+
+TEST_F(WalCheckpointerTest, StopRunsALastCheckpointOnItsThread) {
+  // An hour's interval: the thread's only checkpoint is the last one, run by Stop.
+  WalCheckpointer checkpointer(path_, options_, std::chrono::hours(1));
+  ASSERT_TRUE(checkpointer.Start().ok());
+  Write(1);
+  const int written = WalFrames();
+  EXPECT_EQ(checkpointer.last_state().checkpointed, 0);
   checkpointer.Stop();
-  // Stop ran a last checkpoint: every frame is in the database.
-  Result<WalState> state = db_->Checkpoint();
-  ASSERT_TRUE(state.ok());
-  EXPECT_EQ(state->frames, state->checkpointed);
+  EXPECT_EQ(checkpointer.last_state().frames, written);
+  EXPECT_EQ(checkpointer.last_state().checkpointed, written);
   checkpointer.Stop();  // idempotent
 }
 
-TEST_F(WalCheckpointerTest, ContinuousWritesStillGetTheWalStartedOver) {
-  // 256 frames (1 MiB) before a RESTART checkpoint; 12 MiB written with barely a pause.
-  WalCheckpointer checkpointer(path_, options_, milliseconds(5), 256);
-  ASSERT_TRUE(checkpointer.Start().ok());
-  for (int i = 0; i < 120; ++i) {
-    ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES (randomblob(102400))").ok());
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  EXPECT_LT(WalBytes(), 8 * kMiB);
-  checkpointer.Stop();
+TEST_F(WalCheckpointerTest, RunOnceWithoutAConnectionIsAnError) {
+  WalCheckpointer checkpointer(path_, options_, std::chrono::hours(1));
+  Result<WalState> state = checkpointer.RunOnce();
+  EXPECT_FALSE(state.ok());
+  EXPECT_EQ(state.status().kind(), ErrorKind::kInternal);
 }
 
 TEST_F(WalCheckpointerTest, AnUnopenableDatabaseIsAnError) {
   WalCheckpointer checkpointer(dir_.path() + "/missing/dir/t.db", options_, milliseconds(5));
+  EXPECT_FALSE(checkpointer.Open().ok());
   EXPECT_FALSE(checkpointer.Start().ok());
+  EXPECT_FALSE(checkpointer.RunOnce().ok());
   checkpointer.Stop();  // nothing to stop
 }
 

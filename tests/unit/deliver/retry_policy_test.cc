@@ -48,7 +48,40 @@ TEST(RetryPolicyTest, EachStepWithJitterBounds) {
     d = DecideRetry(policy, attempt, Outcome(500), kNow, 0.999);
     EXPECT_EQ(d.kind, Kind::kRetry);
     EXPECT_EQ(d.next_attempt_at_ms, kNow + high[i]);
-    EXPECT_LT(high[i], base[i] * 6 / 5);
+  }
+}
+
+TEST(RetryPolicyTest, JitteredDelayStaysInsideTheBoundsAndGrowsWithTheRandomNumber) {
+  const RetryPolicy policy = DefaultRetryPolicy();
+  for (int attempt = 1; attempt <= static_cast<int>(policy.schedule.size()); ++attempt) {
+    SCOPED_TRACE(attempt);
+    const double base = static_cast<double>(policy.schedule[attempt - 1].count());
+    int64_t previous = 0;
+    for (double r : {0.0, 1e-9, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, 0.999999999}) {
+      SCOPED_TRACE(r);
+      const RetryDecision d = DecideRetry(policy, attempt, Outcome(500), kNow, r);
+      ASSERT_EQ(d.kind, Kind::kRetry);
+      const int64_t delay = d.next_attempt_at_ms - kNow;
+      // [0.8 x, 1.2 x]: the factor is 1 - jitter + 2 x jitter x random01 (the upper end is
+      // reached only by rounding, as random01 < 1).
+      EXPECT_GE(static_cast<double>(delay), base * 0.8);
+      EXPECT_LE(static_cast<double>(delay), base * 1.2);
+      EXPECT_GE(delay, previous) << "a larger random number never gives a shorter delay";
+      previous = delay;
+    }
+  }
+}
+
+TEST(RetryPolicyTest, JitterFollowsThePolicysSetting) {
+  RetryPolicy policy;
+  policy.schedule = {std::chrono::milliseconds(10'000)};
+  policy.jitter = 0.5;
+  EXPECT_EQ(DecideRetry(policy, 1, Outcome(500), kNow, 0.0).next_attempt_at_ms, kNow + 5'000);
+  EXPECT_EQ(DecideRetry(policy, 1, Outcome(500), kNow, 0.5).next_attempt_at_ms, kNow + 10'000);
+  EXPECT_EQ(DecideRetry(policy, 1, Outcome(500), kNow, 0.75).next_attempt_at_ms, kNow + 12'500);
+  policy.jitter = 0.0;
+  for (double r : {0.0, 0.3, 0.999}) {
+    EXPECT_EQ(DecideRetry(policy, 1, Outcome(500), kNow, r).next_attempt_at_ms, kNow + 10'000);
   }
 }
 

@@ -1,10 +1,13 @@
-// An in-memory EventStore for tests, deduplicating like the real one, that can be told to fail
-// chosen commits (leveldb's FaultInjectionTestEnv idea). Thread-safe.
+// An EventStore for the group committer's unit tests: it stores nothing, records every batch it
+// is given, and answers as scripted, so a test sees exactly what the committer hands to its store
+// and what it does with the answers. Claims about what ends up stored (rollback, dedup) are
+// tested against the real SqliteEventStore (tests/integration/event_store_commit_test.cc).
+// Thread-safe.
 #pragma once
 
-#include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,65 +17,56 @@ namespace hookd::testing {
 
 class FakeEventStore final : public EventStore {
  public:
-  // Commits whose 1-based number is in `failing` return 503 and store nothing.
+  // Commits whose 1-based number is in `failing` answer 503.
   explicit FakeEventStore(std::set<int> failing = {}) : failing_(std::move(failing)) {}
 
+  // Otherwise each event is answered as new with its own id, except that an event whose
+  // provider_event_id is "dup:<x>" is answered as a duplicate of "evt_<x>".
   Result<std::vector<IngestOutcome>> CommitBatch(const std::vector<Event>& batch) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++commits_;
-    batch_sizes_.push_back(batch.size());
+    std::vector<std::string> ids;
+    for (const Event& e : batch) ids.push_back(e.id);
+    batches_.push_back(std::move(ids));
     if (failing_.count(commits_) || fail_all_) return Status::Unavailable("injected fault");
     std::vector<IngestOutcome> out;
-    auto staged = by_key_;
-    std::vector<Event> added;
     for (const Event& e : batch) {
-      auto key = std::make_pair(e.source_id, e.provider_event_id);
-      auto it = staged.find(key);
-      if (it != staged.end()) {
-        out.push_back({it->second, true});
-      } else {
-        staged[key] = e.id;
-        added.push_back(e);
+      if (e.provider_event_id.starts_with("dup:"))
+        out.push_back({"evt_" + e.provider_event_id.substr(4), true});
+      else
         out.push_back({e.id, false});
-      }
     }
-    by_key_ = std::move(staged);
-    for (auto& e : added) events_.push_back(std::move(e));
+    if (short_answer_) out.pop_back();
     return out;
   }
-  Result<Event> Get(const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const Event& e : events_)
-      if (e.id == id) return e;
-    return Status::NotFound("no event " + id);
-  }
+  Result<Event> Get(const std::string& id) override { return Status::NotFound("no event " + id); }
   Result<std::vector<Event>> List(const EventFilter&, const std::optional<std::string>&,
                                   int) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
+    return std::vector<Event>{};
   }
 
   void set_fail_all(bool v) {
     std::lock_guard<std::mutex> lock(mu_);
     fail_all_ = v;
   }
-  size_t stored() {
+  // Answers one outcome fewer than the batch had events (a broken store).
+  void set_short_answer(bool v) {
     std::lock_guard<std::mutex> lock(mu_);
-    return events_.size();
+    short_answer_ = v;
   }
-  std::vector<size_t> batch_sizes() {
+  // The event ids of each batch, in commit order.
+  std::vector<std::vector<std::string>> batches() {
     std::lock_guard<std::mutex> lock(mu_);
-    return batch_sizes_;
+    return batches_;
   }
 
  private:
   std::mutex mu_;
-  std::set<int> failing_;                                              // guarded by mu_
-  bool fail_all_ = false;                                              // guarded by mu_
-  int commits_ = 0;                                                    // guarded by mu_
-  std::vector<size_t> batch_sizes_;                                    // guarded by mu_
-  std::map<std::pair<std::string, std::string>, std::string> by_key_;  // guarded by mu_
-  std::vector<Event> events_;                                          // guarded by mu_
+  std::set<int> failing_;                          // guarded by mu_
+  bool fail_all_ = false;                          // guarded by mu_
+  bool short_answer_ = false;                      // guarded by mu_
+  int commits_ = 0;                                // guarded by mu_
+  std::vector<std::vector<std::string>> batches_;  // guarded by mu_
 };
 
 }  // namespace hookd::testing
