@@ -16,6 +16,7 @@
 #include "common/readiness.h"
 #include "common/router.h"
 #include "common/wal_checkpointer.h"
+#include "deliver/blocking_sender_adapter.h"
 #include "deliver/delivery_engine.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_service.h"
@@ -58,6 +59,7 @@ struct Server::Impl {
   std::unique_ptr<EndpointStore> endpoint_store;
   std::unique_ptr<EndpointCache> endpoint_cache;
   std::unique_ptr<HttpSender> sender;
+  std::unique_ptr<AsyncSender> async_sender;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<EndpointService> endpoint_service;
   std::unique_ptr<MessageService> message_service;
@@ -107,7 +109,8 @@ void Server::Impl::RegisterOperationalRoutes() {
 
 Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const Clock& clock,
                                                Random& random,
-                                               std::unique_ptr<EventStore> event_store) {
+                                               std::unique_ptr<EventStore> event_store,
+                                               std::unique_ptr<AsyncSender> sender) {
   auto impl = std::make_unique<Impl>(settings, clock, random);
   std::error_code ec;
   std::filesystem::create_directories(settings.data_dir, ec);
@@ -176,18 +179,26 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   }
   if (settings.HasRole("deliver")) {
     DeliveryEngineOptions options;
-    // Every attempt the engine may run at once to an endpoint keeps its connection.
-    s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION,
-                                            options.per_endpoint_concurrency);
+    if (sender) {
+      s.async_sender = std::move(sender);
+    } else {
+      // Every attempt the engine may run at once to an endpoint keeps its connection.
+      s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION,
+                                              options.per_endpoint_concurrency);
+      // Until the asynchronous HTTP client lands, blocking attempts run on a pool of their own.
+      s.async_sender = std::make_unique<BlockingSenderAdapter>(*s.sender, settings.sender_threads);
+    }
+    options.max_inflight = settings.max_inflight;
     options.attempt_timeout = settings.delivery_timeout;
     if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
     options.disable_after = settings.disable_after;
-    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.sender, s.metrics,
-                                                clock, random, options);
+    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.async_sender,
+                                                s.metrics, clock, random, options);
   }
   if (settings.HasRole("api")) {
     s.endpoint_service = std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache,
-                                                           *s.guard, *s.pool, clock, random);
+                                                           *s.guard, *s.pool, clock, random,
+                                                           [&s] { s.WakeEngine(); });
     s.message_service = std::make_unique<MessageService>(*s.pool, *s.endpoint_cache, clock, random,
                                                          [&s] { s.WakeEngine(); });
     RegisterEndpointRoutes(s.router, *s.endpoint_service);

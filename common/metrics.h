@@ -37,6 +37,14 @@ class Metrics {
   prometheus::Gauge& deliveries_pending() { return *deliveries_pending_; }
   // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint.
   prometheus::Family<prometheus::Counter>& endpoint_failures() { return *endpoint_failures_; }
+  // hookd_endpoint_circuits{state}: endpoints whose circuit is "open" or "half_open" (the others
+  // are closed), as this process's delivery engine sees them.
+  prometheus::Family<prometheus::Gauge>& endpoint_circuits() { return *endpoint_circuits_; }
+  // hookd_endpoint_circuit_transitions_total{to}: circuit changes to "open", "half_open",
+  // "closed".
+  prometheus::Family<prometheus::Counter>& circuit_transitions() { return *circuit_transitions_; }
+  // hookd_messages_batch_size: messages committed per group commit of POST /api/v1/messages.
+  prometheus::Histogram& messages_batch_size() { return *messages_batch_size_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -47,6 +55,9 @@ class Metrics {
   prometheus::Histogram* delivery_duration_;
   prometheus::Gauge* deliveries_pending_;
   prometheus::Family<prometheus::Counter>* endpoint_failures_;
+  prometheus::Family<prometheus::Gauge>* endpoint_circuits_;
+  prometheus::Family<prometheus::Counter>* circuit_transitions_;
+  prometheus::Histogram* messages_batch_size_;
 };
 
 }  // namespace hookd
