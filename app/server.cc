@@ -196,11 +196,14 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                 s.metrics, clock, random, options);
   }
   if (settings.HasRole("api")) {
-    s.endpoint_service = std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache,
-                                                           *s.guard, *s.pool, clock, random,
-                                                           [&s] { s.WakeEngine(); });
-    s.message_service = std::make_unique<MessageService>(*s.pool, *s.endpoint_cache, clock, random,
-                                                         [&s] { s.WakeEngine(); });
+    s.endpoint_service =
+        std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache, *s.guard, *s.pool,
+                                          clock, random, [&s] { s.WakeEngine(); });
+    s.message_service = std::make_unique<MessageService>(
+        *s.pool, *s.endpoint_cache, clock, random, [&s] { s.WakeEngine(); },
+        [&s](size_t n, const Status&) {
+          s.metrics.messages_batch_size().Observe(static_cast<double>(n));
+        });
     RegisterEndpointRoutes(s.router, *s.endpoint_service);
     RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);
@@ -233,6 +236,9 @@ Status Server::Start() {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
   if (impl_->committer) impl_->committer->Start();
+  if (impl_->message_service) {
+    if (Status s = impl_->message_service->Start(); !s.ok()) return s;
+  }
   return impl_->http->Start();
 }
 
@@ -241,6 +247,7 @@ void Server::Stop() {
   // and answered; then the server waits (bounded) for the last answers to be written.
   impl_->http->BeginDrain();
   if (impl_->committer) impl_->committer->Stop();
+  if (impl_->message_service) impl_->message_service->Stop();
   // Requests already sent but not yet read would be reset by closing at once; a short grace
   // answers them 503 instead, which every provider retries.
   std::this_thread::sleep_for(std::chrono::milliseconds(250));

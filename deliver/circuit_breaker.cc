@@ -123,14 +123,15 @@ int64_t CircuitBreaker::RetryAt(const std::string& endpoint_id) const {
 std::optional<int64_t> CircuitBreaker::NextRetryAt(int64_t now_ms) const {
   std::optional<int64_t> next;
   for (const auto& [id, h] : health_)
-    if (h.state == CircuitState::kOpen && h.retry_at_ms > now_ms && (!next || h.retry_at_ms < *next))
+    if (h.state == CircuitState::kOpen && h.retry_at_ms > now_ms &&
+        (!next || h.retry_at_ms < *next))
       next = h.retry_at_ms;
   return next;
 }
 
 int CircuitBreaker::Count(CircuitState state) const {
-  return static_cast<int>(std::count_if(health_.begin(), health_.end(),
-                                        [state](const auto& e) { return e.second.state == state; }));
+  return static_cast<int>(std::count_if(
+      health_.begin(), health_.end(), [state](const auto& e) { return e.second.state == state; }));
 }
 
 }  // namespace hookd

@@ -81,8 +81,7 @@ class CircuitBreaker {
     int64_t retry_at_ms = 0;
     bool probe_started = false;
   };
-  CircuitChange Open(const std::string& endpoint_id, Health& h, int64_t now_ms,
-                     std::string reason);
+  CircuitChange Open(const std::string& endpoint_id, Health& h, int64_t now_ms, std::string reason);
 
   const CircuitOptions options_;
   std::map<std::string, Health> health_;  // endpoints seen; missing ones are closed

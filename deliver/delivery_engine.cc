@@ -196,7 +196,8 @@ void DeliveryEngine::RecordPending() {
   }
   circuit_changes_.clear();
   released_.clear();
-  if (int64_t retry = recorder_->TakeEarliestRetry(); retry && (!next_due_ms_ || retry < next_due_ms_))
+  if (int64_t retry = recorder_->TakeEarliestRetry();
+      retry && (!next_due_ms_ || retry < next_due_ms_))
     next_due_ms_ = retry;
   // A disabled endpoint must stop receiving new deliveries at once, not after the cache TTL.
   if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();

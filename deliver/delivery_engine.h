@@ -96,9 +96,9 @@ class DeliveryEngine {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;             // guarded by mu_
-  bool woken_ = false;                // guarded by mu_
-  std::vector<AttemptRecord> done_;   // finished attempts not yet taken; guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  bool woken_ = false;               // guarded by mu_
+  std::vector<AttemptRecord> done_;  // finished attempts not yet taken; guarded by mu_
 
   // Dispatcher thread only.
   CircuitBreaker breaker_;

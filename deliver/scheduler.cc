@@ -22,8 +22,8 @@ void Scheduler::Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms) 
 int Scheduler::ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
                            int64_t now_ms) {
   const int global = options_.max_inflight - inflight_ - queued_;
-  int budget = std::min(global, options_.per_endpoint_concurrency * options_.rounds_ahead -
-                                    Claimed(endpoint_id));
+  int budget = std::min(
+      global, options_.per_endpoint_concurrency * options_.rounds_ahead - Claimed(endpoint_id));
   const int allowance = breaker_.Allowance(endpoint_id, now_ms);
   if (allowance != std::numeric_limits<int>::max())
     budget = std::min(budget, allowance - Claimed(endpoint_id));
@@ -53,8 +53,8 @@ std::optional<DeliveryJob> Scheduler::NextToStart(int64_t now_ms) {
     std::string id = std::move(ring_.front());
     ring_.pop_front();
     Lane& lane = lanes_[id];
-    const bool startable = lane.inflight < options_.per_endpoint_concurrency &&
-                           breaker_.Allowance(id, now_ms) > 0;
+    const bool startable =
+        lane.inflight < options_.per_endpoint_concurrency && breaker_.Allowance(id, now_ms) > 0;
     if (!startable) {
       ring_.push_back(std::move(id));
       continue;
@@ -123,8 +123,8 @@ int64_t Scheduler::NextTokenAt(const std::string& endpoint_id,
   Refill(lane, rate_per_second, now_ms);
   if (lane.tokens >= 1.0) return now_ms;
   const double missing = 1.0 - lane.tokens;
-  return now_ms + static_cast<int64_t>(
-                      std::ceil(missing * 1000.0 / static_cast<double>(*rate_per_second)));
+  return now_ms +
+         static_cast<int64_t>(std::ceil(missing * 1000.0 / static_cast<double>(*rate_per_second)));
 }
 
 int Scheduler::Claimed(const std::string& endpoint_id) const {
