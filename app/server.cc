@@ -149,7 +149,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   impl->sources = std::make_unique<SqliteSourceStore>(*impl->pool);
   impl->source_cache = std::make_unique<SourceCache>(*impl->sources, impl->metrics, clock);
   impl->resolver = std::make_unique<SystemResolver>();
-  impl->guard = std::make_unique<SsrfGuard>(*impl->resolver, settings.allow_private_targets);
+  impl->guard =
+      std::make_unique<SsrfGuard>(*impl->resolver, settings.allow_private_targets, &clock);
   impl->endpoint_store = std::make_unique<EndpointStore>(*impl->pool);
   impl->endpoint_cache = std::make_unique<EndpointCache>(*impl->endpoint_store, clock);
   if (event_store) {
