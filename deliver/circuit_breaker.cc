@@ -90,21 +90,30 @@ std::optional<CircuitChange> CircuitBreaker::OnResult(const std::string& endpoin
     case CircuitState::kClosed:
       break;
   }
-  h.window.push_back(!success);
+  h.window.emplace_back(!success, now_ms);
   if (!success) ++h.window_failures;
   if (static_cast<int>(h.window.size()) > options_.window) {
-    if (h.window.front()) --h.window_failures;
+    if (h.window.front().first) --h.window_failures;
     h.window.pop_front();
   }
-  h.consecutive_failures = success ? 0 : h.consecutive_failures + 1;
-  if (h.consecutive_failures >= options_.consecutive_failures)
+  if (success) {
+    h.consecutive_failures = 0;
+  } else if (h.consecutive_failures++ == 0) {
+    h.run_started_ms = now_ms;
+  }
+  const int64_t span = options_.min_failing_span.count();
+  if (h.consecutive_failures >= options_.consecutive_failures && now_ms - h.run_started_ms >= span)
     return Open(endpoint_id, h, now_ms,
                 std::to_string(h.consecutive_failures) + " failed attempts in a row");
   const int n = static_cast<int>(h.window.size());
-  if (n >= options_.window_min && h.window_failures >= options_.failure_ratio * n)
-    return Open(endpoint_id, h, now_ms,
-                std::to_string(h.window_failures) + " of the last " + std::to_string(n) +
-                    " attempts failed");
+  if (n >= options_.window_min && h.window_failures >= options_.failure_ratio * n) {
+    auto first =
+        std::find_if(h.window.begin(), h.window.end(), [](const auto& o) { return o.first; });
+    if (now_ms - first->second >= span)
+      return Open(endpoint_id, h, now_ms,
+                  std::to_string(h.window_failures) + " of the last " + std::to_string(n) +
+                      " attempts failed");
+  }
   if (success && h.window_failures == 0) health_.erase(it);
   return std::nullopt;
 }

@@ -1,6 +1,8 @@
 // CircuitBreaker: the health of each endpoint as the delivery engine sees it (API.md,
 // "Endpoints"). An endpoint is `closed` (normal) until its attempts keep failing: 5 failures in a
-// row, or at least half of the last 20 with at least 10 of them made. It is then `open` (paused)
+// row, or at least half of the last 20 with at least 10 of them made, in either case with the
+// failing going on for at least 5 s (so one stall seen by many concurrent attempts at once is
+// not enough). It is then `open` (paused)
 // for a cool-down of 30 s that doubles with every opening in a row, up to 10 min. When the
 // cool-down ends, one probe attempt may start (`half_open`); its success closes the circuit, its
 // failure opens it again. A failure is any attempt that did not answer 2xx (a timeout, a refused
@@ -16,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace hookd {
 
@@ -31,6 +34,8 @@ struct CircuitOptions {
   int window = 20;               // or this share of the last `window` attempts ...
   double failure_ratio = 0.5;
   int window_min = 10;  // ... once at least this many are in the window
+  // ... and the first failure of the run (or of the window) is at least this old.
+  std::chrono::milliseconds min_failing_span{5'000};
   std::chrono::milliseconds cooldown{30'000};
   std::chrono::milliseconds max_cooldown{600'000};
 };
@@ -75,7 +80,8 @@ class CircuitBreaker {
   struct Health {
     CircuitState state = CircuitState::kClosed;
     int consecutive_failures = 0;
-    std::deque<bool> window;  // the last attempts' outcomes, true = failure
+    int64_t run_started_ms = 0;                   // the first failure of the current run
+    std::deque<std::pair<bool, int64_t>> window;  // the last outcomes (failure?, when)
     int window_failures = 0;
     int openings_in_a_row = 0;
     int64_t retry_at_ms = 0;

@@ -316,6 +316,7 @@ TEST_F(EngineScheduling, CircuitOpensProbesAndClosesOnAFakeClock) {
   DeliveryEngineOptions options;
   options.per_endpoint_concurrency = 1;
   options.policy.schedule = {std::chrono::hours(1)};
+  options.circuit.min_failing_span = milliseconds(0);  // the fake clock stands still
   StartEngine(options, fake_clock_);
   const std::string ep = AddEndpoint("flaky");
   sender_.Script(ep, {Mode::kFail});

@@ -11,8 +11,15 @@ namespace {
 
 constexpr int64_t kNow = 1'790'000'000'000;
 
+// The thresholds without the minimum span, so a test's failures may share one instant.
+CircuitOptions NoSpan() {
+  CircuitOptions o;
+  o.min_failing_span = std::chrono::milliseconds(0);
+  return o;
+}
+
 TEST(CircuitBreaker, FiveFailuresInARowOpenIt) {
-  CircuitBreaker b;
+  CircuitBreaker b(NoSpan());
   for (int i = 0; i < 4; ++i) EXPECT_FALSE(b.OnResult("a", false, kNow).has_value());
   EXPECT_EQ(b.State("a"), CircuitState::kClosed);
   auto c = b.OnResult("a", false, kNow);
@@ -30,7 +37,7 @@ TEST(CircuitBreaker, FiveFailuresInARowOpenIt) {
 }
 
 TEST(CircuitBreaker, ASuccessResetsTheRunButHalfOfTheLastTwentyOpensIt) {
-  CircuitBreaker b;
+  CircuitBreaker b(NoSpan());
   // Failure, success alternating: never 5 in a row, but half of 10 attempts at the 10th.
   for (int i = 0; i < 9; ++i) EXPECT_FALSE(b.OnResult("a", i % 2 == 1, kNow).has_value()) << i;
   auto c = b.OnResult("a", true, kNow);
@@ -43,7 +50,7 @@ TEST(CircuitBreaker, ASuccessResetsTheRunButHalfOfTheLastTwentyOpensIt) {
 }
 
 TEST(CircuitBreaker, OneProbeAfterTheCooldownItsSuccessCloses) {
-  CircuitBreaker b;
+  CircuitBreaker b(NoSpan());
   for (int i = 0; i < 5; ++i) b.OnResult("a", false, kNow);
   const int64_t later = kNow + 30'000;
   EXPECT_EQ(b.Allowance("a", later), 1);
@@ -62,7 +69,7 @@ TEST(CircuitBreaker, OneProbeAfterTheCooldownItsSuccessCloses) {
 }
 
 TEST(CircuitBreaker, AFailedProbeReopensWithTheCooldownDoubledUpToTenMinutes) {
-  CircuitBreaker b;
+  CircuitBreaker b(NoSpan());
   for (int i = 0; i < 5; ++i) b.OnResult("a", false, kNow);
   int64_t t = kNow;
   int64_t expected = 30'000;
@@ -79,8 +86,24 @@ TEST(CircuitBreaker, AFailedProbeReopensWithTheCooldownDoubledUpToTenMinutes) {
   EXPECT_EQ(b.RetryAt("a") - t, 600'000);
 }
 
-TEST(CircuitBreaker, ARestoredStateIsOpenUntilItsRetryTime) {
+// A stall seen by many concurrent attempts at once is one incident, not five.
+TEST(CircuitBreaker, FailuresMustGoOnForFiveSeconds) {
   CircuitBreaker b;
+  for (int i = 0; i < 8; ++i) EXPECT_FALSE(b.OnResult("a", false, kNow).has_value());
+  EXPECT_FALSE(b.OnResult("a", false, kNow + 4'999).has_value());
+  auto c = b.OnResult("a", false, kNow + 5'000);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->to, CircuitState::kOpen);
+  // A success in between starts the run over.
+  CircuitBreaker d;
+  for (int i = 0; i < 3; ++i) d.OnResult("a", false, kNow);  // 9 in the window: too few
+  d.OnResult("a", true, kNow + 1'000);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(d.OnResult("a", false, kNow + 5'000).has_value());
+  EXPECT_EQ(d.State("a"), CircuitState::kClosed);
+}
+
+TEST(CircuitBreaker, ARestoredStateIsOpenUntilItsRetryTime) {
+  CircuitBreaker b(NoSpan());
   b.Restore("a", CircuitState::kHalfOpen, kNow + 5'000);
   EXPECT_EQ(b.State("a"), CircuitState::kOpen);
   EXPECT_EQ(b.Allowance("a", kNow), 0);

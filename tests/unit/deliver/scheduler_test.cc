@@ -93,6 +93,7 @@ TEST(Scheduler, RateLimitTokensRefillOverTime) {
 TEST(Scheduler, AnOpenCircuitStopsClaimsAndStartsUntilItsProbe) {
   CircuitOptions o;
   o.consecutive_failures = 1;
+  o.min_failing_span = std::chrono::milliseconds(0);
   CircuitBreaker breaker(o);
   Scheduler s({8, 100, 4}, breaker);
   s.Enqueue(Job("a", 0));
