@@ -17,6 +17,7 @@
 #include "common/readiness.h"
 #include "common/router.h"
 #include "common/wal_checkpointer.h"
+#include "deliver/blocking_sender_adapter.h"
 #include "deliver/delivery_engine.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_service.h"
@@ -60,6 +61,7 @@ struct Server::Impl {
   std::unique_ptr<EndpointStore> endpoint_store;
   std::unique_ptr<EndpointCache> endpoint_cache;
   std::unique_ptr<HttpSender> sender;
+  std::unique_ptr<AsyncSender> async_sender;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<EndpointService> endpoint_service;
   std::unique_ptr<MessageService> message_service;
@@ -109,7 +111,8 @@ void Server::Impl::RegisterOperationalRoutes() {
 
 Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const Clock& clock,
                                                Random& random,
-                                               std::unique_ptr<EventStore> event_store) {
+                                               std::unique_ptr<EventStore> event_store,
+                                               std::unique_ptr<AsyncSender> sender) {
   auto impl = std::make_unique<Impl>(settings, clock, random);
   std::error_code ec;
   std::filesystem::create_directories(settings.data_dir, ec);
@@ -162,7 +165,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   impl->sources = std::make_unique<SqliteSourceStore>(*impl->pool);
   impl->source_cache = std::make_unique<SourceCache>(*impl->sources, impl->metrics, clock);
   impl->resolver = std::make_unique<SystemResolver>();
-  impl->guard = std::make_unique<SsrfGuard>(*impl->resolver, settings.allow_private_targets);
+  impl->guard =
+      std::make_unique<SsrfGuard>(*impl->resolver, settings.allow_private_targets, &clock);
   impl->endpoint_store = std::make_unique<EndpointStore>(*impl->pool);
   impl->endpoint_cache = std::make_unique<EndpointCache>(*impl->endpoint_store, clock);
   if (event_store) {
@@ -192,20 +196,31 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   }
   if (settings.HasRole("deliver")) {
     DeliveryEngineOptions options;
-    // Every attempt the engine may run at once to an endpoint keeps its connection.
-    s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION,
-                                            options.per_endpoint_concurrency);
+    if (sender) {
+      s.async_sender = std::move(sender);
+    } else {
+      // Every attempt the engine may run at once to an endpoint keeps its connection.
+      s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION,
+                                              options.per_endpoint_concurrency);
+      // Until the asynchronous HTTP client lands, blocking attempts run on a pool of their own.
+      s.async_sender = std::make_unique<BlockingSenderAdapter>(*s.sender, settings.sender_threads);
+    }
+    options.max_inflight = settings.max_inflight;
     options.attempt_timeout = settings.delivery_timeout;
     if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
     options.disable_after = settings.disable_after;
-    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.sender, s.metrics,
-                                                clock, random, options);
+    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.async_sender,
+                                                s.metrics, clock, random, options);
   }
   if (settings.HasRole("api")) {
-    s.endpoint_service = std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache,
-                                                           *s.guard, *s.pool, clock, random);
-    s.message_service = std::make_unique<MessageService>(*s.pool, *s.endpoint_cache, clock, random,
-                                                         [&s] { s.WakeEngine(); });
+    s.endpoint_service =
+        std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache, *s.guard, *s.pool,
+                                          clock, random, [&s] { s.WakeEngine(); });
+    s.message_service = std::make_unique<MessageService>(
+        *s.pool, *s.endpoint_cache, clock, random, [&s] { s.WakeEngine(); },
+        [&s](size_t n, const Status&) {
+          s.metrics.messages_batch_size().Observe(static_cast<double>(n));
+        });
     RegisterEndpointRoutes(s.router, *s.endpoint_service);
     RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);
@@ -239,6 +254,9 @@ Status Server::Start() {
   }
   if (impl_->committer) impl_->committer->Start();
   if (impl_->pruner) impl_->pruner->Start();
+  if (impl_->message_service) {
+    if (Status s = impl_->message_service->Start(); !s.ok()) return s;
+  }
   return impl_->http->Start();
 }
 
@@ -248,6 +266,7 @@ void Server::Stop() {
   // and answered; then the server waits (bounded) for the last answers to be written.
   impl_->http->BeginDrain();
   if (impl_->committer) impl_->committer->Stop();
+  if (impl_->message_service) impl_->message_service->Stop();
   // Requests already sent but not yet read would be reset by closing at once; a short grace
   // answers them 503 instead, which every provider retries.
   std::this_thread::sleep_for(std::chrono::milliseconds(250));

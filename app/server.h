@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/result.h"
+#include "deliver/async_sender.h"
 #include "ingest/event_store.h"
 
 namespace hookd {
@@ -19,10 +20,12 @@ class Server {
  public:
   // Opens <data-dir>/hookd.db (creating the directory), applies migrations and loads the admin
   // token. Fails with a clear Status on a database newer than this binary or an unwritable dir.
-  // `event_store` replaces the SQLite event store when given (tests inject faults through it).
+  // `event_store` replaces the SQLite event store when given (tests inject faults through it);
+  // `sender` replaces the outbound HTTP client the same way.
   static Result<std::unique_ptr<Server>> Create(const Settings& settings, const Clock& clock,
                                                 Random& random,
-                                                std::unique_ptr<EventStore> event_store = nullptr);
+                                                std::unique_ptr<EventStore> event_store = nullptr,
+                                                std::unique_ptr<AsyncSender> sender = nullptr);
   ~Server();
 
   Status Start();

@@ -53,6 +53,20 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Register(*registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
                                                             0.025, 0.05, 0.1, 0.25});
+  endpoint_circuits_ = &prometheus::BuildGauge()
+                            .Name("hookd_endpoint_circuits")
+                            .Help("Endpoints whose circuit breaker is open or half-open")
+                            .Register(*registry_);
+  circuit_transitions_ = &prometheus::BuildCounter()
+                              .Name("hookd_endpoint_circuit_transitions_total")
+                              .Help("Circuit breaker changes by the state entered")
+                              .Register(*registry_);
+  messages_batch_size_ =
+      &prometheus::BuildHistogram()
+           .Name("hookd_messages_batch_size")
+           .Help("Messages committed per group-commit transaction of the messages API")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
 }
 
 std::string Metrics::Serialize() const {

@@ -41,6 +41,14 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& retention_pruned() { return *retention_pruned_; }
   // hookd_retention_transaction_seconds: how long one pruning transaction held the write lock.
   prometheus::Histogram& retention_transaction() { return *retention_transaction_; }
+  // hookd_endpoint_circuits{state}: endpoints whose circuit is "open" or "half_open" (the others
+  // are closed), as this process's delivery engine sees them.
+  prometheus::Family<prometheus::Gauge>& endpoint_circuits() { return *endpoint_circuits_; }
+  // hookd_endpoint_circuit_transitions_total{to}: circuit changes to "open", "half_open",
+  // "closed".
+  prometheus::Family<prometheus::Counter>& circuit_transitions() { return *circuit_transitions_; }
+  // hookd_messages_batch_size: messages committed per group commit of POST /api/v1/messages.
+  prometheus::Histogram& messages_batch_size() { return *messages_batch_size_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -53,6 +61,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* endpoint_failures_;
   prometheus::Family<prometheus::Counter>* retention_pruned_;
   prometheus::Histogram* retention_transaction_;
+  prometheus::Family<prometheus::Gauge>* endpoint_circuits_;
+  prometheus::Family<prometheus::Counter>* circuit_transitions_;
+  prometheus::Histogram* messages_batch_size_;
 };
 
 }  // namespace hookd

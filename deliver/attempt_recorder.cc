@@ -21,23 +21,60 @@ const char* StatusName(RetryDecision::Kind k) {
 
 }  // namespace
 
-Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records) {
-  if (records.empty()) return Status::Ok();
+Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
+                               const std::vector<CircuitChange>& circuit,
+                               const std::vector<ReleasedDelivery>& released) {
+  if (records.empty() && circuit.empty() && released.empty()) return Status::Ok();
   auto txn = Transaction::Begin(db_);
   if (!txn.ok()) return txn.status();
   const int64_t now = clock_.NowUnixMillis();
   pending_change_ = false;
+  pending_retry_ = 0;
   succeeded_endpoints_.clear();
   Status s;
   for (const AttemptRecord& r : records) {
     if (s = RecordOne(r, now); !s.ok()) break;
   }
+  for (auto it = circuit.begin(); s.ok() && it != circuit.end(); ++it) s = WriteCircuit(*it, now);
+  for (auto it = released.begin(); s.ok() && it != released.end(); ++it) s = Release(*it);
   for (auto it = succeeded_endpoints_.begin(); s.ok() && it != succeeded_endpoints_.end(); ++it)
     s = ClearFailing(*it);
   db_.ResetCached();
   if (s.ok()) s = (*txn)->Commit();
   if (s.ok() && pending_change_) endpoints_changed_ = true;
+  if (s.ok() && pending_retry_ && (!earliest_retry_ || pending_retry_ < earliest_retry_))
+    earliest_retry_ = pending_retry_;
   return s;
+}
+
+Status AttemptRecorder::WriteCircuit(const CircuitChange& c, int64_t now) {
+  auto st = db_.Cached("UPDATE endpoints SET circuit = ?2, circuit_retry_at = ?3 WHERE id = ?1");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, c.endpoint_id).Bind(2, CircuitStateName(c.to));
+  if (c.to == CircuitState::kOpen)
+    (*st)->Bind(3, c.retry_at_ms);
+  else
+    (*st)->BindNull(3);
+  if (Status s = (*st)->Run(); !s.ok()) return s;
+  if (c.to == CircuitState::kOpen && c.from != CircuitState::kOpen)
+    return AppendStatus(db_, "endpoint.circuit_opened", now,
+                        {{"endpoint_id", c.endpoint_id},
+                         {"circuit", "open"},
+                         {"circuit_retry_at", FormatRfc3339(c.retry_at_ms)},
+                         {"reason", c.reason}});
+  if (c.to == CircuitState::kClosed)
+    return AppendStatus(db_, "endpoint.circuit_closed", now,
+                        {{"endpoint_id", c.endpoint_id}, {"circuit", "closed"}});
+  return Status::Ok();
+}
+
+Status AttemptRecorder::Release(const ReleasedDelivery& r) {
+  // Only a delivery still leased is touched: one finished meanwhile stays finished.
+  auto st = db_.Cached(
+      "UPDATE deliveries SET next_attempt_at = ?2, lease_until = NULL"
+      " WHERE id = ?1 AND lease_until IS NOT NULL");
+  if (!st.ok()) return st.status();
+  return (*st)->Bind(1, r.delivery_id).Bind(2, r.due_at).Run();
 }
 
 Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
@@ -85,6 +122,8 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
   }
 
   const bool retry = decision.kind == RetryDecision::Kind::kRetry;
+  if (retry && (!pending_retry_ || decision.next_attempt_at_ms < pending_retry_))
+    pending_retry_ = decision.next_attempt_at_ms;
   auto upd = db_.Cached(
       "UPDATE deliveries SET status = ?2, attempts = attempts + ?3, retry_index = ?4,"
       " next_attempt_at = ?5, lease_until = NULL, last_status = ?6, last_error = ?7,"

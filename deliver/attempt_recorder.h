@@ -15,6 +15,7 @@
 #include "common/db.h"
 #include "common/metrics.h"
 #include "common/random.h"
+#include "deliver/circuit_breaker.h"
 #include "deliver/retry_policy.h"
 #include "deliver/sender.h"
 
@@ -29,6 +30,13 @@ struct AttemptRecord {
   int64_t started_at = 0;
   bool attempted = true;  // false: finished without an attempt (endpoint disabled or deleted)
   SendResult result;
+};
+
+// A claimed delivery handed back unattempted (its endpoint's circuit opened, or the engine
+// stops): due again at `due_at`, its attempts and retry schedule untouched.
+struct ReleasedDelivery {
+  std::string delivery_id;
+  int64_t due_at = 0;
 };
 
 class AttemptRecorder {
@@ -47,12 +55,21 @@ class AttemptRecorder {
 
   // Writes every record in one transaction; on failure nothing is written (the deliveries'
   // leases then expire and the attempts are made again: at-least-once).
-  Status Record(const std::vector<AttemptRecord>& records);
+  // In the same transaction: each circuit change is written to its endpoint (open ones with
+  // `endpoint.circuit_opened`, closings with `endpoint.circuit_closed`), and the released
+  // deliveries are made due again.
+  Status Record(const std::vector<AttemptRecord>& records,
+                const std::vector<CircuitChange>& circuit = {},
+                const std::vector<ReleasedDelivery>& released = {});
+  // The earliest next_attempt_at of the retries the last committed Record scheduled, or 0.
+  int64_t TakeEarliestRetry() { return std::exchange(earliest_retry_, 0); }
   // True (once) when a committed Record disabled an endpoint, so endpoint snapshots are stale.
   bool TakeEndpointsChanged() { return std::exchange(endpoints_changed_, false); }
 
  private:
   Status RecordOne(const AttemptRecord& r, int64_t now);
+  Status WriteCircuit(const CircuitChange& c, int64_t now);
+  Status Release(const ReleasedDelivery& r);
   Status ClearFailing(const std::string& endpoint_id);
   Status DisableEndpoint(const std::string& endpoint_id, const std::string& reason, int64_t now);
 
@@ -68,6 +85,8 @@ class AttemptRecorder {
   const std::chrono::milliseconds disable_after_;
   bool endpoints_changed_ = false;
   bool pending_change_ = false;  // within the transaction being written
+  int64_t pending_retry_ = 0;    // within the transaction being written
+  int64_t earliest_retry_ = 0;
   // Endpoints with a success in the batch being written, whose failing_since is not cleared yet.
   std::set<std::string> succeeded_endpoints_;
 };

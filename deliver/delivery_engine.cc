@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <iostream>
-#include <limits>
 
 #include "deliver/signer.h"
 
 namespace hookd {
+namespace {
 
-DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, Sender& sender,
+// Deliveries of a disabled or deleted endpoint ended per claim (they need no slot).
+constexpr int kUnattemptableBatch = 512;
+
+}  // namespace
+
+DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, AsyncSender& sender,
                                Metrics& metrics, const Clock& clock, Random& random,
                                DeliveryEngineOptions options)
     : pool_(pool),
@@ -17,11 +22,13 @@ DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, Sender& s
       metrics_(metrics),
       clock_(clock),
       random_(random),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      breaker_(options_.circuit),
+      scheduler_({options_.per_endpoint_concurrency, options_.max_inflight, 4}, breaker_) {}
 
 DeliveryEngine::~DeliveryEngine() { Stop(); }
 
-AttemptRecord DeliveryEngine::RecordFor(const Job& job, int64_t started_at) {
+AttemptRecord DeliveryEngine::RecordFor(const DeliveryJob& job, int64_t started_at) {
   AttemptRecord r;
   r.delivery_id = job.delivery_id;
   r.message_id = job.message_id;
@@ -44,7 +51,13 @@ Status DeliveryEngine::Start() {
   db_ = std::move(db).value();
   recorder_ = std::make_unique<AttemptRecorder>(*db_, metrics_, clock_, random_, options_.policy,
                                                 options_.disable_after);
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  // A paused endpoint stays paused across a restart.
+  if (auto snapshot = endpoints_.Get(); snapshot.ok()) {
+    const int64_t now = clock_.NowUnixMillis();
+    for (const Endpoint& e : **snapshot)
+      if (e.circuit != "closed")
+        breaker_.Restore(e.id, ParseCircuitState(e.circuit), e.circuit_retry_at.value_or(now));
+  }
   woken_ = true;  // claim what is already due at once
   dispatcher_ = std::thread([this] { DispatchLoop(); });
   return Status::Ok();
@@ -53,80 +66,25 @@ Status DeliveryEngine::Start() {
 void DeliveryEngine::Wake() {
   std::lock_guard<std::mutex> lock(mu_);
   woken_ = true;
-  dispatcher_cv_.notify_one();
+  cv_.notify_one();
 }
 
 void DeliveryEngine::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    dispatcher_cv_.notify_one();
-    worker_cv_.notify_all();
+    cv_.notify_one();
   }
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
-int DeliveryEngine::FreeSlots(const std::string& endpoint_id) const {
-  auto sending = sending_.find(endpoint_id);
-  return options_.per_endpoint_concurrency - (sending == sending_.end() ? 0 : sending->second);
-}
-
-std::deque<DeliveryEngine::Job>::iterator DeliveryEngine::NextStartable() {
-  const std::string* at_cap = nullptr;  // the last endpoint found at its cap (usually the only)
-  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-    if (at_cap && it->endpoint_id == *at_cap) continue;
-    if (FreeSlots(it->endpoint_id) > 0) return it;
-    at_cap = &it->endpoint_id;
-  }
-  return jobs_.end();
-}
-
-void DeliveryEngine::WakeIdleWorkers(int jobs) {
-  for (int i = 0; i < std::min(jobs, idle_workers_); ++i) worker_cv_.notify_one();
-}
-
-void DeliveryEngine::WorkerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    // A worker goes on with the next startable job without sleeping, so a busy pool hands
-    // no work between threads; it sleeps only when nothing is startable.
-    auto next = NextStartable();
-    if (stopping_) return;  // unstarted jobs are handed back by the dispatcher
-    if (next == jobs_.end()) {
-      ++idle_workers_;
-      worker_cv_.wait(lock);
-      --idle_workers_;
-      continue;
-    }
-    Job job = std::move(*next);
-    jobs_.erase(next);
-    ++sending_[job.endpoint_id];
-    // The job this worker just finished may have freed a slot for another endpoint's job.
-    if (idle_workers_ > 0 && NextStartable() != jobs_.end()) WakeIdleWorkers(1);
-    lock.unlock();
-
-    AttemptRecord record = RecordFor(job, clock_.NowUnixMillis());
-    // webhook-timestamp is this attempt's time, so every attempt is signed afresh.
-    const int64_t ts = record.started_at / 1000;
-    job.request.headers.emplace_back("webhook-timestamp", std::to_string(ts));
-    job.request.headers.emplace_back(
-        "webhook-signature", SignatureHeader(job.message_id, ts, job.request.body, job.secrets));
-    record.result = sender_.Send(job.request, options_.attempt_timeout);
-
-    lock.lock();
-    results_.push_back(std::move(record));
-    --busy_;
-    if (--claimed_[job.endpoint_id] <= 0) claimed_.erase(job.endpoint_id);
-    if (--sending_[job.endpoint_id] <= 0) sending_.erase(job.endpoint_id);
-    // The dispatcher is woken when the queue runs low (time to claim more) or a batch of results
-    // is waiting; otherwise it records them within kResultDelay. Each wake-up costs a context
-    // switch, which at thousands of attempts a second is most of the CPU.
-    if (!dispatch_requested_ &&
-        (results_.size() >= kResultBatch || jobs_.size() < static_cast<size_t>(options_.workers))) {
-      dispatch_requested_ = true;
-      dispatcher_cv_.notify_one();
-    }
-  }
+int64_t DeliveryEngine::NextWakeAt(int64_t now) const {
+  if (!unrecorded_.empty()) return now;  // results or unattemptable claims to write
+  int64_t at = std::max(now, discovered_at_ms_ + options_.idle_poll.count());
+  if (next_due_ms_) at = std::min(at, next_due_ms_);
+  if (next_token_ms_) at = std::min(at, next_token_ms_);
+  if (auto retry = breaker_.NextRetryAt(now)) at = std::min(at, *retry);
+  return at;
 }
 
 void DeliveryEngine::DispatchLoop() {
@@ -134,50 +92,115 @@ void DeliveryEngine::DispatchLoop() {
     std::vector<AttemptRecord> results;
     bool stopping = false;
     bool woken = false;
-    int room = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      dispatcher_cv_.wait_for(lock, results_.empty() ? options_.idle_poll : kResultDelay,
-                              [this] { return stopping_ || woken_ || dispatch_requested_; });
-      dispatch_requested_ = false;
+      const int64_t now = clock_.NowUnixMillis();
+      const auto wait = std::chrono::milliseconds(
+          std::clamp<int64_t>(NextWakeAt(now) - now, 0, options_.idle_poll.count()));
+      cv_.wait_for(lock, wait, [this] { return stopping_ || woken_ || !done_.empty(); });
       woken = std::exchange(woken_, false);
-      results.swap(results_);
+      results.swap(done_);
       stopping = stopping_;
-      room = options_.workers * kQueueDepthFactor - busy_;
     }
-    if (Status s = recorder_->Record(results); !s.ok()) record_errors_.Log(s.message());
-    // A disabled endpoint must stop receiving new deliveries at once, not after the cache TTL.
-    if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
+    int64_t now = clock_.NowUnixMillis();
+    TakeResults(results, now);
     if (stopping) break;
-    const int64_t now = clock_.NowUnixMillis();
-    // Endpoints with due deliveries are looked for when woken (new work), at the idle poll
-    // (retries coming due, other processes' work) and at least that often under load; between
-    // those, claims continue with the endpoints known to have a backlog.
-    const bool discover = woken || now - discovered_at_ms_ >= options_.idle_poll.count();
-    if (discover) discovered_at_ms_ = now;
-    if (room > 0 || discover) ClaimAndQueue(std::max(room, 0), now, discover);
+    StartReady(now);  // into the slots the results freed, before the recording transaction
+    RecordPending();
+    now = clock_.NowUnixMillis();
+    // Endpoints with due deliveries are looked for when woken (new work), when a retry this
+    // process scheduled comes due, and at the idle poll (other processes' work); between those,
+    // claims continue with the endpoints known to have a backlog.
+    const bool discover = woken || now - discovered_at_ms_ >= options_.idle_poll.count() ||
+                          (next_due_ms_ && next_due_ms_ <= now);
+    ClaimAndQueue(now, discover);
+    StartReady(now);
     UpdatePendingGauge(now);
   }
-  for (auto& w : workers_) w.join();
-  workers_.clear();
-  std::vector<AttemptRecord> last;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    last.swap(results_);
+  // Unstarted claims go back at once; the attempts in flight end within their deadline.
+  const int64_t now = clock_.NowUnixMillis();
+  for (DeliveryJob& job : scheduler_.TakeAllQueued()) released_.push_back({job.delivery_id, now});
+  while (scheduler_.inflight() > 0) {
+    std::vector<AttemptRecord> results;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !done_.empty(); });
+      results.swap(done_);
+    }
+    TakeResults(results, clock_.NowUnixMillis());
   }
-  if (Status s = recorder_->Record(last); !s.ok())
-    std::cerr << "hookd: recording delivery attempts failed: " << s.message() << "\n";
-  ReleaseUnstarted();
+  RecordPending();
+  if (!unrecorded_.empty() || !released_.empty())
+    std::cerr << "hookd: recording delivery attempts failed at shutdown; their leases expire\n";
 }
 
-int DeliveryEngine::Tokens(const Endpoint& e, int64_t now) {
-  if (!e.rate_limit_per_second) return std::numeric_limits<int>::max();
-  const double rate = static_cast<double>(*e.rate_limit_per_second);
-  RateBucket& b = buckets_[e.id];
-  if (b.refilled_at_ms == 0) b.tokens = rate;  // a new bucket starts full
-  b.tokens = std::min(rate, b.tokens + rate * static_cast<double>(now - b.refilled_at_ms) / 1000.0);
-  b.refilled_at_ms = now;
-  return static_cast<int>(b.tokens);
+void DeliveryEngine::TakeResults(std::vector<AttemptRecord>& results, int64_t now) {
+  for (AttemptRecord& r : results) {
+    scheduler_.Finished(r.endpoint_id);
+    const bool success = r.result.status >= 200 && r.result.status < 300;
+    if (auto change = breaker_.OnResult(r.endpoint_id, success, now)) NoteCircuitChange(*change);
+    unrecorded_.push_back(std::move(r));
+  }
+}
+
+void DeliveryEngine::NoteCircuitChange(const CircuitChange& change) {
+  metrics_.circuit_transitions().Add({{"to", CircuitStateName(change.to)}}).Increment();
+  metrics_.endpoint_circuits()
+      .Add({{"state", "open"}})
+      .Set(static_cast<double>(breaker_.Count(CircuitState::kOpen)));
+  metrics_.endpoint_circuits()
+      .Add({{"state", "half_open"}})
+      .Set(static_cast<double>(breaker_.Count(CircuitState::kHalfOpen)));
+  if (change.to == CircuitState::kOpen) {
+    // Paused work waits, unattempted, for the end of the cool-down.
+    for (DeliveryJob& job : scheduler_.TakeQueued(change.endpoint_id))
+      released_.push_back({job.delivery_id, change.retry_at_ms});
+  }
+  circuit_changes_.push_back(change);
+}
+
+void DeliveryEngine::StartReady(int64_t now) {
+  std::vector<DeliveryJob> starting;
+  while (auto job = scheduler_.NextToStart(now)) {
+    if (auto change = breaker_.OnStart(job->endpoint_id, now)) NoteCircuitChange(*change);
+    starting.push_back(std::move(*job));
+  }
+  for (DeliveryJob& job : starting) {
+    AttemptRecord record = RecordFor(job, now);
+    // webhook-timestamp is this attempt's time, so every attempt is signed afresh.
+    const int64_t ts = now / 1000;
+    job.request.headers.emplace_back("webhook-timestamp", std::to_string(ts));
+    job.request.headers.emplace_back(
+        "webhook-signature", SignatureHeader(job.message_id, ts, job.request.body, job.secrets));
+    // `done` may run inline (a refusal before any I/O) or on a sender thread; it only queues.
+    sender_.SendAsync(std::move(job.request), options_.attempt_timeout,
+                      [this, record = std::move(record)](SendResult result) mutable {
+                        record.result = std::move(result);
+                        std::lock_guard<std::mutex> lock(mu_);
+                        // The first result of a batch wakes the dispatcher; the others join it.
+                        if (done_.empty()) cv_.notify_one();
+                        done_.push_back(std::move(record));
+                      });
+  }
+}
+
+void DeliveryEngine::RecordPending() {
+  if (unrecorded_.empty() && circuit_changes_.empty() && released_.empty()) return;
+  Status s = recorder_->Record(unrecorded_, circuit_changes_, released_);
+  // Attempts not recorded become due again when their leases end (at least once); circuit
+  // changes and releases are kept and written with the next batch.
+  unrecorded_.clear();
+  if (!s.ok()) {
+    record_errors_.Log(s.message());
+    return;
+  }
+  circuit_changes_.clear();
+  released_.clear();
+  if (int64_t retry = recorder_->TakeEarliestRetry();
+      retry && (!next_due_ms_ || retry < next_due_ms_))
+    next_due_ms_ = retry;
+  // A disabled endpoint must stop receiving new deliveries at once, not after the cache TTL.
+  if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
 }
 
 void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
@@ -190,59 +213,74 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
       " SELECT (SELECT MIN(endpoint_id) FROM deliveries"
       "         WHERE next_attempt_at IS NOT NULL AND endpoint_id > ep.id)"
       " FROM ep WHERE ep.id IS NOT NULL)"
-      " SELECT id FROM ep WHERE id IS NOT NULL AND (SELECT MIN(next_attempt_at) FROM deliveries"
-      "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) <= ?1");
+      " SELECT id, (SELECT MIN(next_attempt_at) FROM deliveries"
+      "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) FROM ep WHERE id IS NOT NULL");
   if (!st.ok()) return;
-  (*st)->Bind(1, now);
+  next_due_ms_ = 0;
   while (true) {
     auto row = (*st)->Step();
     if (!row.ok() || !*row) break;
-    due_endpoints_.insert((*st)->Text(0));
+    const int64_t due = (*st)->Int(1);
+    if (due <= now)
+      due_endpoints_.insert((*st)->Text(0));
+    else if (!next_due_ms_ || due < next_due_ms_)
+      next_due_ms_ = due;
   }
   (*st)->Reset();
 }
 
-int DeliveryEngine::ClaimAndQueue(int room, int64_t now, bool discover) {
+void DeliveryEngine::ClaimAndQueue(int64_t now, bool discover) {
   auto snapshot = endpoints_.Get();
-  if (!snapshot.ok()) return 0;
-  if (discover) DiscoverDueEndpoints(now);
-  if (due_endpoints_.empty()) return 0;
+  if (!snapshot.ok()) return;
+  if (discover) {
+    discovered_at_ms_ = now;
+    DiscoverDueEndpoints(now);
+  }
+  next_token_ms_ = 0;
+  if (due_endpoints_.empty()) return;
 
   // How many to claim of each endpoint with due deliveries, visiting them round-robin from
-  // where the last claim stopped, so a large backlog cannot starve the others.
+  // where the last claim stopped, within the scheduler's budgets.
   struct Take {
     std::string endpoint_id;
     const Endpoint* endpoint;  // null or disabled: its deliveries end without an attempt
     int count;
+    int64_t lease_end;
   };
   std::vector<Take> plan;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = due_endpoints_.upper_bound(last_claimed_endpoint_);
-    for (size_t visited = 0; visited < due_endpoints_.size() && room > 0; ++visited, ++it) {
-      if (it == due_endpoints_.end()) it = due_endpoints_.begin();
-      const Endpoint* e = EndpointCache::Find(*snapshot, *it);
-      int count = room;
-      if (e && !e->disabled) {
-        auto claimed = claimed_.find(*it);
-        count = std::min(count, options_.per_endpoint_concurrency * kQueueDepthFactor -
-                                    (claimed == claimed_.end() ? 0 : claimed->second));
-        count = std::min(count, Tokens(*e, now));
+  int room = options_.max_inflight - scheduler_.inflight() - scheduler_.queued();
+  const int cap = std::max(options_.per_endpoint_concurrency, 1);
+  auto it = due_endpoints_.upper_bound(last_claimed_endpoint_);
+  for (size_t visited = 0; visited < due_endpoints_.size(); ++visited, ++it) {
+    if (it == due_endpoints_.end()) it = due_endpoints_.begin();
+    const Endpoint* e = EndpointCache::Find(*snapshot, *it);
+    const bool attemptable = e && !e->disabled;
+    int count = kUnattemptableBatch;
+    if (attemptable) {
+      if (room <= 0) continue;
+      count = std::min(room, scheduler_.ClaimBudget(*it, e->rate_limit_per_second, now));
+      if (count == 0 && e->rate_limit_per_second) {
+        const int64_t token = scheduler_.NextTokenAt(*it, e->rate_limit_per_second, now);
+        if (token > now && (!next_token_ms_ || token < next_token_ms_)) next_token_ms_ = token;
       }
-      if (count <= 0) continue;
-      plan.push_back({*it, e && !e->disabled ? e : nullptr, count});
-      room -= count;
     }
+    if (count <= 0) continue;
+    // The lease covers the attempts queued ahead of these (each bounded by the timeout) and
+    // their own: so a claim waiting in the queue never outlives its lease.
+    const int claimed = attemptable ? scheduler_.Claimed(*it) : 0;
+    const int64_t rounds = (claimed + count + cap - 1) / cap;
+    plan.push_back({*it, attemptable ? e : nullptr, count,
+                    now + rounds * options_.attempt_timeout.count() + 5'000});
+    if (attemptable) room -= count;
   }
-  if (plan.empty()) return 0;
+  if (plan.empty()) return;
   last_claimed_endpoint_ = plan.back().endpoint_id;
 
   // Lease: the claimed deliveries are not due again until the lease ends. The write lock makes
   // the claim exclusive, so two deliver processes never claim the same delivery.
-  const int64_t lease_end = now + options_.attempt_timeout.count() + 5'000;
   auto txn = Transaction::Begin(*db_);
-  if (!txn.ok()) return 0;
-  std::vector<Job> chosen;
+  if (!txn.ok()) return;
+  std::vector<DeliveryJob> chosen;
   std::vector<AttemptRecord> finished;  // ended without an attempt, or not attemptable
   std::vector<std::string> drained;     // endpoints with no due delivery left
   for (const Take& take : plan) {
@@ -251,18 +289,18 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now, bool discover) {
         " (SELECT rowid FROM deliveries WHERE endpoint_id = ?1 AND next_attempt_at <= ?2"
         "  ORDER BY next_attempt_at LIMIT ?3)"
         " RETURNING id, message_id, attempts, retry_index");
-    if (!st.ok()) return 0;
+    if (!st.ok()) return;
     (*st)->Bind(1, take.endpoint_id).Bind(2, now).Bind(3, static_cast<int64_t>(take.count));
-    (*st)->Bind(4, lease_end);
+    (*st)->Bind(4, take.lease_end);
     Result<EndpointUrl> url =
         take.endpoint ? ParseEndpointUrl(take.endpoint->url) : Result<EndpointUrl>(EndpointUrl{});
     int rows = 0;
     while (true) {
       auto row = (*st)->Step();
-      if (!row.ok()) return 0;
+      if (!row.ok()) return;
       if (!*row) break;
       ++rows;
-      Job job;
+      DeliveryJob job;
       job.delivery_id = (*st)->Text(0);
       job.message_id = (*st)->Text(1);
       job.endpoint_id = take.endpoint_id;
@@ -290,38 +328,21 @@ int DeliveryEngine::ClaimAndQueue(int room, int64_t now, bool discover) {
     if (rows < take.count) drained.push_back(take.endpoint_id);
   }
   // (A subquery in RETURNING above would scan messages instead of using its index.)
-  for (Job& j : chosen) {
+  for (DeliveryJob& j : chosen) {
     auto payload = db_->Cached(
         "SELECT COALESCE(m.payload, e.body) FROM messages m"
         " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
-    if (!payload.ok()) return 0;
+    if (!payload.ok()) return;
     auto row = (*payload)->Bind(1, j.message_id).Step();
-    if (!row.ok()) return 0;
+    if (!row.ok()) return;
     j.request.body = *row ? (*payload)->Text(0) : std::string("null");
     (*payload)->Reset();
   }
   db_->ResetCached();
-  if (!(*txn)->Commit().ok()) return 0;
+  if (!(*txn)->Commit().ok()) return;
   for (const std::string& id : drained) due_endpoints_.erase(id);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& r : finished) results_.push_back(std::move(r));
-  for (auto& j : chosen) {
-    if (auto b = buckets_.find(j.endpoint_id); b != buckets_.end()) b->second.tokens -= 1.0;
-    ++claimed_[j.endpoint_id];
-    ++busy_;
-    jobs_.push_back(std::move(j));
-  }
-  // Wake as many sleeping workers as there are jobs they could start.
-  std::map<std::string, int> free_slots;
-  int startable = 0;
-  for (const Job& j : jobs_) {
-    auto [slot, added] = free_slots.try_emplace(j.endpoint_id, 0);
-    if (added) slot->second = FreeSlots(j.endpoint_id);
-    if (slot->second > 0) --slot->second, ++startable;
-  }
-  WakeIdleWorkers(startable);
-  if (!finished.empty()) dispatch_requested_ = true;  // recorded in the next cycle, at once
-  return static_cast<int>(chosen.size());
+  for (DeliveryJob& j : chosen) scheduler_.Enqueue(std::move(j));
+  for (AttemptRecord& r : finished) unrecorded_.push_back(std::move(r));  // the next cycle
 }
 
 void DeliveryEngine::UpdatePendingGauge(int64_t now) {
@@ -332,24 +353,6 @@ void DeliveryEngine::UpdatePendingGauge(int64_t now) {
   auto row = (*st)->Step();
   if (row.ok() && *row) metrics_.deliveries_pending().Set(static_cast<double>((*st)->Int(0)));
   (*st)->Reset();
-}
-
-void DeliveryEngine::ReleaseUnstarted() {
-  std::deque<Job> jobs;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    jobs.swap(jobs_);
-  }
-  if (jobs.empty()) return;
-  auto txn = Transaction::Begin(*db_);
-  if (!txn.ok()) return;  // the leases expire instead
-  const int64_t now = clock_.NowUnixMillis();
-  for (const Job& j : jobs) {
-    auto st =
-        db_->Cached("UPDATE deliveries SET next_attempt_at = ?2, lease_until = NULL WHERE id = ?1");
-    if (!st.ok() || !(*st)->Bind(1, j.delivery_id).Bind(2, now).Run().ok()) return;
-  }
-  (*txn)->Commit();
 }
 
 }  // namespace hookd

@@ -1,17 +1,19 @@
 // DeliveryEngine: works the delivery queue. A dispatcher thread claims due deliveries in batches
 // as leases (a crash mid-attempt makes them due again after restart, with the same webhook-id),
-// hands them to a pool of worker threads that sign and send them, and writes the results back in
-// batches through the AttemptRecorder. Per-endpoint concurrency and rate limits are enforced at
-// claim time; claims go endpoint by endpoint (index seeks on (endpoint_id, next_attempt_at)), so
-// one endpoint's backlog costs nothing to the others' claims.
+// queues them per endpoint in the Scheduler, starts them round-robin across endpoints through
+// the AsyncSender (an attempt in flight holds no thread, and the dispatcher never waits for
+// one), and writes the results back in batches through the AttemptRecorder. The CircuitBreaker
+// pauses endpoints whose attempts keep failing; their work stays due and is not attempted.
+// The dispatcher sleeps until the next thing it knows of: an attempt's result, a retry or a
+// cool-down coming due, a rate-limit token, a Wake(), or at the latest the idle poll (work that
+// another process queued).
 //
-// Thread-safety: Wake may be called from any thread; Start/Stop from one owner thread.
+// Thread-safety: Wake may be called from any thread; Start/Stop from one owner thread. The
+// scheduler, the breaker and the claim state belong to the dispatcher thread alone.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -24,74 +26,66 @@
 #include "common/error_log.h"
 #include "common/metrics.h"
 #include "common/random.h"
+#include "deliver/async_sender.h"
 #include "deliver/attempt_recorder.h"
+#include "deliver/circuit_breaker.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/retry_policy.h"
-#include "deliver/sender.h"
+#include "deliver/scheduler.h"
 
 namespace hookd {
 
 struct DeliveryEngineOptions {
-  int workers = 16;
   int per_endpoint_concurrency = 8;
+  int max_inflight = 2048;  // attempts in flight in all (HOOKD_MAX_INFLIGHT)
   std::chrono::milliseconds attempt_timeout{15000};
   // An endpoint failing this long without a success is disabled.
   std::chrono::milliseconds disable_after{5LL * 24 * 3600 * 1000};
-  // The longest the dispatcher sleeps when nothing wakes it.
+  // The longest the dispatcher sleeps when nothing wakes it: how soon work queued by another
+  // process is seen. This process's own retries and cool-downs wake it when due.
   std::chrono::milliseconds idle_poll{200};
   RetryPolicy policy = DefaultRetryPolicy();
+  CircuitOptions circuit;
 };
 
 class DeliveryEngine {
  public:
-  DeliveryEngine(DbPool& pool, EndpointCache& endpoints, Sender& sender, Metrics& metrics,
+  DeliveryEngine(DbPool& pool, EndpointCache& endpoints, AsyncSender& sender, Metrics& metrics,
                  const Clock& clock, Random& random, DeliveryEngineOptions options);
   ~DeliveryEngine();
 
-  // Opens the engine's own connection and starts the threads.
+  // Opens the engine's own connection, takes up the persisted circuit states and starts the
+  // dispatcher.
   Status Start();
   // New deliveries may be due: look now instead of at the next poll.
   void Wake();
-  // Stops claiming, lets the attempts in progress finish (each is bounded by the attempt
-  // timeout), records them, and hands unstarted claims back. Idempotent.
+  // Stops claiming, hands unstarted claims back, waits for the attempts in flight (each is
+  // bounded by the attempt timeout) and records them. Idempotent.
   void Stop();
 
  private:
-  struct Job {
-    std::string delivery_id, message_id, endpoint_id;
-    int64_t attempts = 0;
-    int retry_index = 0;
-    std::vector<std::string> secrets;  // live at claim time; the worker signs at send time
-    OutboundRequest request;
-  };
-  struct RateBucket {
-    double tokens = 0;
-    int64_t refilled_at_ms = 0;
-  };
-
-  static AttemptRecord RecordFor(const Job& job, int64_t started_at);
+  static AttemptRecord RecordFor(const DeliveryJob& job, int64_t started_at);
   void DispatchLoop();
-  void WorkerLoop();
-  // Attempts the endpoint may still start under its concurrency cap; the caller holds mu_.
-  int FreeSlots(const std::string& endpoint_id) const;
-  // The first queued job whose endpoint is below its concurrency cap; the caller holds mu_.
-  std::deque<Job>::iterator NextStartable();
-  // Wakes up to `jobs` sleeping workers; the caller holds mu_.
-  void WakeIdleWorkers(int jobs);
-  // Claims up to `room` due deliveries of the endpoints in due_endpoints_ (first looking for
-  // such endpoints in the database when `discover`) and queues them; returns how many.
-  int ClaimAndQueue(int room, int64_t now, bool discover);
-  // Adds every endpoint with a delivery due at `now` to due_endpoints_.
+  // Lets the scheduler and the breaker know of finished attempts; moves them to unrecorded_.
+  void TakeResults(std::vector<AttemptRecord>& results, int64_t now);
+  // Starts every job the scheduler lets start.
+  void StartReady(int64_t now);
+  // Writes unrecorded_, circuit changes and released deliveries in one transaction.
+  void RecordPending();
+  // Claims due deliveries of the endpoints in due_endpoints_ (first looking for such endpoints
+  // in the database when `discover`) within the scheduler's budgets and queues them.
+  void ClaimAndQueue(int64_t now, bool discover);
+  // Adds every endpoint with a delivery due at `now` to due_endpoints_, and sets next_due_ms_ to
+  // the earliest later next_attempt_at.
   void DiscoverDueEndpoints(int64_t now);
-  // Whole tokens in the endpoint's rate-limit bucket after refilling it (a token bucket per
-  // endpoint; int max when unlimited); the caller holds mu_.
-  int Tokens(const Endpoint& e, int64_t now);
+  // When the dispatcher must look again at the latest (unix ms).
+  int64_t NextWakeAt(int64_t now) const;
+  void NoteCircuitChange(const CircuitChange& change);
   void UpdatePendingGauge(int64_t now);
-  void ReleaseUnstarted();
 
   DbPool& pool_;
   EndpointCache& endpoints_;
-  Sender& sender_;
+  AsyncSender& sender_;
   Metrics& metrics_;
   const Clock& clock_;
   ErrorLog record_errors_{clock_, "recording delivery attempts failed (they will be retried)"};
@@ -101,32 +95,26 @@ class DeliveryEngine {
   std::unique_ptr<AttemptRecorder> recorder_;
 
   std::mutex mu_;
-  std::condition_variable dispatcher_cv_;
-  std::condition_variable worker_cv_;
-  bool stopping_ = false;               // guarded by mu_
-  bool woken_ = false;                  // guarded by mu_
-  std::deque<Job> jobs_;                // guarded by mu_
-  std::vector<AttemptRecord> results_;  // guarded by mu_
-  // Claims run ahead of the workers by this factor (per endpoint and in all), so a dispatcher
-  // cycle moves more than one round of attempts; workers still respect the concurrency cap.
-  static constexpr int kQueueDepthFactor = 16;
-  // Results are recorded when this many are waiting or the queue runs low, else after the delay.
-  static constexpr size_t kResultBatch = 64;
-  static constexpr std::chrono::milliseconds kResultDelay{5};
-  bool dispatch_requested_ = false;     // guarded by mu_
-  int idle_workers_ = 0;                // workers waiting for a startable job; guarded by mu_
-  int busy_ = 0;                        // jobs queued or being sent; guarded by mu_
-  std::map<std::string, int> claimed_;  // per endpoint, queued or being sent; guarded by mu_
-  std::map<std::string, int> sending_;  // per endpoint, being sent; guarded by mu_
-  std::map<std::string, RateBucket> buckets_;  // per endpoint; guarded by mu_
-  int64_t gauge_updated_at_ms_ = 0;            // dispatcher thread only
-  // Endpoints that had due deliveries when last looked at; dispatcher thread only.
+  std::condition_variable cv_;
+  bool stopping_ = false;            // guarded by mu_
+  bool woken_ = false;               // guarded by mu_
+  std::vector<AttemptRecord> done_;  // finished attempts not yet taken; guarded by mu_
+
+  // Dispatcher thread only.
+  CircuitBreaker breaker_;
+  Scheduler scheduler_;
+  std::vector<AttemptRecord> unrecorded_;
+  std::vector<CircuitChange> circuit_changes_;  // not yet written
+  std::vector<ReleasedDelivery> released_;      // not yet written
+  // Endpoints that had due deliveries when last looked at.
   std::set<std::string> due_endpoints_;
   std::string last_claimed_endpoint_;  // where the next round-robin claim starts
   int64_t discovered_at_ms_ = 0;
+  int64_t next_due_ms_ = 0;    // the earliest known future next_attempt_at; 0 if none
+  int64_t next_token_ms_ = 0;  // the earliest rate-limit token a due endpoint waits for; 0 if none
+  int64_t gauge_updated_at_ms_ = 0;
 
   std::thread dispatcher_;
-  std::vector<std::thread> workers_;
 };
 
 }  // namespace hookd

@@ -22,9 +22,13 @@ nlohmann::json EndpointJson(const Endpoint& e) {
                       {"secret", e.secret},
                       {"rate_limit_per_second", nullptr},
                       {"disabled", e.disabled},
+                      {"circuit", e.circuit},
+                      {"circuit_retry_at", nullptr},
                       {"created_at", FormatRfc3339(e.created_at)},
                       {"updated_at", FormatRfc3339(e.updated_at)}};
   if (e.rate_limit_per_second) j["rate_limit_per_second"] = *e.rate_limit_per_second;
+  if (e.circuit == "open" && e.circuit_retry_at)
+    j["circuit_retry_at"] = FormatRfc3339(*e.circuit_retry_at);
   if (e.disabled) j["disabled_reason"] = e.disabled_reason;
   if (e.failing_since) j["failing_since"] = FormatRfc3339(*e.failing_since);
   if (e.previous_secret && e.previous_expires_at > 0)

@@ -25,7 +25,9 @@ struct Endpoint {
   std::optional<int64_t> rate_limit_per_second;
   bool disabled = false;
   std::string disabled_reason;
-  std::optional<int64_t> failing_since;  // first failure since the last success
+  std::optional<int64_t> failing_since;     // first failure since the last success
+  std::string circuit = "closed";           // closed | open | half_open (deliver/circuit_breaker.h)
+  std::optional<int64_t> circuit_retry_at;  // when open: the end of the cool-down
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

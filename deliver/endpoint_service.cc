@@ -220,7 +220,9 @@ Result<int64_t> EndpointService::Recover(const std::string& id, const nlohmann::
   if (!st.ok()) return st.status();
   const int64_t now = clock_.NowUnixMillis();
   if (Status s = (*st)->Bind(1, now).Bind(2, id).Bind(3, *since).Run(); !s.ok()) return s;
-  return (*db)->Changes();
+  const int64_t requeued = (*db)->Changes();
+  if (requeued > 0 && wake_) wake_();
+  return requeued;
 }
 
 Status EndpointService::Delete(const std::string& id) {

@@ -3,6 +3,8 @@
 // Requests are JSON objects parsed by the edge. Thread-safe.
 #pragma once
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -16,9 +18,16 @@ namespace hookd {
 
 class EndpointService {
  public:
+  // `wake` tells the delivery engine that deliveries became due (recover).
   EndpointService(EndpointStore& store, EndpointCache& cache, SsrfGuard& guard, DbPool& pool,
-                  const Clock& clock, Random& random)
-      : store_(store), cache_(cache), guard_(guard), pool_(pool), clock_(clock), random_(random) {}
+                  const Clock& clock, Random& random, std::function<void()> wake = nullptr)
+      : store_(store),
+        cache_(cache),
+        guard_(guard),
+        pool_(pool),
+        clock_(clock),
+        random_(random),
+        wake_(std::move(wake)) {}
 
   // {"url", "description"?, "event_types"?, "source_ids"?, "secret"?, "rate_limit_per_second"?,
   //  "headers"?}
@@ -33,8 +42,8 @@ class EndpointService {
   // its queued deliveries end failed without an attempt (re-queue them with Recover after
   // Enable). Appends `endpoint.disabled` with `reason`; a disabled endpoint is left as it is.
   Result<Endpoint> Disable(const std::string& id, const std::string& reason);
-  // {"since": RFC 3339}: re-queues the endpoint's failed deliveries created since then; returns
-  // how many.
+  // {"since": RFC 3339}: re-queues the endpoint's failed deliveries created since then (due now,
+  // and the engine is woken); returns how many.
   Result<int64_t> Recover(const std::string& id, const nlohmann::json& req);
   Status Delete(const std::string& id);
   Result<Endpoint> Get(const std::string& id) { return store_.Get(id); }
@@ -52,6 +61,7 @@ class EndpointService {
   DbPool& pool_;
   const Clock& clock_;
   Random& random_;
+  std::function<void()> wake_;
 };
 
 }  // namespace hookd

@@ -9,6 +9,11 @@ constexpr char kColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
     " created_at, updated_at";
+// Written only by the delivery engine (AttemptRecorder), so Update leaves them alone.
+constexpr char kReadColumns[] =
+    "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
+    " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
+    " created_at, updated_at, circuit, circuit_retry_at";
 
 std::vector<std::string> StringList(const std::string& text) {
   std::vector<std::string> out;
@@ -39,6 +44,8 @@ Endpoint Read(const Stmt& st) {
   if (!st.IsNull(12)) e.failing_since = st.Int(12);
   e.created_at = st.Int(13);
   e.updated_at = st.Int(14);
+  e.circuit = st.Text(15);
+  if (!st.IsNull(16)) e.circuit_retry_at = st.Int(16);
   return e;
 }
 
@@ -91,7 +98,7 @@ Status EndpointStore::Insert(const Endpoint& e) {
 Result<Endpoint> EndpointStore::Get(const std::string& id) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(std::string("SELECT ") + kColumns + " FROM endpoints WHERE id = ?");
+  auto st = (*db)->Cached(std::string("SELECT ") + kReadColumns + " FROM endpoints WHERE id = ?");
   if (!st.ok()) return st.status();
   auto row = (*st)->Bind(1, id).Step();
   if (!row.ok()) return row.status();
@@ -104,7 +111,7 @@ Result<std::vector<Endpoint>> EndpointStore::List(const std::optional<std::strin
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st =
-      (*db)->Cached(std::string("SELECT ") + kColumns +
+      (*db)->Cached(std::string("SELECT ") + kReadColumns +
                     " FROM endpoints WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2");
   if (!st.ok()) return st.status();
   if (after)
@@ -118,7 +125,7 @@ Result<std::vector<Endpoint>> EndpointStore::List(const std::optional<std::strin
 Result<std::vector<Endpoint>> EndpointStore::All() {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(std::string("SELECT ") + kColumns + " FROM endpoints ORDER BY id");
+  auto st = (*db)->Cached(std::string("SELECT ") + kReadColumns + " FROM endpoints ORDER BY id");
   if (!st.ok()) return st.status();
   return ReadAll(**st);
 }

@@ -80,8 +80,25 @@ bool ValidEventType(const std::string& t) {
 
 }  // namespace
 
-Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
-                                              const std::optional<std::string>& key) {
+MessageService::~MessageService() { Stop(); }
+
+Status MessageService::Start() {
+  auto writer = Db::Open(pool_.path(), pool_.options());
+  if (!writer.ok()) return writer.status();
+  writer_ = std::move(writer).value();
+  committer_ = std::make_unique<BatchCommitter<NewMessage, nlohmann::json>>(
+      [this](std::vector<NewMessage>& batch) { return CommitMessages(*writer_, batch); },
+      "the message", 512, observer_);
+  committer_->Start();
+  return Status::Ok();
+}
+
+void MessageService::Stop() {
+  if (committer_) committer_->Stop();
+}
+
+Result<NewMessage> MessageService::Prepare(const nlohmann::json& req,
+                                           const std::optional<std::string>& key) {
   if (Status s = RejectUnknownFields(req, {"event_type", "payload", "source_id"}); !s.ok())
     return s;
   auto type = hookd::OptionalString(req, "event_type");
@@ -95,47 +112,97 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
     return Status::InvalidField("source_id is not a source id");
   if (key && (key->empty() || key->size() > 255))
     return Status::InvalidField("Idempotency-Key must be 1 to 255 characters");
-
-  auto endpoints = endpoints_.Get();
-  if (!endpoints.ok()) return endpoints.status();
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
-  auto txn = Transaction::Begin(**db);
-  if (!txn.ok()) return txn.status();
-  const int64_t now = clock_.NowUnixMillis();
-  if (key) {
-    auto prior =
-        (*db)->Cached("SELECT id, response, created_at FROM messages WHERE idempotency_key = ?");
-    if (!prior.ok()) return prior.status();
-    auto row = (*prior)->Bind(1, *key).Step();
-    if (!row.ok()) return row.status();
-    if (*row) {
-      if (now - (*prior)->Int(2) < kIdempotencyWindowMs) return ParseJsonBounded((*prior)->Text(1));
-      // Expired: the key is free again; the old message keeps its history.
-      const std::string old_id = (*prior)->Text(0);
-      (*db)->ResetCached();
-      auto clear = (*db)->Cached("UPDATE messages SET idempotency_key = NULL WHERE id = ?");
-      if (!clear.ok()) return clear.status();
-      if (Status s = (*clear)->Bind(1, old_id).Run(); !s.ok()) return s;
-    }
-  }
   NewMessage m;
   m.id = NewId("msg", clock_, random_);
   m.event_type = **type;
   m.source_id = *source;
   m.payload = DumpJson(req.at("payload"));
   m.idempotency_key = key;
+  return m;
+}
+
+Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints,
+                                 int64_t now, std::vector<nlohmann::json>& out, int& deliveries) {
+  if (m.idempotency_key) {
+    // An earlier message of this batch is visible here too: concurrent duplicates get the first
+    // answer.
+    auto prior =
+        db.Cached("SELECT id, response, created_at FROM messages WHERE idempotency_key = ?");
+    if (!prior.ok()) return prior.status();
+    auto row = (*prior)->Bind(1, *m.idempotency_key).Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      const std::string old_id = (*prior)->Text(0);
+      const std::string first = (*prior)->Text(1);
+      const bool live = now - (*prior)->Int(2) < kIdempotencyWindowMs;
+      (*prior)->Reset();
+      if (live) {
+        auto answer = ParseJsonBounded(first);
+        if (!answer.ok()) return answer.status();
+        out.push_back(std::move(answer).value());
+        return Status::Ok();
+      }
+      // Expired: the key is free again; the old message keeps its history.
+      auto clear = db.Cached("UPDATE messages SET idempotency_key = NULL WHERE id = ?");
+      if (!clear.ok()) return clear.status();
+      if (Status s = (*clear)->Bind(1, old_id).Run(); !s.ok()) return s;
+    } else {
+      (*prior)->Reset();
+    }
+  }
   m.created_at = now;
   int matched = 0;
-  for (const Endpoint& e : **endpoints)
+  for (const Endpoint& e : endpoints)
     if (!e.disabled && Matches(e.filter, m.event_type, m.source_id)) ++matched;
   nlohmann::json response = {{"id", m.id}, {"event_type", m.event_type}, {"deliveries", matched}};
   m.response = DumpJson(response);
-  auto count = InsertMessage(**db, m, **endpoints, clock_, random_);
+  auto count = InsertMessage(db, m, endpoints, clock_, random_);
   if (!count.ok()) return count.status();
-  if (Status s = (*txn)->Commit(); !s.ok()) return s;
-  if (*count > 0 && wake_) wake_();
-  return response;
+  deliveries += *count;
+  out.push_back(std::move(response));
+  return Status::Ok();
+}
+
+Result<std::vector<nlohmann::json>> MessageService::CommitMessages(Db& db,
+                                                                   std::vector<NewMessage>& batch) {
+  auto endpoints = endpoints_.Get();
+  if (!endpoints.ok()) return endpoints.status();
+  std::vector<nlohmann::json> out;
+  out.reserve(batch.size());
+  int deliveries = 0;
+  Status s;
+  {
+    auto txn = Transaction::Begin(db);
+    if (!txn.ok()) return txn.status();
+    const int64_t now = clock_.NowUnixMillis();
+    for (NewMessage& m : batch)
+      if (s = CommitOne(db, m, **endpoints, now, out, deliveries); !s.ok()) break;
+    db.ResetCached();
+    if (s.ok()) s = (*txn)->Commit();
+  }  // a transaction that did not commit rolls back here
+  if (!s.ok()) return s;
+  if (deliveries > 0 && wake_) wake_();
+  return out;
+}
+
+void MessageService::Publish(const nlohmann::json& req, const std::optional<std::string>& key,
+                             Done done) {
+  auto m = Prepare(req, key);
+  if (!m.ok()) return done(m.status());
+  if (!committer_) return done(Status::Unavailable("the messages writer is not running"));
+  committer_->Submit(std::move(m).value(), std::move(done));
+}
+
+Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
+                                              const std::optional<std::string>& key) {
+  auto m = Prepare(req, key);
+  if (!m.ok()) return m.status();
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  std::vector<NewMessage> batch{std::move(m).value()};
+  auto out = CommitMessages(**db, batch);
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
 }
 
 Result<nlohmann::json> MessageService::Get(const std::string& id) {

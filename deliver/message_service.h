@@ -1,18 +1,25 @@
 // MessageService: publishing messages through the API (with Idempotency-Key, 24 h) and reading
-// messages and deliveries back. Thread-safe.
+// messages and deliveries back. Publish group-commits: requests queue their messages and one
+// writer thread (a BatchCommitter, common/batch_committer.h) commits everything queued in one
+// transaction on its own connection, answering each request after the commit. Thread-safe;
+// Start/Stop from one owner thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/batch_committer.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/random.h"
 #include "deliver/endpoint_cache.h"
+#include "deliver/fanout.h"
 
 namespace hookd {
 
@@ -26,17 +33,34 @@ struct DeliveryFilter {
 
 class MessageService {
  public:
+  using Done = std::function<void(Result<nlohmann::json>)>;
+  // Called on the writer thread after every commit attempt with the batch size (for metrics).
+  using BatchObserver = std::function<void(size_t batch_size, const Status& result)>;
+
   // `wake` tells the delivery engine that new deliveries are due.
   MessageService(DbPool& pool, EndpointCache& endpoints, const Clock& clock, Random& random,
-                 std::function<void()> wake)
+                 std::function<void()> wake, BatchObserver observer = nullptr)
       : pool_(pool),
         endpoints_(endpoints),
         clock_(clock),
         random_(random),
-        wake_(std::move(wake)) {}
+        wake_(std::move(wake)),
+        observer_(std::move(observer)) {}
+  ~MessageService();
+
+  // Opens the writer's connection and starts its thread (needed by Publish only).
+  Status Start();
+  // Commits and answers what Publish queued, then stops the writer. Idempotent.
+  void Stop();
 
   // {"event_type", "payload", "source_id"?} → {"id", "event_type", "deliveries"}. The same
-  // Idempotency-Key within 24 h returns the first answer and creates nothing.
+  // Idempotency-Key within 24 h returns the first answer and creates nothing, also when the
+  // duplicates are committed in one batch. `done` runs exactly once: at once with a validation
+  // error (422) or 503 when not started or stopping, else on the writer thread after the commit
+  // (503 unavailable when the batch's commit failed: nothing of it was stored).
+  void Publish(const nlohmann::json& req, const std::optional<std::string>& idempotency_key,
+               Done done);
+  // The same, committed alone on a pool connection, on the caller's thread.
   Result<nlohmann::json> Create(const nlohmann::json& req,
                                 const std::optional<std::string>& idempotency_key);
   // The message with its payload and one entry per delivery; 404 when missing.
@@ -53,11 +77,22 @@ class MessageService {
   Result<nlohmann::json> RetryDelivery(const std::string& id);
 
  private:
+  // The request as a message to insert (id, type, payload, key); 422 when invalid.
+  Result<NewMessage> Prepare(const nlohmann::json& req, const std::optional<std::string>& key);
+  // In one transaction of `db`: each message, or for a key seen within 24 h the first answer.
+  Result<std::vector<nlohmann::json>> CommitMessages(Db& db, std::vector<NewMessage>& batch);
+  // One message of CommitMessages: appends its answer to `out`, counts its deliveries.
+  Status CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints, int64_t now,
+                   std::vector<nlohmann::json>& out, int& deliveries);
+
   DbPool& pool_;
   EndpointCache& endpoints_;
   const Clock& clock_;
   Random& random_;
   std::function<void()> wake_;
+  BatchObserver observer_;
+  std::unique_ptr<Db> writer_;  // the committer thread's connection
+  std::unique_ptr<BatchCommitter<NewMessage, nlohmann::json>> committer_;
 };
 
 }  // namespace hookd

@@ -19,12 +19,16 @@ std::optional<std::string> Query(const HttpRequest& req, const char* name) {
 }  // namespace
 
 void RegisterMessageRoutes(Router& router, MessageService& svc) {
-  router.Add("POST", "/api/v1/messages", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+  // Answered from the messages writer after the group commit (202), or at once with an error.
+  router.Add("POST", "/api/v1/messages", Access::kAdmin,
+             AsyncHandler([&svc](HttpRequest& req, Reply reply) {
                auto body = ParseJsonObject(req);
-               if (!body.ok()) return ErrorResponse(body.status());
+               if (!body.ok()) return reply(ErrorResponse(body.status()));
                std::optional<std::string> key;
                if (auto k = req.headers.Get("idempotency-key")) key = std::string(*k);
-               return Json(202, svc.Create(*body, key));
+               svc.Publish(*body, key, [reply = std::move(reply)](Result<nlohmann::json> r) {
+                 reply(Json(202, r));
+               });
              }));
   router.Add("GET", "/api/v1/messages", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
                auto params = ParseListParams(req);

@@ -167,13 +167,30 @@ Result<IpAddress> SsrfGuard::AddressToDial(const EndpointUrl& url) {
     }
     return *literal;
   }
+  const int64_t now = clock_ ? clock_->NowUnixMillis() : 0;
+  if (clock_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(url.host);
+    if (it != cache_.end() && now < it->second.expires_at_ms) return it->second.address;
+  }
   Result<std::vector<IpAddress>> answers = resolver_.Resolve(url.host);
   if (!answers.ok()) return answers.status();
   if (answers->empty()) return Unresolvable(url.host, "no A or AAAA answers");
   if (!allow_private_) {
     for (const IpAddress& a : *answers) {
-      if (const SpecialBlock* block = FindSpecialBlock(a)) return Forbidden(a, *block, url.host);
+      if (const SpecialBlock* block = FindSpecialBlock(a)) {
+        if (clock_) {
+          std::lock_guard<std::mutex> lock(mu_);
+          cache_.erase(url.host);
+        }
+        return Forbidden(a, *block, url.host);
+      }
     }
+  }
+  if (clock_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cache_.size() >= kMaxCached) cache_.clear();  // rare; a refill costs one lookup each
+    cache_[url.host] = {answers->front(), now + cache_ttl_.count()};
   }
   return answers->front();
 }

@@ -1,14 +1,21 @@
 // SsrfGuard: refuses endpoint URLs that point inside the network (API.md, "Endpoints"), at
 // registration and again at every delivery against the address actually dialled: the host is
 // resolved once, every answer is checked, and the sender connects to the checked address.
-// The Resolver is injected so tests can script DNS answers. Thread-safe when the Resolver is.
+// The Resolver is injected so tests can script DNS answers. With a clock, a checked answer is
+// kept for a short time (30 s) so attempts do not each wait for DNS: the address dialled is still
+// the one checked, and after the time a new answer is checked afresh (a name whose answer turns
+// private is then refused). Refusals and failures are not kept. Thread-safe when the Resolver is.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "deliver/ip_address.h"
 
@@ -47,8 +54,10 @@ bool IsForbiddenAddress(const IpAddress& addr);
 
 class SsrfGuard {
  public:
-  SsrfGuard(Resolver& resolver, bool allow_private)
-      : resolver_(resolver), allow_private_(allow_private) {}
+  // Without `clock`, every call resolves.
+  SsrfGuard(Resolver& resolver, bool allow_private, const Clock* clock = nullptr,
+            std::chrono::milliseconds cache_ttl = std::chrono::seconds(30))
+      : resolver_(resolver), allow_private_(allow_private), clock_(clock), cache_ttl_(cache_ttl) {}
 
   // For registration: the parsed URL, or 422 invalid_url / 422 forbidden_target (a literal or
   // any resolved address is forbidden) / 422 unresolvable_host.
@@ -62,8 +71,18 @@ class SsrfGuard {
   bool allow_private() const { return allow_private_; }
 
  private:
+  struct Checked {
+    IpAddress address;
+    int64_t expires_at_ms = 0;
+  };
+  static constexpr size_t kMaxCached = 4096;
+
   Resolver& resolver_;
   const bool allow_private_;
+  const Clock* const clock_;
+  const std::chrono::milliseconds cache_ttl_;
+  std::mutex mu_;
+  std::map<std::string, Checked> cache_;  // host -> checked answer; guarded by mu_
 };
 
 }  // namespace hookd

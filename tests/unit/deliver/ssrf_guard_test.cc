@@ -382,3 +382,47 @@ TEST(SystemResolverTest, LocalhostIsLoopback) {
 
 }  // namespace
 }  // namespace hookd
+
+namespace hookd {
+namespace {
+
+TEST(SsrfGuardDnsCacheTest, ACheckedAnswerIsKeptForItsTimeAndThenCheckedAfresh) {
+  FakeResolver dns;
+  FakeClock clock(1'790'000'000'000);
+  dns.Answer("hooks.example", {"93.184.216.34"});
+  SsrfGuard guard(dns, false, &clock, std::chrono::seconds(30));
+  auto url = ParseEndpointUrl("https://hooks.example/in");
+  ASSERT_TRUE(url.ok());
+  auto first = guard.AddressToDial(*url);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->ToString(), "93.184.216.34");
+  // The name now answers a private address (DNS rebinding). Within the time the checked answer
+  // is dialled, without asking DNS again ...
+  dns.Answer("hooks.example", {"10.0.0.7"});
+  clock.Advance(std::chrono::seconds(29));
+  auto cached = guard.AddressToDial(*url);
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ(cached->ToString(), "93.184.216.34");
+  EXPECT_EQ(dns.calls, 1);
+  // ... and after it the new answer is checked and refused, and the refusal is not kept.
+  clock.Advance(std::chrono::seconds(2));
+  auto refused = guard.AddressToDial(*url);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), "forbidden_target");
+  EXPECT_EQ(guard.AddressToDial(*url).status().code(), "forbidden_target");
+  EXPECT_EQ(dns.calls, 3);
+}
+
+TEST(SsrfGuardDnsCacheTest, WithoutAClockEveryCallResolves) {
+  FakeResolver dns;
+  dns.Answer("hooks.example", {"93.184.216.34"});
+  SsrfGuard guard(dns, false);
+  auto url = ParseEndpointUrl("https://hooks.example/in");
+  ASSERT_TRUE(url.ok());
+  ASSERT_TRUE(guard.AddressToDial(*url).ok());
+  ASSERT_TRUE(guard.AddressToDial(*url).ok());
+  EXPECT_EQ(dns.calls, 2);
+}
+
+}  // namespace
+}  // namespace hookd

@@ -1,0 +1,136 @@
+#include "deliver/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace hookd {
+
+void Scheduler::Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms) {
+  lane.rate = rate;
+  if (!rate) return;
+  const double r = static_cast<double>(*rate);
+  if (lane.refilled_at_ms < 0) {
+    lane.tokens = r;
+  } else if (now_ms > lane.refilled_at_ms) {
+    lane.tokens =
+        std::min(r, lane.tokens + r * static_cast<double>(now_ms - lane.refilled_at_ms) / 1000.0);
+  }
+  lane.refilled_at_ms = std::max(lane.refilled_at_ms, now_ms);
+}
+
+int Scheduler::ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
+                           int64_t now_ms) {
+  const int global = options_.max_inflight - inflight_ - queued_;
+  int budget = std::min(
+      global, options_.per_endpoint_concurrency * options_.rounds_ahead - Claimed(endpoint_id));
+  const int allowance = breaker_.Allowance(endpoint_id, now_ms);
+  if (allowance != std::numeric_limits<int>::max())
+    budget = std::min(budget, allowance - Claimed(endpoint_id));
+  if (rate_per_second && budget > 0) {
+    Lane& lane = lanes_[endpoint_id];
+    Refill(lane, rate_per_second, now_ms);
+    budget = std::min(budget, static_cast<int>(lane.tokens));
+  }
+  return std::max(budget, 0);
+}
+
+void Scheduler::Enqueue(DeliveryJob job) {
+  Lane& lane = lanes_[job.endpoint_id];
+  if (lane.rate) lane.tokens -= 1.0;
+  if (!lane.in_ring) {
+    lane.in_ring = true;
+    ring_.push_back(job.endpoint_id);
+  }
+  lane.queue.push_back(std::move(job));
+  ++queued_;
+}
+
+std::optional<DeliveryJob> Scheduler::NextToStart(int64_t now_ms) {
+  if (inflight_ >= options_.max_inflight) return std::nullopt;
+  // Each endpoint in the ring is looked at once: one that cannot start goes to the back.
+  for (size_t n = ring_.size(); n > 0; --n) {
+    std::string id = std::move(ring_.front());
+    ring_.pop_front();
+    Lane& lane = lanes_[id];
+    const bool startable =
+        lane.inflight < options_.per_endpoint_concurrency && breaker_.Allowance(id, now_ms) > 0;
+    if (!startable) {
+      ring_.push_back(std::move(id));
+      continue;
+    }
+    DeliveryJob job = std::move(lane.queue.front());
+    lane.queue.pop_front();
+    --queued_;
+    ++lane.inflight;
+    ++inflight_;
+    if (lane.queue.empty())
+      lane.in_ring = false;
+    else
+      ring_.push_back(std::move(id));
+    return job;
+  }
+  return std::nullopt;
+}
+
+void Scheduler::Finished(const std::string& endpoint_id) {
+  auto it = lanes_.find(endpoint_id);
+  if (it == lanes_.end() || it->second.inflight == 0) return;
+  --it->second.inflight;
+  --inflight_;
+  Forget(endpoint_id);
+}
+
+void Scheduler::Forget(const std::string& endpoint_id) {
+  auto it = lanes_.find(endpoint_id);
+  if (it == lanes_.end()) return;
+  const Lane& lane = it->second;
+  // A bucket that is not full must be kept; a full one is the same as a new one.
+  const bool bucket_full = !lane.rate || lane.tokens >= static_cast<double>(*lane.rate);
+  if (lane.inflight == 0 && lane.queue.empty() && bucket_full) lanes_.erase(it);
+}
+
+std::vector<DeliveryJob> Scheduler::TakeQueued(const std::string& endpoint_id) {
+  std::vector<DeliveryJob> out;
+  auto it = lanes_.find(endpoint_id);
+  if (it == lanes_.end()) return out;
+  Lane& lane = it->second;
+  for (auto& job : lane.queue) out.push_back(std::move(job));
+  queued_ -= static_cast<int>(lane.queue.size());
+  lane.queue.clear();
+  if (lane.in_ring) {
+    lane.in_ring = false;
+    ring_.erase(std::find(ring_.begin(), ring_.end(), endpoint_id));
+  }
+  Forget(endpoint_id);
+  return out;
+}
+
+std::vector<DeliveryJob> Scheduler::TakeAllQueued() {
+  std::vector<DeliveryJob> out;
+  std::vector<std::string> ids(ring_.begin(), ring_.end());
+  for (const std::string& id : ids) {
+    auto jobs = TakeQueued(id);
+    for (auto& j : jobs) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+int64_t Scheduler::NextTokenAt(const std::string& endpoint_id,
+                               std::optional<int64_t> rate_per_second, int64_t now_ms) {
+  if (!rate_per_second || *rate_per_second <= 0) return now_ms;
+  Lane& lane = lanes_[endpoint_id];
+  Refill(lane, rate_per_second, now_ms);
+  if (lane.tokens >= 1.0) return now_ms;
+  const double missing = 1.0 - lane.tokens;
+  return now_ms +
+         static_cast<int64_t>(std::ceil(missing * 1000.0 / static_cast<double>(*rate_per_second)));
+}
+
+int Scheduler::Claimed(const std::string& endpoint_id) const {
+  auto it = lanes_.find(endpoint_id);
+  if (it == lanes_.end()) return 0;
+  return it->second.inflight + static_cast<int>(it->second.queue.size());
+}
+
+}  // namespace hookd

@@ -1,0 +1,93 @@
+// Scheduler: which claimed delivery attempt starts next (docs/DECISIONS.md, "Fair scheduling").
+// Claimed jobs wait in one queue per endpoint; attempts start round-robin across the endpoints
+// that have a free slot, so one endpoint's backlog never sits in front of another's job. It
+// holds the limits: per-endpoint concurrency, the global in-flight cap, how far claims may run
+// ahead of the attempts, each endpoint's rate limit (a token bucket, spent when a job is
+// claimed) and the circuit breaker's verdict. Times are unix milliseconds passed in, so tests
+// need no clock.
+//
+// Thread-safety: none; the delivery engine's dispatcher thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deliver/circuit_breaker.h"
+#include "deliver/sender.h"
+
+namespace hookd {
+
+// One claimed delivery attempt.
+struct DeliveryJob {
+  std::string delivery_id, message_id, endpoint_id;
+  int64_t attempts = 0;
+  int retry_index = 0;
+  std::vector<std::string> secrets;  // live at claim time; signed when the attempt starts
+  OutboundRequest request;
+};
+
+struct SchedulerOptions {
+  int per_endpoint_concurrency = 8;
+  int max_inflight = 2048;  // attempts in flight in all; also the bound on claimed jobs
+  // An endpoint may have this many rounds of its concurrency claimed (in flight or queued).
+  int rounds_ahead = 4;
+};
+
+class Scheduler {
+ public:
+  Scheduler(SchedulerOptions options, CircuitBreaker& breaker)
+      : options_(options), breaker_(breaker) {}
+
+  // How many due deliveries of the endpoint may be claimed at `now_ms`: within its claim-ahead
+  // bound, the global bound, its rate-limit tokens (`rate_per_second`, unlimited when absent)
+  // and the circuit breaker's allowance. Never negative.
+  int ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
+                  int64_t now_ms);
+  // Queues a claimed job, spending one rate-limit token of its endpoint.
+  void Enqueue(DeliveryJob job);
+  // The next job to start, taken round-robin from the endpoints below their concurrency cap that
+  // the breaker lets through, under the global in-flight cap; it counts as in flight until
+  // Finished. nullopt when none can start.
+  std::optional<DeliveryJob> NextToStart(int64_t now_ms);
+  // An attempt of the endpoint ended.
+  void Finished(const std::string& endpoint_id);
+  // Removes and returns the endpoint's queued (unstarted) jobs.
+  std::vector<DeliveryJob> TakeQueued(const std::string& endpoint_id);
+  // Removes and returns every queued job.
+  std::vector<DeliveryJob> TakeAllQueued();
+  // When the endpoint's bucket next holds a whole token (`now_ms` when it does now).
+  int64_t NextTokenAt(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
+                      int64_t now_ms);
+
+  // The endpoint's jobs queued or in flight.
+  int Claimed(const std::string& endpoint_id) const;
+  int inflight() const { return inflight_; }
+  int queued() const { return queued_; }
+  const SchedulerOptions& options() const { return options_; }
+
+ private:
+  struct Lane {
+    std::deque<DeliveryJob> queue;
+    int inflight = 0;
+    bool in_ring = false;
+    // The token bucket; a new one starts full.
+    double tokens = 0;
+    int64_t refilled_at_ms = -1;
+    std::optional<int64_t> rate;
+  };
+  void Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms);
+  void Forget(const std::string& endpoint_id);
+
+  const SchedulerOptions options_;
+  CircuitBreaker& breaker_;
+  std::map<std::string, Lane> lanes_;  // endpoints with claimed jobs or a partly spent bucket
+  std::deque<std::string> ring_;       // endpoints with queued jobs, in round-robin order
+  int inflight_ = 0;
+  int queued_ = 0;
+};
+
+}  // namespace hookd

@@ -1,0 +1,454 @@
+// The delivery engine's scheduling against a real SQLite database, with a fake AsyncSender that
+// records when each attempt starts and completes it as scripted (at once, held until released,
+// or never until the test plays the deadline): hanging endpoints do not delay a healthy one,
+// attempts start round-robin across endpoints, the circuit breaker opens, probes and closes (on
+// a fake clock), a retry starts when due, and recover wakes the engine. Also: concurrent
+// Idempotency-Key duplicates published over HTTP make one message.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/migrations.h"
+#include "common/status_log.h"
+#include "common/time_format.h"
+#include "deliver/delivery_engine.h"
+#include "deliver/endpoint_cache.h"
+#include "deliver/endpoint_service.h"
+#include "deliver/endpoint_store.h"
+#include "deliver/message_service.h"
+#include "tests/integration/test_server.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hookd::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// How each attempt to an endpoint ends.
+enum class Mode {
+  kOk,    // 200 at once
+  kFail,  // 500 at once
+  kHold,  // 200 when the test calls ReleaseHeld
+  kHang,  // no answer until the test calls TimeOutHanging (the deadline)
+};
+
+class FakeAsyncSender final : public AsyncSender {
+ public:
+  struct Start {
+    std::string endpoint_id;
+    steady_clock::time_point at;
+  };
+
+  FakeAsyncSender() : thread_([this] { Run(); }) {}
+  ~FakeAsyncSender() override {
+    TimeOutHanging();
+    ReleaseHeld();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // Attempts to `endpoint_id` follow `modes` in order, then repeat the last.
+  void Script(const std::string& endpoint_id, std::vector<Mode> modes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    scripts_[endpoint_id] = {std::move(modes), 0};
+  }
+
+  void SendAsync(OutboundRequest request, milliseconds, Done done) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    starts_.push_back({request.endpoint_id, steady_clock::now()});
+    Mode mode = Mode::kOk;
+    if (auto it = scripts_.find(request.endpoint_id); it != scripts_.end()) {
+      auto& [modes, next] = it->second;
+      mode = modes[std::min(next++, modes.size() - 1)];
+    }
+    SendResult r;
+    r.duration_ms = 1;
+    switch (mode) {
+      case Mode::kOk:
+      case Mode::kFail:
+        r.status = mode == Mode::kOk ? 200 : 500;
+        ready_.push_back({std::move(done), std::move(r)});
+        cv_.notify_all();
+        break;
+      case Mode::kHold:
+        held_.push_back(std::move(done));
+        break;
+      case Mode::kHang:
+        hanging_.push_back(std::move(done));
+        break;
+    }
+  }
+
+  void ReleaseHeld() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Done& d : held_) {
+      SendResult r;
+      r.status = 200;
+      ready_.push_back({std::move(d), std::move(r)});
+    }
+    held_.clear();
+    cv_.notify_all();
+  }
+  void TimeOutHanging() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Done& d : hanging_) {
+      SendResult r;
+      r.error = "timed out";
+      ready_.push_back({std::move(d), std::move(r)});
+    }
+    hanging_.clear();
+    cv_.notify_all();
+  }
+
+  std::vector<Start> starts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return starts_;
+  }
+  size_t StartsOf(const std::string& endpoint_id) const {
+    size_t n = 0;
+    for (const Start& s : starts())
+      if (s.endpoint_id == endpoint_id) ++n;
+    return n;
+  }
+  size_t hanging() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return hanging_.size();
+  }
+  size_t held() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_.size();
+  }
+
+ private:
+  // Completions run on this thread, as on a real sender's I/O thread.
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+      if (ready_.empty()) return;
+      auto [done, result] = std::move(ready_.front());
+      ready_.pop_front();
+      lock.unlock();
+      done(std::move(result));
+      lock.lock();
+    }
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::map<std::string, std::pair<std::vector<Mode>, size_t>> scripts_;
+  std::vector<Start> starts_;
+  std::deque<std::pair<Done, SendResult>> ready_;
+  std::vector<Done> held_, hanging_;
+  std::thread thread_;
+};
+
+template <typename Pred>
+bool WaitUntil(Pred pred, milliseconds deadline = milliseconds(10000)) {
+  const auto end = steady_clock::now() + deadline;
+  while (!pred()) {
+    if (steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+class EngineScheduling : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = pool_.Acquire();
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+  }
+  void TearDown() override {
+    sender_.TimeOutHanging();  // the deadline of whatever still hangs
+    sender_.ReleaseHeld();
+    if (engine_) engine_->Stop();
+  }
+
+  // Builds the engine on `clock` (the fake one or the system's) and starts it.
+  void StartEngine(DeliveryEngineOptions options, const Clock& clock) {
+    clock_ = &clock;
+    cache_ = std::make_unique<EndpointCache>(store_, clock);
+    messages_ = std::make_unique<MessageService>(pool_, *cache_, clock, random_,
+                                                 [this] { engine_->Wake(); });
+    engine_ = std::make_unique<DeliveryEngine>(pool_, *cache_, sender_, metrics_, clock, random_,
+                                               std::move(options));
+    ASSERT_TRUE(engine_->Start().ok());
+  }
+
+  // An endpoint "ep_<name>" for event types "<name>.*".
+  std::string AddEndpoint(const std::string& name) {
+    Endpoint e;
+    e.id = "ep_" + name;
+    e.url = "http://" + name + ".example/hook";
+    e.filter.event_types = {name + ".*"};
+    e.secret = "whsec_" + Base64Encode("0123456789abcdef0123456789abcdef");
+    e.created_at = e.updated_at = clock_->NowUnixMillis();
+    EXPECT_TRUE(store_.Insert(e).ok());
+    cache_->Invalidate();
+    return e.id;
+  }
+
+  void Publish(const std::string& name, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto r =
+          messages_->Create({{"event_type", name + ".x"}, {"payload", {{"i", i}}}}, std::nullopt);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+    }
+  }
+
+  int64_t Scalar(const std::string& sql, const std::string& arg = "") {
+    auto db = pool_.Acquire();
+    auto st = (*db)->Prepare(sql);
+    EXPECT_TRUE(st.ok()) << sql;
+    if (!arg.empty()) st->Bind(1, arg);
+    auto row = st->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return st->IsNull(0) ? -1 : st->Int(0);
+  }
+  std::string Circuit(const std::string& endpoint_id) {
+    auto e = store_.Get(endpoint_id);
+    return e.ok() ? e->circuit : "missing";
+  }
+  std::vector<std::string> StatusTypes(const std::string& endpoint_id) {
+    auto db = pool_.Acquire();
+    auto entries = ReadStatusAfter(**db, 0, 100000);
+    std::vector<std::string> out;
+    if (!entries.ok()) return out;
+    for (const StatusEntry& e : *entries)
+      if (e.type.rfind("endpoint.", 0) == 0 && e.data.value("endpoint_id", "") == endpoint_id)
+        out.push_back(e.type);
+    return out;
+  }
+
+  TempDir dir_;
+  DbPool pool_{dir_.path() + "/hookd.db", DbOptions{}};
+  SystemClock system_clock_;
+  FakeClock fake_clock_{1'790'000'000'000};
+  const Clock* clock_ = &system_clock_;
+  SeededRandom random_{11};
+  Metrics metrics_;
+  EndpointStore store_{pool_};
+  FakeAsyncSender sender_;
+  std::unique_ptr<EndpointCache> cache_;
+  std::unique_ptr<MessageService> messages_;
+  std::unique_ptr<DeliveryEngine> engine_;
+};
+
+// The case, scaled down: two endpoints that never answer, 20 messages each; a healthy
+// endpoint's message is attempted at once, while every hanging attempt is still open.
+TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
+  DeliveryEngineOptions options;
+  options.attempt_timeout = milliseconds(10000);
+  StartEngine(options, system_clock_);
+  const std::string h1 = AddEndpoint("hang1"), h2 = AddEndpoint("hang2");
+  const std::string ok = AddEndpoint("healthy");
+  sender_.Script(h1, {Mode::kHang});
+  sender_.Script(h2, {Mode::kHang});
+  Publish("hang1", 20);
+  Publish("hang2", 20);
+  ASSERT_TRUE(WaitUntil([&] { return sender_.hanging() == 16; }))
+      << "hanging attempts: " << sender_.hanging();
+  const auto published = steady_clock::now();
+  Publish("healthy", 1);
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ok) == 1; }, milliseconds(2000)));
+  std::chrono::steady_clock::time_point started;
+  for (const auto& s : sender_.starts())
+    if (s.endpoint_id == ok) started = s.at;
+  EXPECT_LT(started - published, milliseconds(500));
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  ok) == 1;
+  }));
+  // The hanging endpoints stayed at their concurrency cap, and all of theirs are still open.
+  EXPECT_EQ(sender_.StartsOf(h1), 8u);
+  EXPECT_EQ(sender_.StartsOf(h2), 8u);
+  EXPECT_EQ(sender_.hanging(), 16u);
+}
+
+TEST_F(EngineScheduling, AttemptsStartRoundRobinAcrossEndpoints) {
+  DeliveryEngineOptions options;
+  options.per_endpoint_concurrency = 1;
+  StartEngine(options, system_clock_);
+  const std::vector<std::string> ids = {AddEndpoint("a"), AddEndpoint("b"), AddEndpoint("c")};
+  for (const auto& id : ids) sender_.Script(id, {Mode::kHold});
+  // a's backlog is published first and is the largest.
+  Publish("a", 6);
+  Publish("b", 3);
+  Publish("c", 3);
+  for (size_t round = 1; round <= 3; ++round) {
+    ASSERT_TRUE(WaitUntil([&] { return sender_.starts().size() == 3 * round; }))
+        << "round " << round << ": " << sender_.starts().size() << " started";
+    auto starts = sender_.starts();
+    std::set<std::string> in_round;
+    for (size_t i = 3 * (round - 1); i < 3 * round; ++i) in_round.insert(starts[i].endpoint_id);
+    EXPECT_EQ(in_round, std::set<std::string>(ids.begin(), ids.end())) << "round " << round;
+    sender_.ReleaseHeld();
+  }
+  // Then a's remaining three, one at a time.
+  for (size_t n = 10; n <= 12; ++n) {
+    ASSERT_TRUE(WaitUntil([&] { return sender_.starts().size() == n; }));
+    sender_.ReleaseHeld();
+  }
+  EXPECT_EQ(sender_.StartsOf(ids[0]), 6u);
+}
+
+// Five failures in a row open the circuit; the paused deliveries are not attempted and keep
+// their attempts; after the cool-down one probe runs (half-open), and its success closes it.
+TEST_F(EngineScheduling, CircuitOpensProbesAndClosesOnAFakeClock) {
+  DeliveryEngineOptions options;
+  options.per_endpoint_concurrency = 1;
+  options.policy.schedule = {std::chrono::hours(1)};
+  options.circuit.min_failing_span = milliseconds(0);  // the fake clock stands still
+  StartEngine(options, fake_clock_);
+  const std::string ep = AddEndpoint("flaky");
+  sender_.Script(ep, {Mode::kFail});
+  const int64_t t0 = fake_clock_.NowUnixMillis();
+  Publish("flaky", 8);
+  ASSERT_TRUE(WaitUntil([&] { return Circuit(ep) == "open"; })) << Circuit(ep);
+  std::this_thread::sleep_for(milliseconds(300));  // nothing else may start meanwhile
+  EXPECT_EQ(sender_.StartsOf(ep), 5u);
+  auto e = store_.Get(ep);
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(e->circuit_retry_at.has_value());
+  EXPECT_EQ(*e->circuit_retry_at, t0 + 30'000);
+  // The other three wait unattempted: those claimed before the opening are handed back, due at
+  // the end of the cool-down; the others keep their next_attempt_at.
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar(
+               "SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND attempts = 0 AND"
+               " status = 'pending' AND next_attempt_at <= " +
+                   std::to_string(t0 + 30'000) + " AND lease_until IS NULL",
+               ep) == 3;
+  }));
+  EXPECT_EQ(StatusTypes(ep), std::vector<std::string>{"endpoint.circuit_opened"});
+  EXPECT_NE(metrics_.Serialize().find("hookd_endpoint_circuits{state=\"open\"} 1"),
+            std::string::npos);
+
+  // The cool-down ends: one probe, held open, and the circuit is half-open meanwhile.
+  sender_.Script(ep, {Mode::kHold});
+  fake_clock_.Advance(milliseconds(30'000));
+  engine_->Wake();
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 6; }));
+  EXPECT_TRUE(WaitUntil([&] { return Circuit(ep) == "half_open"; })) << Circuit(ep);
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(sender_.StartsOf(ep), 6u);  // a single probe
+  sender_.Script(ep, {Mode::kOk});
+  sender_.ReleaseHeld();
+  EXPECT_TRUE(WaitUntil([&] { return Circuit(ep) == "closed"; })) << Circuit(ep);
+  EXPECT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 8; }));
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  ep) == 3;
+  }));
+  EXPECT_EQ(StatusTypes(ep),
+            (std::vector<std::string>{"endpoint.circuit_opened", "endpoint.circuit_closed"}));
+  // The three paused deliveries were attempted once each: pausing counted no attempt.
+  EXPECT_EQ(Scalar("SELECT MAX(attempts) FROM deliveries WHERE endpoint_id = ? AND"
+                   " status = 'succeeded'",
+                   ep),
+            1);
+}
+
+// The dispatcher sleeps until the retry is due, not until its next poll (5 s here).
+TEST_F(EngineScheduling, ARetryStartsWhenDue) {
+  DeliveryEngineOptions options;
+  options.idle_poll = milliseconds(5000);
+  options.policy.schedule = {milliseconds(300)};
+  options.policy.jitter = 0;
+  StartEngine(options, system_clock_);
+  const std::string ep = AddEndpoint("retry");
+  sender_.Script(ep, {Mode::kFail, Mode::kOk});
+  Publish("retry", 1);
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }, milliseconds(3000)));
+  auto starts = sender_.starts();
+  const auto gap = std::chrono::duration_cast<milliseconds>(starts[1].at - starts[0].at);
+  EXPECT_GE(gap.count(), 290);
+  EXPECT_LT(gap.count(), 450);
+}
+
+TEST_F(EngineScheduling, RecoverWakesTheEngine) {
+  DeliveryEngineOptions options;
+  options.idle_poll = milliseconds(5000);
+  options.policy.schedule = {};  // the first failure is final
+  StartEngine(options, system_clock_);
+  const std::string ep = AddEndpoint("recover");
+  sender_.Script(ep, {Mode::kFail, Mode::kOk});
+  Publish("recover", 1);
+  ASSERT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'failed'",
+                  ep) == 1;
+  }));
+  class NoDns final : public Resolver {
+    Result<std::vector<IpAddress>> Resolve(const std::string&) override {
+      return std::vector<IpAddress>{};
+    }
+  } dns;
+  SsrfGuard guard(dns, true);
+  EndpointService endpoints(store_, *cache_, guard, pool_, system_clock_, random_,
+                            [this] { engine_->Wake(); });
+  const auto recovered = steady_clock::now();
+  auto n =
+      endpoints.Recover(ep, {{"since", FormatRfc3339(system_clock_.NowUnixMillis() - 3'600'000)}});
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1);
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }, milliseconds(3000)));
+  EXPECT_LT(sender_.starts()[1].at - recovered, milliseconds(1000));
+}
+
+// Concurrent POST /api/v1/messages with one Idempotency-Key: one message, one answer for all.
+TEST(GroupCommittedPublishing, ConcurrentDuplicatesOfOneKeyMakeOneMessage) {
+  Settings settings;
+  settings.allow_private_targets = true;
+  TestServer t("", nullptr, settings);
+  constexpr int kClients = 16;
+  std::vector<std::string> ids(kClients);
+  std::vector<int> statuses(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", t.server().port());
+      httplib::Headers h = t.Admin();
+      h.emplace("Idempotency-Key", "order-42");
+      auto r =
+          c.Post("/api/v1/messages", h,
+                 nlohmann::json{{"event_type", "order.created"}, {"payload", {{"i", i}}}}.dump(),
+                 "application/json");
+      if (!r) return;
+      statuses[i] = r->status;
+      auto j = nlohmann::json::parse(r->body, nullptr, false);
+      if (j.is_object() && j.contains("id")) ids[i] = j["id"];
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(statuses[i], 202) << i;
+    EXPECT_EQ(ids[i], ids[0]) << i;
+  }
+  auto list = t.Get("/api/v1/messages?limit=500");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(nlohmann::json::parse(list->body)["data"].size(), 1u);
+  auto metrics = t.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("hookd_messages_batch_size_count"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hookd::testing

@@ -1,0 +1,112 @@
+// Scheduler on explicit times (unix ms): per-endpoint queues started round-robin, the
+// concurrency and in-flight caps, claim budgets, rate-limit tokens and the breaker's verdict.
+#include "deliver/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace hookd {
+namespace {
+
+DeliveryJob Job(const std::string& endpoint, int n) {
+  DeliveryJob j;
+  j.endpoint_id = endpoint;
+  j.delivery_id = endpoint + "-" + std::to_string(n);
+  return j;
+}
+
+// Starts everything startable and returns the delivery ids in start order.
+std::vector<std::string> StartAll(Scheduler& s, int64_t now) {
+  std::vector<std::string> out;
+  while (auto j = s.NextToStart(now)) out.push_back(j->delivery_id);
+  return out;
+}
+
+constexpr int64_t kNow = 1'790'000'000'000;
+
+TEST(Scheduler, StartsRoundRobinSoABacklogDoesNotGoFirst) {
+  CircuitBreaker breaker;
+  Scheduler s({/*per_endpoint_concurrency=*/2, /*max_inflight=*/100, 4}, breaker);
+  for (int i = 0; i < 5; ++i) s.Enqueue(Job("a", i));
+  s.Enqueue(Job("b", 0));
+  s.Enqueue(Job("c", 0));
+  s.Enqueue(Job("c", 1));
+  EXPECT_EQ(StartAll(s, kNow),
+            (std::vector<std::string>{"a-0", "b-0", "c-0", "a-1", "c-1"}));  // a and c at cap 2
+  EXPECT_EQ(s.inflight(), 5);
+  EXPECT_EQ(s.queued(), 3);
+  s.Finished("a");
+  EXPECT_EQ(StartAll(s, kNow), std::vector<std::string>{"a-2"});
+  EXPECT_EQ(s.Claimed("a"), 4);
+}
+
+TEST(Scheduler, AnEndpointAtItsCapDoesNotHoldUpAnother) {
+  CircuitBreaker breaker;
+  Scheduler s({2, 100, 4}, breaker);
+  for (int i = 0; i < 20; ++i) s.Enqueue(Job("hang", i));
+  EXPECT_EQ(StartAll(s, kNow).size(), 2u);
+  s.Enqueue(Job("ok", 0));
+  EXPECT_EQ(StartAll(s, kNow), std::vector<std::string>{"ok-0"});
+}
+
+TEST(Scheduler, TheGlobalInflightCapHoldsAndBoundsClaims) {
+  CircuitBreaker breaker;
+  Scheduler s({8, 3, 4}, breaker);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 3);
+  for (int i = 0; i < 2; ++i) s.Enqueue(Job("a", i));
+  s.Enqueue(Job("b", 0));
+  EXPECT_EQ(s.ClaimBudget("c", std::nullopt, kNow), 0);
+  EXPECT_EQ(StartAll(s, kNow).size(), 3u);
+  s.Enqueue(Job("c", 0));  // claimed beyond the bound by hand: still cannot start
+  EXPECT_TRUE(StartAll(s, kNow).empty());
+  s.Finished("b");
+  EXPECT_EQ(StartAll(s, kNow), std::vector<std::string>{"c-0"});
+}
+
+TEST(Scheduler, ClaimsRunAheadByRoundsOfTheConcurrency) {
+  CircuitBreaker breaker;
+  Scheduler s({2, 100, 4}, breaker);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 8);
+  for (int i = 0; i < 8; ++i) s.Enqueue(Job("a", i));
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 0);
+  StartAll(s, kNow);
+  s.Finished("a");
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 1);
+}
+
+TEST(Scheduler, RateLimitTokensRefillOverTime) {
+  CircuitBreaker breaker;
+  Scheduler s({8, 100, 4}, breaker);
+  // A new bucket is full: a burst of 5, then one token every 200 ms.
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow), 5);
+  for (int i = 0; i < 5; ++i) s.Enqueue(Job("a", i));
+  StartAll(s, kNow);
+  for (int i = 0; i < 5; ++i) s.Finished("a");
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow), 0);
+  EXPECT_EQ(s.NextTokenAt("a", 5, kNow), kNow + 200);
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 200), 1);
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 10'000), 5);  // never more than the burst
+}
+
+TEST(Scheduler, AnOpenCircuitStopsClaimsAndStartsUntilItsProbe) {
+  CircuitOptions o;
+  o.consecutive_failures = 1;
+  o.min_failing_span = std::chrono::milliseconds(0);
+  CircuitBreaker breaker(o);
+  Scheduler s({8, 100, 4}, breaker);
+  s.Enqueue(Job("a", 0));
+  s.Enqueue(Job("a", 1));
+  ASSERT_TRUE(breaker.OnResult("a", false, kNow).has_value());
+  EXPECT_TRUE(StartAll(s, kNow).empty());
+  EXPECT_EQ(s.TakeQueued("a").size(), 2u);  // the engine hands paused claims back
+  EXPECT_EQ(s.queued(), 0);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 29'999), 0);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 30'000), 1);  // the probe
+  s.Enqueue(Job("a", 2));
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 30'000), 0);
+}
+
+}  // namespace
+}  // namespace hookd
