@@ -145,9 +145,12 @@ void DeliveryEngine::DispatchLoop() {
       stopping = stopping_;
       room = options_.workers * kQueueDepthFactor - busy_;
     }
-    if (Status s = recorder_->Record(results); !s.ok())
+    if (Status s = recorder_->Record(results); !s.ok()) {
       std::cerr << "hookd: recording delivery attempts failed (they will be retried): "
                 << s.message() << "\n";
+    } else if (!results.empty() && options_.on_status_committed) {
+      options_.on_status_committed();
+    }
     // A disabled endpoint must stop receiving new deliveries at once, not after the cache TTL.
     if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
     if (stopping) break;
@@ -167,8 +170,11 @@ void DeliveryEngine::DispatchLoop() {
     std::lock_guard<std::mutex> lock(mu_);
     last.swap(results_);
   }
-  if (Status s = recorder_->Record(last); !s.ok())
+  if (Status s = recorder_->Record(last); !s.ok()) {
     std::cerr << "hookd: recording delivery attempts failed: " << s.message() << "\n";
+  } else if (!last.empty() && options_.on_status_committed) {
+    options_.on_status_committed();
+  }
   ReleaseUnstarted();
 }
 

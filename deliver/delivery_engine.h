@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,8 @@ struct DeliveryEngineOptions {
   // The longest the dispatcher sleeps when nothing wakes it.
   std::chrono::milliseconds idle_poll{200};
   RetryPolicy policy = DefaultRetryPolicy();
+  // Called after attempts were recorded (their status-log entries committed).
+  std::function<void()> on_status_committed;
 };
 
 class DeliveryEngine {

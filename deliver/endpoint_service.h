@@ -3,6 +3,8 @@
 // Requests are JSON objects parsed by the edge. Thread-safe.
 #pragma once
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -16,9 +18,16 @@ namespace hookd {
 
 class EndpointService {
  public:
+  // `status_committed` is called after a change appended to the status log was committed.
   EndpointService(EndpointStore& store, EndpointCache& cache, SsrfGuard& guard, DbPool& pool,
-                  const Clock& clock, Random& random)
-      : store_(store), cache_(cache), guard_(guard), pool_(pool), clock_(clock), random_(random) {}
+                  const Clock& clock, Random& random, std::function<void()> status_committed = {})
+      : store_(store),
+        cache_(cache),
+        guard_(guard),
+        pool_(pool),
+        clock_(clock),
+        random_(random),
+        status_committed_(std::move(status_committed)) {}
 
   // {"url", "description"?, "event_types"?, "source_ids"?, "secret"?, "rate_limit_per_second"?,
   //  "headers"?}
@@ -48,6 +57,7 @@ class EndpointService {
   DbPool& pool_;
   const Clock& clock_;
   Random& random_;
+  std::function<void()> status_committed_;
 };
 
 }  // namespace hookd

@@ -135,6 +135,7 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
   auto count = InsertMessage(**db, m, **endpoints, clock_, random_);
   if (!count.ok()) return count.status();
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  if (status_committed_) status_committed_();
   if (*count > 0 && wake_) wake_();
   return response;
 }

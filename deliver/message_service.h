@@ -21,14 +21,16 @@ struct DeliveryFilter {
 
 class MessageService {
  public:
-  // `wake` tells the delivery engine that new deliveries are due.
+  // `wake` tells the delivery engine that new deliveries are due; `status_committed` that
+  // status-log entries were committed (for the status streams).
   MessageService(DbPool& pool, EndpointCache& endpoints, const Clock& clock, Random& random,
-                 std::function<void()> wake)
+                 std::function<void()> wake, std::function<void()> status_committed = {})
       : pool_(pool),
         endpoints_(endpoints),
         clock_(clock),
         random_(random),
-        wake_(std::move(wake)) {}
+        wake_(std::move(wake)),
+        status_committed_(std::move(status_committed)) {}
 
   // {"event_type", "payload", "source_id"?} → {"id", "event_type", "deliveries"}. The same
   // Idempotency-Key within 24 h returns the first answer and creates nothing.
@@ -53,6 +55,7 @@ class MessageService {
   const Clock& clock_;
   Random& random_;
   std::function<void()> wake_;
+  std::function<void()> status_committed_;
 };
 
 }  // namespace hookd
