@@ -37,6 +37,15 @@ class Metrics {
   prometheus::Gauge& deliveries_pending() { return *deliveries_pending_; }
   // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint.
   prometheus::Family<prometheus::Counter>& endpoint_failures() { return *endpoint_failures_; }
+  // hookd_stream_clients{transport}: open status-stream clients ("sse", "ws", "longpoll").
+  prometheus::Family<prometheus::Gauge>& stream_clients() { return *stream_clients_; }
+  // hookd_stream_entries_sent_total{transport}: status-log entries written to stream clients.
+  prometheus::Family<prometheus::Counter>& stream_entries_sent() { return *stream_entries_sent_; }
+  // hookd_stream_clients_dropped_total{reason}: stream clients closed by hookd ("slow_consumer",
+  // "write_stalled", ...).
+  prometheus::Family<prometheus::Counter>& stream_clients_dropped() {
+    return *stream_clients_dropped_;
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -47,6 +56,9 @@ class Metrics {
   prometheus::Histogram* delivery_duration_;
   prometheus::Gauge* deliveries_pending_;
   prometheus::Family<prometheus::Counter>* endpoint_failures_;
+  prometheus::Family<prometheus::Gauge>* stream_clients_;
+  prometheus::Family<prometheus::Counter>* stream_entries_sent_;
+  prometheus::Family<prometheus::Counter>* stream_clients_dropped_;
 };
 
 }  // namespace hookd
