@@ -295,6 +295,13 @@ std::string Server::base_url() const {
   return "http://" + a.ToString();
 }
 
+std::string Server::stream_base_url() const {
+  if (!impl_->stream_listener) return "";
+  ListenAddress a = impl_->settings.stream_listen;
+  a.port = impl_->stream_listener->port();
+  return "http://" + a.ToString();
+}
+
 const AdminAuth& Server::auth() const { return impl_->auth; }
 
 }  // namespace hookd
