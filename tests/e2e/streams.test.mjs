@@ -17,6 +17,7 @@ const TYPES = ['event.received', 'message.created', 'delivery.attempted', 'deliv
   'delivery.retrying', 'delivery.failed', 'endpoint.disabled', 'endpoint.enabled'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const openClients = new Set(); // closed by the suites' after(), also when a test fails
+const openSseCount = () => [...openClients].filter((c) => c.kind === 'sse').length;
 
 /**
  * Asserts that `entries` (message.created, as received) hold every id of `ids` exactly once,
@@ -38,7 +39,7 @@ async function until(pred, what, ms = 10_000) {
     if (await pred()) return;
     await sleep(20);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
 }
 
 /** An EventSource on the stream listener that records every entry it receives. */
@@ -46,7 +47,7 @@ function openSse(h, { query = '', headers, lastEventId } = {}) {
   const hdrs = headers ?? { authorization: `Bearer ${h.token}` };
   if (lastEventId !== undefined) hdrs['Last-Event-ID'] = String(lastEventId);
   const es = new EventSource(`${h.streamBase}/api/v1/stream${query}`, { headers: hdrs });
-  const client = { es, entries: [], errors: 0 };
+  const client = { es, entries: [], errors: 0, kind: 'sse' };
   client.opened = new Promise((resolve, reject) => {
     es.onopen = () => resolve();
     es.onerror = (err) => {
@@ -199,11 +200,52 @@ describe('status streams', TIMEOUT, () => {
     assertJsonError(await streamGet(h, '/api/v1/nope'), 404);
   });
 
+  test('the stream listener is strict HTTP with JSON errors', async () => {
+    /** Sends raw bytes, returns {status, json} of the answer (the server closes after errors). */
+    const raw = (bytes) => new Promise((resolve, reject) => {
+      const sock = net.connect(h.streamPort, '127.0.0.1', () => sock.end(bytes));
+      let text = '';
+      sock.on('data', (d) => {
+        text += d.toString();
+      });
+      sock.on('error', reject);
+      sock.on('close', () => {
+        const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
+        resolve({ status: Number(head.split(' ')[1]), head, json: JSON.parse(body) });
+      });
+    });
+    const auth = `Authorization: Bearer ${h.token}\r\n`;
+    const big = await raw(`GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
+    assert.equal(big.status, 431);
+    assert.equal(big.json.error.code, 'headers_too_large');
+    const body = await raw(`GET /api/v1/updates HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 5\r\n\r\nhello`);
+    assert.equal(body.status, 413);
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    assert.equal(garbage.status, 400);
+    assert.equal(typeof garbage.json.error.code, 'string');
+    const post = await raw(`POST /api/v1/stream HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`);
+    assert.equal(post.status, 405);
+    assert.match(post.head, /\r\nAllow: GET, OPTIONS/);
+    const ws = await raw(`GET /api/v1/ws HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`);
+    assert.equal(ws.status, 400, 'not an upgrade');
+    // CORS preflight for the dashboard's origin, with credentials.
+    const pre = await fetch(`${h.streamBase}/api/v1/stream`, {
+      method: 'OPTIONS',
+      headers: { origin: h.base, 'access-control-request-method': 'GET', 'access-control-request-headers': 'last-event-id' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), h.base);
+    assert.equal(pre.headers.get('access-control-allow-credentials'), 'true');
+    const poll = await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: h.base } });
+    assert.equal(poll.headers.get('access-control-allow-origin'), h.base);
+    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: 'https://evil.example' } }), 403, 'forbidden_origin');
+  });
+
   test('SSE resumes after a disconnect with Last-Event-ID: nothing missed, nothing repeated', async () => {
     const first = openSse(h);
     await first.opened;
-    const before = await publishMany(h, 5, 'resume.test');
-    await until(() => before.every((id) => first.messageIds().includes(id)), 'the first 5 entries');
+    const early = await publishMany(h, 5, 'resume.test');
+    await until(() => early.every((id) => first.messageIds().includes(id)), 'the first 5 entries');
     first.close();
     const lastId = first.entries.at(-1).seq;
 
@@ -216,7 +258,7 @@ describe('status streams', TIMEOUT, () => {
 
     const seqs = [...first.entries, ...second.entries].map((e) => e.seq);
     assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'increasing, no repeat');
-    assertOnceEach([...first.entries, ...second.entries], [...before, ...during, ...afterwards], 'across the reconnect');
+    assertOnceEach([...first.entries, ...second.entries], [...early, ...during, ...afterwards], 'across the reconnect');
     assert.ok(second.entries.every((e) => e.seq > lastId));
     // ?after= works the same way.
     const third = openSse(h, { query: `?after=${lastId}&types=message.created` });
@@ -245,7 +287,8 @@ describe('status streams', TIMEOUT, () => {
     const unrelated = await publish(h, 'filter.other');
     await until(() => byEndpoint.entries.some((e) => e.type === 'delivery.succeeded' && e.data.message_id === delivered),
       'the endpoint\'s delivery.succeeded');
-    await until(() => bySource.messageIds().includes(fromSource), 'the source\'s message');
+    await until(() => bySource.messageIds().includes(fromSource),
+      () => `the source's message ${fromSource}; got ${JSON.stringify(bySource.entries)}, errors ${bySource.errors}`);
     await until(() => byTypes.entries.some((e) => e.type === 'delivery.succeeded'), 'a delivery.* entry');
     await sleep(200); // time for anything wrongly matching to arrive
 
@@ -259,15 +302,18 @@ describe('status streams', TIMEOUT, () => {
   });
 
   test('200 concurrent SSE clients all receive the same entry', async () => {
+    // The gauge counts this file's open SSE clients (earlier ones may still be closing).
+    const gauge = () => metric(h, 'hookd_stream_clients{transport="sse"}');
+    await until(async () => (await gauge()) === openSseCount(), 'earlier SSE clients to be gone');
     const clients = Array.from({ length: 200 }, () => openSse(h, { query: '?types=message.created' }));
     await Promise.all(clients.map((c) => c.opened));
-    await until(async () => (await metric(h, 'hookd_stream_clients{transport="sse"}')) >= 200, '200 SSE clients counted');
+    await until(async () => (await gauge()) === openSseCount(), '200 SSE clients counted');
     const id = await publish(h, 'fanout.test');
     await until(() => clients.every((c) => c.messageIds().includes(id)), 'every client to get the entry');
     const seqs = new Set(clients.map((c) => c.entries.find((e) => e.data.message_id === id).seq));
     assert.equal(seqs.size, 1, 'the same entry');
     for (const c of clients) c.close();
-    await until(async () => (await metric(h, 'hookd_stream_clients{transport="sse"}')) === 0, 'the gauge back to 0');
+    await until(async () => (await gauge()) === openSseCount(), 'the gauge back down');
   });
 
   test('a client that stops reading is dropped while others keep up, and resumes by seq', async () => {
