@@ -55,6 +55,8 @@ int Serve(const std::vector<std::string>& args) {
   const std::string base = (*server)->base_url();
   std::cout << "hookd " HOOKD_VERSION " listening on " << base << "\n"
             << "dashboard: " << base << "/\n";
+  if (const std::string streams = (*server)->stream_base_url(); !streams.empty())
+    std::cout << "status streams: " << streams << "/api/v1/stream\n";
   if ((*server)->auth().generated())
     std::cout << "admin token (generated, stored in " << settings->data_dir
               << "/admin_token): " << (*server)->auth().token() << "\n";

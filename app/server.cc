@@ -1,5 +1,7 @@
 #include "app/server.h"
 
+#include "app/io_runtime.h"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -39,6 +41,9 @@
 #include "web/session_routes.h"
 #include "web/sessions.h"
 #include "web/sqlite_session_store.h"
+#include "web/status_source.h"
+#include "web/stream_hub.h"
+#include "web/stream_listener.h"
 
 namespace hookd {
 
@@ -71,11 +76,31 @@ struct Server::Impl {
   std::unique_ptr<IngestService> ingest;
   Router router;
   std::unique_ptr<HttpServer> http;
+  // The status streams (role "api"): one status-log reader and the stream listener on the
+  // io runtime. Torn down in ~Impl in dependency order.
+  std::unique_ptr<SqliteStatusSource> status_source;
+  std::unique_ptr<StatusHub> hub;
+  std::unique_ptr<StreamContext> stream_context;
+  std::unique_ptr<IoRuntime> io;
+  std::unique_ptr<StreamListener> stream_listener;
 
   Impl(const Settings& s, const Clock& c, Random& r) : settings(s), clock(c), random(r) {}
+  ~Impl() {
+    // The acceptor before its io_context; the io_context (and the sessions its pending handlers
+    // own) before the context and hub those sessions use.
+    stream_listener.reset();
+    io.reset();
+    stream_context.reset();
+    hub.reset();
+  }
   void RegisterOperationalRoutes();
+  Status CreateStreams();
   void WakeEngine() {
     if (engine) engine->Wake();
+  }
+  // A writer in this process committed status-log entries.
+  void StatusCommitted() {
+    if (hub) hub->Notify();
   }
   // Every accepted event becomes a message, fanned out in the event's own transaction.
   Status OnEventInserted(Db& db, const Event& e) {
@@ -107,6 +132,20 @@ void Server::Impl::RegisterOperationalRoutes() {
                r.body = metrics.Serialize();
                return r;
              }));
+}
+
+Status Server::Impl::CreateStreams() {
+  status_source = std::make_unique<SqliteStatusSource>(*pool);
+  hub = std::make_unique<StatusHub>(*status_source);
+  StreamLimits limits;
+  limits.max_queue_bytes = settings.stream_queue_limit;
+  limits.ping_interval = settings.stream_ping_interval;
+  stream_context = std::make_unique<StreamContext>(
+      *hub, metrics, [this](const HttpRequest& req) { return access->Check(req); },
+      settings.dashboard_origins, limits);
+  io = std::make_unique<IoRuntime>(2);
+  stream_listener = std::make_unique<StreamListener>(io->context(), *stream_context);
+  return stream_listener->Listen(settings.stream_listen.host, settings.stream_listen.port);
 }
 
 Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const Clock& clock,
@@ -188,7 +227,10 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
           s.metrics.ingest_batch_size().Observe(static_cast<double>(n));
           // The batch's events became messages with deliveries: send them now, not at the next
           // poll.
-          if (result.ok()) s.WakeEngine();
+          if (result.ok()) {
+            s.WakeEngine();
+            s.StatusCommitted();
+          }
         });
     s.ingest = std::make_unique<IngestService>(*s.source_cache, *s.committer, s.metrics, clock,
                                                random, settings.max_body);
@@ -209,24 +251,30 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     options.attempt_timeout = settings.delivery_timeout;
     if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
     options.disable_after = settings.disable_after;
+    options.on_status_committed = [&s] { s.StatusCommitted(); };
     s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.async_sender,
                                                 s.metrics, clock, random, options);
   }
   if (settings.HasRole("api")) {
-    s.endpoint_service =
-        std::make_unique<EndpointService>(*s.endpoint_store, *s.endpoint_cache, *s.guard, *s.pool,
-                                          clock, random, [&s] { s.WakeEngine(); });
+    s.endpoint_service = std::make_unique<EndpointService>(
+        *s.endpoint_store, *s.endpoint_cache, *s.guard, *s.pool, clock, random,
+        [&s] { s.WakeEngine(); }, [&s] { s.StatusCommitted(); });
     s.message_service = std::make_unique<MessageService>(
         *s.pool, *s.endpoint_cache, clock, random, [&s] { s.WakeEngine(); },
         [&s](size_t n, const Status&) {
           s.metrics.messages_batch_size().Observe(static_cast<double>(n));
-        });
+        },
+        [&s] { s.StatusCommitted(); });
     RegisterEndpointRoutes(s.router, *s.endpoint_service);
     RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);
     RegisterEventRoutes(s.router, *s.events);
-    // The status streams share the main listener until they get their own (docs/DECISIONS.md).
-    RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + settings.listen.ToString());
+    // The status streams have their own listener; bound here so a port 0 is known for
+    // /api/v1/info.
+    if (Status st = s.CreateStreams(); !st.ok()) return st;
+    ListenAddress stream_address = settings.stream_listen;
+    stream_address.port = s.stream_listener->port();
+    RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + stream_address.ToString());
     RegisterSessionRoutes(s.router, s.auth, *s.sessions, settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);
   }
@@ -257,7 +305,24 @@ Status Server::Start() {
   if (impl_->message_service) {
     if (Status s = impl_->message_service->Start(); !s.ok()) return s;
   }
-  return impl_->http->Start();
+  if (Status s = impl_->http->Start(); !s.ok()) return s;
+  if (impl_->stream_listener) {
+    // Browsers on the dashboard (the main listener, under any loopback name) and the configured
+    // origins may use the streams.
+    std::vector<std::string> origins = impl_->settings.dashboard_origins;
+    const std::string port_text = std::to_string(port());
+    const std::string& host = impl_->settings.listen.host;
+    origins.push_back(base_url());
+    if (host == "127.0.0.1" || host == "localhost" || host == "::1") {
+      for (const char* name : {"127.0.0.1", "localhost", "[::1]"})
+        origins.push_back(std::string("http://") + name + ":" + port_text);
+    }
+    impl_->stream_context->SetAllowedOrigins(std::move(origins));
+    if (Status s = impl_->hub->Start(); !s.ok()) return s;
+    impl_->io->Start();
+    impl_->stream_listener->Start();
+  }
+  return Status::Ok();
 }
 
 void Server::Stop() {
@@ -275,6 +340,11 @@ void Server::Stop() {
   // Attempts in progress finish (bounded by the delivery timeout) and are recorded; unstarted
   // claims are handed back.
   if (impl_->engine) impl_->engine->Stop();
+  if (impl_->stream_listener) {
+    impl_->stream_listener->Stop();
+    impl_->hub->Stop();
+    impl_->io->Stop();
+  }
   impl_->checkpointer->Stop();
 }
 
@@ -283,6 +353,13 @@ uint16_t Server::port() const { return impl_->http->port(); }
 std::string Server::base_url() const {
   ListenAddress a = impl_->settings.listen;
   a.port = port();
+  return "http://" + a.ToString();
+}
+
+std::string Server::stream_base_url() const {
+  if (!impl_->stream_listener) return "";
+  ListenAddress a = impl_->settings.stream_listen;
+  a.port = impl_->stream_listener->port();
   return "http://" + a.ToString();
 }
 

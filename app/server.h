@@ -34,6 +34,8 @@ class Server {
 
   uint16_t port() const;
   std::string base_url() const;
+  // The stream listener's URL ("http://host:port"), empty when this process serves no streams.
+  std::string stream_base_url() const;
   const AdminAuth& auth() const;
 
  private:

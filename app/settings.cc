@@ -22,6 +22,12 @@ constexpr Option kOptions[] = {
     {"--listen", "HOOKD_LISTEN", "127.0.0.1:8080", "address of the HTTP API, ingest and UI"},
     {"--stream-listen", "HOOKD_STREAM_LISTEN", "127.0.0.1:8081",
      "address of the status streams (SSE, WebSocket, long-poll)"},
+    {"--dashboard-origin", "HOOKD_DASHBOARD_ORIGIN", "",
+     "extra browser origins (comma list, e.g. https://hookd.example.com) allowed on the streams"},
+    {"--stream-queue-limit", "HOOKD_STREAM_QUEUE_LIMIT", "1MiB",
+     "bytes queued for one stream client before it is dropped as too slow"},
+    {"--stream-ping-interval", "HOOKD_STREAM_PING_INTERVAL", "15s",
+     "SSE ping comment and WebSocket ping interval"},
     {"--data-dir", "HOOKD_DATA_DIR", "./data", "directory of hookd.db and admin_token"},
     {nullptr, "HOOKD_ADMIN_TOKEN", "(generated)",
      "admin bearer token; generated into <data-dir>/admin_token when unset"},
@@ -83,6 +89,35 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     auto a = ParseListenAddress(value);
     if (!a.ok()) return fail(a.status());
     (key == "--listen" ? s.listen : s.stream_listen) = *a;
+  } else if (key == "--dashboard-origin") {
+    s.dashboard_origins.clear();
+    size_t start = 0;
+    while (start < value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      std::string origin = value.substr(start, comma - start);
+      start = comma + 1;
+      if (origin.empty()) continue;
+      auto scheme_end = origin.find("://");
+      bool ok = (origin.starts_with("http://") || origin.starts_with("https://")) &&
+                origin.size() > scheme_end + 3 &&
+                origin.find('/', scheme_end + 3) == std::string::npos;
+      if (!ok)
+        return Status::InvalidField(key + ": origins are scheme://host[:port], got \"" + origin +
+                                    "\"");
+      s.dashboard_origins.push_back(origin);
+    }
+  } else if (key == "--stream-queue-limit") {
+    auto n = ParseSize(value);
+    if (!n.ok()) return fail(n.status());
+    if (*n < 4096 || *n > (256ULL << 20)) return Status::InvalidField(key + ": 4KiB to 256MiB");
+    s.stream_queue_limit = *n;
+  } else if (key == "--stream-ping-interval") {
+    auto d = ParseDuration(value);
+    if (!d.ok()) return fail(d.status());
+    if (d->count() < 100 || d->count() > 3600 * 1000)
+      return Status::InvalidField(key + ": 100ms to 1h");
+    s.stream_ping_interval = *d;
   } else if (key == "--data-dir") {
     if (value.empty()) return Status::InvalidField(key + ": must not be empty");
     s.data_dir = value;

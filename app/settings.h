@@ -23,6 +23,11 @@ struct ListenAddress {
 struct Settings {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress stream_listen{"127.0.0.1", 8081};
+  // Origins allowed to use the stream listener from a browser (CORS, WebSocket Origin check),
+  // besides the main listener's own.
+  std::vector<std::string> dashboard_origins;
+  uint64_t stream_queue_limit = 1 << 20;  // bytes queued per stream client before it is dropped
+  std::chrono::milliseconds stream_ping_interval{15000};
   std::string data_dir = "./data";
   std::string admin_token;  // HOOKD_ADMIN_TOKEN only: a flag would show in `ps`
   std::vector<std::chrono::milliseconds> retry_schedule;

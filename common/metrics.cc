@@ -67,6 +67,20 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Help("Messages committed per group-commit transaction of the messages API")
            .Register(*registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
+  stream_clients_ = &prometheus::BuildGauge()
+                         .Name("hookd_stream_clients")
+                         .Help("Open status-stream clients by transport")
+                         .Register(*registry_);
+  // Present from the start, so a dashboard sees 0 rather than no series.
+  for (const char* t : {"sse", "ws", "longpoll"}) stream_clients_->Add({{"transport", t}});
+  stream_entries_sent_ = &prometheus::BuildCounter()
+                              .Name("hookd_stream_entries_sent_total")
+                              .Help("Status-log entries written to stream clients by transport")
+                              .Register(*registry_);
+  stream_clients_dropped_ = &prometheus::BuildCounter()
+                                 .Name("hookd_stream_clients_dropped_total")
+                                 .Help("Stream clients closed by the server, by reason")
+                                 .Register(*registry_);
 }
 
 std::string Metrics::Serialize() const {

@@ -49,6 +49,15 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& circuit_transitions() { return *circuit_transitions_; }
   // hookd_messages_batch_size: messages committed per group commit of POST /api/v1/messages.
   prometheus::Histogram& messages_batch_size() { return *messages_batch_size_; }
+  // hookd_stream_clients{transport}: open status-stream clients ("sse", "ws", "longpoll").
+  prometheus::Family<prometheus::Gauge>& stream_clients() { return *stream_clients_; }
+  // hookd_stream_entries_sent_total{transport}: status-log entries written to stream clients.
+  prometheus::Family<prometheus::Counter>& stream_entries_sent() { return *stream_entries_sent_; }
+  // hookd_stream_clients_dropped_total{reason}: stream clients closed by hookd ("slow_consumer",
+  // "write_stalled", ...).
+  prometheus::Family<prometheus::Counter>& stream_clients_dropped() {
+    return *stream_clients_dropped_;
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -64,6 +73,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* endpoint_circuits_;
   prometheus::Family<prometheus::Counter>* circuit_transitions_;
   prometheus::Histogram* messages_batch_size_;
+  prometheus::Family<prometheus::Gauge>* stream_clients_;
+  prometheus::Family<prometheus::Counter>* stream_entries_sent_;
+  prometheus::Family<prometheus::Counter>* stream_clients_dropped_;
 };
 
 }  // namespace hookd

@@ -196,6 +196,7 @@ void DeliveryEngine::RecordPending() {
   }
   circuit_changes_.clear();
   released_.clear();
+  if (options_.on_status_committed) options_.on_status_committed();
   if (int64_t retry = recorder_->TakeEarliestRetry();
       retry && (!next_due_ms_ || retry < next_due_ms_))
     next_due_ms_ = retry;

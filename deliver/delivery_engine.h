@@ -14,6 +14,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,6 +49,8 @@ struct DeliveryEngineOptions {
   std::chrono::milliseconds idle_poll{200};
   RetryPolicy policy = DefaultRetryPolicy();
   CircuitOptions circuit;
+  // Called after attempts were recorded (their status-log entries committed).
+  std::function<void()> on_status_committed;
 };
 
 class DeliveryEngine {

@@ -179,6 +179,7 @@ Result<Endpoint> EndpointService::Enable(const std::string& id) {
   }
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
   cache_.Invalidate();
+  if (was_disabled && status_committed_) status_committed_();
   return e;
 }
 

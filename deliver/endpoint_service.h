@@ -18,16 +18,19 @@ namespace hookd {
 
 class EndpointService {
  public:
-  // `wake` tells the delivery engine that deliveries became due (recover).
+  // `wake` tells the delivery engine that deliveries became due (recover); `status_committed`
+  // that a change appended to the status log was committed (for the status streams).
   EndpointService(EndpointStore& store, EndpointCache& cache, SsrfGuard& guard, DbPool& pool,
-                  const Clock& clock, Random& random, std::function<void()> wake = nullptr)
+                  const Clock& clock, Random& random, std::function<void()> wake = nullptr,
+                  std::function<void()> status_committed = {})
       : store_(store),
         cache_(cache),
         guard_(guard),
         pool_(pool),
         clock_(clock),
         random_(random),
-        wake_(std::move(wake)) {}
+        wake_(std::move(wake)),
+        status_committed_(std::move(status_committed)) {}
 
   // {"url", "description"?, "event_types"?, "source_ids"?, "secret"?, "rate_limit_per_second"?,
   //  "headers"?}
@@ -62,6 +65,7 @@ class EndpointService {
   const Clock& clock_;
   Random& random_;
   std::function<void()> wake_;
+  std::function<void()> status_committed_;
 };
 
 }  // namespace hookd

@@ -181,6 +181,7 @@ Result<std::vector<nlohmann::json>> MessageService::CommitMessages(Db& db,
     if (s.ok()) s = (*txn)->Commit();
   }  // a transaction that did not commit rolls back here
   if (!s.ok()) return s;
+  if (status_committed_) status_committed_();
   if (deliveries > 0 && wake_) wake_();
   return out;
 }

@@ -37,15 +37,18 @@ class MessageService {
   // Called on the writer thread after every commit attempt with the batch size (for metrics).
   using BatchObserver = std::function<void(size_t batch_size, const Status& result)>;
 
-  // `wake` tells the delivery engine that new deliveries are due.
+  // `wake` tells the delivery engine that new deliveries are due; `status_committed` that
+  // status-log entries were committed (for the status streams).
   MessageService(DbPool& pool, EndpointCache& endpoints, const Clock& clock, Random& random,
-                 std::function<void()> wake, BatchObserver observer = nullptr)
+                 std::function<void()> wake, BatchObserver observer = nullptr,
+                 std::function<void()> status_committed = {})
       : pool_(pool),
         endpoints_(endpoints),
         clock_(clock),
         random_(random),
         wake_(std::move(wake)),
-        observer_(std::move(observer)) {}
+        observer_(std::move(observer)),
+        status_committed_(std::move(status_committed)) {}
   ~MessageService();
 
   // Opens the writer's connection and starts its thread (needed by Publish only).
@@ -93,6 +96,7 @@ class MessageService {
   BatchObserver observer_;
   std::unique_ptr<Db> writer_;  // the committer thread's connection
   std::unique_ptr<BatchCommitter<NewMessage, nlohmann::json>> committer_;
+  std::function<void()> status_committed_;
 };
 
 }  // namespace hookd

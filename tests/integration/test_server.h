@@ -27,6 +27,7 @@ class TestServer {
       : own_dir_(data_dir.empty() ? std::make_unique<TempDir>() : nullptr),
         data_dir_(own_dir_ ? own_dir_->path() : std::move(data_dir)) {
     settings.listen = {"127.0.0.1", 0};
+    settings.stream_listen = {"127.0.0.1", 0};
     settings.data_dir = data_dir_;
     if (settings.admin_token.empty()) settings.admin_token = "test-token";
     auto server = Server::Create(settings, clock_, random_, std::move(events));

@@ -138,6 +138,11 @@ class Hookd {
     throw new Error(`hookd did not become ready on ${this.base} within ${READY_TIMEOUT_MS} ms. Output:\n${tail}`);
   }
 
+  /** The stream listener's base URL (SSE, WebSocket, long-poll). */
+  get streamBase() {
+    return `http://127.0.0.1:${this.streamPort}`;
+  }
+
   get running() {
     return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
   }

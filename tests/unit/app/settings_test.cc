@@ -352,15 +352,55 @@ TEST(SettingsTest, ParseListenAddress) {
     EXPECT_FALSE(ParseListenAddress(bad).ok()) << bad;
 }
 
+TEST(SettingsTest, StreamSettings) {
+  auto d = Parse({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->dashboard_origins.empty());
+  EXPECT_EQ(d->stream_queue_limit, 1u << 20);
+  EXPECT_EQ(d->stream_ping_interval, milliseconds(15000));
+
+  auto s = Parse({"--stream-queue-limit", "64KiB", "--stream-ping-interval=500ms"},
+                 {{"HOOKD_DASHBOARD_ORIGIN", "https://hookd.example.com,http://localhost:3000"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->dashboard_origins,
+            (std::vector<std::string>{"https://hookd.example.com", "http://localhost:3000"}));
+  EXPECT_EQ(s->stream_queue_limit, 64u << 10);
+  EXPECT_EQ(s->stream_ping_interval, milliseconds(500));
+
+  for (const char* bad : {"hookd.example.com", "https://hookd.example.com/", "ftp://x", "https://"})
+    EXPECT_FALSE(Parse({"--dashboard-origin", bad}).ok()) << bad;
+  EXPECT_FALSE(Parse({"--stream-queue-limit", "1KiB"}).ok());
+  EXPECT_FALSE(Parse({"--stream-ping-interval", "10ms"}).ok());
+}
+
 TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
   const std::string help = SettingsHelp();
-  for (const char* word :
-       {"--listen", "HOOKD_LISTEN", "--stream-listen", "--data-dir", "HOOKD_ADMIN_TOKEN",
-        "--retry-schedule", "--allow-private-targets", "--delivery-timeout", "--max-body",
-        "--http-threads", "--sqlite-synchronous", "--roles", "HOOKD_ROLES", "HOOKD_SESSION_IDLE",
-        "HOOKD_SESSION_MAX_AGE", "HOOKD_SECURE_COOKIES", "--retention", "HOOKD_RETENTION",
-        "--retention-status-log", "HOOKD_RETENTION_STATUS_LOG", "--retention-interval",
-        "HOOKD_RETENTION_INTERVAL"})
+  for (const char* word : {"--listen",
+                           "HOOKD_LISTEN",
+                           "--stream-listen",
+                           "--data-dir",
+                           "HOOKD_ADMIN_TOKEN",
+                           "--retry-schedule",
+                           "--allow-private-targets",
+                           "--delivery-timeout",
+                           "--max-body",
+                           "--http-threads",
+                           "--sqlite-synchronous",
+                           "--roles",
+                           "HOOKD_ROLES",
+                           "HOOKD_SESSION_IDLE",
+                           "HOOKD_SESSION_MAX_AGE",
+                           "HOOKD_SECURE_COOKIES",
+                           "--retention",
+                           "HOOKD_RETENTION",
+                           "--retention-status-log",
+                           "HOOKD_RETENTION_STATUS_LOG",
+                           "--retention-interval",
+                           "HOOKD_RETENTION_INTERVAL",
+                           "--dashboard-origin",
+                           "HOOKD_DASHBOARD_ORIGIN",
+                           "--stream-queue-limit",
+                           "--stream-ping-interval"})
     EXPECT_NE(help.find(word), std::string::npos) << word;
 }
 

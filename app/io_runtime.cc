@@ -1,0 +1,37 @@
+#include "app/io_runtime.h"
+
+#include <exception>
+#include <iostream>
+
+namespace hookd {
+
+IoRuntime::IoRuntime(int threads) : threads_(threads), ioc_(threads) {}
+
+IoRuntime::~IoRuntime() { Stop(); }
+
+void IoRuntime::Start() {
+  if (!pool_.empty()) return;
+  work_.emplace(ioc_.get_executor());
+  for (int i = 0; i < threads_; ++i) {
+    pool_.emplace_back([this] {
+      // A handler that throws must not take the process down with it: report and keep running.
+      while (true) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          std::cerr << "hookd: io handler failed: " << e.what() << "\n";
+        }
+      }
+    });
+  }
+}
+
+void IoRuntime::Stop() {
+  work_.reset();
+  ioc_.stop();
+  for (std::thread& t : pool_) t.join();
+  pool_.clear();
+}
+
+}  // namespace hookd

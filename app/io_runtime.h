@@ -1,0 +1,35 @@
+// IoRuntime: hookd's one asynchronous I/O runtime: a Boost.Asio io_context run by a small, fixed
+// pool of threads. The stream listener lives on it (and later the outbound HTTP client), so the
+// thread count never grows with connections. Created, started and stopped by app/ only.
+// Start/Stop from one thread; context() is thread-safe.
+#pragma once
+
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace hookd {
+
+class IoRuntime {
+ public:
+  explicit IoRuntime(int threads);
+  // Stops; the io_context then destroys the handlers it still holds (and the sessions they own),
+  // so whatever those reference must still be alive.
+  ~IoRuntime();
+
+  boost::asio::io_context& context() { return ioc_; }
+  void Start();
+  // Stops running handlers and joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  const int threads_;
+  boost::asio::io_context ioc_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> pool_;
+};
+
+}  // namespace hookd

@@ -1,0 +1,129 @@
+// SseSession over real loopback sockets on an io_context driven by the test (no sleeps): the
+// stream's bytes, and the bounded queue dropping a client that stopped reading.
+#include "web/sse_session.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+
+#include "common/metrics.h"
+#include "tests/unit/web/fake_status_source.h"
+
+namespace hookd {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class SseSessionTest : public ::testing::Test {
+ protected:
+  SseSessionTest() : hub(source) {
+    limits.max_queue_bytes = 16 * 1024;
+    limits.send_buffer_bytes = 4096;
+    limits.drop_grace = std::chrono::milliseconds(50);
+    ctx = std::make_unique<StreamContext>(
+        hub, metrics, [](const HttpRequest&) { return Status::Ok(); }, std::vector<std::string>{},
+        limits);
+    EXPECT_TRUE(hub.PollOnce().ok());
+  }
+
+  // A connected pair: the client end (small receive buffer) and a started SseSession.
+  tcp::socket Connect(StreamQuery query) {
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    tcp::socket client(ioc);
+    client.open(tcp::v4());
+    client.set_option(asio::socket_base::receive_buffer_size(4096));
+    client.connect(acceptor.local_endpoint());
+    tcp::socket server = acceptor.accept();
+    server.set_option(asio::socket_base::send_buffer_size(limits.send_buffer_bytes));
+    auto session =
+        SseSession::Create(std::move(server), *ctx, std::move(query), {}, ConnectionSlot());
+    asio::post(ioc, [session] { session->Start(); });
+    ioc.run_for(std::chrono::milliseconds(20));
+    return client;
+  }
+
+  // Appends `n` entries of about `size` bytes each and lets the hub and the session run.
+  void Publish(int n, size_t size) {
+    for (int i = 0; i < n; ++i)
+      source.Append("message.created",
+                    {{"message_id", "msg_" + std::to_string(i)}, {"pad", std::string(size, 'p')}});
+    ASSERT_TRUE(hub.PollOnce().ok());
+    ioc.run_for(std::chrono::milliseconds(20));
+  }
+
+  static std::string ReadAvailable(tcp::socket& s) {
+    std::string out;
+    char buf[65536];
+    boost::system::error_code ec;
+    s.non_blocking(true);
+    while (true) {
+      size_t n = s.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      out.append(buf, n);
+    }
+    return out;
+  }
+
+  FakeStatusSource source;
+  StatusHub hub;
+  Metrics metrics;
+  StreamLimits limits;
+  std::unique_ptr<StreamContext> ctx;
+  // Last, so it is destroyed first: the sessions its handlers own use everything above.
+  asio::io_context ioc;
+};
+
+TEST_F(SseSessionTest, WritesTheHeadRetryAndOneBlockPerEntryResumingAfterTheGivenSeq) {
+  source.Append("message.created");  // 1
+  source.Append("message.created");  // 2
+  ASSERT_TRUE(hub.PollOnce().ok());
+  StreamQuery q;
+  q.after = 1;
+  tcp::socket client = Connect(q);
+  Publish(1, 3);  // 3
+  std::string got = ReadAvailable(client);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("Content-Type: text/event-stream"), std::string::npos);
+  size_t body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_EQ(got.substr(body + 4, 13), "retry: 2000\n\n");
+  EXPECT_EQ(got.find("id: 1\n"), std::string::npos) << "resumed after 1";
+  size_t two = got.find("id: 2\nevent: message.created\ndata: {");
+  size_t three = got.find("id: 3\nevent: message.created\ndata: {");
+  ASSERT_NE(two, std::string::npos) << got;
+  ASSERT_NE(three, std::string::npos) << got;
+  EXPECT_LT(two, three);
+  EXPECT_EQ(ctx->sse_clients.Value(), 1);
+}
+
+TEST_F(SseSessionTest, AClientThatStopsReadingIsDroppedAndMemoryStaysBounded) {
+  tcp::socket client = Connect({});
+  auto& dropped = ctx->dropped("slow_consumer");
+  // The client reads nothing: kernel buffers fill, then the session's queue, then it is dropped.
+  for (int round = 0; round < 200 && dropped.Value() == 0; ++round) Publish(20, 1000);
+  EXPECT_EQ(dropped.Value(), 1);
+  EXPECT_EQ(hub.subscriber_count(), 0u) << "detached at once";
+  ioc.run_for(std::chrono::milliseconds(100));  // past the drop grace
+  // Publishing more costs the dropped client nothing.
+  Publish(20, 1000);
+  // Reading now drains what the kernel held, then the connection ends.
+  client.non_blocking(false);
+  boost::system::error_code ec;
+  std::string rest;
+  char buf[65536];
+  while (!ec) {
+    size_t n = client.read_some(asio::buffer(buf), ec);
+    rest.append(buf, n);
+  }
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  ioc.run_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(ctx->sse_clients.Value(), 0) << "the session is gone";
+}
+
+}  // namespace
+}  // namespace hookd

@@ -1,0 +1,277 @@
+#include "web/stream_hub.h"
+
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/web/fake_status_source.h"
+#include "web/send_queue.h"
+
+namespace hookd {
+namespace {
+
+// A sink that keeps what it is offered.
+class RecordingSink final : public StreamSink {
+ public:
+  void OnEntry(const StreamEntryPtr& entry) override { got.push_back(entry); }
+  std::vector<int64_t> Seqs() const {
+    std::vector<int64_t> out;
+    for (const auto& e : got) out.push_back(e->seq);
+    return out;
+  }
+  std::vector<StreamEntryPtr> got;
+};
+
+std::vector<int64_t> SeqsOf(const std::vector<StreamEntryPtr>& entries) {
+  std::vector<int64_t> out;
+  for (const auto& e : entries) out.push_back(e->seq);
+  return out;
+}
+
+FetchResult FetchNow(StatusHub& hub, int64_t after, const StreamFilter& filter, size_t limit) {
+  FetchResult out;
+  bool called = false;
+  hub.Fetch(after, filter, limit, [&](FetchResult r) {
+    out = std::move(r);
+    called = true;
+  });
+  EXPECT_TRUE(called) << "a hub that is not started answers Fetch on the calling thread";
+  return out;
+}
+
+class StatusHubTest : public ::testing::Test {
+ protected:
+  FakeStatusSource source;
+};
+
+TEST_F(StatusHubTest, StartsAtTheEndOfTheLogAndFeedsNewEntriesToAttachedSinks) {
+  source.Append("message.created");
+  source.Append("message.created");
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(hub.last_seq(), 2);
+
+  auto sink = std::make_shared<RecordingSink>();
+  auto backlog = hub.Attach(sink, {}, std::nullopt);  // from now
+  ASSERT_TRUE(backlog.has_value());
+  EXPECT_TRUE(backlog->empty());
+
+  source.Append("delivery.attempted", {{"endpoint_id", "ep_1"}});
+  ASSERT_TRUE(hub.PollOnce().ok());
+  ASSERT_EQ(sink->Seqs(), std::vector<int64_t>{3});
+  const StreamEntry& e = *sink->got[0];
+  EXPECT_EQ(e.type, "delivery.attempted");
+  EXPECT_EQ(e.endpoint_id, "ep_1");
+  auto json = nlohmann::json::parse(*e.json);
+  EXPECT_EQ(json["seq"], 3);
+  EXPECT_EQ(json["type"], "delivery.attempted");
+  EXPECT_EQ(json["data"]["endpoint_id"], "ep_1");
+  EXPECT_EQ(*e.sse, "id: 3\nevent: delivery.attempted\ndata: " + *e.json + "\n\n");
+}
+
+TEST_F(StatusHubTest, ResumeInsideTheRingHasNoGapAndNoRepeat) {
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  for (int i = 0; i < 10; ++i) source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+
+  auto sink = std::make_shared<RecordingSink>();
+  auto backlog = hub.Attach(sink, {}, 5);
+  ASSERT_TRUE(backlog.has_value());
+  EXPECT_EQ(SeqsOf(*backlog), (std::vector<int64_t>{6, 7, 8, 9, 10}));
+  source.Append("message.created");
+  source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  ASSERT_TRUE(hub.PollOnce().ok());  // a second poll publishes nothing twice
+  EXPECT_EQ(sink->Seqs(), (std::vector<int64_t>{11, 12}));
+}
+
+TEST_F(StatusHubTest, ResumeOlderThanTheRingReadsTheGapFromTheDatabaseInPages) {
+  StatusHubOptions options;
+  options.ring_capacity = 4;
+  options.page_size = 3;
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  for (int i = 0; i < 10; ++i) source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());  // the ring now holds 7..10
+
+  auto sink = std::make_shared<RecordingSink>();
+  EXPECT_FALSE(hub.Attach(sink, {}, 2).has_value()) << "2 is older than the ring";
+  EXPECT_EQ(hub.subscriber_count(), 0u);
+
+  const int reads_before = source.reads;
+  FetchResult first = FetchNow(hub, 2, {}, 5);
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_EQ(SeqsOf(first.entries), (std::vector<int64_t>{3, 4, 5, 6, 7}));
+  EXPECT_EQ(first.next, 7);
+  EXPECT_EQ(source.reads - reads_before, 2) << "two pages of three";
+
+  // 7 is inside the ring: attach from there and get the rest without the database.
+  const int reads_after_fetch = source.reads;
+  auto backlog = hub.Attach(sink, {}, first.next);
+  ASSERT_TRUE(backlog.has_value());
+  EXPECT_EQ(SeqsOf(*backlog), (std::vector<int64_t>{8, 9, 10}));
+  EXPECT_EQ(source.reads, reads_after_fetch);
+}
+
+TEST_F(StatusHubTest, FetchOfAPrunedGapEndsAtTheRingInsteadOfLooping) {
+  StatusHubOptions options;
+  options.ring_capacity = 2;
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  for (int i = 0; i < 6; ++i) source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());  // ring: 5, 6; floor 4
+  source.PruneThrough(6);            // nothing older than the ring is left in the database
+  FetchResult r = FetchNow(hub, 1, {}, 100);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_TRUE(r.entries.empty());
+  EXPECT_EQ(r.next, 4) << "resume at the ring's floor, which Attach accepts";
+  EXPECT_TRUE(hub.Attach(std::make_shared<RecordingSink>(), {}, r.next).has_value());
+}
+
+TEST_F(StatusHubTest, FiltersApplyToBacklogLiveEntriesAndFetches) {
+  StatusHubOptions options;
+  options.ring_capacity = 100;
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  source.Append("delivery.attempted", {{"endpoint_id", "ep_a"}, {"source_id", "src_1"}});  // 1
+  source.Append("delivery.failed", {{"endpoint_id", "ep_b"}});                             // 2
+  source.Append("message.created", {{"source_id", "src_1"}});                              // 3
+  source.Append("delivery.succeeded", {{"endpoint_id", "ep_a"}});                          // 4
+  source.Append("endpoint.disabled", {{"endpoint_id", "ep_a"}});                           // 5
+  ASSERT_TRUE(hub.PollOnce().ok());
+
+  StreamFilter by_endpoint;
+  by_endpoint.endpoint_id = "ep_a";
+  EXPECT_EQ(SeqsOf(*hub.Attach(std::make_shared<RecordingSink>(), by_endpoint, 0)),
+            (std::vector<int64_t>{1, 4, 5}));
+
+  StreamFilter by_source;
+  by_source.source_id = "src_1";
+  EXPECT_EQ(SeqsOf(FetchNow(hub, 0, by_source, 10).entries), (std::vector<int64_t>{1, 3}));
+
+  StreamFilter by_types;
+  by_types.types = {"delivery.*", "endpoint.disabled"};
+  by_types.endpoint_id = "ep_a";
+  auto live = std::make_shared<RecordingSink>();
+  EXPECT_EQ(SeqsOf(*hub.Attach(live, by_types, 0)), (std::vector<int64_t>{1, 4, 5}));
+  source.Append("delivery.retrying", {{"endpoint_id", "ep_a"}});  // 6: matches
+  source.Append("delivery.retrying", {{"endpoint_id", "ep_b"}});  // 7: other endpoint
+  source.Append("endpoint.enabled", {{"endpoint_id", "ep_a"}});   // 8: other type
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(live->Seqs(), std::vector<int64_t>{6});
+}
+
+TEST_F(StatusHubTest, EveryClientSharesOneSerializationAndNoClientCausesAQuery) {
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  std::vector<std::shared_ptr<RecordingSink>> sinks;
+  for (int i = 0; i < 200; ++i) {
+    sinks.push_back(std::make_shared<RecordingSink>());
+    ASSERT_TRUE(hub.Attach(sinks.back(), {}, std::nullopt).has_value());
+  }
+  for (int i = 0; i < 50; ++i) source.Append("message.created");
+  const int reads_before = source.reads;
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(source.reads - reads_before, 1) << "one page of 50 read once for 200 clients";
+  for (const auto& s : sinks) {
+    ASSERT_EQ(s->got.size(), 50u);
+    EXPECT_EQ(s->got[0]->json.get(), sinks[0]->got[0]->json.get()) << "the same bytes";
+  }
+}
+
+TEST_F(StatusHubTest, FetchFromTheRingStopsAtTheLimitWithNextAtTheLastEntry) {
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  for (int i = 0; i < 8; ++i) source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  FetchResult r = FetchNow(hub, 2, {}, 3);
+  EXPECT_EQ(SeqsOf(r.entries), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ(r.next, 5);
+  FetchResult rest = FetchNow(hub, 5, {}, 100);
+  EXPECT_EQ(SeqsOf(rest.entries), (std::vector<int64_t>{6, 7, 8}));
+  EXPECT_EQ(rest.next, 8);
+  StreamFilter none;
+  none.types = {"endpoint.disabled"};
+  FetchResult empty = FetchNow(hub, 0, none, 100);
+  EXPECT_TRUE(empty.entries.empty());
+  EXPECT_EQ(empty.next, 8) << "nothing matched up to the end";
+}
+
+TEST_F(StatusHubTest, DetachedSinksAndDestroyedSinksGetNothingMore) {
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  auto kept = std::make_shared<RecordingSink>();
+  auto detached = std::make_shared<RecordingSink>();
+  auto destroyed = std::make_shared<RecordingSink>();
+  for (auto& s : {kept, detached, destroyed}) ASSERT_TRUE(hub.Attach(s, {}, std::nullopt));
+  source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(hub.Detach(detached.get()), 1);
+  destroyed.reset();
+  source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(kept->Seqs(), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(detached->Seqs(), std::vector<int64_t>{1});
+  EXPECT_EQ(hub.subscriber_count(), 1u);
+}
+
+TEST_F(StatusHubTest, StartedHubReadsWhenNotifiedAndAnswersDatabaseFetchesOnItsThread) {
+  StatusHubOptions options;
+  options.ring_capacity = 2;
+  options.fallback_poll = std::chrono::hours(1);  // only Notify wakes it in this test
+  StatusHub hub(source, options);
+  for (int i = 0; i < 5; ++i) source.Append("message.created");
+  ASSERT_TRUE(hub.Start().ok());
+  struct Waiter final : StreamSink {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<int64_t> seqs;
+    void OnEntry(const StreamEntryPtr& e) override {
+      std::lock_guard<std::mutex> lock(mu);
+      seqs.push_back(e->seq);
+      cv.notify_all();
+    }
+  };
+  auto sink = std::make_shared<Waiter>();
+  ASSERT_TRUE(hub.Attach(sink, {}, std::nullopt));
+  source.Append("message.created");  // 6 (the fake is read on the hub's thread after Notify)
+  hub.Notify();
+  {
+    std::unique_lock<std::mutex> lock(sink->mu);
+    ASSERT_TRUE(
+        sink->cv.wait_for(lock, std::chrono::seconds(10), [&] { return !sink->seqs.empty(); }));
+    EXPECT_EQ(sink->seqs, std::vector<int64_t>{6});
+  }
+  std::promise<FetchResult> done;
+  hub.Fetch(0, {}, 100, [&](FetchResult r) { done.set_value(std::move(r)); });
+  auto f = done.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(SeqsOf(f.get().entries), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  hub.Stop();
+}
+
+TEST(SendQueueTest, RefusesPastItsBoundUnlessForcedAndKeepsTheFrameBeingWritten) {
+  auto frame = [](size_t n) { return std::make_shared<const std::string>(n, 'x'); };
+  SendQueue q(100);
+  EXPECT_TRUE(q.Push(frame(60)));
+  EXPECT_TRUE(q.Push(frame(40)));
+  EXPECT_FALSE(q.Push(frame(1))) << "101 bytes would pass the bound";
+  EXPECT_EQ(q.bytes(), 100u);
+  EXPECT_TRUE(q.Push(frame(10), /*force=*/true));
+  EXPECT_EQ(q.size(), 3u);
+  q.ClearAfterFront();
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.bytes(), 60u);
+  q.Pop();
+  EXPECT_TRUE(q.empty());
+  EXPECT_TRUE(q.Push(frame(500))) << "one large frame fits an empty queue";
+}
+
+}  // namespace
+}  // namespace hookd

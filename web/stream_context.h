@@ -1,0 +1,108 @@
+// StreamContext: what every stream-listener session shares: the hub, the auth check, the
+// allowed dashboard origins, the limits and the metric handles. Built once by the listener and
+// read-only once the listener starts (SetAllowedOrigins comes before; the connection counter
+// is atomic); thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/http_types.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "web/stream_hub.h"
+
+namespace hookd {
+
+// The admin check of a request (bearer token or session cookie).
+using StreamAuth = std::function<Status(const HttpRequest&)>;
+
+struct StreamLimits {
+  size_t max_connections = 1024;                    // open sockets on the stream listener
+  size_t header_limit = 8 * 1024;                   // bytes of request line and headers
+  std::chrono::milliseconds header_timeout{10000};  // to read a request (and keep-alive idle)
+  size_t max_queue_bytes = 1 << 20;                 // per client, before it is dropped
+  int send_buffer_bytes = 64 * 1024;                // SO_SNDBUF of stream sockets (0: the kernel's)
+  std::chrono::milliseconds ping_interval{15000};   // SSE comment / WebSocket ping
+  std::chrono::milliseconds ws_resume_wait{500};    // for a first {"after": seq} frame
+  std::chrono::milliseconds drop_grace{2000};       // to write the reason before closing
+  size_t page_size = 500;  // entries per catch-up page and long-poll answer
+};
+
+class StreamContext {
+ public:
+  StreamContext(StatusHub& hub, Metrics& metrics, StreamAuth auth,
+                std::vector<std::string> allowed_origins, StreamLimits limits)
+      : hub(hub),
+        auth(std::move(auth)),
+        limits(limits),
+        sse_clients(metrics.stream_clients().Add({{"transport", "sse"}})),
+        ws_clients(metrics.stream_clients().Add({{"transport", "ws"}})),
+        longpoll_clients(metrics.stream_clients().Add({{"transport", "longpoll"}})),
+        sse_sent(metrics.stream_entries_sent().Add({{"transport", "sse"}})),
+        ws_sent(metrics.stream_entries_sent().Add({{"transport", "ws"}})),
+        longpoll_sent(metrics.stream_entries_sent().Add({{"transport", "longpoll"}})),
+        dropped_(metrics.stream_clients_dropped()),
+        allowed_origins_(std::move(allowed_origins)) {}
+
+  // True when `origin` is one of the dashboard's origins (exact, case-insensitive match).
+  bool OriginAllowed(std::string_view origin) const {
+    for (const std::string& o : allowed_origins_) {
+      if (EqualsIgnoreCase(o, origin)) return true;
+    }
+    return false;
+  }
+  // Before the listener starts only (the main listener's port may be known late).
+  void SetAllowedOrigins(std::vector<std::string> origins) {
+    allowed_origins_ = std::move(origins);
+  }
+  prometheus::Counter& dropped(const std::string& reason) const {
+    return dropped_.Add({{"reason", reason}});
+  }
+
+  StatusHub& hub;
+  const StreamAuth auth;
+  const StreamLimits limits;
+  prometheus::Gauge& sse_clients;
+  prometheus::Gauge& ws_clients;
+  prometheus::Gauge& longpoll_clients;
+  prometheus::Counter& sse_sent;
+  prometheus::Counter& ws_sent;
+  prometheus::Counter& longpoll_sent;
+  std::atomic<size_t> connections{0};
+
+ private:
+  prometheus::Family<prometheus::Counter>& dropped_;
+  std::vector<std::string> allowed_origins_;
+};
+
+// One open socket counted against StreamLimits::max_connections; released on destruction.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  explicit ConnectionSlot(std::atomic<size_t>* counter) : counter_(counter) { ++*counter_; }
+  ConnectionSlot(ConnectionSlot&& o) noexcept : counter_(std::exchange(o.counter_, nullptr)) {}
+  ConnectionSlot& operator=(ConnectionSlot&& o) noexcept {
+    if (this != &o) {
+      Release();
+      counter_ = std::exchange(o.counter_, nullptr);
+    }
+    return *this;
+  }
+  ~ConnectionSlot() { Release(); }
+
+ private:
+  void Release() {
+    if (counter_) --*counter_;
+    counter_ = nullptr;
+  }
+  std::atomic<size_t>* counter_ = nullptr;
+};
+
+}  // namespace hookd

@@ -1,0 +1,86 @@
+// StreamSession: the transport-independent half of an SSE or WebSocket client: its bounded send
+// queue, its place in the status log (catch-up from the database in pages, then live entries
+// from the hub) and the slow-consumer drop. SseSession and WsSession supply the framing and the
+// socket operations.
+//
+// Thread-safety: a session lives on its strand (the socket's executor). OnEntry may be called
+// from the hub's reader thread; it only posts to the strand. Every other method runs on the
+// strand.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "web/send_queue.h"
+#include "web/stream_context.h"
+#include "web/stream_filter.h"
+#include "web/stream_hub.h"
+
+namespace hookd {
+
+class StreamSession : public StreamSink, public std::enable_shared_from_this<StreamSession> {
+ public:
+  void OnEntry(const StreamEntryPtr& entry) final;
+  // The completion of WriteFrame (on the strand).
+  void OnWriteDone(const boost::system::error_code& ec);
+
+ protected:
+  StreamSession(const StreamContext& ctx, boost::asio::any_io_executor executor,
+                StreamFilter filter, prometheus::Counter& sent);
+  ~StreamSession() override = default;
+
+  // Starts the feed after `after` (nullopt: from now). Call on the strand, once.
+  void BeginFeed(std::optional<int64_t> after);
+  // Queues a frame that is not an entry (SSE preamble, ping); false when over the bound.
+  bool QueueControl(Frame frame, bool force);
+  // Writes the next frame if none is being written.
+  void Flush();
+  // Closes with a reason: no more entries; FarewellFrame(reason), if any, is written, then
+  // CloseTransport. The transport is closed after drop_grace even if the client never reads.
+  void Drop(const std::string& reason);
+  // Ends the session at once (client gone, write error): detaches from the hub.
+  void Stop();
+  bool stopped() const { return stopped_; }
+  bool writing() const { return writing_; }
+  uint64_t writes_done() const { return writes_done_; }
+
+  // The bytes of an entry for this transport.
+  virtual Frame FrameOf(const StreamEntry& e) const = 0;
+  // The last frame written to a dropped client (nullptr: none).
+  virtual Frame FarewellFrame(const std::string& reason) const = 0;
+  // Starts writing `frame`; calls OnWriteDone on the strand when done.
+  virtual void WriteFrame(const Frame& frame) = 0;
+  // Closes the transport (`reason` set when dropped). Called once.
+  virtual void CloseTransport(const std::optional<std::string>& reason) = 0;
+
+  const StreamContext& ctx_;
+  boost::asio::any_io_executor executor_;
+
+ private:
+  void Resume();
+  void OnFetched(FetchResult r);
+  void Enqueue(const StreamEntryPtr& e);
+
+  const StreamFilter filter_;
+  prometheus::Counter& sent_;
+  SendQueue queue_;
+  std::optional<int64_t> cursor_;  // catch-up position while not attached
+  bool attached_ = false;
+  bool fetching_ = false;
+  bool writing_ = false;
+  bool dropping_ = false;
+  bool stopped_ = false;
+  std::optional<std::string> drop_reason_;
+  boost::asio::steady_timer drop_timer_;
+  uint64_t writes_done_ = 0;
+  std::deque<bool> is_entry_;  // parallel to queue_: which frames count as sent entries
+};
+
+}  // namespace hookd
