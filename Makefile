@@ -1,11 +1,12 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
+# `make sanitize` and `make fuzz` are the hardening runs CI adds (README, "Fuzzing and sanitizers").
 BUILD_DIR := build/release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DATA_DIR ?= ./data
 CLANG_FORMAT ?= clang-format
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps build build-server run test unit e2e format format-check bench clean
+.PHONY: all deps build build-server run test unit e2e format format-check bench sanitize fuzz clean
 
 all: build
 
@@ -31,6 +32,24 @@ test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory build
 	@scripts/run-tests.sh $(BUILD_DIR)
+
+# The unit and integration suites under ASan+UBSan: any report fails the test that caused it.
+ASAN_DIR := build/asan
+sanitize: deps
+	cmake --preset asan-ubsan >/dev/null
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j 2 --timeout 300
+
+# Every fuzz target for FUZZ_SECONDS over its seed corpus; a finding fails.
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/install-deps.sh fuzz
+	cmake --preset fuzz >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target hookd_fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_DIR)
 
 format:
 	$(CLANG_FORMAT) -i $(SOURCES)

@@ -230,6 +230,9 @@ Result<ListenAddress> ParseListenAddress(const std::string& text) {
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
+  // Brackets only around the whole host: "[[x]]:1" would leave a host that prints as "[x]:1".
+  if (host.find_first_of("[]") != std::string::npos)
+    return Status::InvalidField("bad host in \"" + text + "\"");
   const std::string port_text = text.substr(colon + 1);
   unsigned port = 0;
   auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

@@ -63,6 +63,10 @@ Result<nlohmann::json> ParseJsonBounded(std::string_view text) {
   if (JsonNestedDeeperThan(text))
     return Status::Malformed(
         "invalid_json", "JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  // nlohmann's lexer takes a NUL byte for the end of input, so "{}\0junk" would parse as {}.
+  // A raw NUL is never valid JSON (even inside a string it must be escaped).
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos)
+    return Status::Malformed("invalid_json", JsonErrorMessage(101, nul + 1));
   auto value = nlohmann::json::parse(text, nullptr, false);
   if (!value.is_discarded()) return value;
   // Parse again only to say why; the failure path is rare.

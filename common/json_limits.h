@@ -23,7 +23,7 @@ inline constexpr int kMaxJsonDepth = 128;
 bool JsonNestedDeeperThan(std::string_view text, int max_depth = kMaxJsonDepth);
 
 // `text` parsed as one JSON value. 400 invalid_json with a message that says why (too deep, a
-// number out of range, not JSON at byte N); never throws.
+// number out of range, not JSON at byte N, including a raw NUL byte anywhere); never throws.
 Result<nlohmann::json> ParseJsonBounded(std::string_view text);
 
 // The message for a parse error reported by nlohmann (by id and byte position), without its

@@ -139,6 +139,9 @@ Status StaleTimestamp(std::string_view header, int64_t ts, int64_t tolerance) {
 
 Result<std::map<std::string, std::string, std::less<>>> ProbeJsonObject(
     std::string_view body, std::initializer_list<std::string_view> keys) {
+  // As in ParseJsonBounded: nlohmann would stop at a NUL byte and ignore what follows it.
+  if (const size_t nul = body.find('\0'); nul != std::string_view::npos)
+    return Status::Malformed("invalid_json", "body: " + JsonErrorMessage(101, nul + 1));
   std::map<std::string, std::string, std::less<>> out;
   TopLevelProbe probe(keys, out);
   const bool ok = nlohmann::json::sax_parse(body.begin(), body.end(), &probe,

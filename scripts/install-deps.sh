@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hookd needs from Debian's packages (and the e2e tests' npm packages are
 # installed by tests/e2e/run.sh). Only missing packages are installed; safe to run repeatedly.
-# Usage: scripts/install-deps.sh [build|test|bench]
+# Usage: scripts/install-deps.sh [build|test|bench|fuzz]
 set -euo pipefail
 what="${1:-build}"
 
@@ -11,6 +11,8 @@ pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsql
 case "$what" in
   test) pkgs+=(clang-format curl chromium nginx openssl) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
+  # clang and its compiler-rt (libFuzzer and the sanitizer runtimes) for the fuzz preset.
+  fuzz) pkgs+=(clang libclang-rt-dev) ;;
 esac
 
 missing=()

@@ -373,6 +373,17 @@ TEST(SettingsTest, StreamSettings) {
   EXPECT_FALSE(Parse({"--stream-ping-interval", "10ms"}).ok());
 }
 
+// Found by fuzz_settings: the address printed by ToString did not read back as the same host.
+TEST(SettingsTest, ReproducesFuzzFindingListenHostWithStrayBracketsIsRefused) {
+  for (const char* bad : {"[[x]]:1", "[]:80", "[::1:80", "::1]:80", "a[b]:80"})
+    EXPECT_FALSE(ParseListenAddress(bad).ok()) << bad;
+  auto v6 = ParseListenAddress("[::1]:80");
+  ASSERT_TRUE(v6.ok());
+  auto again = ParseListenAddress(v6->ToString());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->host, "::1");
+}
+
 TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
   const std::string help = SettingsHelp();
   for (const char* word : {"--listen",

@@ -33,6 +33,20 @@ TEST(JsonLimitsTest, ReproducesCrashDeepDocumentsAreRefusedNotParsed) {
   EXPECT_FALSE(ParseJsonBounded(Nested(kMaxJsonDepth + 1)).ok());
 }
 
+// Found by fuzz_json_parse: nlohmann's lexer ends the input at a NUL byte, so anything after one
+// was accepted unseen.
+TEST(JsonLimitsTest, ReproducesFuzzFindingJunkAfterANulByteIsRefused) {
+  using namespace std::string_literals;
+  for (const std::string& text : {"{}\0junk"s, "{\"id\":\"evt_1\"}\0"s, "[1,\0]"s, "\0"s}) {
+    auto r = ParseJsonBounded(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().code(), "invalid_json");
+  }
+  EXPECT_EQ(ParseJsonBounded("{}\0x"s).status().message(), "not valid JSON at byte 3");
+  // Escaped, it is an ordinary character.
+  EXPECT_TRUE(ParseJsonBounded(R"({"a":"\u0000"})").ok());
+}
+
 TEST(JsonLimitsTest, ErrorsSayWhyWithoutInternals) {
   auto overflow = ParseJsonBounded(R"({"b":1e400})");
   ASSERT_FALSE(overflow.ok());

@@ -52,6 +52,15 @@ TEST(VerifierHostileInputTest, ReproducesCrashNonUtf8GitHubHeadersAre400NamingTh
   EXPECT_EQ(Code(Verify("github", GitHub(kBody, "d-\xc3\xa9"), kBody, "s")), "ok");
 }
 
+// Found by fuzz_json_parse: nlohmann ends the input at a NUL byte, so a signed body with junk
+// after one was accepted as a JSON object, stored and delivered as JSON.
+TEST(VerifierHostileInputTest, ReproducesFuzzFindingBodyWithJunkAfterANulByteIs400) {
+  const std::string body = std::string(kBody) + std::string("\0junk", 5);
+  auto r = Verify("github", GitHub(body, "d-1"), body, "s");
+  EXPECT_EQ(Code(r), "invalid_json");
+  EXPECT_EQ(r.status().kind(), ErrorKind::kMalformed);
+}
+
 TEST(VerifierHostileInputTest, ReproducesCrashNonUtf8ShopifyWebhookIdIs400) {
   std::string body = R"({"id":1})";
   auto r = Verify("shopify", Shopify(body, "\xc3\x28"), body, "s");

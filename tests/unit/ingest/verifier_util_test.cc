@@ -36,6 +36,15 @@ TEST(ProbeJsonObject, RejectsEverythingButOneObject) {
   EXPECT_TRUE(ProbeJsonObject(" {} \n", {}).ok());
 }
 
+// Found by fuzz_json_parse: nlohmann's lexer ends the input at a NUL byte.
+TEST(ProbeJsonObject, ReproducesFuzzFindingJunkAfterANulByteIsRefused) {
+  const std::string body("{\"id\":\"x\"}\0{", 12);
+  auto r = ProbeJsonObject(body, {"id"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "invalid_json");
+  EXPECT_EQ(r.status().message(), "body: not valid JSON at byte 11");
+}
+
 TEST(WithinTolerance, IsSymmetricAndInclusive) {
   EXPECT_TRUE(WithinTolerance(1000, 1300, 300));
   EXPECT_TRUE(WithinTolerance(1600, 1300, 300));
