@@ -274,7 +274,10 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     if (Status st = s.CreateStreams(); !st.ok()) return st;
     ListenAddress stream_address = settings.stream_listen;
     stream_address.port = s.stream_listener->port();
-    RegisterWebRoutes(s.router, HOOKD_VERSION, "http://" + stream_address.ToString());
+    // Behind a proxy that serves both listeners under one origin, the streams are there.
+    RegisterWebRoutes(
+        s.router, HOOKD_VERSION,
+        settings.public_url.empty() ? "http://" + stream_address.ToString() : settings.public_url);
     RegisterSessionRoutes(s.router, s.auth, *s.sessions, settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);
   }
@@ -313,6 +316,7 @@ Status Server::Start() {
     const std::string port_text = std::to_string(port());
     const std::string& host = impl_->settings.listen.host;
     origins.push_back(base_url());
+    if (!impl_->settings.public_url.empty()) origins.push_back(impl_->settings.public_url);
     if (host == "127.0.0.1" || host == "localhost" || host == "::1") {
       for (const char* name : {"127.0.0.1", "localhost", "[::1]"})
         origins.push_back(std::string("http://") + name + ":" + port_text);

@@ -24,6 +24,9 @@ constexpr Option kOptions[] = {
      "address of the status streams (SSE, WebSocket, long-poll)"},
     {"--dashboard-origin", "HOOKD_DASHBOARD_ORIGIN", "",
      "extra browser origins (comma list, e.g. https://hookd.example.com) allowed on the streams"},
+    {"--public-url", "HOOKD_PUBLIC_URL", "",
+     "the origin browsers use when a reverse proxy serves both listeners under one origin "
+     "(e.g. https://hookd.example.com); /api/v1/info then names it as stream_base"},
     {"--stream-queue-limit", "HOOKD_STREAM_QUEUE_LIMIT", "1MiB",
      "bytes queued for one stream client before it is dropped as too slow"},
     {"--stream-ping-interval", "HOOKD_STREAM_PING_INTERVAL", "15s",
@@ -83,6 +86,13 @@ Result<std::optional<std::chrono::milliseconds>> ParseRetention(const std::strin
   return std::optional<std::chrono::milliseconds>(*d);
 }
 
+// "http(s)://host[:port]", nothing after it.
+bool IsOrigin(const std::string& origin) {
+  const auto scheme_end = origin.find("://");
+  return (origin.starts_with("http://") || origin.starts_with("https://")) &&
+         origin.size() > scheme_end + 3 && origin.find('/', scheme_end + 3) == std::string::npos;
+}
+
 Status Apply(Settings& s, const std::string& key, const std::string& value) {
   auto fail = [&](const Status& st) { return Status::InvalidField(key + ": " + st.message()); };
   if (key == "--listen" || key == "--stream-listen") {
@@ -98,15 +108,16 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
       std::string origin = value.substr(start, comma - start);
       start = comma + 1;
       if (origin.empty()) continue;
-      auto scheme_end = origin.find("://");
-      bool ok = (origin.starts_with("http://") || origin.starts_with("https://")) &&
-                origin.size() > scheme_end + 3 &&
-                origin.find('/', scheme_end + 3) == std::string::npos;
-      if (!ok)
+      if (!IsOrigin(origin))
         return Status::InvalidField(key + ": origins are scheme://host[:port], got \"" + origin +
                                     "\"");
       s.dashboard_origins.push_back(origin);
     }
+  } else if (key == "--public-url") {
+    if (!value.empty() && !IsOrigin(value))
+      return Status::InvalidField(key + ": scheme://host[:port] without a path, got \"" + value +
+                                  "\"");
+    s.public_url = value;
   } else if (key == "--stream-queue-limit") {
     auto n = ParseSize(value);
     if (!n.ok()) return fail(n.status());

@@ -26,6 +26,9 @@ struct Settings {
   // Origins allowed to use the stream listener from a browser (CORS, WebSocket Origin check),
   // besides the main listener's own.
   std::vector<std::string> dashboard_origins;
+  // The one origin a reverse proxy serves both listeners under (deploy/nginx/hookd.conf); empty
+  // when clients reach the listeners directly.
+  std::string public_url;
   uint64_t stream_queue_limit = 1 << 20;  // bytes queued per stream client before it is dropped
   std::chrono::milliseconds stream_ping_interval{15000};
   std::string data_dir = "./data";

@@ -54,11 +54,12 @@ function raw(bytes, waitMs = 1500) {
 
 before(async () => {
   assert.ok(NGINX, 'nginx is not installed (make test installs it)');
-  hookd = await startHookd();
+  tlsPort = await freePort();
+  // The proxy serves both listeners under this one origin; /api/v1/info must say so.
+  hookd = await startHookd({ env: { HOOKD_PUBLIC_URL: `https://localhost:${tlsPort}` } });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-nginx-'));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
     '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-  tlsPort = await freePort();
   const httpPort = await freePort();
   const site = fs.readFileSync(CONF, 'utf8')
     .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${hookd.port};`)
@@ -146,4 +147,21 @@ test('a provider delivery through TLS reaches hookd with X-Forwarded-Proto https
     `Content-Length: ${JSON.stringify({ token: hookd.token }).length}\r\nConnection: close\r\n\r\n${JSON.stringify({ token: hookd.token })}`);
   assert.deepEqual(r.responses, [200], r.text);
   assert.match(r.text, /Set-Cookie: hookd_session=[^\r\n]*Secure/i);
+});
+
+test('the status streams reach the browser through the same origin: info names it, SSE flows unbuffered', async () => {
+  const auth = `Authorization: Bearer ${hookd.token}\r\n`;
+  const info = await raw(`GET /api/v1/info HTTP/1.1\r\nHost: localhost\r\n${auth}Connection: close\r\n\r\n`);
+  assert.deepEqual(info.responses, [200], info.text);
+  assert.match(info.text, new RegExp(`"stream_base":"https://localhost:${tlsPort}"`));
+  // An SSE stream held open through nginx sees an entry published after it connected.
+  const stream = raw(`GET /api/v1/stream HTTP/1.1\r\nHost: localhost\r\n${auth}\r\n`, 3000);
+  await sleep(300);
+  const pub = await hookd.api('POST', '/api/v1/messages', { event_type: 'through.nginx', payload: { n: 1 } });
+  assert.equal(pub.status, 202);
+  const r = await stream;
+  assert.deepEqual(r.responses, [200], r.text.slice(0, 300));
+  assert.match(r.text, /text\/event-stream/i);
+  assert.match(r.text, /event: message\.created/);
+  assert.match(r.text, new RegExp(pub.json.id));
 });

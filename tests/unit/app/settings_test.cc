@@ -352,6 +352,17 @@ TEST(SettingsTest, ParseListenAddress) {
     EXPECT_FALSE(ParseListenAddress(bad).ok()) << bad;
 }
 
+TEST(SettingsTest, PublicUrlIsAnOriginWithoutAPath) {
+  auto d = Parse({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->public_url, "");
+  auto s = Parse({}, {{"HOOKD_PUBLIC_URL", "https://hookd.example.com"}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->public_url, "https://hookd.example.com");
+  for (const char* bad : {"hookd.example.com", "https://hookd.example.com/", "ftp://x", "https://"})
+    EXPECT_FALSE(Parse({"--public-url", bad}).ok()) << bad;
+}
+
 TEST(SettingsTest, StreamSettings) {
   auto d = Parse({});
   ASSERT_TRUE(d.ok());
