@@ -11,46 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { startHookd } from './lib/hookd.mjs';
+import { exchange } from './lib/raw.mjs';
 import { sleep } from './lib/util.mjs';
 
 
-/** Sends `bytes` (a Buffer or latin1 string) and collects the answer until close or `waitMs` idle. */
-function raw(port, bytes, waitMs = 1000) {
-  return new Promise((resolve) => {
-    const chunks = [];
-    let closed = false;
-    let timer;
-    const sock = net.connect(port, '127.0.0.1', () => sock.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes));
-    const done = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      const text = Buffer.concat(chunks).toString('latin1');
-      const statuses = (text.match(/HTTP\/1\.1 \d{3} /g) || []).map((s) => Number(s.slice(9)));
-      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
-      let json;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        json = undefined;
-      }
-      resolve({ text, closed, statuses, json });
-    };
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(done, waitMs);
-    };
-    sock.on('data', (d) => {
-      chunks.push(d);
-      arm();
-    });
-    sock.on('end', () => {
-      closed = true;
-      done();
-    });
-    sock.on('error', () => done());
-    arm();
-  });
-}
+/** Sends `bytes` straight to hookd and collects the answer (lib/raw.mjs). */
+const raw = (port, bytes, waitMs = 1000) => exchange(() => net.connect(port, '127.0.0.1'), bytes, waitMs);
 
 /** A request written byte for byte; `headers` is a latin1 string of "Name: value\r\n" lines. */
 function post(path, headers, body) {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { E2E_DIR, freePort, startHookd } from './lib/hookd.mjs';
+import { exchange } from './lib/raw.mjs';
 import { sleep } from './lib/util.mjs';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
@@ -20,36 +21,10 @@ let nginx;
 let dir;
 let tlsPort;
 
-/** Sends `bytes` over TLS and collects everything until the server closes or `waitMs` idles. */
-function raw(bytes, waitMs = 1500) {
-  return new Promise((resolve) => {
-    const chunks = [];
-    let closed = false;
-    let timer;
-    const sock = tls.connect({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false }, () => {
-      sock.write(bytes);
-    });
-    const done = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      const text = Buffer.concat(chunks).toString('latin1');
-      resolve({ text, closed, responses: (text.match(/HTTP\/1\.1 \d{3} /g) || []).map((s) => Number(s.slice(9))) });
-    };
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(done, waitMs);
-    };
-    sock.on('data', (d) => {
-      chunks.push(d);
-      arm();
-    });
-    sock.on('end', () => {
-      closed = true;
-      done();
-    });
-    sock.on('error', () => done());
-    arm();
-  });
+/** Sends `bytes` to nginx over TLS and collects the answer (lib/raw.mjs). */
+async function raw(bytes, waitMs = 1500) {
+  const r = await exchange(() => tls.connect({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false }), bytes, waitMs);
+  return { ...r, responses: r.statuses };
 }
 
 before(async () => {
