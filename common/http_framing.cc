@@ -271,10 +271,14 @@ std::string FormatResponse(const HttpResponse& response, bool keep_alive) {
   out += std::to_string(response.status);
   out += ' ';
   out += ReasonPhrase(response.status);
-  out += "\r\nContent-Type: ";
-  AppendHeaderText(out, response.content_type);
-  out += "\r\nContent-Length: ";
-  out += std::to_string(response.body.size());
+  // 204 and 304 carry no body, and so no Content-Length (RFC 9110 sections 8.6, 15.3.5).
+  const bool bodyless = response.status == 204 || response.status == 304;
+  if (!bodyless) {
+    out += "\r\nContent-Type: ";
+    AppendHeaderText(out, response.content_type);
+    out += "\r\nContent-Length: ";
+    out += std::to_string(response.body.size());
+  }
   out += keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
   for (const auto& [name, value] : response.headers) {
     AppendHeaderText(out, name);
@@ -283,7 +287,7 @@ std::string FormatResponse(const HttpResponse& response, bool keep_alive) {
     out += "\r\n";
   }
   out += "\r\n";
-  out += response.body;
+  if (!bodyless) out += response.body;
   return out;
 }
 

@@ -80,9 +80,9 @@ void ParseTarget(std::string_view target, HttpRequest* out);
 
 namespace hookd {
 
-// The bytes of `response` as an HTTP/1.1 response with Content-Length and a Connection header
-// ("keep-alive" or "close"). CR and LF in header names and values are dropped, so no value can
-// start a header of its own.
+// The bytes of `response` as an HTTP/1.1 response with Content-Type, Content-Length (neither
+// for 204 and 304, which have no body) and a Connection header ("keep-alive" or "close"). CR and LF
+// in header names and values are dropped, so no value can start a header of its own.
 std::string FormatResponse(const HttpResponse& response, bool keep_alive);
 
 }  // namespace hookd

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "common/http_errors.h"
+#include "common/http_framing.h"
 #include "web/long_poll.h"
 #include "web/sse_session.h"
 #include "web/stream_http.h"
@@ -69,7 +70,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     keep_alive_ = req.keep_alive();
     HttpRequest hr;
     hr.method = std::string(req.method_string());
-    SetTarget(hr, std::string_view(req.target().data(), req.target().size()));
+    ParseTarget(std::string_view(req.target().data(), req.target().size()), &hr);
     for (const auto& field : req)
       hr.headers.Add(std::string(field.name_string()), std::string(field.value()));
 
@@ -138,7 +139,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   void Respond(HttpResponse r, bool keep_alive) {
     for (auto& h : cors_) r.headers.push_back(h);
-    out_ = RenderResponse(r, keep_alive);
+    out_ = FormatResponse(r, keep_alive);
     stream_.expires_after(ctx_.limits.header_timeout);
     asio::async_write(stream_, asio::buffer(out_),
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
@@ -169,7 +170,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
 // Past the connection cap: one short JSON answer, then close, without reading the request.
 void RefuseBusy(tcp::socket socket) {
-  static const std::string kBusy = RenderResponse(
+  static const std::string kBusy = FormatResponse(
       JsonError(503, "too_many_connections", "the stream listener is at its connection limit"),
       false);
   auto s = std::make_shared<tcp::socket>(std::move(socket));

@@ -195,6 +195,12 @@ TEST(FormatResponseTest, StatusLengthConnectionAndNoHeaderInjection) {
   EXPECT_NE(text.find("Connection: keep-alive\r\n"), std::string::npos);
   EXPECT_EQ(text.find("\r\nX-Evil"), std::string::npos);
   EXPECT_NE(FormatResponse(r, false).find("Connection: close\r\n"), std::string::npos);
+  HttpResponse none;
+  none.status = 204;
+  none.body = "ignored";
+  std::string empty = FormatResponse(none, true);
+  EXPECT_EQ(empty.find("Content-Length"), std::string::npos);
+  EXPECT_EQ(empty.substr(empty.size() - 4), "\r\n\r\n");
 }
 
 }  // namespace
