@@ -20,7 +20,7 @@
 //     closed=<closed by the server> first_seq=<min> last_seq=<max> behind=<clients whose last
 //     seq is below the max> lag_p50_ms=... lag_p99_ms=... lag_max_ms=... lag_n=...
 //     cpu_user_s=... cpu_sys_s=... wall_s=...
-// Lags have the 1 ms resolution of "at": a value v means the entry arrived in [v-1, v+1) ms.
+// "at" is truncated to the millisecond: a lag v (0.1 ms resolution) means [v - 1, v] ms.
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -419,7 +419,10 @@ int main(int argc, char** argv) {
   };
   start_next = [&] {
     if (started >= total) return;
-    const bool ws = started >= o.sse;
+    // WebSocket clients spread evenly among the SSE ones, so a cap on the server's side
+    // holds both kinds in proportion.
+    const bool ws = static_cast<int64_t>(started) * o.ws / total !=
+                    static_cast<int64_t>(started + 1) * o.ws / total;
     ++started;
     auto c = std::make_shared<Client>(ioc, o, stats, ws, on_head);
     clients.push_back(c);
