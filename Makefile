@@ -63,6 +63,7 @@ bench:
 	bench/run.sh $(BUILD_DIR)
 	bench/delivery.sh $(BUILD_DIR)
 	bench/retention.sh $(BUILD_DIR)
+	bench/streams.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build

@@ -30,13 +30,16 @@ class SendQueue {
   size_t size() const { return frames_.size(); }
   size_t bytes() const { return bytes_; }
   const Frame& front() const { return frames_.front(); }
+  const Frame& at(size_t i) const { return frames_[i]; }
   void Pop() {
     bytes_ -= frames_.front()->size();
     frames_.pop_front();
   }
   // Drops everything but the front frame (which may be in the middle of a write).
-  void ClearAfterFront() {
-    while (frames_.size() > 1) {
+  void ClearAfterFront() { ClearAfter(1); }
+  // Drops everything but the first `keep` frames (those being written).
+  void ClearAfter(size_t keep) {
+    while (frames_.size() > keep) {
       bytes_ -= frames_.back()->size();
       frames_.pop_back();
     }

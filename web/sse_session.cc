@@ -52,10 +52,11 @@ void SseSession::Start() {
   ReadUntilClosed();
 }
 
-void SseSession::WriteFrame(const Frame& frame) {
-  boost::asio::async_write(socket_, boost::asio::buffer(*frame),
-                           [self = shared_from_this(), frame](const boost::system::error_code& ec,
-                                                              size_t) { self->OnWriteDone(ec); });
+void SseSession::WriteFrames(const std::vector<boost::asio::const_buffer>& frames) {
+  boost::asio::async_write(
+      socket_, frames, [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+        self->OnWriteDone(ec);
+      });
 }
 
 void SseSession::SchedulePing() {

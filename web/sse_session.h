@@ -38,7 +38,8 @@ class SseSession final : public StreamSession {
   Frame FarewellFrame(const std::string& reason) const override {
     return std::make_shared<const std::string>(": dropped " + reason + "\n\n");
   }
-  void WriteFrame(const Frame& frame) override;
+  size_t MaxFramesPerWrite() const override { return 64; }
+  void WriteFrames(const std::vector<boost::asio::const_buffer>& frames) override;
   void CloseTransport(const std::optional<std::string>& reason) override;
   void SchedulePing();
   void ReadUntilClosed();

@@ -1,5 +1,7 @@
 #include "web/stream_session.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 namespace hookd {
@@ -14,8 +16,28 @@ StreamSession::StreamSession(const StreamContext& ctx, boost::asio::any_io_execu
       drop_timer_(executor) {}
 
 void StreamSession::OnEntry(const StreamEntryPtr& entry) {
-  // On the hub's reader thread: hop to the strand, the only place the queue is touched.
-  boost::asio::post(executor_, [self = shared_from_this(), entry] { self->Enqueue(entry); });
+  // On the hub's reader thread: hand over to the strand, the only place the queue is touched.
+  // One post per burst: later entries join the inbox the pending drain will take.
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(entry);
+    if (inbox_posted_) return;
+    inbox_posted_ = true;
+  }
+  boost::asio::post(executor_, [self = shared_from_this()] { self->DrainInbox(); });
+}
+
+void StreamSession::DrainInbox() {
+  std::vector<StreamEntryPtr> entries;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    entries.swap(inbox_);
+    inbox_posted_ = false;
+  }
+  for (const StreamEntryPtr& e : entries) {
+    if (!Enqueue(e)) return;
+  }
+  Flush();
 }
 
 void StreamSession::BeginFeed(std::optional<int64_t> after) {
@@ -65,14 +87,15 @@ void StreamSession::OnFetched(FetchResult r) {
   }
 }
 
-void StreamSession::Enqueue(const StreamEntryPtr& e) {
-  if (stopped_ || dropping_) return;
+// Queues a live entry without writing it; false when the session ended or was dropped.
+bool StreamSession::Enqueue(const StreamEntryPtr& e) {
+  if (stopped_ || dropping_) return false;
   if (!queue_.Push(FrameOf(*e))) {
     Drop("slow_consumer");
-    return;
+    return false;
   }
   is_entry_.push_back(true);
-  Flush();
+  return true;
 }
 
 bool StreamSession::QueueControl(Frame frame, bool force) {
@@ -83,10 +106,16 @@ bool StreamSession::QueueControl(Frame frame, bool force) {
   return true;
 }
 
+// Writes what is queued, up to MaxFramesPerWrite frames in one write: a client that fell
+// behind catches up in few large writes instead of one system call per entry.
 void StreamSession::Flush() {
   if (writing_ || stopped_ || queue_.empty()) return;
   writing_ = true;
-  WriteFrame(queue_.front());
+  in_flight_ = std::min(queue_.size(), std::max<size_t>(MaxFramesPerWrite(), 1));
+  write_buffers_.clear();
+  for (size_t i = 0; i < in_flight_; ++i)
+    write_buffers_.push_back(boost::asio::buffer(*queue_.at(i)));
+  WriteFrames(write_buffers_);
 }
 
 void StreamSession::OnWriteDone(const boost::system::error_code& ec) {
@@ -97,9 +126,11 @@ void StreamSession::OnWriteDone(const boost::system::error_code& ec) {
     return;
   }
   ++writes_done_;
-  if (is_entry_.front()) sent_.Increment();
-  is_entry_.pop_front();
-  queue_.Pop();
+  for (; in_flight_ > 0; --in_flight_) {
+    if (is_entry_.front()) sent_.Increment();
+    is_entry_.pop_front();
+    queue_.Pop();
+  }
   if (!queue_.empty()) {
     Flush();
   } else if (dropping_) {
@@ -116,7 +147,7 @@ void StreamSession::Drop(const std::string& reason) {
   ctx_.dropped(reason).Increment();
   if (attached_) ctx_.hub.Detach(this);
   attached_ = false;
-  queue_.ClearAfterFront();
+  queue_.ClearAfter(writing_ ? in_flight_ : 1);  // the frames being written stay
   is_entry_.resize(queue_.size());
   if (Frame farewell = FarewellFrame(reason)) {
     queue_.Push(std::move(farewell), /*force=*/true);

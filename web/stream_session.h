@@ -4,15 +4,20 @@
 // socket operations.
 //
 // Thread-safety: a session lives on its strand (the socket's executor). OnEntry may be called
-// from the hub's reader thread; it only posts to the strand. Every other method runs on the
-// strand.
+// from the hub's reader thread; it appends to a small inbox under a mutex and posts to the strand
+// only when no drain of the inbox is pending, so a burst of entries costs one post, not one per
+// entry. Every other method runs on the strand.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -55,8 +60,11 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
   virtual Frame FrameOf(const StreamEntry& e) const = 0;
   // The last frame written to a dropped client (nullptr: none).
   virtual Frame FarewellFrame(const std::string& reason) const = 0;
-  // Starts writing `frame`; calls OnWriteDone on the strand when done.
-  virtual void WriteFrame(const Frame& frame) = 0;
+  // Frames one write may carry: SSE concatenates entries, a WebSocket message is one entry.
+  virtual size_t MaxFramesPerWrite() const { return 1; }
+  // Starts writing `frames` (at most MaxFramesPerWrite; the frames stay alive in the queue until
+  // the completion); calls OnWriteDone on the strand when done.
+  virtual void WriteFrames(const std::vector<boost::asio::const_buffer>& frames) = 0;
   // Closes the transport (`reason` set when dropped). Called once.
   virtual void CloseTransport(const std::optional<std::string>& reason) = 0;
 
@@ -66,7 +74,8 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
  private:
   void Resume();
   void OnFetched(FetchResult r);
-  void Enqueue(const StreamEntryPtr& e);
+  void DrainInbox();
+  bool Enqueue(const StreamEntryPtr& e);
 
   const StreamFilter filter_;
   prometheus::Counter& sent_;
@@ -80,7 +89,13 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
   std::optional<std::string> drop_reason_;
   boost::asio::steady_timer drop_timer_;
   uint64_t writes_done_ = 0;
+  size_t in_flight_ = 0;       // frames of queue_ in the write being made
   std::deque<bool> is_entry_;  // parallel to queue_: which frames count as sent entries
+  std::vector<boost::asio::const_buffer> write_buffers_;
+
+  std::mutex inbox_mu_;
+  std::vector<StreamEntryPtr> inbox_;  // guarded by inbox_mu_: entries from the hub
+  bool inbox_posted_ = false;          // guarded by inbox_mu_: a DrainInbox is pending
 };
 
 }  // namespace hookd

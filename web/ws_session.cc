@@ -108,11 +108,10 @@ void WsSession::OnMessage() {
   Drop("bad_request");
 }
 
-void WsSession::WriteFrame(const Frame& frame) {
-  ws_.async_write(boost::asio::buffer(*frame),
-                  [self = shared_from_this(), frame](const boost::system::error_code& ec, size_t) {
-                    self->OnWriteDone(ec);
-                  });
+// One entry per message (MaxFramesPerWrite is 1).
+void WsSession::WriteFrames(const std::vector<boost::asio::const_buffer>& frames) {
+  ws_.async_write(frames.front(), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                              size_t) { self->OnWriteDone(ec); });
 }
 
 void WsSession::CloseTransport(const std::optional<std::string>& reason) {

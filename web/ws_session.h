@@ -39,7 +39,7 @@ class WsSession final : public StreamSession {
             ConnectionSlot slot);
   Frame FrameOf(const StreamEntry& e) const override { return e.json; }
   Frame FarewellFrame(const std::string&) const override { return nullptr; }
-  void WriteFrame(const Frame& frame) override;
+  void WriteFrames(const std::vector<boost::asio::const_buffer>& frames) override;
   void CloseTransport(const std::optional<std::string>& reason) override;
   void OnAccept(const boost::system::error_code& ec);
   void ReadNext();
