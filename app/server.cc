@@ -139,6 +139,7 @@ Status Server::Impl::CreateStreams() {
   hub = std::make_unique<StatusHub>(*status_source);
   StreamLimits limits;
   limits.max_queue_bytes = settings.stream_queue_limit;
+  limits.max_connections = settings.stream_max_connections;
   limits.ping_interval = settings.stream_ping_interval;
   stream_context = std::make_unique<StreamContext>(
       *hub, metrics, [this](const HttpRequest& req) { return access->Check(req); },

@@ -27,6 +27,8 @@ constexpr Option kOptions[] = {
     {"--public-url", "HOOKD_PUBLIC_URL", "",
      "the origin browsers use when a reverse proxy serves both listeners under one origin "
      "(e.g. https://hookd.example.com); /api/v1/info then names it as stream_base"},
+    {"--stream-max-connections", "HOOKD_STREAM_MAX_CONNECTIONS", "10000",
+     "stream connections served at once; more get 503"},
     {"--stream-queue-limit", "HOOKD_STREAM_QUEUE_LIMIT", "1MiB",
      "bytes queued for one stream client before it is dropped as too slow"},
     {"--stream-ping-interval", "HOOKD_STREAM_PING_INTERVAL", "15s",
@@ -118,6 +120,12 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
       return Status::InvalidField(key + ": scheme://host[:port] without a path, got \"" + value +
                                   "\"");
     s.public_url = value;
+  } else if (key == "--stream-max-connections") {
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 1000000)
+      return Status::InvalidField(key + ": an integer from 1 to 1000000");
+    s.stream_max_connections = n;
   } else if (key == "--stream-queue-limit") {
     auto n = ParseSize(value);
     if (!n.ok()) return fail(n.status());

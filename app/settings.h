@@ -29,6 +29,7 @@ struct Settings {
   // The one origin a reverse proxy serves both listeners under (deploy/nginx/hookd.conf); empty
   // when clients reach the listeners directly.
   std::string public_url;
+  uint64_t stream_max_connections = 10000;
   uint64_t stream_queue_limit = 1 << 20;  // bytes queued per stream client before it is dropped
   std::chrono::milliseconds stream_ping_interval{15000};
   std::string data_dir = "./data";

@@ -154,13 +154,19 @@ void StatusHub::Publish(const std::vector<StatusEntry>& rows) {
     }
     for (size_t i = 0; i < subs_.size();) {
       Sub& sub = subs_[i];
+      // The filter first: most idle, filtered clients match nothing, and locking the weak
+      // pointer costs two atomic operations per client per entry.
+      if (e->seq <= sub.after || !Matches(sub.filter, *e)) {
+        ++i;
+        continue;
+      }
       auto sink = sub.sink.lock();
       if (!sink) {  // the session ended without detaching
         subs_[i] = std::move(subs_.back());
         subs_.pop_back();
         continue;
       }
-      if (e->seq > sub.after && Matches(sub.filter, *e)) sink->OnEntry(e);
+      sink->OnEntry(e);
       ++i;
     }
   }

@@ -381,6 +381,11 @@ TEST(SettingsTest, StreamSettings) {
   for (const char* bad : {"hookd.example.com", "https://hookd.example.com/", "ftp://x", "https://"})
     EXPECT_FALSE(Parse({"--dashboard-origin", bad}).ok()) << bad;
   EXPECT_FALSE(Parse({"--stream-queue-limit", "1KiB"}).ok());
+  EXPECT_EQ(d->stream_max_connections, 10000u);
+  auto m = Parse({}, {{"HOOKD_STREAM_MAX_CONNECTIONS", "20000"}});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->stream_max_connections, 20000u);
+  EXPECT_FALSE(Parse({"--stream-max-connections", "0"}).ok());
   EXPECT_FALSE(Parse({"--stream-ping-interval", "10ms"}).ok());
 }
 
