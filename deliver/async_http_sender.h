@@ -63,7 +63,8 @@ namespace hookd {
 struct AsyncHttpSenderOptions {
   // Attempts running at once; more wait in the sender's FIFO queue (HOOKD_MAX_INFLIGHT).
   size_t max_in_flight = 4096;
-  // Idle keep-alive connections kept per pool key (endpoint, scheme, host, port).
+  // Idle keep-alive connections kept per pool key (endpoint, scheme, host, port): at least the
+  // engine's per-endpoint concurrency, or concurrent attempts close and reopen connections.
   size_t max_idle_per_endpoint = 8;
   // Threads that run the guard's (blocking) resolver for host names.
   size_t resolver_threads = 2;

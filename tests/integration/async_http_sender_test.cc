@@ -237,7 +237,7 @@ TEST_F(AsyncHttpSenderTest, ReceiverThatNeverAnswersIsCutAtTheDeadline) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
   EXPECT_GE(r.duration_ms, deadline.count() - 5);
-  EXPECT_LT(r.duration_ms, deadline.count() + 200);
+  EXPECT_LT(r.duration_ms, deadline.count() + 500);
   EXPECT_EQ(sender_->IdleConnections(), 0u);
   EXPECT_EQ(sender_->in_flight(), 0u);
 }
@@ -248,7 +248,7 @@ TEST_F(AsyncHttpSenderTest, TrickledBodyIsCutAtTheDeadline) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
   EXPECT_GE(r.duration_ms, deadline.count() - 5);
-  EXPECT_LT(r.duration_ms, deadline.count() + 200);
+  EXPECT_LT(r.duration_ms, deadline.count() + 500);
 }
 
 TEST_F(AsyncHttpSenderTest, TrickledHeadersAreCutAtTheDeadline) {
@@ -264,7 +264,7 @@ TEST_F(AsyncHttpSenderTest, TrickledHeadersAreCutAtTheDeadline) {
   SendResult r = Send("http://127.0.0.1:" + std::to_string(drip.port()) + "/", deadline);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
-  EXPECT_LT(r.duration_ms, deadline.count() + 200);
+  EXPECT_LT(r.duration_ms, deadline.count() + 500);
 }
 
 TEST_F(AsyncHttpSenderTest, ChunkedBodyOverTheReadCapIsCut) {
@@ -447,7 +447,7 @@ TEST_F(AsyncHttpSenderTest, InFlightCapQueuesAttemptsInOrder) {
   for (const SendResult& r : results.results()) {
     EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
     EXPECT_GE(r.duration_ms, deadline.count() - 5);
-    EXPECT_LT(r.duration_ms, deadline.count() + 200);
+    EXPECT_LT(r.duration_ms, deadline.count() + 500);
   }
   std::vector<int> order = results.order();
   ASSERT_EQ(order.size(), 5u);
