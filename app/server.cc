@@ -19,13 +19,12 @@
 #include "common/readiness.h"
 #include "common/router.h"
 #include "common/wal_checkpointer.h"
-#include "deliver/blocking_sender_adapter.h"
+#include "deliver/async_http_sender.h"
 #include "deliver/delivery_engine.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_service.h"
 #include "deliver/endpoint_store.h"
 #include "deliver/fanout.h"
-#include "deliver/http_sender.h"
 #include "deliver/message_service.h"
 #include "deliver/routes.h"
 #include "deliver/ssrf_guard.h"
@@ -65,7 +64,7 @@ struct Server::Impl {
   std::unique_ptr<SsrfGuard> guard;
   std::unique_ptr<EndpointStore> endpoint_store;
   std::unique_ptr<EndpointCache> endpoint_cache;
-  std::unique_ptr<HttpSender> sender;
+  AsyncHttpSender* http_sender = nullptr;  // async_sender, unless a test injected its own
   std::unique_ptr<AsyncSender> async_sender;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<EndpointService> endpoint_service;
@@ -144,7 +143,6 @@ Status Server::Impl::CreateStreams() {
   stream_context = std::make_unique<StreamContext>(
       *hub, metrics, [this](const HttpRequest& req) { return access->Check(req); },
       settings.dashboard_origins, limits);
-  io = std::make_unique<IoRuntime>(2);
   stream_listener = std::make_unique<StreamListener>(io->context(), *stream_context);
   return stream_listener->Listen(settings.stream_listen.host, settings.stream_listen.port);
 }
@@ -237,16 +235,22 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                random, settings.max_body);
     RegisterIngestRoutes(s.router, *s.ingest);
   }
+  // One I/O runtime for the stream listener and outbound deliveries.
+  if (settings.HasRole("api") || settings.HasRole("deliver")) s.io = std::make_unique<IoRuntime>(2);
   if (settings.HasRole("deliver")) {
     DeliveryEngineOptions options;
     if (sender) {
       s.async_sender = std::move(sender);
     } else {
+      // Attempts in flight are callbacks on the shared I/O runtime, not threads.
+      AsyncHttpSenderOptions sender_options;
+      sender_options.max_in_flight = static_cast<size_t>(settings.max_inflight);
       // Every attempt the engine may run at once to an endpoint keeps its connection.
-      s.sender = std::make_unique<HttpSender>(*s.guard, std::string("hookd/") + HOOKD_VERSION,
-                                              options.per_endpoint_concurrency);
-      // Until the asynchronous HTTP client lands, blocking attempts run on a pool of their own.
-      s.async_sender = std::make_unique<BlockingSenderAdapter>(*s.sender, settings.sender_threads);
+      sender_options.max_idle_per_endpoint = static_cast<size_t>(options.per_endpoint_concurrency);
+      auto http_sender = std::make_unique<AsyncHttpSender>(
+          s.io->context(), *s.guard, std::string("hookd/") + HOOKD_VERSION, sender_options);
+      s.http_sender = http_sender.get();
+      s.async_sender = std::move(http_sender);
     }
     options.max_inflight = settings.max_inflight;
     options.attempt_timeout = settings.delivery_timeout;
@@ -297,10 +301,16 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Server::~Server() { Stop(); }
+Server::~Server() {
+  Stop();
+  // The io_context's pending handlers hold sessions and attempts that refer to the stream
+  // context, the hub and the sender: destroy them while those still exist.
+  impl_->io.reset();
+}
 
 Status Server::Start() {
   if (Status s = impl_->checkpointer->Start(); !s.ok()) return s;
+  if (impl_->io) impl_->io->Start();
   if (impl_->engine) {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
@@ -324,7 +334,6 @@ Status Server::Start() {
     }
     impl_->stream_context->SetAllowedOrigins(std::move(origins));
     if (Status s = impl_->hub->Start(); !s.ok()) return s;
-    impl_->io->Start();
     impl_->stream_listener->Start();
   }
   return Status::Ok();
@@ -345,11 +354,12 @@ void Server::Stop() {
   // Attempts in progress finish (bounded by the delivery timeout) and are recorded; unstarted
   // claims are handed back.
   if (impl_->engine) impl_->engine->Stop();
+  if (impl_->http_sender) impl_->http_sender->Stop();  // idle pooled connections
   if (impl_->stream_listener) {
     impl_->stream_listener->Stop();
     impl_->hub->Stop();
-    impl_->io->Stop();
   }
+  if (impl_->io) impl_->io->Stop();
   impl_->checkpointer->Stop();
 }
 

@@ -45,8 +45,6 @@ constexpr Option kOptions[] = {
      "disable an endpoint that has failed this long without a success"},
     {"--max-inflight", "HOOKD_MAX_INFLIGHT", "2048",
      "delivery attempts in flight at once, all endpoints together"},
-    {"--sender-threads", "HOOKD_SENDER_THREADS", "64",
-     "threads that make delivery attempts (each holds one attempt at a time)"},
     {"--max-body", "HOOKD_MAX_BODY", "1MiB", "largest accepted request body"},
     {"--http-threads", "HOOKD_HTTP_THREADS", "2", "HTTP server threads"},
     {"--header-timeout", "HOOKD_HEADER_TIMEOUT", "10s",
@@ -171,13 +169,12 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     if (!n.ok()) return fail(n.status());
     if (*n < 1024 || *n > (64ULL << 20)) return Status::InvalidField(key + ": 1KiB to 64MiB");
     s.max_body = *n;
-  } else if (key == "--max-inflight" || key == "--sender-threads") {
+  } else if (key == "--max-inflight") {
     int n = 0;
-    const int max = key == "--max-inflight" ? 100000 : 1024;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > max)
-      return Status::InvalidField(key + ": an integer from 1 to " + std::to_string(max));
-    (key == "--max-inflight" ? s.max_inflight : s.sender_threads) = n;
+    if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 100000)
+      return Status::InvalidField(key + ": an integer from 1 to 100000");
+    s.max_inflight = n;
   } else if (key == "--http-threads") {
     int n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

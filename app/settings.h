@@ -39,7 +39,6 @@ struct Settings {
   std::chrono::milliseconds delivery_timeout{15000};
   std::chrono::milliseconds disable_after{5LL * 24 * 3600 * 1000};
   int max_inflight = 2048;  // delivery attempts in flight in all
-  int sender_threads = 64;  // threads of the blocking sender's pool
   uint64_t max_body = 1 << 20;
   int http_threads = 2;
   // The HTTP edge's bounds (common/http_server.h).
