@@ -1,0 +1,38 @@
+// Retention against the binary: with a short window, what is older than it (and finished) is
+// pruned in the background, while younger rows and unfinished deliveries stay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startHookd } from './lib/hookd.mjs';
+import { poll, sleep } from './lib/util.mjs';
+
+test('finished messages and their deliveries older than HOOKD_RETENTION go; younger ones stay', async () => {
+  const h = await startHookd({
+    env: { HOOKD_RETENTION: '3s', HOOKD_RETENTION_INTERVAL: '1s', HOOKD_ALLOW_PRIVATE_TARGETS: 'true' },
+  });
+  const receiver = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  try {
+    const ep = await h.api('POST', '/api/v1/endpoints', { url: `http://127.0.0.1:${receiver.address().port}/hook` });
+    assert.equal(ep.status, 201);
+    const old = await h.api('POST', '/api/v1/messages', { event_type: 'old', payload: { n: 1 } });
+    assert.equal(old.status, 202);
+    await poll(async () => (await h.api('GET', `/api/v1/messages/${old.json.id}`)).json.deliveries?.[0]?.status === 'succeeded', 5000, 'the first delivery');
+    await sleep(3500);
+    const young = await h.api('POST', '/api/v1/messages', { event_type: 'young', payload: { n: 2 } });
+    assert.equal(young.status, 202);
+    await poll(async () => (await h.api('GET', `/api/v1/messages/${old.json.id}`)).status === 404, 5000, 'the old message to be pruned');
+    const kept = await h.api('GET', `/api/v1/messages/${young.json.id}`);
+    assert.equal(kept.status, 200, 'a message younger than the window was pruned');
+    const deliveries = (await h.api('GET', `/api/v1/deliveries?message_id=${old.json.id}`)).json.data;
+    assert.equal(deliveries.length, 0, 'the old message left deliveries behind');
+    const metrics = await (await fetch(`${h.base}/metrics`)).text();
+    assert.match(metrics, /hookd_retention_pruned_rows_total\{table="messages"\} [1-9]/);
+  } finally {
+    receiver.close();
+    await h.cleanup();
+  }
+});
