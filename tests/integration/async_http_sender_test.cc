@@ -340,7 +340,9 @@ TEST_F(AsyncHttpSenderTest, ConnectionClosedByTheReceiverWhileIdleIsNotReused) {
   ASSERT_EQ(first.status, 200) << first.error;
   EXPECT_EQ(first.body, "ok");
   EXPECT_EQ(sender_->IdleConnections(), 1u);
-  std::this_thread::sleep_for(milliseconds(50));  // the close reaches our socket
+  // Wait until the receiver has closed the connection (not merely accepted it).
+  for (int i = 0; i < 2000 && once.closed() < 1; ++i) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_EQ(once.closed(), 1);
   SendResult second = Send(url);
   EXPECT_EQ(second.status, 200) << second.error;
   EXPECT_EQ(once.accepted(), 2);

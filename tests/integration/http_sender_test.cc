@@ -243,9 +243,9 @@ TEST_F(HttpSenderTest, ConnectionClosedByTheReceiverWhileIdleIsNotReused) {
   SendResult first = sender_->Send(Request(url), milliseconds(2000));
   ASSERT_EQ(first.status, 200) << first.error;
   EXPECT_EQ(first.body, "ok");
-  // Wait until the close has reached our socket.
-  for (int i = 0; i < 200 && once.accepted() < 1; ++i) std::this_thread::sleep_for(milliseconds(1));
-  std::this_thread::sleep_for(milliseconds(20));
+  // Wait until the receiver has closed the connection (not merely accepted it).
+  for (int i = 0; i < 2000 && once.closed() < 1; ++i) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_EQ(once.closed(), 1);
   SendResult second = sender_->Send(Request(url), milliseconds(2000));
   EXPECT_EQ(second.status, 200) << second.error;
   EXPECT_EQ(once.accepted(), 2);

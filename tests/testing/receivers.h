@@ -177,6 +177,7 @@ class RawListener {
         ++accepted_;
         serve_(conn);
         ::close(conn);
+        ++closed_;
       }
     });
   }
@@ -189,6 +190,9 @@ class RawListener {
 
   int port() const { return port_; }
   int accepted() const { return accepted_; }
+  // Connections this listener has served and closed: after close(2) on loopback the peer's
+  // socket has the FIN, so a test can wait for this instead of sleeping.
+  int closed() const { return closed_; }
   bool stopping() const { return stopping_; }
 
   // Reads one request (headers and a content-length body); false on EOF or error.
@@ -222,6 +226,7 @@ class RawListener {
   int fd_ = -1;
   int port_ = 0;
   std::atomic<int> accepted_{0};
+  std::atomic<int> closed_{0};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
