@@ -160,8 +160,19 @@ void DeliveryEngine::NoteCircuitChange(const CircuitChange& change) {
 }
 
 void DeliveryEngine::StartReady(int64_t now) {
+  auto snapshot = endpoints_.Get();
   std::vector<DeliveryJob> starting;
   while (auto job = scheduler_.NextToStart(now)) {
+    // Claimed while its endpoint was live, disabled or deleted since: it ends unattempted.
+    const Endpoint* e = snapshot.ok() ? EndpointCache::Find(*snapshot, job->endpoint_id) : nullptr;
+    if (snapshot.ok() && (!e || e->disabled)) {
+      scheduler_.Finished(job->endpoint_id);
+      AttemptRecord r = RecordFor(*job, now);
+      r.attempted = false;
+      r.result.error = e ? "endpoint disabled: " + e->disabled_reason : "endpoint deleted";
+      unrecorded_.push_back(std::move(r));
+      continue;
+    }
     if (auto change = breaker_.OnStart(job->endpoint_id, now)) NoteCircuitChange(*change);
     starting.push_back(std::move(*job));
   }
