@@ -378,6 +378,8 @@ std::string Server::stream_base_url() const {
   return "http://" + a.ToString();
 }
 
+void Server::WakeDelivery() { impl_->WakeEngine(); }
+
 const AdminAuth& Server::auth() const { return impl_->auth; }
 
 }  // namespace hookd

@@ -37,6 +37,9 @@ class Server {
   // The stream listener's URL ("http://host:port"), empty when this process serves no streams.
   std::string stream_base_url() const;
   const AdminAuth& auth() const;
+  // Makes the delivery engine look for due work now. Commits wake it already; this is for an
+  // injected clock that a test moved forward. No-op without the deliver role.
+  void WakeDelivery();
 
  private:
   struct Impl;

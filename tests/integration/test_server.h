@@ -21,16 +21,18 @@ namespace hookd::testing {
 class TestServer {
  public:
   // Serves from `data_dir`, or from a temp dir of its own (removed afterwards) when empty. The
-  // admin token is settings.admin_token, "test-token" when that is empty.
+  // admin token is settings.admin_token, "test-token" when that is empty. `clock` replaces the
+  // system clock (a FakeClock that the test moves, then calls WakeDelivery()).
   explicit TestServer(std::string data_dir = "", std::unique_ptr<EventStore> events = nullptr,
-                      Settings settings = {})
+                      Settings settings = {}, const Clock* clock = nullptr)
       : own_dir_(data_dir.empty() ? std::make_unique<TempDir>() : nullptr),
         data_dir_(own_dir_ ? own_dir_->path() : std::move(data_dir)) {
     settings.listen = {"127.0.0.1", 0};
     settings.stream_listen = {"127.0.0.1", 0};
     settings.data_dir = data_dir_;
     if (settings.admin_token.empty()) settings.admin_token = "test-token";
-    auto server = Server::Create(settings, clock_, random_, std::move(events));
+    auto server =
+        Server::Create(settings, clock ? *clock : system_clock_, random_, std::move(events));
     if (!server.ok()) throw std::runtime_error(server.status().ToString());
     server_ = std::move(server).value();
     Status s = server_->Start();
@@ -47,7 +49,6 @@ class TestServer {
   httplib::Client& client() { return *client_; }
   const std::string& data_dir() const { return data_dir_; }
   Server& server() { return *server_; }
-  SystemClock& clock() { return clock_; }
 
   httplib::Headers Admin() const { return {{"Authorization", "Bearer test-token"}}; }
   httplib::Result Post(const std::string& path, const nlohmann::json& body) {
@@ -65,7 +66,7 @@ class TestServer {
  private:
   std::unique_ptr<TempDir> own_dir_;
   std::string data_dir_;
-  SystemClock clock_;
+  SystemClock system_clock_;
   SecureRandom random_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> client_;
