@@ -62,6 +62,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
 	bench/delivery.sh $(BUILD_DIR)
+	bench/delivery_scale.sh $(BUILD_DIR)
 	bench/retention.sh $(BUILD_DIR)
 	bench/streams.sh $(BUILD_DIR)
 

@@ -1,5 +1,5 @@
 // bench_http_client_loop: a bare cpp-httplib client, the baseline and the load generator of
-// bench/delivery.sh.
+// bench/delivery.sh and bench/delivery_scale.sh.
 //
 // C threads, each with its own keep-alive httplib::Client (TCP_NODELAY, like hookd's
 // HttpSender), POST one body to one URL:
@@ -13,22 +13,42 @@
 //   bench_http_client_loop --url http://127.0.0.1:8080/path [--connections 8]
 //       (--seconds D | --count N) [--rate R] [--body-file F] [--content-type T]
 //       [--header 'Name: value']... [--id-header Name --id-prefix P] [--record FILE]
+//       [--record-response-id] [--body-index-marker M]
 //
 // --id-header gives request i the header "Name: <P><i>" (a unique X-GitHub-Delivery, say).
+// --body-index-marker M replaces every M in the body by the request's index i (distinct
+// endpoint URLs when creating endpoints, say).
 // --record FILE writes one line per request: "<id or index> <send time, unix ms with three
-// decimals (CLOCK_REALTIME)> <status, 0 = transport error> <response time, ms>".
+// decimals (CLOCK_REALTIME)> <status, 0 = transport error> <response time, ms>";
+// with --record-response-id the first field is the "id" of the JSON answer ("-" when none),
+// so a published message's send time can be matched with its webhook-id at the receiver.
+//
+// A receiver that never answers (bench/delivery_scale.sh's dead endpoints):
+//
+//   bench_http_client_loop --blackhole 127.0.0.1:PORT [--seconds D]
+//
+// accepts every connection and reads what is sent, never answers, and closes a connection only
+// when its peer does; it runs until SIGTERM/SIGINT (or D seconds) and then prints
+// "accepted=<connections> open=<still open> max_open=<most open at once>".
 //
 // Prints one line of key=value pairs:
 //   requests=<sent> ok=<2xx> non2xx=<other statuses> errors=<transport errors>
 //   seconds=<elapsed> rps=<requests per second> ok_rps=<2xx per second> max_late_ms=<paced>
 // Exit status 0 when it ran (whatever the answers), 2 on bad usage.
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -55,10 +75,14 @@ struct Options {
   std::string id_header;
   std::string id_prefix;
   std::string record_file;
+  bool record_response_id = false;
+  std::string body_index_marker;
+  std::string blackhole;  // host:port to listen on, instead of sending
 };
 
 struct Record {
   int64_t index;
+  std::string response_id;
   double sent_ms;
   int status;
   double response_ms;
@@ -76,7 +100,9 @@ struct ThreadStats {
                "usage: bench_http_client_loop --url http://host:port/path [--connections C]\n"
                "         (--seconds D | --count N) [--rate R] [--body-file F]\n"
                "         [--content-type T] [--header 'Name: value']...\n"
-               "         [--id-header Name --id-prefix P] [--record FILE]\n",
+               "         [--id-header Name --id-prefix P] [--record FILE]\n"
+               "         [--record-response-id] [--body-index-marker M]\n"
+               "       bench_http_client_loop --blackhole HOST:PORT [--seconds D]\n",
                why);
   std::exit(2);
 }
@@ -91,6 +117,10 @@ Options Parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
+    if (key == "--record-response-id") {
+      o.record_response_id = true;
+      continue;
+    }
     if (i + 1 >= argc) Usage(("missing value for " + key).c_str());
     std::string value = argv[++i];
     if (key == "--url") {
@@ -120,10 +150,15 @@ Options Parse(int argc, char** argv) {
       o.id_prefix = value;
     } else if (key == "--record") {
       o.record_file = value;
+    } else if (key == "--body-index-marker") {
+      o.body_index_marker = value;
+    } else if (key == "--blackhole") {
+      o.blackhole = value;
     } else {
       Usage(("unknown option " + key).c_str());
     }
   }
+  if (!o.blackhole.empty()) return o;
   if (o.url.empty()) Usage("--url is required");
   if (o.connections < 1 || o.connections > 1024) Usage("--connections: 1 to 1024");
   if (o.seconds <= 0 && o.count <= 0) Usage("give --seconds or --count");
@@ -141,10 +176,105 @@ void SplitUrl(const std::string& url, std::string& origin, std::string& path) {
   path = slash == std::string::npos ? "/" : url.substr(slash);
 }
 
+// The value of the first "id" string member of a JSON answer, or "-".
+std::string ResponseId(const std::string& body) {
+  for (size_t at = body.find("\"id\""); at != std::string::npos; at = body.find("\"id\"", at + 1)) {
+    size_t p = body.find_first_not_of(" \t\r\n", at + 4);
+    if (p == std::string::npos || body[p] != ':') continue;
+    p = body.find_first_not_of(" \t\r\n", p + 1);
+    if (p == std::string::npos || body[p] != '"') continue;
+    const size_t end = body.find('"', p + 1);
+    if (end == std::string::npos) break;
+    return body.substr(p + 1, end - p - 1);
+  }
+  return "-";
+}
+
+std::string WithIndex(const std::string& body, const std::string& marker, int64_t i) {
+  if (marker.empty()) return body;
+  std::string out;
+  const std::string index = std::to_string(i);
+  size_t from = 0;
+  for (size_t at = body.find(marker); at != std::string::npos; at = body.find(marker, from)) {
+    out.append(body, from, at - from);
+    out += index;
+    from = at + marker.size();
+  }
+  out.append(body, from, std::string::npos);
+  return out;
+}
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnStopSignal(int) { g_stop = 1; }
+
+// --blackhole: accept, read and discard, never answer; close when the peer closes.
+int Blackhole(const Options& o) {
+  const auto colon = o.blackhole.rfind(':');
+  if (colon == std::string::npos) Usage("--blackhole wants HOST:PORT");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::atoi(o.blackhole.c_str() + colon + 1)));
+  if (inet_pton(AF_INET, o.blackhole.substr(0, colon).c_str(), &addr.sin_addr) != 1)
+    Usage("--blackhole wants an IPv4 address");
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listener, 4096) != 0) {
+    std::perror("bench_http_client_loop: --blackhole");
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listener;
+  epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
+  const auto deadline =
+      SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                               std::chrono::duration<double>(o.seconds > 0 ? o.seconds : 1e9));
+  int64_t accepted = 0, open = 0, max_open = 0;
+  std::vector<epoll_event> events(256);
+  char scratch[16384];
+  while (!g_stop && SteadyClock::now() < deadline) {
+    const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 200);
+    for (int k = 0; k < n; ++k) {
+      const int fd = events[static_cast<size_t>(k)].data.fd;
+      if (fd == listener) {
+        for (;;) {
+          const int c = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          if (c < 0) break;
+          ++accepted;
+          max_open = std::max(max_open, ++open);
+          epoll_event cev{};
+          cev.events = EPOLLIN | EPOLLRDHUP;
+          cev.data.fd = c;
+          epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+        }
+        continue;
+      }
+      ssize_t r;
+      while ((r = recv(fd, scratch, sizeof scratch, 0)) > 0) {
+      }
+      if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        close(fd);  // also leaves the epoll set
+        --open;
+      }
+    }
+  }
+  std::printf("accepted=%" PRId64 " open=%" PRId64 " max_open=%" PRId64 "\n", accepted, open,
+              max_open);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
+  if (!o.blackhole.empty()) return Blackhole(o);
   std::string origin, path;
   SplitUrl(o.url, origin, path);
 
@@ -197,7 +327,8 @@ int main(int argc, char** argv) {
         }
         const double sent_ms = record ? RealtimeMs() : 0;
         const SteadyClock::time_point sent = SteadyClock::now();
-        auto res = client.Post(path, headers, body, o.content_type);
+        auto res =
+            client.Post(path, headers, WithIndex(body, o.body_index_marker, i), o.content_type);
         const double response_ms =
             std::chrono::duration<double, std::milli>(SteadyClock::now() - sent).count();
         const int status = res ? res->status : 0;
@@ -209,7 +340,9 @@ int main(int argc, char** argv) {
         } else {
           ++st.non2xx;
         }
-        if (record) st.records.push_back({i, sent_ms, status, response_ms});
+        if (record)
+          st.records.push_back({i, res && o.record_response_id ? ResponseId(res->body) : "-",
+                                sent_ms, status, response_ms});
       }
     });
   }
@@ -232,7 +365,10 @@ int main(int argc, char** argv) {
     }
     for (const ThreadStats& st : stats) {
       for (const Record& r : st.records) {
-        if (o.id_header.empty()) {
+        if (o.record_response_id) {
+          std::fprintf(f, "%s %.3f %d %.3f\n", r.response_id.c_str(), r.sent_ms, r.status,
+                       r.response_ms);
+        } else if (o.id_header.empty()) {
           std::fprintf(f, "%" PRId64 " %.3f %d %.3f\n", r.index, r.sent_ms, r.status,
                        r.response_ms);
         } else {
