@@ -142,16 +142,19 @@ TEST_F(HttpEdgeTest, PastTheConnectionCapNewConnectionsGet503AndOthersStillWork)
   o.max_connections = 8;
   Start(o);
   std::vector<std::unique_ptr<RawClient>> held;
-  for (int i = 0; i < 8; ++i) held.push_back(std::make_unique<RawClient>(port()));
-  held.back()->Send(kHealth);
-  held.back()->Read(milliseconds(500), 1);  // all 8 are admitted by now
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<RawClient>(port()));
+    // An answer proves this connection was accepted and admitted before the next one.
+    ASSERT_TRUE(held.back()->Send(kHealth));
+    ASSERT_EQ(RawClient::CountResponses(held.back()->Read(milliseconds(5000), 12)), 1) << i;
+  }
   RawClient extra(port());
-  std::string got = extra.Read(milliseconds(2000));
+  std::string got = extra.Read(milliseconds(5000));
   EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got;
   EXPECT_NE(got.find("too_many_connections"), std::string::npos);
   EXPECT_TRUE(extra.closed());
   ASSERT_TRUE(held[0]->Send(kHealth));  // an admitted connection is served
-  EXPECT_EQ(RawClient::CountResponses(held[0]->Read(milliseconds(1000), 1)), 1);
+  EXPECT_EQ(RawClient::CountResponses(held[0]->Read(milliseconds(5000), 12)), 1);
   held.clear();
   for (int i = 0; i < 50; ++i) {  // room again once they have gone
     RawClient c(port());
