@@ -303,8 +303,14 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() {
   Stop();
-  // The io_context's pending handlers hold sessions and attempts that refer to the stream
-  // context, the hub and the sender: destroy them while those still exist.
+  // Asio objects must go before their io_context, and the io_context's pending handlers (which
+  // own stream sessions and attempts) before what those refer to: first the engine and the
+  // objects holding sockets (the sender's pooled connections, the listener's acceptor), then the
+  // io_context with its handlers, then the stream context and hub with the rest of Impl.
+  impl_->engine.reset();
+  impl_->http_sender = nullptr;
+  impl_->async_sender.reset();
+  impl_->stream_listener.reset();
   impl_->io.reset();
 }
 
