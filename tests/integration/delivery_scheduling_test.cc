@@ -6,6 +6,8 @@
 // Idempotency-Key duplicates published over HTTP make one message.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -177,9 +179,20 @@ class EngineScheduling : public ::testing::Test {
     ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
   }
   void TearDown() override {
-    sender_.TimeOutHanging();  // the deadline of whatever still hangs
-    sender_.ReleaseHeld();
-    if (engine_) engine_->Stop();
+    if (!engine_) return;
+    // Stop waits for attempts in flight; the fake sender has no deadline of its own, and the
+    // engine may start queued attempts while stopping, so every attempt is ended until it has.
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&] {
+      engine_->Stop();
+      stopped = true;
+    });
+    while (!stopped) {
+      sender_.TimeOutHanging();
+      sender_.ReleaseHeld();
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    stopper.join();
   }
 
   // Builds the engine on `clock` (the fake one or the system's) and starts it.
