@@ -1,5 +1,7 @@
 #include "deliver/async_http_sender.h"
 
+#include "deliver/outbound_http.h"
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -45,41 +47,6 @@ constexpr const char* kCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 constexpr const char* kStopped = "cancelled: the sender is stopping";
 // Body bytes are decoded into this much at a time (the 64 KiB cap is checked after each chunk).
 constexpr size_t kBodyChunk = 4 * 1024;
-
-std::string PoolKey(const OutboundRequest& request) {
-  const EndpointUrl& u = request.url;
-  std::string key = request.endpoint_id;
-  key += '\n';
-  key += u.scheme;
-  key += "://";
-  key += u.host;
-  key += ':';
-  key += std::to_string(u.port);
-  return key;
-}
-
-// "host", "host:8080", "[::1]:8080": the port only when it is not the scheme's default.
-std::string HostHeader(const EndpointUrl& url) {
-  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  const uint16_t default_port = url.scheme == "https" ? 443 : 80;
-  if (url.port != default_port) host += ":" + std::to_string(url.port);
-  return host;
-}
-
-bool EqualsLower(const std::string& name, const char* lower) {
-  return name.size() == std::char_traits<char>::length(lower) &&
-         std::equal(name.begin(), name.end(), lower, [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
-
-// Headers the sender owns: framing, and the ones it sets itself.
-bool IsReservedHeader(const std::string& name) {
-  static const char* const kReserved[] = {"host",       "content-type",      "content-length",
-                                          "user-agent", "transfer-encoding", "connection"};
-  return std::any_of(std::begin(kReserved), std::end(kReserved),
-                     [&](const char* reserved) { return EqualsLower(name, reserved); });
-}
 
 // Endpoint headers are validated at registration; this keeps a bad one from splitting the
 // request anyway (cpp-httplib drops such headers too).

@@ -1,5 +1,7 @@
 #include "deliver/http_sender.h"
 
+#include "deliver/outbound_http.h"
+
 #include <httplib.h>
 #include <poll.h>
 
@@ -24,39 +26,6 @@ constexpr std::chrono::microseconds kIoTimeoutSlack{50'000};
 bool HasCaBundle() {
   std::error_code ec;
   return std::filesystem::is_regular_file(kCaBundle, ec);
-}
-
-std::string PoolKey(const OutboundRequest& request) {
-  const EndpointUrl& u = request.url;
-  std::string key = request.endpoint_id;
-  key += '\n';
-  key += u.scheme;
-  key += "://";
-  key += u.host;
-  key += ':';
-  key += std::to_string(u.port);
-  return key;
-}
-
-// "host", "host:8080", "[::1]:8080": the port only when it is not the scheme's default.
-std::string HostHeader(const EndpointUrl& url) {
-  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  const uint16_t default_port = url.scheme == "https" ? 443 : 80;
-  if (url.port != default_port) host += ":" + std::to_string(url.port);
-  return host;
-}
-
-// Headers the sender owns: framing, and the ones it sets itself.
-bool IsReservedHeader(const std::string& name) {
-  static const char* const kReserved[] = {"host",       "content-type",      "content-length",
-                                          "user-agent", "transfer-encoding", "connection"};
-  for (const char* reserved : kReserved) {
-    if (name.size() == std::char_traits<char>::length(reserved) &&
-        std::equal(name.begin(), name.end(), reserved,
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
-      return true;
-  }
-  return false;
 }
 
 // An idle keep-alive socket should have nothing to read: readable means the peer closed it (or

@@ -1,0 +1,25 @@
+// Small pieces both outbound senders (AsyncHttpSender, HttpSender) build requests and pools
+// with: the pool key, the Host header, and which endpoint headers a sender owns. Pure;
+// thread-safe.
+#pragma once
+
+#include <string>
+
+#include "deliver/sender.h"
+
+namespace hookd {
+
+// Connections are pooled per endpoint, scheme, host and port.
+std::string PoolKey(const OutboundRequest& request);
+
+// "host", "host:8080", "[::1]:8080": the port only when it is not the scheme's default.
+std::string HostHeader(const EndpointUrl& url);
+
+// `name` equals the lower-case `lower`, ignoring case.
+bool EqualsLower(const std::string& name, const char* lower);
+
+// Headers the sender owns (framing, and the ones it sets itself); an endpoint's custom headers
+// of these names are not sent.
+bool IsReservedHeader(const std::string& name);
+
+}  // namespace hookd
