@@ -17,6 +17,7 @@ namespace hookd {
 
 class EndpointCache {
  public:
+  // Sorted by id.
   using Snapshot = std::shared_ptr<const std::vector<Endpoint>>;
 
   EndpointCache(EndpointStore& store, const Clock& clock,
@@ -28,7 +29,7 @@ class EndpointCache {
   Result<Snapshot> Get();
   void Invalidate();
 
-  // The endpoint with `id` in `snapshot`, or nullptr.
+  // The endpoint with `id` in `snapshot` (sorted by id, as Get() returns it), or nullptr.
   static const Endpoint* Find(const Snapshot& snapshot, const std::string& id);
 
  private:
