@@ -86,6 +86,12 @@ class Db {
   // copies everything, and makes the next writer start the WAL over.
   enum class CheckpointMode { kPassive, kRestart };
   Result<WalState> Checkpoint(CheckpointMode mode = CheckpointMode::kPassive);
+  // Makes every transaction this connection has committed durable: syncs the WAL file, as a
+  // commit with synchronous=FULL does before it releases the write lock. A connection opened
+  // with synchronous=NORMAL can commit (holding the write lock only for the writes) and then sync
+  // with this, outside the lock, before it tells anyone the data is stored. Needs WAL mode and a
+  // transaction committed on this connection (the WAL file is open then).
+  Status SyncWal();
   std::string LastError() const;
   // Rewinds every cached statement, so none holds a read snapshot open (which would keep WAL
   // checkpoints from finishing).

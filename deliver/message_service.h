@@ -83,7 +83,10 @@ class MessageService {
   // The request as a message to insert (id, type, payload, key); 422 when invalid.
   Result<NewMessage> Prepare(const nlohmann::json& req, const std::optional<std::string>& key);
   // In one transaction of `db`: each message, or for a key seen within 24 h the first answer.
-  Result<std::vector<nlohmann::json>> CommitMessages(Db& db, std::vector<NewMessage>& batch);
+  // `sync_wal`: `db` commits without syncing (synchronous=NORMAL), so the WAL is synced after the
+  // commit, outside the write lock, before this returns.
+  Result<std::vector<nlohmann::json>> CommitMessages(Db& db, std::vector<NewMessage>& batch,
+                                                     bool sync_wal);
   // One message of CommitMessages: appends its answer to `out`, counts its deliveries.
   Status CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints, int64_t now,
                    std::vector<nlohmann::json>& out, int& deliveries);

@@ -88,6 +88,19 @@ TEST_F(WalCheckpointerTest, StopRunsALastCheckpointOnItsThread) {
   checkpointer.Stop();  // idempotent
 }
 
+TEST_F(WalCheckpointerTest, SyncWalAfterACommitOfANormalSyncConnection) {
+  DbOptions normal = options_;
+  normal.synchronous = "NORMAL";
+  auto db = Db::Open(path_, normal);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  auto txn = Transaction::Begin(**db);
+  ASSERT_TRUE(txn.ok()) << txn.status().message();
+  ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES (x'01')").ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  Status s = (*db)->SyncWal();
+  EXPECT_TRUE(s.ok()) << s.message();
+}
+
 TEST_F(WalCheckpointerTest, RunOnceWithoutAConnectionIsAnError) {
   WalCheckpointer checkpointer(path_, options_, std::chrono::hours(1));
   Result<WalState> state = checkpointer.RunOnce();

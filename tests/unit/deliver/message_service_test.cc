@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,22 @@ TEST_F(MessageServiceTest, AfterTheWindowTheKeyMakesANewMessage) {
   auto old = service_.Get(first["id"]);
   ASSERT_TRUE(old.ok());
   EXPECT_EQ((*old)["payload"]["n"], 1);
+}
+
+TEST_F(MessageServiceTest, PublishAnswersAfterTheWritersCommitAndSync) {
+  ASSERT_TRUE(service_.Start().ok());
+  std::promise<Result<nlohmann::json>> answered;
+  service_.Publish({{"event_type", "order.created"}, {"payload", {{"n", 1}}}}, "key-p",
+                   [&](Result<nlohmann::json> r) { answered.set_value(std::move(r)); });
+  auto future = answered.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Result<nlohmann::json> r = future.get();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)["event_type"], "order.created");
+  // Stored (visible to another connection) by the time it is answered; the key is honoured.
+  EXPECT_EQ(Messages(), 1);
+  EXPECT_EQ(Create(2, "key-p"), *r);
+  service_.Stop();
 }
 
 TEST_F(MessageServiceTest, BadKeysAreRefusedAndStoreNothing) {
