@@ -1,7 +1,5 @@
 #include "deliver/endpoint_cache.h"
 
-#include <algorithm>
-
 namespace hookd {
 
 Result<EndpointCache::Snapshot> EndpointCache::Get() {
@@ -13,13 +11,7 @@ Result<EndpointCache::Snapshot> EndpointCache::Get() {
     if (snapshot_) return snapshot_;
     return all.status();
   }
-  std::vector<Endpoint> endpoints = std::move(all).value();
-  // The store lists them by id already (SQLite's BINARY collation is std::string's order); Find
-  // relies on it.
-  const auto by_id = [](const Endpoint& a, const Endpoint& b) { return a.id < b.id; };
-  if (!std::is_sorted(endpoints.begin(), endpoints.end(), by_id))
-    std::sort(endpoints.begin(), endpoints.end(), by_id);
-  snapshot_ = std::make_shared<const std::vector<Endpoint>>(std::move(endpoints));
+  snapshot_ = std::make_shared<const EndpointSnapshot>(std::move(all).value());
   loaded_at_ms_ = now;
   stale_ = false;
   return snapshot_;
@@ -31,11 +23,18 @@ void EndpointCache::Invalidate() {
 }
 
 const Endpoint* EndpointCache::Find(const Snapshot& snapshot, const std::string& id) {
-  // Binary search: the delivery engine looks up every due endpoint and every started job, and a
-  // linear scan of 10,000 endpoints made that most of the dispatcher's time.
-  auto it = std::lower_bound(snapshot->begin(), snapshot->end(), id,
-                             [](const Endpoint& e, const std::string& key) { return e.id < key; });
-  return it != snapshot->end() && it->id == id ? &*it : nullptr;
+  return snapshot->Find(id);
+}
+
+EndpointSnapshot::EndpointSnapshot(std::vector<Endpoint> endpoints)
+    : std::vector<Endpoint>(std::move(endpoints)) {
+  index_.reserve(size());
+  for (size_t i = 0; i < size(); ++i) index_.emplace((*this)[i].id, i);
+}
+
+const Endpoint* EndpointSnapshot::Find(const std::string& id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &(*this)[it->second];
 }
 
 }  // namespace hookd

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -15,10 +17,22 @@
 
 namespace hookd {
 
+// Every endpoint, in the store's order, with an index by id. It is the vector (fan-out walks it)
+// and adds the lookup the delivery engine makes for every due endpoint on every claim (a scan of
+// 10,000 endpoints there was most of the dispatcher's time). Immutable once built.
+class EndpointSnapshot : public std::vector<Endpoint> {
+ public:
+  explicit EndpointSnapshot(std::vector<Endpoint> endpoints);
+  // The endpoint with `id`, or nullptr.
+  const Endpoint* Find(const std::string& id) const;
+
+ private:
+  std::unordered_map<std::string, size_t> index_;  // id -> position
+};
+
 class EndpointCache {
  public:
-  // Sorted by id.
-  using Snapshot = std::shared_ptr<const std::vector<Endpoint>>;
+  using Snapshot = std::shared_ptr<const EndpointSnapshot>;
 
   EndpointCache(EndpointStore& store, const Clock& clock,
                 std::chrono::milliseconds ttl = std::chrono::seconds(1))
@@ -29,7 +43,7 @@ class EndpointCache {
   Result<Snapshot> Get();
   void Invalidate();
 
-  // The endpoint with `id` in `snapshot` (sorted by id, as Get() returns it), or nullptr.
+  // The endpoint with `id` in `snapshot`, or nullptr.
   static const Endpoint* Find(const Snapshot& snapshot, const std::string& id);
 
  private:
