@@ -245,8 +245,11 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
       // Attempts in flight are callbacks on the shared I/O runtime, not threads.
       AsyncHttpSenderOptions sender_options;
       sender_options.max_in_flight = static_cast<size_t>(settings.max_inflight);
-      // Every attempt the engine may run at once to an endpoint keeps its connection.
-      sender_options.max_idle_per_endpoint = static_cast<size_t>(options.per_endpoint_concurrency);
+      // Connections are pooled per origin, which all the attempts in flight may share (10,000
+      // endpoints on one receiver): every one of them keeps its connection.
+      sender_options.max_idle_per_origin = static_cast<size_t>(settings.max_inflight);
+      sender_options.max_idle_total =
+          std::max(sender_options.max_idle_total, static_cast<size_t>(settings.max_inflight));
       auto http_sender = std::make_unique<AsyncHttpSender>(
           s.io->context(), *s.guard, std::string("hookd/") + HOOKD_VERSION, sender_options);
       s.http_sender = http_sender.get();

@@ -113,7 +113,8 @@ bool IdleSocketLooksAlive(Connection& conn) {
 // Idle keep-alive connections per (pool key, address dialled); oldest first. Thread-safe.
 class IdlePool {
  public:
-  explicit IdlePool(size_t max_per_key) : max_per_key_(max_per_key) {}
+  IdlePool(size_t max_per_key, size_t max_total)
+      : max_per_key_(std::max<size_t>(1, max_per_key)), max_total_(max_total) {}
 
   // A live idle connection for `key` to `address`, or null.
   std::unique_ptr<Connection> Take(const std::string& key, const std::string& address) {
@@ -152,7 +153,7 @@ class IdlePool {
     auto& its = by_key_[key];
     its.push_back(std::prev(idle_.end()));
     if (its.size() > max_per_key_) EvictLocked(its.front(), dropped);
-    while (idle_.size() > AsyncHttpSender::kMaxIdleTotal) EvictLocked(idle_.begin(), dropped);
+    while (idle_.size() > max_total_) EvictLocked(idle_.begin(), dropped);
     DropOldLocked(dropped);
     // `dropped` is destroyed after `lock` (declared first), i.e. outside the mutex.
   }
@@ -194,6 +195,7 @@ class IdlePool {
   }
 
   const size_t max_per_key_;
+  const size_t max_total_;
   mutable std::mutex mu_;
   std::list<Idle> idle_;  // GUARDED_BY(mu_), oldest first
   std::unordered_map<std::string, std::vector<std::list<Idle>::iterator>> by_key_;  // GUARDED_BY
@@ -211,7 +213,7 @@ struct AsyncHttpSender::Core {
         user_agent(std::move(agent)),
         max_in_flight(std::max<size_t>(1, options.max_in_flight)),
         tls(ssl::context::tls_client),
-        pool(options.max_idle_per_endpoint),
+        pool(options.max_idle_per_origin, options.max_idle_total),
         resolvers(std::max<size_t>(1, options.resolver_threads)) {}
 
   // Runs `attempt` now if a slot is free, else queues it. False when stopping.

@@ -22,11 +22,11 @@
 // "TLS certificate verification failed for A port P", ...).
 //
 // Keep-alive: a connection whose response was read completely and that may be kept alive goes
-// back to an idle pool keyed by (endpoint_id, scheme, host, port) and the address dialled: at most
-// `max_idle_per_endpoint` per key and kMaxIdleTotal in all, dropped after kMaxIdleAge idle or when
-// the peer has closed it. A pooled connection that fails before any byte of the response arrives
-// (the receiver closed it just as it was reused) is retried once on a fresh connection, within the
-// same deadline.
+// back to an idle pool keyed by origin (scheme, host, port) and the address dialled, shared by
+// every endpoint on that origin: at most `max_idle_per_origin` per key and `max_idle_total` in
+// all, dropped after kMaxIdleAge idle or when the peer has closed it. A pooled connection that
+// fails before any byte of the response arrives (the receiver closed it just as it was reused) is
+// retried once on a fresh connection, within the same deadline.
 //
 // In-flight cap: THE SENDER ENFORCES IT. At most `max_in_flight` attempts run at once (the
 // HOOKD_MAX_INFLIGHT setting); attempts beyond it wait in a FIFO queue inside the sender and
@@ -63,9 +63,12 @@ namespace hookd {
 struct AsyncHttpSenderOptions {
   // Attempts running at once; more wait in the sender's FIFO queue (HOOKD_MAX_INFLIGHT).
   size_t max_in_flight = 4096;
-  // Idle keep-alive connections kept per pool key (endpoint, scheme, host, port): at least the
-  // engine's per-endpoint concurrency, or concurrent attempts close and reopen connections.
-  size_t max_idle_per_endpoint = 8;
+  // Idle keep-alive connections kept per pool key (scheme, host, port, address dialled): as many
+  // as attempts may run at once to one origin, or concurrent attempts close and reopen
+  // connections.
+  size_t max_idle_per_origin = 8;
+  // Idle keep-alive connections kept in all.
+  size_t max_idle_total = 1024;
   // Threads that run the guard's (blocking) resolver for host names.
   size_t resolver_threads = 2;
   // A PEM file of CAs trusted in addition to the system store (tests; a private CA).
@@ -77,7 +80,6 @@ class AsyncHttpSender final : public AsyncSender {
   static constexpr size_t kMaxBodyRead = 64 * 1024;
   static constexpr size_t kMaxBodyKept = 4 * 1024;
   static constexpr size_t kMaxHeaderRead = 64 * 1024;
-  static constexpr size_t kMaxIdleTotal = 1024;
   static constexpr std::chrono::seconds kMaxIdleAge{30};
 
   AsyncHttpSender(boost::asio::io_context& io, SsrfGuard& guard, std::string user_agent,

@@ -148,12 +148,11 @@ class HttpSender::Watchdog {
   std::thread thread_;  // last: starts after the fields above exist
 };
 
-HttpSender::HttpSender(SsrfGuard& guard, const std::string& user_agent,
-                       size_t max_idle_per_endpoint)
+HttpSender::HttpSender(SsrfGuard& guard, const std::string& user_agent, size_t max_idle_per_origin)
     : guard_(guard),
       user_agent_(user_agent),
       have_ca_bundle_(HasCaBundle()),
-      max_idle_per_endpoint_(max_idle_per_endpoint),
+      max_idle_per_origin_(max_idle_per_origin),
       watchdog_(std::make_unique<Watchdog>()) {}
 
 HttpSender::~HttpSender() = default;
@@ -216,7 +215,7 @@ void HttpSender::PutIdle(const std::string& key, const std::string& address,
   idle_.push_back(IdleClient{key, address, std::move(client), steady_clock::now()});
   auto& its = idle_by_key_[key];
   its.push_back(std::prev(idle_.end()));
-  if (its.size() > max_idle_per_endpoint_) EvictLocked(its.front(), dropped);
+  if (its.size() > max_idle_per_origin_) EvictLocked(its.front(), dropped);
   while (idle_.size() > kMaxIdleTotal) EvictLocked(idle_.begin(), dropped);
   // `dropped` is destroyed after `lock` (declared first), i.e. outside the mutex.
 }

@@ -10,10 +10,10 @@
 // (the first 4 KiB are kept); a longer body ends the read early and the response counts as
 // received with its status, on a connection that is not reused.
 //
-// Keep-alive connections are pooled per (endpoint_id, scheme, host, port): a few idle clients
-// per endpoint, taken out for an attempt and put back afterwards; a client whose attempt failed,
-// whose peer closed it, or that sat idle too long is dropped. A pooled connection is only reused
-// when it is connected to the address the guard returns for this attempt.
+// Keep-alive connections are pooled per origin (scheme, host, port), shared by the endpoints on
+// it: a few idle clients per origin, taken out for an attempt and put back afterwards; a client
+// whose attempt failed, whose peer closed it, or that sat idle too long is dropped. A pooled
+// connection is only reused when it is connected to the address the guard returns for this attempt.
 //
 // Thread-safe. Writes to a connection the peer closed can raise SIGPIPE: the process ignores
 // SIGPIPE (app/main.cc).
@@ -42,16 +42,16 @@ class HttpSender final : public Sender {
   // Response body bytes read at most, and kept in SendResult::body.
   static constexpr size_t kMaxBodyRead = 64 * 1024;
   static constexpr size_t kMaxBodyKept = 4 * 1024;
-  // Idle keep-alive clients kept per endpoint (by default; at least the engine's per-endpoint
-  // concurrency, or concurrent attempts close and reopen connections) and in all, and for how
+  // Idle keep-alive clients kept per origin (by default; at least the attempts made at once to
+  // one origin, or concurrent attempts close and reopen connections) and in all, and for how
   // long.
-  static constexpr size_t kDefaultMaxIdlePerEndpoint = 8;
+  static constexpr size_t kDefaultMaxIdlePerOrigin = 8;
   static constexpr size_t kMaxIdleTotal = 256;
   static constexpr std::chrono::seconds kMaxIdleAge{30};
 
   // `guard` must outlive the sender.
   HttpSender(SsrfGuard& guard, const std::string& user_agent,
-             size_t max_idle_per_endpoint = kDefaultMaxIdlePerEndpoint);
+             size_t max_idle_per_origin = kDefaultMaxIdlePerOrigin);
   ~HttpSender() override;
 
   HttpSender(const HttpSender&) = delete;
@@ -67,7 +67,7 @@ class HttpSender final : public Sender {
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   struct IdleClient {
-    std::string key;      // endpoint_id, scheme, host, port
+    std::string key;      // scheme, host, port
     std::string address;  // the address it is connected to
     std::unique_ptr<httplib::ClientImpl> client;
     SteadyTime idle_since;
@@ -84,7 +84,7 @@ class HttpSender final : public Sender {
   SsrfGuard& guard_;
   const std::string user_agent_;
   const bool have_ca_bundle_;
-  const size_t max_idle_per_endpoint_;
+  const size_t max_idle_per_origin_;
 
   mutable std::mutex pool_mu_;
   std::list<IdleClient> idle_;  // oldest first

@@ -8,9 +8,7 @@ namespace hookd {
 
 std::string PoolKey(const OutboundRequest& request) {
   const EndpointUrl& u = request.url;
-  std::string key = request.endpoint_id;
-  key += '\n';
-  key += u.scheme;
+  std::string key = u.scheme;
   key += "://";
   key += u.host;
   key += ':';

@@ -9,7 +9,10 @@
 
 namespace hookd {
 
-// Connections are pooled per endpoint, scheme, host and port.
+// Connections are pooled per origin: scheme, host and port (the senders also match the address
+// dialled). Not per endpoint: endpoints on one origin share keep-alive connections, while the
+// engine still caps each endpoint's attempts in flight (docs/DECISIONS.md, "Keep-alive pooled per
+// origin").
 std::string PoolKey(const OutboundRequest& request);
 
 // "host", "host:8080", "[::1]:8080": the port only when it is not the scheme's default.

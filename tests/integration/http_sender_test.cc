@@ -206,13 +206,13 @@ TEST_F(HttpSenderTest, SequentialSendsReuseOneConnection) {
 TEST_F(HttpSenderTest, ConcurrentSendsShareABoundedPool) {
   constexpr int kThreads = 8, kSends = 25;
   EXPECT_EQ(SendConcurrently(*sender_, receiver_.Url("/ok"), kThreads, kSends), kThreads * kSends);
-  // The pool keeps as many idle clients per endpoint as there are concurrent senders here, so
+  // The pool keeps as many idle clients per origin as there are concurrent senders here, so
   // no connection is closed and reopened: one per thread at most.
   EXPECT_LE(receiver_.remote_ports().size(), static_cast<size_t>(kThreads));
-  EXPECT_LE(sender_->IdleConnections(), HttpSender::kDefaultMaxIdlePerEndpoint);
+  EXPECT_LE(sender_->IdleConnections(), HttpSender::kDefaultMaxIdlePerOrigin);
 }
 
-TEST_F(HttpSenderTest, IdleClientsPerEndpointAreCapped) {
+TEST_F(HttpSenderTest, IdleClientsPerOriginAreCapped) {
   HttpSender small(guard_, "hookd/test", 2);
   constexpr int kThreads = 6, kSends = 10;
   EXPECT_EQ(SendConcurrently(small, receiver_.Url("/ok"), kThreads, kSends), kThreads * kSends);
@@ -220,17 +220,19 @@ TEST_F(HttpSenderTest, IdleClientsPerEndpointAreCapped) {
   EXPECT_LE(small.IdleConnections(), 2u);
 }
 
-TEST_F(HttpSenderTest, ConnectionsArePooledPerEndpointAndUrl) {
+TEST_F(HttpSenderTest, ConnectionsArePooledPerOriginNotPerEndpoint) {
   ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_a"), milliseconds(2000)).status, 200);
+  // Another endpoint on the same origin reuses the connection.
   ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_b"), milliseconds(2000)).status, 200);
+  EXPECT_EQ(receiver_.remote_ports().size(), 1u);
+  // The same address under another host name is another origin: its own connection.
   ASSERT_EQ(
       sender_->Send(Request(receiver_.Url("/ok", "localhost"), "ep_a"), milliseconds(2000)).status,
       200);
-  // Same target, but per endpoint and per host: three connections.
-  EXPECT_EQ(receiver_.remote_ports().size(), 3u);
-  EXPECT_EQ(sender_->IdleConnections(), 3u);
-  ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_b"), milliseconds(2000)).status, 200);
-  EXPECT_EQ(receiver_.remote_ports().size(), 3u);
+  EXPECT_EQ(receiver_.remote_ports().size(), 2u);
+  EXPECT_EQ(sender_->IdleConnections(), 2u);
+  ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_c"), milliseconds(2000)).status, 200);
+  EXPECT_EQ(receiver_.remote_ports().size(), 2u);
 }
 
 TEST_F(HttpSenderTest, ConnectionClosedByTheReceiverWhileIdleIsNotReused) {
