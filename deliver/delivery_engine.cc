@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <unordered_map>
 
 #include "deliver/signer.h"
 
@@ -340,7 +341,13 @@ void DeliveryEngine::ClaimAndQueue(int64_t now, bool discover) {
     if (rows < take.count) drained.push_back(take.endpoint_id);
   }
   // (A subquery in RETURNING above would scan messages instead of using its index.)
+  // A message fanned out to many endpoints is read once per claim, not once per delivery.
+  std::unordered_map<std::string, std::string> bodies;
   for (DeliveryJob& j : chosen) {
+    if (auto known = bodies.find(j.message_id); known != bodies.end()) {
+      j.request.body = known->second;
+      continue;
+    }
     auto payload = db_->Cached(
         "SELECT COALESCE(m.payload, e.body) FROM messages m"
         " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
@@ -349,6 +356,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now, bool discover) {
     if (!row.ok()) return;
     j.request.body = *row ? (*payload)->Text(0) : std::string("null");
     (*payload)->Reset();
+    bodies.emplace(j.message_id, j.request.body);
   }
   db_->ResetCached();
   if (!(*txn)->Commit().ok()) return;
