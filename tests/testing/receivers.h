@@ -1,7 +1,7 @@
 // In-process receivers on 127.0.0.1 for the outbound senders' tests: an httplib::Server with
 // well-behaved and misbehaving routes, a raw socket listener for what httplib's server cannot
-// produce (trickled headers, a keep-alive connection closed right after its response), a
-// listener that accepts connections and never answers, and a scripted resolver. For tests only.
+// produce (trickled headers, a keep-alive connection closed right after its response), and
+// a listener that accepts connections and never answers. For tests only.
 #pragma once
 
 #include <arpa/inet.h>
@@ -21,27 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "deliver/ip_address.h"
-#include "deliver/ssrf_guard.h"
-
 namespace hookd::testing {
-
-// "localhost" and "127.0.0.1" are 127.0.0.1; nothing else resolves.
-class FakeResolver final : public Resolver {
- public:
-  Result<std::vector<IpAddress>> Resolve(const std::string& host) override {
-    ++calls;
-    if (host == "localhost" || host == "127.0.0.1") return std::vector<IpAddress>{Loopback()};
-    return Status(ErrorKind::kInvalidField, "unresolvable_host", "no such host: " + host);
-  }
-  static IpAddress Loopback() {
-    IpAddress a;
-    a.bytes[0] = 127;
-    a.bytes[3] = 1;
-    return a;
-  }
-  std::atomic<int> calls{0};
-};
 
 // An httplib::Server on 127.0.0.1, port 0, that records what it receives.
 class Receiver {
