@@ -13,7 +13,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -22,7 +21,7 @@ import { Webhook } from 'standardwebhooks';
 
 import { startHookd } from './lib/hookd.mjs';
 import { startStreamStub } from './lib/stream-stub.mjs';
-import { rand } from './lib/util.mjs';
+import { rand, sleep } from './lib/util.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = { timeout: 60_000 };
@@ -85,9 +84,7 @@ after(async () => {
   if (stub) await stub.close();
   if (receiver) receiver.server.close();
   if (h) {
-    const logFile = path.join(os.tmpdir(), `hookd-e2e-dashboard-${process.pid}.log`);
-    fs.writeFileSync(logFile, h.log);
-    console.log(`# hookd output: ${logFile}`);
+    h.saveLog('dashboard');
     await h.cleanup();
   }
 });
@@ -189,7 +186,7 @@ describe('dashboard', TIMEOUT, () => {
       const { json } = await h.api('GET', `/api/v1/deliveries?message_id=${msg.id}`);
       delivery = json.data[0];
       if (delivery && delivery.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.equal(delivery.status, 'failed');
     const page = await openDashboard();

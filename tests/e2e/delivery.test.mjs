@@ -4,10 +4,7 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -15,7 +12,7 @@ import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 
 import { startHookd } from './lib/hookd.mjs';
-import { assertError, listAll, nowSec, poll, rand, sleep } from './lib/util.mjs';
+import { assertError, listAll, newWhsec, nowSec, poll, rand, sleep } from './lib/util.mjs';
 
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
 
@@ -45,9 +42,7 @@ before(async () => {
 
 after(async () => {
   for (const x of hookds) {
-    const logFile = path.join(os.tmpdir(), `hookd-e2e-delivery-${x.name}-${process.pid}.log`);
-    fs.writeFileSync(logFile, x.log);
-    console.log(`# hookd output (${x.name}): ${logFile}`);
+    x.saveLog(`delivery-${x.name}`);
     await x.cleanup();
   }
 });
@@ -191,7 +186,6 @@ function verifyBoth(secret, rec) {
 }
 
 /** A fresh random Standard Webhooks secret. */
-const newSecret = () => `whsec_${crypto.randomBytes(32).toString('base64')}`;
 
 /** Asserts the outbound request shape that does not depend on the secret. */
 function assertOutboundShape(rec, msgId) {
@@ -229,8 +223,8 @@ describe('outbound signatures (standardwebhooks and svix)', () => {
     assert.deepEqual(JSON.parse(rec.body.toString('utf8')), payload, 'body is the payload');
     assert.doesNotThrow(() => verifyBoth(ep.secret, rec), 'both libraries verify with the endpoint secret');
     // And the libraries do reject: another secret, a tampered body.
-    assert.throws(() => new StandardWebhook(newSecret()).verify(rec.body.toString(), whHeaders(rec)));
-    assert.throws(() => new SvixWebhook(newSecret()).verify(rec.body.toString(), rec.headers));
+    assert.throws(() => new StandardWebhook(newWhsec()).verify(rec.body.toString(), whHeaders(rec)));
+    assert.throws(() => new SvixWebhook(newWhsec()).verify(rec.body.toString(), rec.headers));
     assert.throws(() => new StandardWebhook(ep.secret).verify(rec.body.toString() + ' ', whHeaders(rec)));
     // The delivery is recorded as succeeded.
     await poll(async () => {
@@ -269,7 +263,7 @@ describe('outbound signatures (standardwebhooks and svix)', () => {
     assert.deepEqual(matches, [1, 1], `each signature matches one secret: ${rec.headers['webhook-signature']}`);
 
     // A second rotation with a given secret and no grace: only the new secret verifies.
-    const given = newSecret();
+    const given = newWhsec();
     const r2 = await h.api('POST', `/api/v1/endpoints/${ep.id}/rotate-secret`, { secret: given, grace_seconds: 0 });
     assert.equal(r2.status, 200, `rotate-secret with a given secret: ${r2.status} ${r2.text}`);
     assert.equal(r2.json?.secret, given, 'the given secret is used');

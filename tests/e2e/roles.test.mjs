@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -23,9 +22,7 @@ let receiver;
 
 after(async () => {
   for (const x of [...started].reverse()) {
-    const logFile = path.join(os.tmpdir(), `hookd-e2e-roles-${x.name}-${process.pid}.log`);
-    fs.writeFileSync(logFile, x.log);
-    console.log(`# hookd output (${x.name}): ${logFile}`);
+    x.saveLog(`roles-${x.name}`);
     await x.cleanup();
   }
   if (receiver) await new Promise((r) => receiver.close(r));

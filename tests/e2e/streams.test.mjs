@@ -11,11 +11,11 @@ import EventSource from 'eventsource';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
+import { assertError, poll, readResponse, sleep } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const TYPES = ['event.received', 'message.created', 'delivery.attempted', 'delivery.succeeded',
   'delivery.retrying', 'delivery.failed', 'endpoint.disabled', 'endpoint.enabled'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const openClients = new Set(); // closed by the suites' after(), also when a test fails
 const openSseCount = () => [...openClients].filter((c) => c.kind === 'sse').length;
 
@@ -32,15 +32,8 @@ function assertOnceEach(entries, ids, what) {
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${what}: in seq order`);
 }
 
-/** Resolves when pred() is true (polled), rejects after ms with `what`. */
-async function until(pred, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await pred()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-}
+/** Resolves when pred() is true (polled every 20 ms), rejects after ms with `what`. */
+const until = (pred, what, ms = 10_000) => poll(pred, ms, what, 20);
 
 /** An EventSource on the stream listener that records every entry it receives. */
 function openSse(h, { query = '', headers, lastEventId } = {}) {
@@ -102,20 +95,7 @@ async function streamGet(h, path, { headers, token = h.token } = {}) {
   if (token) hdrs.authorization = `Bearer ${token}`;
   const t0 = Date.now();
   const res = await fetch(h.streamBase + path, { headers: hdrs, signal: AbortSignal.timeout(70_000) });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers, ms: Date.now() - t0 };
-}
-
-function assertJsonError(r, status, code) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.equal(typeof r.json?.error?.code, 'string', `JSON error body: ${r.text}`);
-  if (code) assert.equal(r.json.error.code, code);
+  return { ...(await readResponse(res)), ms: Date.now() - t0 };
 }
 
 /** The last seq the log has reached, from a long-poll that answers at once. */
@@ -152,9 +132,9 @@ describe('status streams', TIMEOUT, () => {
   });
 
   test('all three refuse a request without credentials (401 JSON) and accept the session cookie', async () => {
-    assertJsonError(await streamGet(h, '/api/v1/stream', { token: null }), 401, 'unauthorized');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { token: null }), 401, 'unauthorized');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { token: 'wrong' }), 401, 'unauthorized');
+    assertError(await streamGet(h, '/api/v1/stream', { token: null }), 401, 'unauthorized');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=0', { token: null }), 401, 'unauthorized');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=0', { token: 'wrong' }), 401, 'unauthorized');
     const wsStatus = await new Promise((resolve) => {
       const ws = new WebSocket(`${h.streamBase.replace('http', 'ws')}/api/v1/ws`);
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
@@ -192,12 +172,12 @@ describe('status streams', TIMEOUT, () => {
   });
 
   test('bad filters and resume points are JSON errors', async () => {
-    assertJsonError(await streamGet(h, '/api/v1/stream?types=,'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/stream?after=-3'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=61'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=abc'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/stream', { headers: { 'last-event-id': 'x' } }), 400);
-    assertJsonError(await streamGet(h, '/api/v1/nope'), 404);
+    assertError(await streamGet(h, '/api/v1/stream?types=,'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/stream?after=-3'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=61'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=abc'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/stream', { headers: { 'last-event-id': 'x' } }), 400);
+    assertError(await streamGet(h, '/api/v1/nope'), 404);
   });
 
   test('the stream listener is strict HTTP with JSON errors', async () => {
@@ -238,7 +218,7 @@ describe('status streams', TIMEOUT, () => {
     assert.equal(pre.headers.get('access-control-allow-credentials'), 'true');
     const poll = await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: h.base } });
     assert.equal(poll.headers.get('access-control-allow-origin'), h.base);
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: 'https://evil.example' } }), 403, 'forbidden_origin');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: 'https://evil.example' } }), 403, 'forbidden_origin');
   });
 
   test('SSE resumes after a disconnect with Last-Event-ID: nothing missed, nothing repeated', async () => {
