@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -12,6 +11,7 @@ import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 
 import { startHookd } from './lib/hookd.mjs';
+import { startReceiver } from './lib/receiver.mjs';
 import { assertError, listAll, newWhsec, nowSec, poll, rand, sleep } from './lib/util.mjs';
 
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
@@ -48,86 +48,6 @@ after(async () => {
 });
 
 // ---------------------------------------------------------------- helpers
-
-/**
- * A receiver on 127.0.0.1:<free port>. Every request is recorded (method, url, headers, raw body
- * Buffer, time) as soon as its body has arrived, then answered with `status` after `delayMs`.
- * `gate`: a promise awaited before the delay (holds answers back). `onRequest(rec, receiver)`
- * runs on each arrival.
- */
-async function startReceiver({ status = 200, delayMs = 0, gate = null, onRequest = null } = {}) {
-  const requests = [];
-  const answered = []; // records whose 2xx answer was fully handed to the socket
-  const waiters = new Set();
-  const notify = () => {
-    for (const w of waiters) w();
-  };
-  const sockets = new Set();
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('error', () => {});
-    res.on('error', () => {});
-    req.on('end', async () => {
-      const rec = {
-        method: req.method,
-        url: req.url,
-        headers: { ...req.headers },
-        body: Buffer.concat(chunks),
-        at: Date.now(),
-      };
-      requests.push(rec);
-      if (onRequest) onRequest(rec, receiver);
-      notify();
-      if (gate) await gate;
-      if (delayMs) await sleep(delayMs);
-      if (res.destroyed || req.socket.destroyed) return; // the sender went away (kill -9)
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end('ok', () => {
-        rec.answered = true;
-        answered.push(rec);
-        notify();
-      });
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const receiver = {
-    url: `http://127.0.0.1:${port}/hook`,
-    requests,
-    answered,
-    /** Resolves when pred() is true (checked on every arrival/answer), rejects after timeoutMs. */
-    waitFor(pred, timeoutMs, what = 'condition') {
-      if (pred()) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (pred()) {
-            cleanup();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`receiver: timed out after ${timeoutMs} ms waiting for ${what} (${requests.length} requests so far)`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-      });
-    },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-  return receiver;
-}
 
 async function createEndpoint(x, body) {
   const r = await x.api('POST', '/api/v1/endpoints', body);

@@ -3,7 +3,6 @@
 // by publishing messages (POST /api/v1/messages) and by deliveries to a local receiver.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
@@ -11,6 +10,7 @@ import EventSource from 'eventsource';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
+import { startReceiver } from './lib/receiver.mjs';
 import { assertError, poll, readResponse, sleep } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -108,21 +108,15 @@ async function lastSeq(h) {
 describe('status streams', TIMEOUT, () => {
   let h;
   let receiver;
-  let receiverPort;
 
   before(async () => {
-    receiver = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(204).end());
-    });
-    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-    receiverPort = receiver.address().port;
+    receiver = await startReceiver({ status: 204 });
     h = await startHookd({ env: { HOOKD_ALLOW_PRIVATE_TARGETS: '1', HOOKD_STREAM_QUEUE_LIMIT: '32KiB', HOOKD_SQLITE_SYNCHRONOUS: 'NORMAL' } });
   });
   after(async () => {
     for (const c of [...openClients]) c.close();
     await h?.cleanup();
-    receiver?.close();
+    await receiver?.close();
   });
 
   test('GET /api/v1/info names the stream listener', async () => {
@@ -252,7 +246,7 @@ describe('status streams', TIMEOUT, () => {
     const src = await h.api('POST', '/api/v1/sources', { name: 'filters', provider: 'github', secret: 's3cret' });
     assert.equal(src.status, 201, src.text);
     const ep = await h.api('POST', '/api/v1/endpoints', {
-      url: `http://127.0.0.1:${receiverPort}/hook`,
+      url: receiver.url,
       event_types: ['filter.delivered'],
     });
     assert.equal(ep.status, 201, ep.text);
