@@ -14,17 +14,13 @@
 #include <gtest/gtest.h>
 
 #include "tests/testing/fake_resolver.h"
+#include "tests/testing/ip.h"
 
 namespace hookd {
 namespace {
 
 using testing::FakeResolver;
-
-IpAddress Ip(std::string_view s) {
-  auto addr = ParseIpLiteral(s);
-  EXPECT_TRUE(addr.has_value()) << s;
-  return addr.value_or(IpAddress{});
-}
+using testing::Ip;
 
 std::string UrlFor(const std::string& host) {
   return host.find(':') != std::string::npos ? "http://[" + host + "]/" : "http://" + host + "/";
