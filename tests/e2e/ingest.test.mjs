@@ -988,8 +988,7 @@ describe('shutdown', TIMEOUT, () => {
           body,
           signal: AbortSignal.timeout(20_000),
         });
-        const text = await res.text();
-        return { status: res.status, text, json: JSON.parse(text || 'null') };
+        return await readResponse(res);
       } catch (err) {
         return { error: err.cause?.code || err.cause?.message || err.message };
       } finally {

@@ -10,6 +10,7 @@ import EventSource from 'eventsource';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
+import { exchange } from './lib/raw.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { assertError, poll, readResponse, sleep } from './lib/util.mjs';
 
@@ -175,19 +176,11 @@ describe('status streams', TIMEOUT, () => {
   });
 
   test('the stream listener is strict HTTP with JSON errors', async () => {
-    /** Sends raw bytes, returns {status, json} of the answer (the server closes after errors). */
-    const raw = (bytes) => new Promise((resolve, reject) => {
-      const sock = net.connect(h.streamPort, '127.0.0.1', () => sock.end(bytes));
-      let text = '';
-      sock.on('data', (d) => {
-        text += d.toString();
-      });
-      sock.on('error', reject);
-      sock.on('close', () => {
-        const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
-        resolve({ status: Number(head.split(' ')[1]), head, json: JSON.parse(body) });
-      });
-    });
+    /** Sends raw bytes, returns {status, head, json} of the answer (the server closes after errors). */
+    const raw = async (bytes) => {
+      const r = await exchange(() => net.connect(h.streamPort, '127.0.0.1'), bytes, 5000, { end: true });
+      return { status: r.statuses[0], head: r.text.slice(0, r.text.indexOf('\r\n\r\n')), json: r.json };
+    };
     const auth = `Authorization: Bearer ${h.token}\r\n`;
     const big = await raw(`GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
     assert.equal(big.status, 431);
