@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "common/crypto.h"
-#include "common/migrations.h"
 #include "common/status_log.h"
 #include "common/time_format.h"
 #include "deliver/delivery_engine.h"
@@ -30,7 +29,9 @@
 #include "deliver/endpoint_store.h"
 #include "deliver/message_service.h"
 #include "tests/integration/test_server.h"
+#include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
 
 namespace hookd::testing {
 namespace {
@@ -162,23 +163,9 @@ class FakeAsyncSender final : public AsyncSender {
   std::thread thread_;
 };
 
-template <typename Pred>
-bool WaitUntil(Pred pred, milliseconds deadline = milliseconds(10000)) {
-  const auto end = steady_clock::now() + deadline;
-  while (!pred()) {
-    if (steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
-}
-
 class EngineScheduling : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto db = pool_.Acquire();
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
-  }
+  void SetUp() override { Migrate(pool_); }
   void TearDown() override {
     if (!engine_) return;
     // Stop waits for attempts in flight; the fake sender has no deadline of its own, and the
@@ -284,7 +271,7 @@ class EngineScheduling : public ::testing::Test {
 };
 
 // The case, scaled down: two endpoints that never answer, 20 messages each; a healthy
-// endpoint's message is attempted at once, while every hanging attempt is still open.
+// endpoint's message is attempted while every hanging attempt is still open.
 TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
   DeliveryEngineOptions options;
   options.attempt_timeout = milliseconds(10000);
@@ -297,13 +284,9 @@ TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
   Publish("hang2", 20);
   ASSERT_TRUE(WaitUntil([&] { return sender_.hanging() == 16; }))
       << "hanging attempts: " << sender_.hanging();
-  const auto published = steady_clock::now();
+  // The hanging attempts never end on their own, so an engine that made the healthy job wait for
+  // them would never deliver it: no time bound is needed.
   Publish("healthy", 1);
-  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ok) == 1; }, milliseconds(2000)));
-  std::chrono::steady_clock::time_point started;
-  for (const auto& s : sender_.starts())
-    if (s.endpoint_id == ok) started = s.at;
-  EXPECT_LT(started - published, milliseconds(500));
   EXPECT_TRUE(WaitUntil([&] {
     return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
                   ok) == 1;
@@ -475,11 +458,11 @@ TEST_F(EngineScheduling, ARetryStartsWhenDue) {
   const std::string ep = AddEndpoint("retry");
   sender_.Script(ep, {Mode::kFail, Mode::kOk});
   Publish("retry", 1);
-  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }, milliseconds(3000)));
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }));
   auto starts = sender_.starts();
   const auto gap = std::chrono::duration_cast<milliseconds>(starts[1].at - starts[0].at);
   EXPECT_GE(gap.count(), 290);
-  EXPECT_LT(gap.count(), 450);
+  EXPECT_LT(gap.count(), 2500);  // the next poll would be 5 s; the margin is for a loaded machine
 }
 
 TEST_F(EngineScheduling, RecoverWakesTheEngine) {
@@ -507,8 +490,8 @@ TEST_F(EngineScheduling, RecoverWakesTheEngine) {
       endpoints.Recover(ep, {{"since", FormatRfc3339(system_clock_.NowUnixMillis() - 3'600'000)}});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 1);
-  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }, milliseconds(3000)));
-  EXPECT_LT(sender_.starts()[1].at - recovered, milliseconds(1000));
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }));
+  EXPECT_LT(sender_.starts()[1].at - recovered, milliseconds(2500));  // the poll: 5 s
 }
 
 // Concurrent POST /api/v1/messages with one Idempotency-Key: one message, one answer for all.
