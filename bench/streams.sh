@@ -15,6 +15,8 @@
 #   BENCH_IDLE_WRK_SECONDS      each ingest run of the idle phase (default 15)
 #   BENCH_CONNECTIONS           wrk connections (64), BENCH_WRK_THREADS (2)
 #   BENCH_KEEP=1                keep the temporary directory (databases, logs)
+#   BENCH_PERF=<file>           record hookd with `perf record -g` during the lag phase's load
+#                               (and <file>.idle during the ingest run with idle connections)
 #
 # Exit status: non-zero when the check fails (an SSE client missed or repeated an entry, was
 # dropped, or a published message did not reach the receiver) or a step cannot run. The lag,
@@ -204,8 +206,14 @@ CLIENT_T0=$(cpu_ticks "$CLIENT_PID")
 "$LOOP" --url "$HOOKD_BASE/api/v1/messages" --connections 8 --rate "$LAG_RATE" --seconds "$LAG_SECONDS" \
   --body-file "$MSG_FILE" --header "Authorization: Bearer $ADMIN_TOKEN" >"$WORK/lag-publish.txt" &
 LOOP_PID=$!
+PERF_PID=""
+if [[ -n ${BENCH_PERF:-} ]]; then
+  perf record -g -o "$BENCH_PERF" -p "$HOOKD_PID" -- sleep "$LAG_SECONDS" >"$WORK/perf-lag.log" 2>&1 &
+  PERF_PID=$!
+fi
 wait "$LOOP_PID"
 LOOP_PID=""
+[[ -n $PERF_PID ]] && { wait "$PERF_PID" || true; }
 HOOKD_T1=$(cpu_ticks "$HOOKD_PID")
 CLIENT_T1=$(cpu_ticks "$CLIENT_PID")
 LAG_LOAD_END=$(load_avg)
@@ -275,7 +283,13 @@ sleep 2
 RSS_WITH=$(rss_kib "$HOOKD_PID")
 curl -sS --max-time 5 "$HOOKD_BASE/metrics" 2>/dev/null | grep '^hookd_stream_clients{' >"$WORK/idle-metrics.txt" || true
 sed 's/^/    metrics: /' "$WORK/idle-metrics.txt"
+PERF_PID=""
+if [[ -n ${BENCH_PERF:-} ]]; then
+  perf record -g -o "$BENCH_PERF.idle" -p "$HOOKD_PID" -- sleep "$IDLE_WRK_SECONDS" >"$WORK/perf-idle.log" 2>&1 &
+  PERF_PID=$!
+fi
 read -r EPS_WITH P99_WITH _ BAD_WITH < <(run_wrk "with" with "$IDLE_WRK_SECONDS")
+[[ -n $PERF_PID ]] && { wait "$PERF_PID" || true; }
 RSS_AFTER_WRK=$(rss_kib "$HOOKD_PID")
 echo "    ingest with $IDLE_HELD stream connections: $EPS_WITH events/s (p99 $P99_WITH)"
 kill -TERM "$CLIENT_PID" 2>/dev/null || true
@@ -317,7 +331,7 @@ goal_line "RSS per idle connection" "$RSS_PER" "<=" "$GOAL_RSS_KIB" " KiB"
 goal_line "ingest with / without idle connections" "$INGEST_RATIO" ">=" "$GOAL_INGEST_RATIO" ""
 if ((IDLE_HELD < IDLE_CONNS)); then
   echo "  NOTE: only $IDLE_HELD of $IDLE_CONNS idle connections were accepted: the stream listener's cap"
-  echo "        (StreamLimits::max_connections, 1024, no flag or env) refuses the rest with 503;"
+  echo "        (HOOKD_STREAM_MAX_CONNECTIONS, or the descriptor limit) refuses the rest with 503;"
   echo "        the per-connection and throughput figures are for the connections held."
 fi
 

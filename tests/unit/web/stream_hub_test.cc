@@ -16,7 +16,7 @@ namespace hookd {
 namespace {
 
 // A sink that keeps what it is offered.
-class RecordingSink final : public StreamSink {
+class RecordingSink final : public PerEntrySink {
  public:
   void OnEntry(const StreamEntryPtr& entry) override { got.push_back(entry); }
   std::vector<int64_t> Seqs() const {
@@ -228,7 +228,7 @@ TEST_F(StatusHubTest, StartedHubReadsWhenNotifiedAndAnswersDatabaseFetchesOnItsT
   StatusHub hub(source, options);
   for (int i = 0; i < 5; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.Start().ok());
-  struct Waiter final : StreamSink {
+  struct Waiter final : PerEntrySink {
     std::mutex mu;
     std::condition_variable cv;
     std::vector<int64_t> seqs;
