@@ -116,16 +116,21 @@ size_t StatusHub::subscriber_count() const {
 }
 
 void StatusHub::Run() {
+  auto next_read = std::chrono::steady_clock::now();
   while (true) {
     std::deque<FetchJob> jobs;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, options_.fallback_poll,
                    [this] { return stop_ || notified_ || !jobs_.empty(); });
+      // Commits soon after a read wait for the interval to pass, so they are read together.
+      if (notified_ && jobs_.empty())
+        cv_.wait_until(lock, next_read, [this] { return stop_ || !jobs_.empty(); });
       if (stop_) return;
       notified_ = false;
       jobs.swap(jobs_);
     }
+    next_read = std::chrono::steady_clock::now() + options_.min_read_interval;
     // New entries first: a catch-up answered afterwards is then more likely to end in the ring.
     // A failed read is retried at the next wake-up or poll.
     (void)PollOnce();

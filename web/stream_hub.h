@@ -1,7 +1,8 @@
 // StatusHub: the one reader of the status log that feeds every status-stream client.
 //
 // A reader thread reads new entries once, when a writer in this process says it committed
-// (Notify) or on a slow fallback poll (writers in other processes), serializes each entry once
+// (Notify, at most once per min_read_interval) or on a slow fallback poll (writers in other
+// processes), serializes each entry once
 // (JSON and the SSE block, shared as immutable strings) and keeps the most recent ones in a
 // bounded ring. Every read is also one StreamBatch: the entries of that read and their SSE
 // blocks concatenated, so a client that takes all of them (no filter) gets one buffer per read.
@@ -105,6 +106,9 @@ struct StatusHubOptions {
   int page_size = 500;           // rows per database read
   int max_pages_per_fetch = 20;  // a Fetch scans at most this many pages, then returns its next
   std::chrono::milliseconds fallback_poll{1000};
+  // Reads at most once per interval when woken by commits: a burst of commits becomes one batch
+  // (one post, one write per client) at the cost of up to this much lag.
+  std::chrono::milliseconds min_read_interval{20};
 };
 
 class StatusHub {
