@@ -48,35 +48,22 @@ void StreamSession::DrainInbox() {
   if (ok) Flush();
 }
 
-// Queues the picked entries of one batch: SSE in runs of consecutive entries, each run a slice
-// of the batch's concatenated blocks; WebSocket one message per entry. False when the session
-// ended or was dropped.
+// Queues the picked entries of one batch. A chunk that shares the batch's buffer keeps the whole
+// batch alive, so only a run covering the whole batch does (an unfiltered SSE client: one chunk
+// per read); other entries are queued one by one with their own shared block, so what a slow,
+// filtered client pins stays what its byte bound counts. WebSocket: one message per entry.
+// False when the session ended or was dropped.
 bool StreamSession::EnqueueBatch(InboxItem& item) {
   const StreamBatch& b = *item.batch;
   const bool all = item.list.empty();
   const size_t n = all ? item.to - item.from : item.list.size();
-  auto index = [&](size_t k) { return all ? item.from + static_cast<uint32_t>(k) : item.list[k]; };
-  if (!ConcatenatesEntries()) {
-    for (size_t k = 0; k < n; ++k) {
-      const StreamEntry& e = *b.entries[index(k)];
-      if (!Enqueue({item.batch, *FrameOf(e), 1})) return false;
-    }
-    return true;
+  if (ConcatenatesEntries() && all && item.from == 0 && item.to == b.entries.size()) {
+    std::string_view bytes = b.sse;
+    return Enqueue({std::move(item.batch), bytes, static_cast<uint32_t>(n)});
   }
-  for (size_t k = 0; k < n;) {
-    const uint32_t first = index(k);
-    uint32_t last = first;
-    for (++k; k < n && index(k) == last + 1; ++k) last = index(k);
-    const size_t begin = b.SseBegin(first);
-    std::string_view bytes(b.sse.data() + begin, b.sse_end[last] - begin);
-    // The last run takes the inbox's reference to the batch instead of copying it.
-    std::shared_ptr<const void> owner;
-    if (k == n) {
-      owner = std::move(item.batch);
-    } else {
-      owner = item.batch;
-    }
-    if (!Enqueue({std::move(owner), bytes, last - first + 1})) return false;
+  for (size_t k = 0; k < n; ++k) {
+    const StreamEntry& e = *b.entries[all ? item.from + k : item.list[k]];
+    if (!Enqueue(Chunk::Of(FrameOf(e), 1))) return false;
   }
   return true;
 }

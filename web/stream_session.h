@@ -6,10 +6,10 @@
 // Thread-safety: a session lives on its strand (the socket's executor). OnEntries is called
 // from the hub's reader thread once per hub read; it appends the batch (a shared pointer and the
 // picked indexes) to a small inbox under a mutex and posts to the strand only when no drain of
-// the inbox is pending, so a burst of reads costs one post. The drain turns each batch into few
-// chunks: for SSE, one per run of consecutive picked entries (a slice of the batch's
-// concatenated blocks: one chunk per read for an unfiltered client); for WebSocket one per
-// entry (a message each). Every other method runs on the strand.
+// the inbox is pending, so a burst of reads costs one post. The drain turns a batch an SSE client
+// takes whole (no filter) into one chunk, the batch's concatenated blocks; otherwise (filtered
+// SSE, WebSocket: a message per entry) into one chunk per entry. Every other method runs on the
+// strand.
 #pragma once
 
 #include <cstdint>
@@ -65,8 +65,8 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
   virtual Frame FarewellFrame(const std::string& reason) const = 0;
   // Frames one write may carry: SSE concatenates entries, a WebSocket message is one entry.
   virtual size_t MaxFramesPerWrite() const { return 1; }
-  // True when consecutive entries may share one chunk (SSE blocks are concatenated as they are
-  // in the batch; a WebSocket message is one entry).
+  // True when a whole batch may be one chunk (SSE blocks are concatenated as they are in the
+  // batch; a WebSocket message is one entry).
   virtual bool ConcatenatesEntries() const { return false; }
   // Starts writing `frames` (at most MaxFramesPerWrite; the frames stay alive in the queue until
   // the completion); calls OnWriteDone on the strand when done.
