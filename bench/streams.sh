@@ -15,6 +15,8 @@
 #   BENCH_IDLE_WRK_SECONDS      each ingest run of the idle phase (default 15)
 #   BENCH_CONNECTIONS           wrk connections (64), BENCH_WRK_THREADS (2)
 #   BENCH_KEEP=1                keep the temporary directory (databases, logs)
+#   BENCH_PERF=<file>           record hookd with `perf record -g` during the lag phase's load
+#                               (and <file>.idle during the ingest run with idle connections)
 #
 # Exit status: non-zero when the check fails (an SSE client missed or repeated an entry, was
 # dropped, or a published message did not reach the receiver) or a step cannot run. The lag,
@@ -204,8 +206,14 @@ CLIENT_T0=$(cpu_ticks "$CLIENT_PID")
 "$LOOP" --url "$HOOKD_BASE/api/v1/messages" --connections 8 --rate "$LAG_RATE" --seconds "$LAG_SECONDS" \
   --body-file "$MSG_FILE" --header "Authorization: Bearer $ADMIN_TOKEN" >"$WORK/lag-publish.txt" &
 LOOP_PID=$!
+PERF_PID=""
+if [[ -n ${BENCH_PERF:-} ]]; then
+  perf record -g -o "$BENCH_PERF" -p "$HOOKD_PID" -- sleep "$LAG_SECONDS" >"$WORK/perf-lag.log" 2>&1 &
+  PERF_PID=$!
+fi
 wait "$LOOP_PID"
 LOOP_PID=""
+[[ -n $PERF_PID ]] && { wait "$PERF_PID" || true; }
 HOOKD_T1=$(cpu_ticks "$HOOKD_PID")
 CLIENT_T1=$(cpu_ticks "$CLIENT_PID")
 LAG_LOAD_END=$(load_avg)
@@ -242,25 +250,29 @@ BODY_SIG=sha256=$(openssl dgst -sha256 -hmac "$SOURCE_SECRET" <"$BODY_FILE" | aw
 export BENCH_BODY_FILE=$BODY_FILE BENCH_SIG=$BODY_SIG BENCH_PATH=/ingest/$SOURCE BENCH_KEEPALIVE=1
 RUN_ID=$$-$(date +%s)
 
-run_wrk() {  # run_wrk <label> <name> <seconds>: prints the events/s (2xx / duration)
-  local label=$1 name=$2 secs=$3 out=$WORK/wrk-$2.txt rc=0
+run_wrk() {  # run_wrk <label> <name> <seconds>: prints the events/s (2xx / duration), the p99,
+  # the requests, the non-2xx and hookd's CPU µs per 2xx event (less swayed by other work on the
+  # machine than events/s)
+  local label=$1 name=$2 secs=$3 out=$WORK/wrk-$2.txt rc=0 t0 t1
+  t0=$(cpu_ticks "$HOOKD_PID")
   BENCH_NONCE=$name-$RUN_ID wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${secs}s" --latency \
     -s "$BENCH_DIR/github.lua" "$HOOKD_BASE/ingest/$SOURCE" >"$out" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || rc=$?
   WRK_PID=""
+  t1=$(cpu_ticks "$HOOKD_PID")
   ((rc == 0)) || { cat "$out" >&2; echo "bench: wrk failed ($label)" >&2; return 1; }
-  awk -v label="$label" '
+  awk -v label="$label" -v cpu="$(((t1 - t0) * 1000000 / TICKS))" '
     / requests in / { total = $1; d = $4; sub(/,$/, "", d); secs = d; sub(/s$/, "", secs) }
     /Non-2xx or 3xx responses:/ { bad = $NF }
     /^[ \t]+99%/ { p99 = $2 }
-    END { printf "%.0f %s %d %d\n", (total - bad) / secs, p99, total, bad }' "$out"
+    END { printf "%.0f %s %d %d %.0f\n", (total - bad) / secs, p99, total, bad, (total > bad ? cpu / (total - bad) : 0) }' "$out"
 }
 
 run_wrk warm-up warm 2 >/dev/null
 sleep 1
-read -r EPS_BEFORE P99_BEFORE _ BAD_BEFORE < <(run_wrk "without" before "$IDLE_WRK_SECONDS")
-echo "    ingest without stream connections:     $EPS_BEFORE events/s (p99 $P99_BEFORE)"
+read -r EPS_BEFORE P99_BEFORE _ BAD_BEFORE US_BEFORE < <(run_wrk "without" before "$IDLE_WRK_SECONDS")
+echo "    ingest without stream connections:     $EPS_BEFORE events/s (p99 $P99_BEFORE; hookd $US_BEFORE µs CPU/event)"
 sleep 1
 RSS_BEFORE=$(rss_kib "$HOOKD_PID")
 IDLE_LOAD=$(load_avg)
@@ -275,16 +287,22 @@ sleep 2
 RSS_WITH=$(rss_kib "$HOOKD_PID")
 curl -sS --max-time 5 "$HOOKD_BASE/metrics" 2>/dev/null | grep '^hookd_stream_clients{' >"$WORK/idle-metrics.txt" || true
 sed 's/^/    metrics: /' "$WORK/idle-metrics.txt"
-read -r EPS_WITH P99_WITH _ BAD_WITH < <(run_wrk "with" with "$IDLE_WRK_SECONDS")
+PERF_PID=""
+if [[ -n ${BENCH_PERF:-} ]]; then
+  perf record -g -o "$BENCH_PERF.idle" -p "$HOOKD_PID" -- sleep "$IDLE_WRK_SECONDS" >"$WORK/perf-idle.log" 2>&1 &
+  PERF_PID=$!
+fi
+read -r EPS_WITH P99_WITH _ BAD_WITH US_WITH < <(run_wrk "with" with "$IDLE_WRK_SECONDS")
+[[ -n $PERF_PID ]] && { wait "$PERF_PID" || true; }
 RSS_AFTER_WRK=$(rss_kib "$HOOKD_PID")
-echo "    ingest with $IDLE_HELD stream connections: $EPS_WITH events/s (p99 $P99_WITH)"
+echo "    ingest with $IDLE_HELD stream connections: $EPS_WITH events/s (p99 $P99_WITH; hookd $US_WITH µs CPU/event)"
 kill -TERM "$CLIENT_PID" 2>/dev/null || true
 wait "$CLIENT_PID" || true
 CLIENT_PID=""
 IDLE_CLOSED=$(kv closed "$WORK/idle-client.txt")
 sleep 2
-read -r EPS_AFTER P99_AFTER _ BAD_AFTER < <(run_wrk "without, after" after "$IDLE_WRK_SECONDS")
-echo "    ingest without them again:             $EPS_AFTER events/s (p99 $P99_AFTER)"
+read -r EPS_AFTER P99_AFTER _ BAD_AFTER US_AFTER < <(run_wrk "without, after" after "$IDLE_WRK_SECONDS")
+echo "    ingest without them again:             $EPS_AFTER events/s (p99 $P99_AFTER; hookd $US_AFTER µs CPU/event)"
 stop_pid "$HOOKD_PID" 30 || echo "  WARN: hookd exited with status $? after SIGTERM"
 HOOKD_PID=""
 LOAD_END=$(load_avg)
@@ -311,13 +329,14 @@ echo "     entries read $LAG_ENTRIES of $LAG_EXPECTED expected; gaps $(kv gaps "
 echo "  2. idle: $IDLE_HELD of $IDLE_CONNS connections held ($IDLE_REFUSED refused with 503);" \
   "hookd RSS $RSS_BEFORE KiB -> $RSS_WITH KiB with them ($RSS_AFTER_WRK KiB after the ingest run)"
 echo "     ingest events/s: without $EPS_BEFORE, with $EPS_WITH, without again $EPS_AFTER; closed by hookd $IDLE_CLOSED"
+echo "     hookd CPU µs per ingested event: without $US_BEFORE, with $US_WITH, without again $US_AFTER"
 echo
 goal_line "lag p99 (1. $LAG_HELD SSE clients)" "$(kv lag_p99_ms "$R")" "<=" "$GOAL_LAG_P99" " ms"
 goal_line "RSS per idle connection" "$RSS_PER" "<=" "$GOAL_RSS_KIB" " KiB"
 goal_line "ingest with / without idle connections" "$INGEST_RATIO" ">=" "$GOAL_INGEST_RATIO" ""
 if ((IDLE_HELD < IDLE_CONNS)); then
   echo "  NOTE: only $IDLE_HELD of $IDLE_CONNS idle connections were accepted: the stream listener's cap"
-  echo "        (StreamLimits::max_connections, 1024, no flag or env) refuses the rest with 503;"
+  echo "        (HOOKD_STREAM_MAX_CONNECTIONS, or the descriptor limit) refuses the rest with 503;"
   echo "        the per-connection and throughput figures are for the connections held."
 fi
 

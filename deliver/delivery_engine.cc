@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <unordered_map>
+#include <utility>
 
 #include "deliver/signer.h"
 
@@ -243,8 +244,11 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
 }
 
 void DeliveryEngine::ClaimAndQueue(int64_t now, bool discover) {
-  auto snapshot = endpoints_.Get();
-  if (!snapshot.ok()) return;
+  auto loaded = endpoints_.Get();
+  if (!loaded.ok()) return;
+  EndpointCache::Snapshot snapshot = *loaded;
+  EndpointCache::Snapshot earlier;  // kept alive for the plan's pointers when reloaded
+  bool reloaded = false;
   if (discover) {
     discovered_at_ms_ = now;
     DiscoverDueEndpoints(now);
@@ -261,17 +265,28 @@ void DeliveryEngine::ClaimAndQueue(int64_t now, bool discover) {
     int64_t lease_end;
   };
   std::vector<Take> plan;
-  int room = options_.max_inflight - scheduler_.inflight() - scheduler_.queued();
+  int room = scheduler_.room();
   const int cap = std::max(options_.per_endpoint_concurrency, 1);
   auto it = due_endpoints_.upper_bound(last_claimed_endpoint_);
   for (size_t visited = 0; visited < due_endpoints_.size(); ++visited, ++it) {
     if (it == due_endpoints_.end()) it = due_endpoints_.begin();
-    const Endpoint* e = EndpointCache::Find(*snapshot, *it);
+    const Endpoint* e = EndpointCache::Find(snapshot, *it);
+    if ((!e || e->disabled) && !reloaded) {
+      // Unknown or disabled in a snapshot loaded before its deliveries were found: it may have
+      // been created or enabled since (by this process or another). Look once more before they
+      // end without an attempt.
+      reloaded = true;
+      endpoints_.Invalidate();
+      if (auto fresh = endpoints_.Get(); fresh.ok()) {
+        earlier = std::exchange(snapshot, *fresh);
+        e = EndpointCache::Find(snapshot, *it);
+      }
+    }
     const bool attemptable = e && !e->disabled;
     int count = kUnattemptableBatch;
     if (attemptable) {
       if (room <= 0) continue;
-      count = std::min(room, scheduler_.ClaimBudget(*it, e->rate_limit_per_second, now));
+      count = scheduler_.ClaimBudget(*it, e->rate_limit_per_second, now, room);
       if (count == 0 && e->rate_limit_per_second) {
         const int64_t token = scheduler_.NextTokenAt(*it, e->rate_limit_per_second, now);
         if (token > now && (!next_token_ms_ || token < next_token_ms_)) next_token_ms_ = token;
@@ -322,7 +337,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now, bool discover) {
       if (!take.endpoint || !url.ok()) {
         AttemptRecord r = RecordFor(job, now);
         if (!take.endpoint) {
-          const Endpoint* e = EndpointCache::Find(*snapshot, take.endpoint_id);
+          const Endpoint* e = EndpointCache::Find(snapshot, take.endpoint_id);
           r.attempted = false;
           r.result.error = e ? "endpoint disabled: " + e->disabled_reason : "endpoint deleted";
         } else {

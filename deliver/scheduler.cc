@@ -6,6 +6,13 @@
 
 namespace hookd {
 
+Scheduler::Scheduler(SchedulerOptions options, CircuitBreaker& breaker)
+    : options_(options),
+      reserve_(std::clamp(
+          options.first_job_reserve < 0 ? options.max_inflight / 2 : options.first_job_reserve, 0,
+          options.max_inflight)),
+      breaker_(breaker) {}
+
 void Scheduler::Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms) {
   lane.rate = rate;
   if (!rate) return;
@@ -19,14 +26,19 @@ void Scheduler::Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms) 
   lane.refilled_at_ms = std::max(lane.refilled_at_ms, now_ms);
 }
 
+int Scheduler::RoomShare(int claimed, int room) const {
+  const int above_reserve = std::max(room - reserve_, 0);
+  if (claimed == 0) return std::max(std::min(room, 1), above_reserve);
+  return above_reserve;
+}
+
 int Scheduler::ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
-                           int64_t now_ms) {
-  const int global = options_.max_inflight - inflight_ - queued_;
-  int budget = std::min(
-      global, options_.per_endpoint_concurrency * options_.rounds_ahead - Claimed(endpoint_id));
+                           int64_t now_ms, int room) {
+  const int claimed = Claimed(endpoint_id);
+  int budget = std::min(RoomShare(claimed, room),
+                        options_.per_endpoint_concurrency * options_.rounds_ahead - claimed);
   const int allowance = breaker_.Allowance(endpoint_id, now_ms);
-  if (allowance != std::numeric_limits<int>::max())
-    budget = std::min(budget, allowance - Claimed(endpoint_id));
+  if (allowance != std::numeric_limits<int>::max()) budget = std::min(budget, allowance - claimed);
   if (rate_per_second && budget > 0) {
     Lane& lane = lanes_[endpoint_id];
     Refill(lane, rate_per_second, now_ms);

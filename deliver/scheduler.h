@@ -35,18 +35,27 @@ struct SchedulerOptions {
   int max_inflight = 2048;  // attempts in flight in all; also the bound on claimed jobs
   // An endpoint may have this many rounds of its concurrency claimed (in flight or queued).
   int rounds_ahead = 4;
+  // Of max_inflight, this many slots are kept for endpoints with nothing claimed: one each. So
+  // endpoints holding slots with backlogs (or with attempts that hang until their deadline)
+  // can never take the slot another endpoint's next job needs. Negative: half of max_inflight.
+  int first_job_reserve = -1;
 };
 
 class Scheduler {
  public:
-  Scheduler(SchedulerOptions options, CircuitBreaker& breaker)
-      : options_(options), breaker_(breaker) {}
+  Scheduler(SchedulerOptions options, CircuitBreaker& breaker);
 
-  // How many due deliveries of the endpoint may be claimed at `now_ms`: within its claim-ahead
-  // bound, the global bound, its rate-limit tokens (`rate_per_second`, unlimited when absent)
-  // and the circuit breaker's allowance. Never negative.
+  // How many due deliveries of the endpoint may be claimed at `now_ms`, out of `room` free
+  // slots of the global bound not yet promised to other endpoints: within its claim-ahead bound,
+  // its share of the room (RoomShare), its rate-limit tokens (`rate_per_second`, unlimited when
+  // absent) and the circuit breaker's allowance. Never negative.
   int ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
-                  int64_t now_ms);
+                  int64_t now_ms, int room);
+  // How many of `room` free slots an endpoint with `claimed` jobs may take: an endpoint with
+  // nothing claimed may take one slot of the reserve; any endpoint may take the slots above it.
+  int RoomShare(int claimed, int room) const;
+  // Free slots of the global bound: max_inflight less the jobs in flight and queued.
+  int room() const { return options_.max_inflight - inflight_ - queued_; }
   // Queues a claimed job, spending one rate-limit token of its endpoint.
   void Enqueue(DeliveryJob job);
   // The next job to start, taken round-robin from the endpoints below their concurrency cap that
@@ -83,6 +92,7 @@ class Scheduler {
   void Forget(const std::string& endpoint_id);
 
   const SchedulerOptions options_;
+  const int reserve_;  // first_job_reserve, resolved
   CircuitBreaker& breaker_;
   std::map<std::string, Lane> lanes_;  // endpoints with claimed jobs or a partly spent bucket
   std::deque<std::string> ring_;       // endpoints with queued jobs, in round-robin order

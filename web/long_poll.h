@@ -24,7 +24,7 @@
 
 namespace hookd {
 
-class LongPoll final : public StreamSink, public std::enable_shared_from_this<LongPoll> {
+class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<LongPoll> {
  public:
   using Done = std::function<void(HttpResponse)>;
   static std::shared_ptr<LongPoll> Create(const StreamContext& ctx,

@@ -34,11 +34,12 @@ class SseSession final : public StreamSession {
  private:
   SseSession(boost::asio::ip::tcp::socket socket, const StreamContext& ctx, StreamQuery query,
              std::vector<std::pair<std::string, std::string>> head_headers, ConnectionSlot slot);
-  Frame FrameOf(const StreamEntry& e) const override { return e.sse; }
+  const Frame& FrameOf(const StreamEntry& e) const override { return e.sse; }
   Frame FarewellFrame(const std::string& reason) const override {
     return std::make_shared<const std::string>(": dropped " + reason + "\n\n");
   }
   size_t MaxFramesPerWrite() const override { return 64; }
+  bool ConcatenatesEntries() const override { return true; }
   void WriteFrames(const std::vector<boost::asio::const_buffer>& frames) override;
   void CloseTransport(const std::optional<std::string>& reason) override;
   void SchedulePing();

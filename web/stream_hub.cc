@@ -36,6 +36,20 @@ StreamEntryPtr Serialize(StreamEntry s, const StatusEntry& e) {
 
 StreamEntryPtr MakeStreamEntry(const StatusEntry& e) { return Serialize(Header(e), e); }
 
+StreamBatchPtr MakeStreamBatch(std::vector<StreamEntryPtr> entries) {
+  auto batch = std::make_shared<StreamBatch>();
+  size_t bytes = 0;
+  for (const StreamEntryPtr& e : entries) bytes += e->sse->size();
+  batch->sse.reserve(bytes);
+  batch->sse_end.reserve(entries.size());
+  for (const StreamEntryPtr& e : entries) {
+    batch->sse += *e->sse;
+    batch->sse_end.push_back(batch->sse.size());
+  }
+  batch->entries = std::move(entries);
+  return batch;
+}
+
 bool Matches(const StreamFilter& f, const StreamEntry& e) {
   return f.Matches(e.type, e.endpoint_id, e.source_id);
 }
@@ -102,16 +116,21 @@ size_t StatusHub::subscriber_count() const {
 }
 
 void StatusHub::Run() {
+  auto next_read = std::chrono::steady_clock::now();
   while (true) {
     std::deque<FetchJob> jobs;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, options_.fallback_poll,
                    [this] { return stop_ || notified_ || !jobs_.empty(); });
+      // Commits soon after a read wait for the interval to pass, so they are read together.
+      if (notified_ && jobs_.empty())
+        cv_.wait_until(lock, next_read, [this] { return stop_ || !jobs_.empty(); });
       if (stop_) return;
       notified_ = false;
       jobs.swap(jobs_);
     }
+    next_read = std::chrono::steady_clock::now() + options_.min_read_interval;
     // New entries first: a catch-up answered afterwards is then more likely to end in the ring.
     // A failed read is retried at the next wake-up or poll.
     (void)PollOnce();
@@ -143,32 +162,124 @@ void StatusHub::Publish(const std::vector<StatusEntry>& rows) {
   entries.reserve(rows.size());
   for (const StatusEntry& r : rows) entries.push_back(MakeStreamEntry(r));
 
+  // Never publish an entry twice. Only Publish moves last_seq_, and it runs under poll_mu_, so
+  // the batch can be built outside mu_.
+  int64_t last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last = last_seq_;
+  }
+  auto fresh = std::find_if(entries.begin(), entries.end(),
+                            [last](const StreamEntryPtr& e) { return e->seq > last; });
+  entries.erase(entries.begin(), fresh);
+  if (entries.empty()) return;
+  StreamBatchPtr batch = MakeStreamBatch(std::move(entries));
+
   std::lock_guard<std::mutex> lock(mu_);
-  for (const StreamEntryPtr& e : entries) {
-    if (e->seq <= last_seq_) continue;  // never publish an entry twice
+  const std::vector<StreamEntryPtr>& es = batch->entries;
+  for (const StreamEntryPtr& e : es) {
     ring_.push_back(e);
     last_seq_ = e->seq;
-    while (ring_.size() > options_.ring_capacity) {
-      floor_ = ring_.front()->seq;
-      ring_.pop_front();
+  }
+  while (ring_.size() > options_.ring_capacity) {
+    floor_ = ring_.front()->seq;
+    ring_.pop_front();
+  }
+
+  // Filtered sinks: only those indexed under one of the entry's keys are looked at.
+  touched_.clear();
+  auto bucket = [](const Index& index, const std::string& key) -> const Bucket* {
+    if (index.empty()) return nullptr;
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : &it->second;
+  };
+  for (uint32_t i = 0; i < es.size(); ++i) {
+    const StreamEntry& e = *es[i];
+    ++stamp_;
+    if (!e.endpoint_id.empty()) OfferLocked(bucket(by_endpoint_, e.endpoint_id), e, i);
+    if (!e.source_id.empty()) OfferLocked(bucket(by_source_, e.source_id), e, i);
+    OfferLocked(bucket(by_type_, e.type), e, i);
+    if (!by_type_prefix_.empty()) {
+      // "a.*" is indexed under "a.": look up every prefix of the type that ends in a dot.
+      for (size_t dot = e.type.find('.'); dot != std::string::npos; dot = e.type.find('.', dot + 1))
+        OfferLocked(bucket(by_type_prefix_, e.type.substr(0, dot + 1)), e, i);
     }
-    for (size_t i = 0; i < subs_.size();) {
-      Sub& sub = subs_[i];
-      // The filter first: most idle, filtered clients match nothing, and locking the weak
-      // pointer costs two atomic operations per client per entry.
-      if (e->seq <= sub.after || !Matches(sub.filter, *e)) {
-        ++i;
-        continue;
-      }
-      auto sink = sub.sink.lock();
-      if (!sink) {  // the session ended without detaching
-        subs_[i] = std::move(subs_.back());
-        subs_.pop_back();
-        continue;
-      }
-      sink->OnEntry(e);
-      ++i;
+  }
+
+  std::vector<const StreamSink*> gone;  // sessions that ended without detaching
+  const uint32_t n = static_cast<uint32_t>(es.size());
+  for (Sub* sub : unfiltered_) {
+    // Usually every entry is new to it; a sink attached after a resume point may skip a few.
+    uint32_t from = 0;
+    while (from < n && es[from]->seq <= sub->after) ++from;
+    if (from == n) continue;
+    auto sink = sub->sink.lock();
+    if (!sink) {
+      gone.push_back(sub->key);
+      continue;
     }
+    sink->OnEntries(batch, StreamPicks{from, n, nullptr});
+  }
+  for (Sub* sub : touched_) {
+    auto sink = sub->sink.lock();
+    if (!sink) {
+      gone.push_back(sub->key);
+    } else {
+      StreamPicks picks;
+      picks.list = &sub->picks;
+      sink->OnEntries(batch, picks);
+    }
+    sub->picks.clear();
+  }
+  touched_.clear();
+  for (const StreamSink* key : gone) DetachLocked(key);
+}
+
+void StatusHub::OfferLocked(const Bucket* bucket, const StreamEntry& e, uint32_t i) {
+  if (!bucket) return;
+  for (Sub* sub : *bucket) {
+    if (sub->stamp == stamp_) continue;  // under two of the entry's keys
+    sub->stamp = stamp_;
+    if (e.seq <= sub->after || !Matches(sub->filter, e)) continue;
+    if (sub->picks.empty()) touched_.push_back(sub);
+    sub->picks.push_back(i);
+  }
+}
+
+void StatusHub::IndexLocked(Sub* sub, bool add) {
+  auto update = [&](Bucket& b) {
+    if (add) {
+      b.push_back(sub);
+    } else if (auto it = std::find(b.begin(), b.end(), sub); it != b.end()) {
+      *it = b.back();
+      b.pop_back();
+    }
+  };
+  auto keyed = [&](Index& index, const std::string& key) {
+    if (add) {
+      update(index[key]);
+      return;
+    }
+    auto it = index.find(key);
+    if (it == index.end()) return;
+    update(it->second);
+    if (it->second.empty()) index.erase(it);
+  };
+  const StreamFilter& f = sub->filter;
+  if (f.endpoint_id) {
+    keyed(by_endpoint_, *f.endpoint_id);
+  } else if (f.source_id) {
+    keyed(by_source_, *f.source_id);
+  } else if (!f.types.empty()) {
+    for (const std::string& t : f.types) {
+      if (t.ends_with(".*")) {
+        keyed(by_type_prefix_, t.substr(0, t.size() - 1));
+      } else {
+        keyed(by_type_, t);
+      }
+    }
+  } else {
+    update(unfiltered_);
   }
 }
 
@@ -184,20 +295,29 @@ std::optional<std::vector<StreamEntryPtr>> StatusHub::Attach(
   for (; it != ring_.end(); ++it) {
     if (Matches(filter, **it)) backlog.push_back(*it);
   }
-  subs_.push_back({sink, sink.get(), filter, std::max(from, last_seq_)});
+  auto sub = std::make_unique<Sub>();
+  sub->sink = sink;
+  sub->key = sink.get();
+  sub->filter = filter;
+  sub->after = std::max(from, last_seq_);
+  auto [it2, added] = subs_.try_emplace(sink.get(), nullptr);
+  if (!added) IndexLocked(it2->second.get(), false);  // attached again: the new filter counts
+  it2->second = std::move(sub);
+  IndexLocked(it2->second.get(), true);
   return backlog;
 }
 
 int64_t StatusHub::Detach(const StreamSink* sink) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < subs_.size(); ++i) {
-    if (subs_[i].key == sink) {
-      subs_[i] = std::move(subs_.back());
-      subs_.pop_back();
-      break;
-    }
-  }
+  DetachLocked(sink);
   return last_seq_;
+}
+
+void StatusHub::DetachLocked(const StreamSink* sink) {
+  auto it = subs_.find(sink);
+  if (it == subs_.end()) return;
+  IndexLocked(it->second.get(), false);
+  subs_.erase(it);
 }
 
 void StatusHub::Fetch(int64_t after, const StreamFilter& filter, size_t limit,

@@ -1,14 +1,20 @@
 // StatusHub: the one reader of the status log that feeds every status-stream client.
 //
 // A reader thread reads new entries once, when a writer in this process says it committed
-// (Notify) or on a slow fallback poll (writers in other processes), serializes each entry once
+// (Notify, at most once per min_read_interval) or on a slow fallback poll (writers in other
+// processes), serializes each entry once
 // (JSON and the SSE block, shared as immutable strings) and keeps the most recent ones in a
-// bounded ring. Clients attach a StreamSink with a filter and a resume point: the ring hands
-// them the entries they missed and then every new matching entry. A resume point older than
+// bounded ring. Every read is also one StreamBatch: the entries of that read and their SSE
+// blocks concatenated, so a client that takes all of them (no filter) gets one buffer per read.
+// Clients attach a StreamSink with a filter and a resume point: the ring hands them the entries
+// they missed and then, once per read, the new entries that match (as indexes into the batch).
+// Sinks are indexed by their filter (endpoint_id, else source_id, else each type pattern; plus
+// the unfiltered ones), so an entry only touches the sinks whose filter can match it. A resume
+// point older than
 // the ring is served from the database by Fetch, in pages, on the reader thread; no client
 // causes a query per entry.
 //
-// Thread-safety: every public method is thread-safe. StreamSink::OnEntry is called on the
+// Thread-safety: every public method is thread-safe. StreamSink::OnEntries is called on the
 // reader thread (or PollOnce's caller) with the hub's lock held: it must only queue or post,
 // never block or call back into the hub. Fetch's `done` runs on the caller's thread (ring) or
 // on the reader thread (database), without the lock.
@@ -24,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status_log.h"
@@ -46,11 +53,45 @@ using StreamEntryPtr = std::shared_ptr<const StreamEntry>;
 StreamEntryPtr MakeStreamEntry(const StatusEntry& e);
 bool Matches(const StreamFilter& f, const StreamEntry& e);
 
+// The entries of one read of the status log, shared by every client.
+struct StreamBatch {
+  std::vector<StreamEntryPtr> entries;  // seq ascending
+  std::string sse;                      // every entry's SSE block, in order
+  std::vector<size_t> sse_end;          // sse_end[i]: where entries[i]'s block ends in `sse`
+  size_t SseBegin(size_t i) const { return i == 0 ? 0 : sse_end[i - 1]; }
+};
+using StreamBatchPtr = std::shared_ptr<const StreamBatch>;
+
+StreamBatchPtr MakeStreamBatch(std::vector<StreamEntryPtr> entries);
+
+// Which entries of a batch a sink gets: `list` (ascending indexes) when set, else every index
+// in [from, to).
+struct StreamPicks {
+  uint32_t from = 0;
+  uint32_t to = 0;
+  const std::vector<uint32_t>* list = nullptr;
+
+  size_t size() const { return list ? list->size() : to - from; }
+  uint32_t operator[](size_t i) const {
+    return list ? (*list)[i] : from + static_cast<uint32_t>(i);
+  }
+};
+
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
-  // A new entry that matches the sink's filter (see the thread-safety note above).
+  // The entries of a new batch that match the sink's filter, at least one (see the
+  // thread-safety note above). `picks` is only valid during the call.
+  virtual void OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) = 0;
+};
+
+// A sink that takes the entries one by one (long-polls and tests: few entries).
+class PerEntrySink : public StreamSink {
+ public:
   virtual void OnEntry(const StreamEntryPtr& entry) = 0;
+  void OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) final {
+    for (size_t i = 0; i < picks.size(); ++i) OnEntry(batch->entries[picks[i]]);
+  }
 };
 
 struct FetchResult {
@@ -65,6 +106,9 @@ struct StatusHubOptions {
   int page_size = 500;           // rows per database read
   int max_pages_per_fetch = 20;  // a Fetch scans at most this many pages, then returns its next
   std::chrono::milliseconds fallback_poll{1000};
+  // Reads at most once per interval when woken by commits: a burst of commits becomes one batch
+  // (one post, one write per client) at the cost of up to this much lag.
+  std::chrono::milliseconds min_read_interval{20};
 };
 
 class StatusHub {
@@ -113,8 +157,12 @@ class StatusHub {
     std::weak_ptr<StreamSink> sink;
     const StreamSink* key;
     StreamFilter filter;
-    int64_t after;  // entries up to here were in its backlog or answered by Fetch
+    int64_t after;                // entries up to here were in its backlog or answered by Fetch
+    uint64_t stamp = 0;           // the last entry it was checked against (one check per entry)
+    std::vector<uint32_t> picks;  // the matching entries of the batch being published
   };
+  using Bucket = std::vector<Sub*>;
+  using Index = std::unordered_map<std::string, Bucket>;
   struct FetchJob {
     int64_t after;
     StreamFilter filter;
@@ -123,6 +171,9 @@ class StatusHub {
   };
 
   Status InitLocked();
+  void IndexLocked(Sub* sub, bool add);
+  void DetachLocked(const StreamSink* sink);
+  void OfferLocked(const Bucket* bucket, const StreamEntry& e, uint32_t i);
   void Run();
   void Publish(const std::vector<StatusEntry>& rows);
   FetchResult FetchFromDb(const FetchJob& job);
@@ -139,9 +190,19 @@ class StatusHub {
   int64_t last_seq_ = 0;             // guarded by mu_
   int64_t floor_ = 0;                // guarded by mu_: the ring holds every seq > floor_
   std::deque<StreamEntryPtr> ring_;  // guarded by mu_
-  std::vector<Sub> subs_;            // guarded by mu_
-  std::deque<FetchJob> jobs_;        // guarded by mu_
-  std::mutex poll_mu_;               // one reader of the source at a time
+  // guarded by mu_: every sink's Sub, and the index of them by filter. A sink is in exactly one
+  // of unfiltered_, by_endpoint_ (when it filters on endpoint_id), by_source_ (on source_id but
+  // not endpoint_id) or by type (on types only: under each exact type, or each "a.*" under "a.").
+  std::unordered_map<const StreamSink*, std::unique_ptr<Sub>> subs_;
+  Bucket unfiltered_;
+  Index by_endpoint_;
+  Index by_source_;
+  Index by_type_;
+  Index by_type_prefix_;
+  uint64_t stamp_ = 0;         // guarded by mu_
+  std::vector<Sub*> touched_;  // guarded by mu_: filtered Subs with picks in the current batch
+  std::deque<FetchJob> jobs_;  // guarded by mu_
+  std::mutex poll_mu_;         // one reader of the source at a time
   std::thread thread_;
 };
 

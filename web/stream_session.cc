@@ -15,12 +15,19 @@ StreamSession::StreamSession(const StreamContext& ctx, boost::asio::any_io_execu
       queue_(ctx.limits.max_queue_bytes),
       drop_timer_(executor) {}
 
-void StreamSession::OnEntry(const StreamEntryPtr& entry) {
+void StreamSession::OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) {
   // On the hub's reader thread: hand over to the strand, the only place the queue is touched.
-  // One post per burst: later entries join the inbox the pending drain will take.
+  // One post per burst: later batches join the inbox the pending drain will take.
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
-    inbox_.push_back(entry);
+    InboxItem& item = inbox_.emplace_back();
+    item.batch = batch;
+    if (picks.list) {
+      item.list = *picks.list;
+    } else {
+      item.from = picks.from;
+      item.to = picks.to;
+    }
     if (inbox_posted_) return;
     inbox_posted_ = true;
   }
@@ -28,16 +35,37 @@ void StreamSession::OnEntry(const StreamEntryPtr& entry) {
 }
 
 void StreamSession::DrainInbox() {
-  std::vector<StreamEntryPtr> entries;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
-    entries.swap(inbox_);
+    draining_.swap(inbox_);
     inbox_posted_ = false;
   }
-  for (const StreamEntryPtr& e : entries) {
-    if (!Enqueue(e)) return;
+  bool ok = true;
+  for (InboxItem& item : draining_) {
+    if (ok) ok = EnqueueBatch(item);
   }
-  Flush();
+  draining_.clear();
+  if (ok) Flush();
+}
+
+// Queues the picked entries of one batch. A chunk that shares the batch's buffer keeps the whole
+// batch alive, so only a run covering the whole batch does (an unfiltered SSE client: one chunk
+// per read); other entries are queued one by one with their own shared block, so what a slow,
+// filtered client pins stays what its byte bound counts. WebSocket: one message per entry.
+// False when the session ended or was dropped.
+bool StreamSession::EnqueueBatch(InboxItem& item) {
+  const StreamBatch& b = *item.batch;
+  const bool all = item.list.empty();
+  const size_t n = all ? item.to - item.from : item.list.size();
+  if (ConcatenatesEntries() && all && item.from == 0 && item.to == b.entries.size()) {
+    std::string_view bytes = b.sse;
+    return Enqueue({std::move(item.batch), bytes, static_cast<uint32_t>(n)});
+  }
+  for (size_t k = 0; k < n; ++k) {
+    const StreamEntry& e = *b.entries[all ? item.from + k : item.list[k]];
+    if (!Enqueue(Chunk::Of(FrameOf(e), 1))) return false;
+  }
+  return true;
 }
 
 void StreamSession::BeginFeed(std::optional<int64_t> after) {
@@ -52,10 +80,7 @@ void StreamSession::Resume() {
   auto backlog = ctx_.hub.Attach(shared_from_this(), filter_, cursor_);
   if (backlog) {
     attached_ = true;
-    for (const StreamEntryPtr& e : *backlog) {
-      queue_.Push(FrameOf(*e), /*force=*/true);
-      is_entry_.push_back(true);
-    }
+    for (const StreamEntryPtr& e : *backlog) queue_.Push(Chunk::Of(FrameOf(*e), 1), /*force=*/true);
     Flush();
     return;
   }
@@ -75,10 +100,7 @@ void StreamSession::OnFetched(FetchResult r) {
     Drop("unavailable");
     return;
   }
-  for (const StreamEntryPtr& e : r.entries) {
-    queue_.Push(FrameOf(*e), /*force=*/true);
-    is_entry_.push_back(true);
-  }
+  for (const StreamEntryPtr& e : r.entries) queue_.Push(Chunk::Of(FrameOf(*e), 1), /*force=*/true);
   cursor_ = r.next;
   if (queue_.empty()) {
     Resume();
@@ -87,21 +109,19 @@ void StreamSession::OnFetched(FetchResult r) {
   }
 }
 
-// Queues a live entry without writing it; false when the session ended or was dropped.
-bool StreamSession::Enqueue(const StreamEntryPtr& e) {
+// Queues a live chunk without writing it; false when the session ended or was dropped.
+bool StreamSession::Enqueue(Chunk chunk) {
   if (stopped_ || dropping_) return false;
-  if (!queue_.Push(FrameOf(*e))) {
+  if (!queue_.Push(std::move(chunk))) {
     Drop("slow_consumer");
     return false;
   }
-  is_entry_.push_back(true);
   return true;
 }
 
 bool StreamSession::QueueControl(Frame frame, bool force) {
   if (stopped_) return false;
   if (!queue_.Push(std::move(frame), force)) return false;
-  is_entry_.push_back(false);
   Flush();
   return true;
 }
@@ -114,7 +134,7 @@ void StreamSession::Flush() {
   in_flight_ = std::min(queue_.size(), std::max<size_t>(MaxFramesPerWrite(), 1));
   write_buffers_.clear();
   for (size_t i = 0; i < in_flight_; ++i)
-    write_buffers_.push_back(boost::asio::buffer(*queue_.at(i)));
+    write_buffers_.push_back(boost::asio::buffer(queue_.at(i).bytes));
   WriteFrames(write_buffers_);
 }
 
@@ -126,11 +146,13 @@ void StreamSession::OnWriteDone(const boost::system::error_code& ec) {
     return;
   }
   ++writes_done_;
+  uint64_t entries = 0;
   for (; in_flight_ > 0; --in_flight_) {
-    if (is_entry_.front()) sent_.Increment();
-    is_entry_.pop_front();
+    entries += queue_.front().entries;
     queue_.Pop();
   }
+  // One update of the shared counter per write, not per entry.
+  if (entries > 0) sent_.Increment(static_cast<double>(entries));
   if (!queue_.empty()) {
     Flush();
   } else if (dropping_) {
@@ -148,11 +170,7 @@ void StreamSession::Drop(const std::string& reason) {
   if (attached_) ctx_.hub.Detach(this);
   attached_ = false;
   queue_.ClearAfter(writing_ ? in_flight_ : 1);  // the frames being written stay
-  is_entry_.resize(queue_.size());
-  if (Frame farewell = FarewellFrame(reason)) {
-    queue_.Push(std::move(farewell), /*force=*/true);
-    is_entry_.push_back(false);
-  }
+  if (Frame farewell = FarewellFrame(reason)) queue_.Push(std::move(farewell), /*force=*/true);
   if (queue_.empty()) {
     Stop();
     return;

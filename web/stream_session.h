@@ -3,10 +3,13 @@
 // from the hub) and the slow-consumer drop. SseSession and WsSession supply the framing and the
 // socket operations.
 //
-// Thread-safety: a session lives on its strand (the socket's executor). OnEntry may be called
-// from the hub's reader thread; it appends to a small inbox under a mutex and posts to the strand
-// only when no drain of the inbox is pending, so a burst of entries costs one post, not one per
-// entry. Every other method runs on the strand.
+// Thread-safety: a session lives on its strand (the socket's executor). OnEntries is called
+// from the hub's reader thread once per hub read; it appends the batch (a shared pointer and the
+// picked indexes) to a small inbox under a mutex and posts to the strand only when no drain of
+// the inbox is pending, so a burst of reads costs one post. The drain turns a batch an SSE client
+// takes whole (no filter) into one chunk, the batch's concatenated blocks; otherwise (filtered
+// SSE, WebSocket: a message per entry) into one chunk per entry. Every other method runs on the
+// strand.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +35,7 @@ namespace hookd {
 
 class StreamSession : public StreamSink, public std::enable_shared_from_this<StreamSession> {
  public:
-  void OnEntry(const StreamEntryPtr& entry) final;
+  void OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) final;
   // The completion of WriteFrame (on the strand).
   void OnWriteDone(const boost::system::error_code& ec);
 
@@ -57,11 +60,14 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
   uint64_t writes_done() const { return writes_done_; }
 
   // The bytes of an entry for this transport.
-  virtual Frame FrameOf(const StreamEntry& e) const = 0;
+  virtual const Frame& FrameOf(const StreamEntry& e) const = 0;
   // The last frame written to a dropped client (nullptr: none).
   virtual Frame FarewellFrame(const std::string& reason) const = 0;
   // Frames one write may carry: SSE concatenates entries, a WebSocket message is one entry.
   virtual size_t MaxFramesPerWrite() const { return 1; }
+  // True when a whole batch may be one chunk (SSE blocks are concatenated as they are in the
+  // batch; a WebSocket message is one entry).
+  virtual bool ConcatenatesEntries() const { return false; }
   // Starts writing `frames` (at most MaxFramesPerWrite; the frames stay alive in the queue until
   // the completion); calls OnWriteDone on the strand when done.
   virtual void WriteFrames(const std::vector<boost::asio::const_buffer>& frames) = 0;
@@ -74,8 +80,14 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
  private:
   void Resume();
   void OnFetched(FetchResult r);
+  struct InboxItem {
+    StreamBatchPtr batch;
+    uint32_t from = 0, to = 0;   // every entry in [from, to) when `list` is empty
+    std::vector<uint32_t> list;  // else these
+  };
   void DrainInbox();
-  bool Enqueue(const StreamEntryPtr& e);
+  bool EnqueueBatch(InboxItem& item);
+  bool Enqueue(Chunk chunk);
 
   const StreamFilter filter_;
   prometheus::Counter& sent_;
@@ -89,13 +101,13 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
   std::optional<std::string> drop_reason_;
   boost::asio::steady_timer drop_timer_;
   uint64_t writes_done_ = 0;
-  size_t in_flight_ = 0;       // frames of queue_ in the write being made
-  std::deque<bool> is_entry_;  // parallel to queue_: which frames count as sent entries
+  size_t in_flight_ = 0;  // chunks of queue_ in the write being made
   std::vector<boost::asio::const_buffer> write_buffers_;
+  std::vector<InboxItem> draining_;  // strand only: the inbox being drained (keeps capacity)
 
   std::mutex inbox_mu_;
-  std::vector<StreamEntryPtr> inbox_;  // guarded by inbox_mu_: entries from the hub
-  bool inbox_posted_ = false;          // guarded by inbox_mu_: a DrainInbox is pending
+  std::vector<InboxItem> inbox_;  // guarded by inbox_mu_: batches from the hub
+  bool inbox_posted_ = false;     // guarded by inbox_mu_: a DrainInbox is pending
 };
 
 }  // namespace hookd

@@ -37,7 +37,7 @@ class WsSession final : public StreamSession {
  private:
   WsSession(boost::beast::tcp_stream stream, const StreamContext& ctx, StreamQuery query,
             ConnectionSlot slot);
-  Frame FrameOf(const StreamEntry& e) const override { return e.json; }
+  const Frame& FrameOf(const StreamEntry& e) const override { return e.json; }
   Frame FarewellFrame(const std::string&) const override { return nullptr; }
   void WriteFrames(const std::vector<boost::asio::const_buffer>& frames) override;
   void CloseTransport(const std::optional<std::string>& reason) override;

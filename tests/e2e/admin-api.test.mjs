@@ -5,9 +5,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { sign as githubSign } from '@octokit/webhooks-methods';
@@ -27,9 +24,7 @@ before(async () => {
 
 after(async () => {
   if (!h) return;
-  const logFile = path.join(os.tmpdir(), `hookd-e2e-admin-api-${process.pid}.log`);
-  fs.writeFileSync(logFile, h.log);
-  console.log(`# hookd output: ${logFile}`);
+  h.saveLog('admin-api');
   await h.cleanup();
 });
 

@@ -12,8 +12,6 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -22,7 +20,8 @@ import { Webhook } from 'standardwebhooks';
 
 import { startHookd } from './lib/hookd.mjs';
 import { startStreamStub } from './lib/stream-stub.mjs';
-import { rand } from './lib/util.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+import { rand, sleep } from './lib/util.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = { timeout: 60_000 };
@@ -35,22 +34,6 @@ let receiver;
 let endpoint;
 let source;
 
-
-/** A receiver answering `receiver.status` (changeable) to every request. */
-async function startReceiver() {
-  const r = { status: 200, count: 0 };
-  r.server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      r.count += 1;
-      res.writeHead(r.status, { 'content-type': 'text/plain' });
-      res.end(r.status === 200 ? 'ok' : '<b>receiver says no</b>');
-    });
-  });
-  await new Promise((resolve) => r.server.listen(0, '127.0.0.1', resolve));
-  r.url = `http://127.0.0.1:${r.server.address().port}/hook`;
-  return r;
-}
 
 async function streamsServedByHookd() {
   const { json } = await h.api('GET', '/api/v1/info');
@@ -83,11 +66,9 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (stub) await stub.close();
-  if (receiver) receiver.server.close();
+  if (receiver) await receiver.close();
   if (h) {
-    const logFile = path.join(os.tmpdir(), `hookd-e2e-dashboard-${process.pid}.log`);
-    fs.writeFileSync(logFile, h.log);
-    console.log(`# hookd output: ${logFile}`);
+    h.saveLog('dashboard');
     await h.cleanup();
   }
 });
@@ -183,13 +164,14 @@ describe('dashboard', TIMEOUT, () => {
 
   test('a failed delivery is retried from its message page and succeeds', async () => {
     receiver.status = 500;
+    receiver.body = '<b>receiver says no</b>'; // shown by the dashboard, never as markup
     const { json: msg } = await h.api('POST', '/api/v1/messages', { event_type: `invoice.${rand(4)}`, payload: { amount: 5 } });
     let delivery;
     for (let i = 0; i < 100; i += 1) {
       const { json } = await h.api('GET', `/api/v1/deliveries?message_id=${msg.id}`);
       delivery = json.data[0];
       if (delivery && delivery.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.equal(delivery.status, 'failed');
     const page = await openDashboard();
@@ -200,6 +182,7 @@ describe('dashboard', TIMEOUT, () => {
     assert.equal(await panel.locator('tbody tr').count(), 2);
     await panel.getByText('<b>receiver says no</b>').first().waitFor({ state: 'attached' });
     receiver.status = 200;
+    receiver.body = 'ok';
     await panel.getByRole('button', { name: 'Retry now' }).click();
     await page.locator(`.delivery[data-delivery="${delivery.id}"][data-status="succeeded"]`).waitFor({ timeout: WAIT });
     assert.equal(await page.locator(`.delivery[data-delivery="${delivery.id}"] tbody tr`).count(), 3);

@@ -2,27 +2,12 @@
 // an endpoint that is then disabled, and SIGTERM with attempts in flight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { startHookd } from './lib/hookd.mjs';
+import { startReceiver } from './lib/receiver.mjs';
 import { poll } from './lib/util.mjs';
 
-/** A receiver that answers 204 after `holdMs`, counting requests by webhook-id. */
-async function slowReceiver(holdMs) {
-  const seen = new Map();
-  let inFlight = 0;
-  const srv = http.createServer((req, res) => {
-    inFlight++;
-    const id = req.headers['webhook-id'];
-    seen.set(id, (seen.get(id) || 0) + 1);
-    req.resume();
-    setTimeout(() => {
-      inFlight--;
-      res.writeHead(204).end();
-    }, holdMs);
-  });
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${srv.address().port}/hook`, seen, inFlight: () => inFlight, close: () => srv.close() };
-}
+/** A receiver that answers 204 after `holdMs`. */
+const slowReceiver = (holdMs) => startReceiver({ status: 204, delayMs: holdMs });
 
 const env = { HOOKD_ALLOW_PRIVATE_TARGETS: 'true', HOOKD_DELIVERY_TIMEOUT: '10s' };
 
@@ -50,7 +35,7 @@ test('a manual retry while an attempt is in progress is 409 attempt_in_progress'
     assert.equal(r.status, 409, JSON.stringify(r.json));
     assert.equal(r.json.error.code, 'attempt_in_progress');
     await poll(async () => (await deliveryOf(h, msg)).status === 'succeeded', 5000, 'the attempt to finish');
-    assert.equal(rx.seen.get(msg), 1);
+    assert.equal(rx.attemptsOf(msg), 1);
   } finally {
     rx.close();
     await h.cleanup();
@@ -74,7 +59,7 @@ test('deliveries queued for an endpoint that is then disabled end without an att
     assert.ok(unattempted.length > 0, 'nothing was still queued when the endpoint was disabled');
     for (const d of unattempted) assert.equal(d.status, 'failed', JSON.stringify(d));
     // The receiver saw only the attempts that had started before the disable.
-    assert.equal(rx.seen.size, ds.filter((d) => d.attempts > 0).length);
+    assert.equal(new Set(rx.requests.map((r) => r.headers['webhook-id'])).size, ds.filter((d) => d.attempts > 0).length);
   } finally {
     rx.close();
     await h.cleanup();
@@ -97,7 +82,7 @@ test('SIGTERM with attempts in flight: they finish and are recorded, the rest is
     const recorded = before.filter((d) => d.attempts > 0).length;
     assert.ok(recorded >= inFlightAtStop, `${inFlightAtStop} attempts were in flight, ${recorded} recorded`);
     await poll(async () => (await Promise.all(msgs.map((m) => deliveryOf(h, m)))).every((d) => d.status === 'succeeded'), 20000, 'every delivery after restart');
-    for (const m of msgs) assert.ok(rx.seen.get(m) >= 1, `${m} never arrived`);
+    for (const m of msgs) assert.ok(rx.attemptsOf(m) >= 1, `${m} never arrived`);
   } finally {
     rx.close();
     await h.cleanup();

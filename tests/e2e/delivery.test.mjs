@@ -4,10 +4,6 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -15,7 +11,8 @@ import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 
 import { startHookd } from './lib/hookd.mjs';
-import { assertError, listAll, nowSec, poll, rand, sleep } from './lib/util.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+import { assertError, listAll, newWhsec, nowSec, poll, rand, sleep } from './lib/util.mjs';
 
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
 
@@ -45,94 +42,12 @@ before(async () => {
 
 after(async () => {
   for (const x of hookds) {
-    const logFile = path.join(os.tmpdir(), `hookd-e2e-delivery-${x.name}-${process.pid}.log`);
-    fs.writeFileSync(logFile, x.log);
-    console.log(`# hookd output (${x.name}): ${logFile}`);
+    x.saveLog(`delivery-${x.name}`);
     await x.cleanup();
   }
 });
 
 // ---------------------------------------------------------------- helpers
-
-/**
- * A receiver on 127.0.0.1:<free port>. Every request is recorded (method, url, headers, raw body
- * Buffer, time) as soon as its body has arrived, then answered with `status` after `delayMs`.
- * `gate`: a promise awaited before the delay (holds answers back). `onRequest(rec, receiver)`
- * runs on each arrival.
- */
-async function startReceiver({ status = 200, delayMs = 0, gate = null, onRequest = null } = {}) {
-  const requests = [];
-  const answered = []; // records whose 2xx answer was fully handed to the socket
-  const waiters = new Set();
-  const notify = () => {
-    for (const w of waiters) w();
-  };
-  const sockets = new Set();
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('error', () => {});
-    res.on('error', () => {});
-    req.on('end', async () => {
-      const rec = {
-        method: req.method,
-        url: req.url,
-        headers: { ...req.headers },
-        body: Buffer.concat(chunks),
-        at: Date.now(),
-      };
-      requests.push(rec);
-      if (onRequest) onRequest(rec, receiver);
-      notify();
-      if (gate) await gate;
-      if (delayMs) await sleep(delayMs);
-      if (res.destroyed || req.socket.destroyed) return; // the sender went away (kill -9)
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end('ok', () => {
-        rec.answered = true;
-        answered.push(rec);
-        notify();
-      });
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const receiver = {
-    url: `http://127.0.0.1:${port}/hook`,
-    requests,
-    answered,
-    /** Resolves when pred() is true (checked on every arrival/answer), rejects after timeoutMs. */
-    waitFor(pred, timeoutMs, what = 'condition') {
-      if (pred()) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (pred()) {
-            cleanup();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`receiver: timed out after ${timeoutMs} ms waiting for ${what} (${requests.length} requests so far)`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-      });
-    },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-  return receiver;
-}
 
 async function createEndpoint(x, body) {
   const r = await x.api('POST', '/api/v1/endpoints', body);
@@ -191,7 +106,6 @@ function verifyBoth(secret, rec) {
 }
 
 /** A fresh random Standard Webhooks secret. */
-const newSecret = () => `whsec_${crypto.randomBytes(32).toString('base64')}`;
 
 /** Asserts the outbound request shape that does not depend on the secret. */
 function assertOutboundShape(rec, msgId) {
@@ -229,8 +143,8 @@ describe('outbound signatures (standardwebhooks and svix)', () => {
     assert.deepEqual(JSON.parse(rec.body.toString('utf8')), payload, 'body is the payload');
     assert.doesNotThrow(() => verifyBoth(ep.secret, rec), 'both libraries verify with the endpoint secret');
     // And the libraries do reject: another secret, a tampered body.
-    assert.throws(() => new StandardWebhook(newSecret()).verify(rec.body.toString(), whHeaders(rec)));
-    assert.throws(() => new SvixWebhook(newSecret()).verify(rec.body.toString(), rec.headers));
+    assert.throws(() => new StandardWebhook(newWhsec()).verify(rec.body.toString(), whHeaders(rec)));
+    assert.throws(() => new SvixWebhook(newWhsec()).verify(rec.body.toString(), rec.headers));
     assert.throws(() => new StandardWebhook(ep.secret).verify(rec.body.toString() + ' ', whHeaders(rec)));
     // The delivery is recorded as succeeded.
     await poll(async () => {
@@ -269,7 +183,7 @@ describe('outbound signatures (standardwebhooks and svix)', () => {
     assert.deepEqual(matches, [1, 1], `each signature matches one secret: ${rec.headers['webhook-signature']}`);
 
     // A second rotation with a given secret and no grace: only the new secret verifies.
-    const given = newSecret();
+    const given = newWhsec();
     const r2 = await h.api('POST', `/api/v1/endpoints/${ep.id}/rotate-secret`, { secret: given, grace_seconds: 0 });
     assert.equal(r2.status, 200, `rotate-secret with a given secret: ${r2.status} ${r2.text}`);
     assert.equal(r2.json?.secret, given, 'the given secret is used');

@@ -3,10 +3,7 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { sign as githubSign } from '@octokit/webhooks-methods';
@@ -15,7 +12,8 @@ import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 
 import { startHookd } from './lib/hookd.mjs';
-import { assertError, listEvents as listSourceEvents, nowSec, postStream, rand } from './lib/util.mjs';
+import { exchange } from './lib/raw.mjs';
+import { assertError, listEvents as listSourceEvents, newWhsec, nowSec, postStream, rand, readResponse, sleep } from './lib/util.mjs';
 
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
 const TIMEOUT = { timeout: 60_000 };
@@ -28,9 +26,7 @@ before(async () => {
 
 after(async () => {
   if (!h) return;
-  const logFile = path.join(os.tmpdir(), `hookd-e2e-ingest-${process.pid}.log`);
-  fs.writeFileSync(logFile, h.log);
-  console.log(`# hookd output: ${logFile}`);
+  h.saveLog('ingest');
   await h.cleanup();
 });
 
@@ -124,7 +120,6 @@ function standardHeaders(secret, msgId, body, date = new Date()) {
     'webhook-signature': wh.sign(msgId, date, body),
   };
 }
-const newStandardSecret = () => `whsec_${crypto.randomBytes(24).toString('base64')}`;
 
 function shopifyHmac(secret, body) {
   return crypto.createHmac('sha256', secret).update(body).digest('base64');
@@ -459,7 +454,7 @@ describe('standard webhooks ingest', TIMEOUT, () => {
   });
 
   test('a source with a given whsec_ secret verifies with it', async () => {
-    const secret = newStandardSecret();
+    const secret = newWhsec(24);
     const own = await createSource('standard', { secret });
     assert.equal(own.secret, secret);
     const { msgId, body } = standardEvent();
@@ -504,7 +499,7 @@ describe('standard webhooks ingest', TIMEOUT, () => {
 
   test('wrong secret → 401 invalid_signature', async () => {
     const { msgId, body } = standardEvent();
-    const headers = standardHeaders(newStandardSecret(), msgId, body);
+    const headers = standardHeaders(newWhsec(24), msgId, body);
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
     assertError(r, 401, 'invalid_signature');
   });
@@ -755,28 +750,9 @@ describe('events API', TIMEOUT, () => {
 
 // ---------------------------------------------------------------- robustness
 
-/** Opens a raw TCP connection to hookd, writes `data`, and resolves with what came back (or ''). */
-function rawExchange(data, { waitMs = 2000, endAfterWrite = true } = {}) {
-  return new Promise((resolve) => {
-    const sock = net.connect(h.port, '127.0.0.1');
-    let got = '';
-    const finish = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(got);
-    };
-    const timer = setTimeout(finish, waitMs);
-    sock.on('data', (c) => {
-      got += c.toString('latin1');
-    });
-    sock.on('error', finish);
-    sock.on('close', finish);
-    sock.on('connect', () => {
-      sock.write(data);
-      if (endAfterWrite) sock.end();
-    });
-  });
-}
+/** Writes `data` to hookd on a new connection, ends it, and resolves with what came back ('' if nothing). */
+const rawExchange = async (data, { waitMs = 2000 } = {}) =>
+  (await exchange(() => net.connect(h.port, '127.0.0.1'), data, waitMs, { end: true })).text;
 
 async function assertHealthy(what) {
   const r = await h.request('GET', '/healthz');
@@ -842,7 +818,7 @@ describe('robustness', TIMEOUT, () => {
         s.write('POST /ingest/src_slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
         socks.push(s);
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const t0 = Date.now();
       const r = await fetch(`${h.base}/healthz`, { signal: AbortSignal.timeout(5000) });
       assert.equal(r.status, 200);
@@ -953,14 +929,7 @@ describe('concurrent duplicates', TIMEOUT, () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, async () => {
         const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
-        const text = await res.text();
-        let json;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        return { status: res.status, text, json };
+        return readResponse(res);
       }),
     );
     const byStatus = {};
@@ -1019,8 +988,7 @@ describe('shutdown', TIMEOUT, () => {
           body,
           signal: AbortSignal.timeout(20_000),
         });
-        const text = await res.text();
-        return { status: res.status, text, json: JSON.parse(text || 'null') };
+        return await readResponse(res);
       } catch (err) {
         return { error: err.cause?.code || err.cause?.message || err.message };
       } finally {

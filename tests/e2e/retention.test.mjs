@@ -2,21 +2,17 @@
 // pruned in the background, while younger rows and unfinished deliveries stay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { startHookd } from './lib/hookd.mjs';
+import { startReceiver } from './lib/receiver.mjs';
 import { poll, sleep } from './lib/util.mjs';
 
 test('finished messages and their deliveries older than HOOKD_RETENTION go; younger ones stay', async () => {
   const h = await startHookd({
     env: { HOOKD_RETENTION: '3s', HOOKD_RETENTION_INTERVAL: '1s', HOOKD_ALLOW_PRIVATE_TARGETS: 'true' },
   });
-  const receiver = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(204).end());
-  });
-  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const receiver = await startReceiver({ status: 204 });
   try {
-    const ep = await h.api('POST', '/api/v1/endpoints', { url: `http://127.0.0.1:${receiver.address().port}/hook` });
+    const ep = await h.api('POST', '/api/v1/endpoints', { url: receiver.url });
     assert.equal(ep.status, 201);
     const old = await h.api('POST', '/api/v1/messages', { event_type: 'old', payload: { n: 1 } });
     assert.equal(old.status, 202);
@@ -32,7 +28,7 @@ test('finished messages and their deliveries older than HOOKD_RETENTION go; youn
     const metrics = await (await fetch(`${h.base}/metrics`)).text();
     assert.match(metrics, /hookd_retention_pruned_rows_total\{table="messages"\} [1-9]/);
   } finally {
-    receiver.close();
+    await receiver.close();
     await h.cleanup();
   }
 });

@@ -4,9 +4,7 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -15,6 +13,7 @@ import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 
 import { startHookd } from './lib/hookd.mjs';
+import { startReceiver } from './lib/receiver.mjs';
 import { assertError, listAll, poll, rand, sleep } from './lib/util.mjs';
 
 const ENV = { HOOKD_ALLOW_PRIVATE_TARGETS: '1', HOOKD_RETRY_SCHEDULE: '1s,1s,1s' };
@@ -23,31 +22,11 @@ let receiver;
 
 after(async () => {
   for (const x of [...started].reverse()) {
-    const logFile = path.join(os.tmpdir(), `hookd-e2e-roles-${x.name}-${process.pid}.log`);
-    fs.writeFileSync(logFile, x.log);
-    console.log(`# hookd output (${x.name}): ${logFile}`);
+    x.saveLog(`roles-${x.name}`);
     await x.cleanup();
   }
-  if (receiver) await new Promise((r) => receiver.close(r));
+  if (receiver) await receiver.close();
 });
-
-/** A receiver that records every request: {headers, body (string)}. */
-async function startReceiver() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ headers: { ...req.headers }, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  server.requests = requests;
-  server.url = `http://127.0.0.1:${server.address().port}/hook`;
-  return server;
-}
 
 test('an ingest,api process and a deliver process on one data dir split the work', { timeout: 90_000 }, async () => {
   receiver = await startReceiver();
@@ -99,8 +78,8 @@ test('an ingest,api process and a deliver process on one data dir split the work
   await poll(() => receiver.requests.length >= 1, 20_000, 'the delivery from the deliver process');
   const rec = receiver.requests[0];
   assert.equal(rec.headers['webhook-id'], msgs[0].id);
-  assert.equal(rec.body, body);
-  new Webhook(ep.secret).verify(rec.body, {
+  assert.equal(rec.body.toString('utf8'), body);
+  new Webhook(ep.secret).verify(rec.body.toString('utf8'), {
     'webhook-id': rec.headers['webhook-id'],
     'webhook-timestamp': rec.headers['webhook-timestamp'],
     'webhook-signature': rec.headers['webhook-signature'],

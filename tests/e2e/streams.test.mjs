@@ -3,7 +3,6 @@
 // by publishing messages (POST /api/v1/messages) and by deliveries to a local receiver.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
@@ -11,11 +10,13 @@ import EventSource from 'eventsource';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
+import { exchange } from './lib/raw.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+import { assertError, poll, readResponse, sleep } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const TYPES = ['event.received', 'message.created', 'delivery.attempted', 'delivery.succeeded',
   'delivery.retrying', 'delivery.failed', 'endpoint.disabled', 'endpoint.enabled'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const openClients = new Set(); // closed by the suites' after(), also when a test fails
 const openSseCount = () => [...openClients].filter((c) => c.kind === 'sse').length;
 
@@ -32,15 +33,8 @@ function assertOnceEach(entries, ids, what) {
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${what}: in seq order`);
 }
 
-/** Resolves when pred() is true (polled), rejects after ms with `what`. */
-async function until(pred, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await pred()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-}
+/** Resolves when pred() is true (polled every 20 ms), rejects after ms with `what`. */
+const until = (pred, what, ms = 10_000) => poll(pred, ms, what, 20);
 
 /** An EventSource on the stream listener that records every entry it receives. */
 function openSse(h, { query = '', headers, lastEventId } = {}) {
@@ -102,20 +96,7 @@ async function streamGet(h, path, { headers, token = h.token } = {}) {
   if (token) hdrs.authorization = `Bearer ${token}`;
   const t0 = Date.now();
   const res = await fetch(h.streamBase + path, { headers: hdrs, signal: AbortSignal.timeout(70_000) });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers, ms: Date.now() - t0 };
-}
-
-function assertJsonError(r, status, code) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.equal(typeof r.json?.error?.code, 'string', `JSON error body: ${r.text}`);
-  if (code) assert.equal(r.json.error.code, code);
+  return { ...(await readResponse(res)), ms: Date.now() - t0 };
 }
 
 /** The last seq the log has reached, from a long-poll that answers at once. */
@@ -128,21 +109,15 @@ async function lastSeq(h) {
 describe('status streams', TIMEOUT, () => {
   let h;
   let receiver;
-  let receiverPort;
 
   before(async () => {
-    receiver = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(204).end());
-    });
-    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-    receiverPort = receiver.address().port;
+    receiver = await startReceiver({ status: 204 });
     h = await startHookd({ env: { HOOKD_ALLOW_PRIVATE_TARGETS: '1', HOOKD_STREAM_QUEUE_LIMIT: '32KiB', HOOKD_SQLITE_SYNCHRONOUS: 'NORMAL' } });
   });
   after(async () => {
     for (const c of [...openClients]) c.close();
     await h?.cleanup();
-    receiver?.close();
+    await receiver?.close();
   });
 
   test('GET /api/v1/info names the stream listener', async () => {
@@ -152,9 +127,9 @@ describe('status streams', TIMEOUT, () => {
   });
 
   test('all three refuse a request without credentials (401 JSON) and accept the session cookie', async () => {
-    assertJsonError(await streamGet(h, '/api/v1/stream', { token: null }), 401, 'unauthorized');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { token: null }), 401, 'unauthorized');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { token: 'wrong' }), 401, 'unauthorized');
+    assertError(await streamGet(h, '/api/v1/stream', { token: null }), 401, 'unauthorized');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=0', { token: null }), 401, 'unauthorized');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=0', { token: 'wrong' }), 401, 'unauthorized');
     const wsStatus = await new Promise((resolve) => {
       const ws = new WebSocket(`${h.streamBase.replace('http', 'ws')}/api/v1/ws`);
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
@@ -192,28 +167,20 @@ describe('status streams', TIMEOUT, () => {
   });
 
   test('bad filters and resume points are JSON errors', async () => {
-    assertJsonError(await streamGet(h, '/api/v1/stream?types=,'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/stream?after=-3'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=61'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=abc'), 422, 'invalid_field');
-    assertJsonError(await streamGet(h, '/api/v1/stream', { headers: { 'last-event-id': 'x' } }), 400);
-    assertJsonError(await streamGet(h, '/api/v1/nope'), 404);
+    assertError(await streamGet(h, '/api/v1/stream?types=,'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/stream?after=-3'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=61'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=abc'), 422, 'invalid_field');
+    assertError(await streamGet(h, '/api/v1/stream', { headers: { 'last-event-id': 'x' } }), 400);
+    assertError(await streamGet(h, '/api/v1/nope'), 404);
   });
 
   test('the stream listener is strict HTTP with JSON errors', async () => {
-    /** Sends raw bytes, returns {status, json} of the answer (the server closes after errors). */
-    const raw = (bytes) => new Promise((resolve, reject) => {
-      const sock = net.connect(h.streamPort, '127.0.0.1', () => sock.end(bytes));
-      let text = '';
-      sock.on('data', (d) => {
-        text += d.toString();
-      });
-      sock.on('error', reject);
-      sock.on('close', () => {
-        const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
-        resolve({ status: Number(head.split(' ')[1]), head, json: JSON.parse(body) });
-      });
-    });
+    /** Sends raw bytes, returns {status, head, json} of the answer (the server closes after errors). */
+    const raw = async (bytes) => {
+      const r = await exchange(() => net.connect(h.streamPort, '127.0.0.1'), bytes, 5000, { end: true });
+      return { status: r.statuses[0], head: r.text.slice(0, r.text.indexOf('\r\n\r\n')), json: r.json };
+    };
     const auth = `Authorization: Bearer ${h.token}\r\n`;
     const big = await raw(`GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
     assert.equal(big.status, 431);
@@ -238,7 +205,7 @@ describe('status streams', TIMEOUT, () => {
     assert.equal(pre.headers.get('access-control-allow-credentials'), 'true');
     const poll = await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: h.base } });
     assert.equal(poll.headers.get('access-control-allow-origin'), h.base);
-    assertJsonError(await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: 'https://evil.example' } }), 403, 'forbidden_origin');
+    assertError(await streamGet(h, '/api/v1/updates?timeout=0', { headers: { origin: 'https://evil.example' } }), 403, 'forbidden_origin');
   });
 
   test('SSE resumes after a disconnect with Last-Event-ID: nothing missed, nothing repeated', async () => {
@@ -272,7 +239,7 @@ describe('status streams', TIMEOUT, () => {
     const src = await h.api('POST', '/api/v1/sources', { name: 'filters', provider: 'github', secret: 's3cret' });
     assert.equal(src.status, 201, src.text);
     const ep = await h.api('POST', '/api/v1/endpoints', {
-      url: `http://127.0.0.1:${receiverPort}/hook`,
+      url: receiver.url,
       event_types: ['filter.delivered'],
     });
     assert.equal(ep.status, 201, ep.text);

@@ -25,8 +25,12 @@
 #include <gtest/gtest.h>
 
 #include "deliver/ssrf_guard.h"
+#include "tests/testing/fake_resolver.h"
+#include "tests/testing/outbound_request.h"
+#include "tests/testing/process_stats.h"
 #include "tests/testing/receivers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
 
 namespace hookd {
 namespace {
@@ -37,22 +41,10 @@ using testing::FakeResolver;
 using testing::HoldingListener;
 using testing::RawListener;
 using testing::Receiver;
-
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t total = 0, resident = 0;
-  statm >> total >> resident;
-  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-}
-
-int ThreadCount() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
-  }
-  return -1;
-}
+using testing::ResidentBytes;
+using testing::SampleRequest;
+using testing::ThreadCount;
+using testing::WaitUntil;
 
 // An io_context run by `threads` threads until destruction.
 class IoThreads {
@@ -105,32 +97,9 @@ class Results {
   std::vector<int> order_;
 };
 
-template <class Pred>
-bool WaitFor(Pred pred, milliseconds timeout) {
-  const auto until = steady_clock::now() + timeout;
-  while (!pred()) {
-    if (steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  return true;
-}
-
 class AsyncHttpSenderTest : public ::testing::Test {
  protected:
   void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
-
-  static OutboundRequest Request(const std::string& url, const std::string& endpoint_id = "ep_1") {
-    Result<EndpointUrl> parsed = ParseEndpointUrl(url);
-    EXPECT_TRUE(parsed.ok()) << url << ": " << parsed.status().ToString();
-    OutboundRequest r;
-    r.endpoint_id = endpoint_id;
-    if (parsed.ok()) r.url = parsed.value();
-    r.headers = {{"webhook-id", "msg_1"},
-                 {"webhook-timestamp", "1700000000"},
-                 {"webhook-signature", "v1,c2lnbmF0dXJl"}};
-    r.body = R"({"type":"user.created","data":{"id":1}})";
-    return r;
-  }
 
   // One attempt, waited for here.
   static SendResult Send(AsyncSender& sender, OutboundRequest request, milliseconds deadline) {
@@ -145,12 +114,12 @@ class AsyncHttpSenderTest : public ::testing::Test {
     return future.get();
   }
   SendResult Send(const std::string& url, milliseconds deadline = milliseconds(2000)) {
-    return Send(*sender_, Request(url), deadline);
+    return Send(*sender_, SampleRequest(url), deadline);
   }
 
   // Declared before the sender so that the sender (and its pooled connections) goes first.
   Receiver receiver_;
-  FakeResolver resolver_;
+  FakeResolver resolver_{FakeResolver::Loopback()};
   SsrfGuard guard_{resolver_, /*allow_private=*/true};
   IoThreads io_{2};
   std::unique_ptr<AsyncHttpSender> sender_ =
@@ -183,7 +152,7 @@ TEST_F(AsyncHttpSenderTest, DeliversBodyAndHeadersAndReadsTheResponse) {
 }
 
 TEST_F(AsyncHttpSenderTest, ReservedAndMalformedHeadersFromTheRequestAreNotSent) {
-  OutboundRequest req = Request(receiver_.Url("/ok"));
+  OutboundRequest req = SampleRequest(receiver_.Url("/ok"));
   req.headers.emplace_back("Content-Type", "text/plain");
   req.headers.emplace_back("user-agent", "someone-else");
   req.headers.emplace_back("Content-Length", "1");
@@ -308,7 +277,7 @@ TEST_F(AsyncHttpSenderTest, ConcurrentSendsShareABoundedPool) {
   Results results;
   for (int wave = 0; wave < kWaves; ++wave) {
     for (int i = 0; i < kConcurrent; ++i) {
-      small.SendAsync(Request(receiver_.Url("/ok")), milliseconds(2000),
+      small.SendAsync(SampleRequest(receiver_.Url("/ok")), milliseconds(2000),
                       results.Callback(wave * kConcurrent + i));
     }
     ASSERT_TRUE(results.Wait(static_cast<size_t>((wave + 1) * kConcurrent), milliseconds(5000)));
@@ -319,17 +288,21 @@ TEST_F(AsyncHttpSenderTest, ConcurrentSendsShareABoundedPool) {
 }
 
 TEST_F(AsyncHttpSenderTest, ConnectionsArePooledPerOriginNotPerEndpoint) {
-  ASSERT_EQ(Send(*sender_, Request(receiver_.Url("/ok"), "ep_a"), milliseconds(2000)).status, 200);
+  ASSERT_EQ(Send(*sender_, SampleRequest(receiver_.Url("/ok"), "ep_a"), milliseconds(2000)).status,
+            200);
   // Another endpoint on the same origin reuses the connection.
-  ASSERT_EQ(Send(*sender_, Request(receiver_.Url("/ok"), "ep_b"), milliseconds(2000)).status, 200);
+  ASSERT_EQ(Send(*sender_, SampleRequest(receiver_.Url("/ok"), "ep_b"), milliseconds(2000)).status,
+            200);
   EXPECT_EQ(receiver_.remote_ports().size(), 1u);
   // The same address under another host name is another origin: its own connection.
   ASSERT_EQ(
-      Send(*sender_, Request(receiver_.Url("/ok", "localhost"), "ep_a"), milliseconds(2000)).status,
+      Send(*sender_, SampleRequest(receiver_.Url("/ok", "localhost"), "ep_a"), milliseconds(2000))
+          .status,
       200);
   EXPECT_EQ(receiver_.remote_ports().size(), 2u);
   EXPECT_EQ(sender_->IdleConnections(), 2u);
-  ASSERT_EQ(Send(*sender_, Request(receiver_.Url("/ok"), "ep_c"), milliseconds(2000)).status, 200);
+  ASSERT_EQ(Send(*sender_, SampleRequest(receiver_.Url("/ok"), "ep_c"), milliseconds(2000)).status,
+            200);
   EXPECT_EQ(receiver_.remote_ports().size(), 2u);
 }
 
@@ -344,8 +317,7 @@ TEST_F(AsyncHttpSenderTest, ConnectionClosedByTheReceiverWhileIdleIsNotReused) {
   EXPECT_EQ(first.body, "ok");
   EXPECT_EQ(sender_->IdleConnections(), 1u);
   // Wait until the receiver has closed the connection (not merely accepted it).
-  for (int i = 0; i < 2000 && once.closed() < 1; ++i) std::this_thread::sleep_for(milliseconds(1));
-  ASSERT_EQ(once.closed(), 1);
+  ASSERT_TRUE(WaitUntil([&] { return once.closed() == 1; }, milliseconds(5000), milliseconds(1)));
   SendResult second = Send(url);
   EXPECT_EQ(second.status, 200) << second.error;
   EXPECT_EQ(once.accepted(), 2);
@@ -385,7 +357,8 @@ TEST_F(AsyncHttpSenderTest, FreshConnectionClosedWithoutAResponseIsAnErrorNotRet
 TEST_F(AsyncHttpSenderTest, NameResolvingToAPrivateAddressIsRefusedWithoutConnecting) {
   SsrfGuard strict(resolver_, /*allow_private=*/false);
   AsyncHttpSender sender(io_.io(), strict, "hookd/test");
-  SendResult by_name = Send(sender, Request(receiver_.Url("/ok", "localhost")), milliseconds(2000));
+  SendResult by_name =
+      Send(sender, SampleRequest(receiver_.Url("/ok", "localhost")), milliseconds(2000));
   EXPECT_EQ(by_name.status, 0);
   EXPECT_NE(by_name.error.find("127.0.0.1"), std::string::npos) << by_name.error;
   EXPECT_NE(by_name.error.find("not a globally reachable address"), std::string::npos)
@@ -395,7 +368,7 @@ TEST_F(AsyncHttpSenderTest, NameResolvingToAPrivateAddressIsRefusedWithoutConnec
   // A literal is refused inline, before SendAsync returns.
   bool called = false;
   SendResult literal;
-  sender.SendAsync(Request(receiver_.Url("/ok", "127.0.0.1")), milliseconds(2000),
+  sender.SendAsync(SampleRequest(receiver_.Url("/ok", "127.0.0.1")), milliseconds(2000),
                    [&](SendResult r) {
                      called = true;
                      literal = std::move(r);
@@ -440,11 +413,16 @@ TEST_F(AsyncHttpSenderTest, InFlightCapQueuesAttemptsInOrder) {
   const std::string url = "http://127.0.0.1:" + std::to_string(hold.port()) + "/";
   Results results;
   const auto start = steady_clock::now();
-  for (int i = 0; i < 5; ++i) capped.SendAsync(Request(url), deadline, results.Callback(i));
+  for (int i = 0; i < 5; ++i) capped.SendAsync(SampleRequest(url), deadline, results.Callback(i));
   EXPECT_EQ(capped.in_flight(), 2u);
   EXPECT_EQ(capped.queued(), 3u);
-  std::this_thread::sleep_for(milliseconds(150));
-  EXPECT_EQ(hold.accepted(), 2);
+  // Two connect at once; until the first deadline has passed no third can (read the count
+  // first, then the time: a count read before the deadline is at most 2).
+  EXPECT_TRUE(WaitUntil([&] { return hold.accepted() >= 2; }, milliseconds(5000)));
+  const int accepted = hold.accepted();
+  if (steady_clock::now() - start < deadline) {
+    EXPECT_EQ(accepted, 2);
+  }
   ASSERT_TRUE(results.Wait(5, milliseconds(5000)));
   const auto took = steady_clock::now() - start;
   // Three waves of at most two; each attempt's deadline started when it left the queue.
@@ -465,22 +443,24 @@ TEST_F(AsyncHttpSenderTest, InFlightCapQueuesAttemptsInOrder) {
 TEST_F(AsyncHttpSenderTest, AThousandAttemptsInFlightOnTwoThreadsEndAtTheDeadline) {
   HoldingListener hold;
   constexpr int kAttempts = 1000;
-  const milliseconds deadline(2000);
+  // Long enough for 1,000 connections to be made on a loaded machine before any attempt ends.
+  const milliseconds deadline(4000);
   const std::string url = "http://127.0.0.1:" + std::to_string(hold.port()) + "/";
   const int threads_before = ThreadCount();
   const size_t rss_before = ResidentBytes();
   Results results;
   const auto start = steady_clock::now();
   for (int i = 0; i < kAttempts; ++i)
-    sender_->SendAsync(Request(url), deadline, results.Callback(i));
+    sender_->SendAsync(SampleRequest(url), deadline, results.Callback(i));
   // All of them connected and waiting for an answer at once.
-  ASSERT_TRUE(WaitFor([&] { return hold.accepted() == kAttempts; }, deadline - milliseconds(200)))
+  // EXPECT, not ASSERT: the callbacks refer to `results`, which must outlive them.
+  EXPECT_TRUE(WaitUntil([&] { return hold.accepted() == kAttempts; }, deadline - milliseconds(500)))
       << hold.accepted() << " accepted";
   EXPECT_EQ(sender_->in_flight(), static_cast<size_t>(kAttempts));
   EXPECT_EQ(results.results().size(), 0u);
   EXPECT_EQ(ThreadCount(), threads_before);  // no thread per attempt
   const size_t rss_peak = ResidentBytes();
-  ASSERT_TRUE(results.Wait(kAttempts, deadline + milliseconds(3000)));
+  ASSERT_TRUE(results.Wait(kAttempts, deadline + std::chrono::seconds(30)));
   const auto took = steady_clock::now() - start;
   EXPECT_LT(took, deadline + milliseconds(1000));
   for (const SendResult& r : results.results()) {
@@ -507,8 +487,8 @@ TEST_F(AsyncHttpSenderTest, StopEndsQueuedAndRunningAttemptsAndRefusesNewOnes) {
   const std::string url = "http://127.0.0.1:" + std::to_string(hold.port()) + "/";
   Results results;
   for (int i = 0; i < 30; ++i)
-    sender.SendAsync(Request(url), milliseconds(10000), results.Callback(i));
-  ASSERT_TRUE(WaitFor([&] { return hold.accepted() == 20; }, milliseconds(5000)));
+    sender.SendAsync(SampleRequest(url), milliseconds(10000), results.Callback(i));
+  ASSERT_TRUE(WaitUntil([&] { return hold.accepted() == 20; }, milliseconds(5000)));
   EXPECT_EQ(sender.queued(), 10u);
   const auto start = steady_clock::now();
   sender.Stop();
@@ -523,7 +503,7 @@ TEST_F(AsyncHttpSenderTest, StopEndsQueuedAndRunningAttemptsAndRefusesNewOnes) {
   EXPECT_EQ(sender.queued(), 0u);
 
   bool called = false;
-  sender.SendAsync(Request(url), milliseconds(1000), [&](SendResult r) {
+  sender.SendAsync(SampleRequest(url), milliseconds(1000), [&](SendResult r) {
     called = true;
     EXPECT_NE(r.error.find("stopping"), std::string::npos) << r.error;
   });
@@ -654,7 +634,7 @@ TEST_F(AsyncHttpSenderTlsTest, VerifiedTlsWithSniAndKeepAlive) {
   TlsReceiver tls(pki_.path("server.pem"), pki_.path("server.key"));
   AsyncHttpSender& sender = TrustingSender();
   for (int i = 0; i < 3; ++i) {
-    SendResult r = Send(sender, Request(tls.Url("localhost")), milliseconds(2000));
+    SendResult r = Send(sender, SampleRequest(tls.Url("localhost")), milliseconds(2000));
     ASSERT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, R"({"tls":true})");
   }
@@ -667,7 +647,7 @@ TEST_F(AsyncHttpSenderTlsTest, VerifiedTlsWithSniAndKeepAlive) {
 
 TEST_F(AsyncHttpSenderTlsTest, IpLiteralIsVerifiedAgainstTheIpSanWithoutSni) {
   TlsReceiver tls(pki_.path("server.pem"), pki_.path("server.key"));
-  SendResult r = Send(TrustingSender(), Request(tls.Url("127.0.0.1")), milliseconds(2000));
+  SendResult r = Send(TrustingSender(), SampleRequest(tls.Url("127.0.0.1")), milliseconds(2000));
   ASSERT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(tls.server_names(), std::vector<std::string>{""});
   TrustingSender().Stop();
@@ -675,7 +655,7 @@ TEST_F(AsyncHttpSenderTlsTest, IpLiteralIsVerifiedAgainstTheIpSanWithoutSni) {
 
 TEST_F(AsyncHttpSenderTlsTest, UntrustedCertificateFailsVerification) {
   TlsReceiver tls(pki_.path("untrusted.pem"), pki_.path("untrusted.key"));
-  SendResult r = Send(TrustingSender(), Request(tls.Url("localhost")), milliseconds(2000));
+  SendResult r = Send(TrustingSender(), SampleRequest(tls.Url("localhost")), milliseconds(2000));
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("TLS certificate verification failed for 127.0.0.1 port"),
             std::string::npos)
@@ -685,7 +665,7 @@ TEST_F(AsyncHttpSenderTlsTest, UntrustedCertificateFailsVerification) {
 
 TEST_F(AsyncHttpSenderTlsTest, CertificateForAnotherNameFailsVerification) {
   TlsReceiver tls(pki_.path("other.pem"), pki_.path("other.key"));
-  SendResult r = Send(TrustingSender(), Request(tls.Url("localhost")), milliseconds(2000));
+  SendResult r = Send(TrustingSender(), SampleRequest(tls.Url("localhost")), milliseconds(2000));
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("TLS certificate verification failed"), std::string::npos) << r.error;
   EXPECT_EQ(tls.requests(), 0);
@@ -693,7 +673,7 @@ TEST_F(AsyncHttpSenderTlsTest, CertificateForAnotherNameFailsVerification) {
 
 TEST_F(AsyncHttpSenderTlsTest, PrivateCaIsNotTrustedByDefault) {
   TlsReceiver tls(pki_.path("server.pem"), pki_.path("server.key"));
-  SendResult r = Send(*sender_, Request(tls.Url("localhost")), milliseconds(2000));
+  SendResult r = Send(*sender_, SampleRequest(tls.Url("localhost")), milliseconds(2000));
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("TLS certificate verification failed"), std::string::npos) << r.error;
 }

@@ -1,151 +1,83 @@
 // Per-endpoint limits of the delivery engine, against an in-process receiver.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "tests/integration/test_server.h"
+#include "tests/testing/delivery_settings.h"
+#include "tests/testing/scripted_receiver.h"
+#include "tests/testing/wait.h"
 
 namespace hookd::testing {
 namespace {
 
-using nlohmann::json;
-using Ms = std::chrono::milliseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
-// Answers 200 after `hold`, recording arrival times and the most requests open at once.
-class SlowReceiver {
- public:
-  explicit SlowReceiver(Ms hold) {
-    server_.set_tcp_nodelay(true);
-    server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
-    server_.Post("/hook", [this, hold](const httplib::Request&, httplib::Response& res) {
-      const int now_open = ++open_;
-      int seen = max_open_.load();
-      while (now_open > seen && !max_open_.compare_exchange_weak(seen, now_open)) {
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        arrivals_.push_back(std::chrono::steady_clock::now());
-      }
-      std::this_thread::sleep_for(hold);
-      --open_;
-      res.status = 200;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(Ms(1));
-  }
-  ~SlowReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  int max_open() const { return max_open_.load(); }
-  std::vector<std::chrono::steady_clock::time_point> arrivals() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return arrivals_;
-  }
+// Attempts that a receiver holds stay open: none is cut and retried while a test looks.
+Settings LongTimeout() { return LocalDeliverySettings({milliseconds(200)}, milliseconds(60'000)); }
 
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::atomic<int> open_{0}, max_open_{0};
-  std::mutex mu_;
-  std::vector<std::chrono::steady_clock::time_point> arrivals_;
-};
-
-Settings LocalDelivery() {
-  Settings s;
-  s.allow_private_targets = true;
-  s.retry_schedule = {Ms(200)};
-  s.delivery_timeout = Ms(5000);
-  return s;
-}
-
-// Polls until `n` requests have arrived or 20 s pass.
-void WaitForArrivals(SlowReceiver& r, size_t n) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (r.arrivals().size() < n && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(Ms(20));
-}
-
-void Publish(TestServer& t, int n) {
-  for (int i = 0; i < n; ++i) {
-    auto r = t.Post("/api/v1/messages", {{"event_type", "x.y"}, {"payload", {{"i", i}}}});
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 202) << r->body;
-  }
+// Publishes `n` messages of `event_type`.
+void Publish(TestServer& t, int n, const std::string& event_type = "x.y") {
+  for (int i = 0; i < n; ++i) t.PostMessage(event_type, {{"i", i}});
 }
 
 TEST(DeliveryLimits, ConcurrencyPerEndpointIsCapped) {
-  SlowReceiver receiver(Ms(150));
-  TestServer t("", nullptr, LocalDelivery());
-  auto ep = t.Post("/api/v1/endpoints", {{"url", receiver.url()}});
-  ASSERT_TRUE(ep);
-  ASSERT_EQ(ep->status, 201) << ep->body;
+  ScriptedReceiver rx;
+  rx.Script("/hook", {{200, "ok", {}, milliseconds(150)}});
+  TestServer t("", nullptr, LocalDeliverySettings());
+  t.CreateEndpoint({{"url", rx.Url("/hook")}});
   Publish(t, 40);
-  WaitForArrivals(receiver, 40);
-  EXPECT_EQ(receiver.arrivals().size(), 40u);
-  EXPECT_LE(receiver.max_open(), 8);  // DeliveryEngineOptions::per_endpoint_concurrency
-  EXPECT_GE(receiver.max_open(), 2);  // and yet attempts do run in parallel
+  EXPECT_TRUE(WaitUntil([&] { return rx.Count("/hook") >= 40; }, seconds(30)));
+  EXPECT_EQ(rx.Count("/hook"), 40u);
+  EXPECT_LE(rx.MaxOpen(), 8);  // DeliveryEngineOptions::per_endpoint_concurrency
+  EXPECT_GE(rx.MaxOpen(), 2);  // and yet attempts do run in parallel
 }
 
 TEST(DeliveryLimits, RateLimitPerSecondSpreadsAttempts) {
-  SlowReceiver receiver(Ms(0));
-  TestServer t("", nullptr, LocalDelivery());
-  auto ep = t.Post("/api/v1/endpoints", {{"url", receiver.url()}, {"rate_limit_per_second", 5}});
-  ASSERT_TRUE(ep);
-  ASSERT_EQ(ep->status, 201) << ep->body;
+  ScriptedReceiver rx;
+  TestServer t("", nullptr, LocalDeliverySettings());
+  t.CreateEndpoint({{"url", rx.Url("/hook")}, {"rate_limit_per_second", 5}});
   Publish(t, 15);
-  WaitForArrivals(receiver, 15);
-  auto arrivals = receiver.arrivals();
-  ASSERT_EQ(arrivals.size(), 15u);
-  // A full bucket allows a burst of 5, then 5 per second: 15 need at least ~2 s.
-  const auto span = std::chrono::duration_cast<Ms>(arrivals.back() - arrivals.front());
-  EXPECT_GE(span.count(), 1800);
+  EXPECT_TRUE(WaitUntil([&] { return rx.Count("/hook") >= 15; }, seconds(30)));
+  std::vector<Received> got = rx.Requests("/hook");
+  ASSERT_EQ(got.size(), 15u);
+  // A full bucket allows a burst of 5, then 5 per second: 15 need at least ~2 s. Load only
+  // makes it slower.
+  EXPECT_GE(got.back().at - got.front().at, milliseconds(1800));
   // No second holds more than the burst plus one second's tokens.
-  for (size_t i = 0; i < arrivals.size(); ++i) {
-    size_t in_window = std::count_if(arrivals.begin() + i, arrivals.end(), [&](auto a) {
-      return a - arrivals[i] < std::chrono::seconds(1);
-    });
-    EXPECT_LE(in_window, 10u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    const auto in_window =
+        std::count_if(got.begin() + static_cast<std::ptrdiff_t>(i), got.end(),
+                      [&](const Received& r) { return r.at - got[i].at < seconds(1); });
+    EXPECT_LE(in_window, 10);
   }
 }
 
+// No wall-clock bound: the slow endpoint's receiver holds every attempt until the end of the
+// test, so its backlog of ~290 queued deliveries is there for certain while the fast endpoint's
+// deliveries arrive. An engine that let one endpoint's backlog hold up another would never
+// deliver them, and the wait would fail however long it was.
 TEST(DeliveryLimits, ABacklogOnOneEndpointDoesNotHoldUpAnother) {
-  SlowReceiver slow(Ms(100)), fast(Ms(0));
-  TestServer t("", nullptr, LocalDelivery());
-  auto a = t.Post("/api/v1/endpoints", {{"url", slow.url()}, {"event_types", {"slow.*"}}});
-  auto b = t.Post("/api/v1/endpoints", {{"url", fast.url()}, {"event_types", {"fast.*"}}});
-  ASSERT_TRUE(a && b);
-  ASSERT_EQ(a->status, 201) << a->body;
-  ASSERT_EQ(b->status, 201) << b->body;
-  // 300 deliveries to the slow endpoint: 8 at a time, 100 ms each, about 4 s of backlog, more
-  // than the engine claims ahead for one endpoint.
-  for (int i = 0; i < 300; ++i) {
-    auto r = t.Post("/api/v1/messages", {{"event_type", "slow.x"}, {"payload", {{"i", i}}}});
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 202) << r->body;
-  }
-  WaitForArrivals(slow, 8);
-  const auto published = std::chrono::steady_clock::now();
-  for (int i = 0; i < 5; ++i) {
-    auto r = t.Post("/api/v1/messages", {{"event_type", "fast.x"}, {"payload", {{"i", i}}}});
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 202) << r->body;
-  }
-  WaitForArrivals(fast, 5);
-  ASSERT_EQ(fast.arrivals().size(), 5u);
-  EXPECT_LT(fast.arrivals().back() - published, std::chrono::seconds(1));
-  // The slow endpoint's backlog was still there: the fast one did not wait for it.
-  EXPECT_LT(slow.arrivals().size(), 250u);
-  EXPECT_LE(slow.max_open(), 8);
+  ScriptedReceiver slow, fast;
+  slow.Script("/slow", {{200, "late", {}, seconds(60)}});
+  TestServer t("", nullptr, LongTimeout());
+  t.CreateEndpoint({{"url", slow.Url("/slow")}, {"event_types", {"slow.*"}}});
+  t.CreateEndpoint({{"url", fast.Url("/fast")}, {"event_types", {"fast.*"}}});
+  // More than the engine claims ahead for one endpoint.
+  Publish(t, 300, "slow.x");
+  ASSERT_TRUE(WaitUntil([&] { return slow.Count("/slow") >= 8; }, seconds(30)));
+  Publish(t, 5, "fast.x");
+  EXPECT_TRUE(WaitUntil([&] { return fast.Count("/fast") >= 5; }, seconds(30)))
+      << fast.Count("/fast") << " of 5 arrived";
+  EXPECT_EQ(fast.Count("/fast"), 5u);
+  // The slow endpoint's attempts were all still held: its cap, and nothing after it, started.
+  EXPECT_EQ(slow.Count("/slow"), 8u);
+  EXPECT_EQ(slow.MaxOpen(), 8);
+  slow.ReleaseHeld();
 }
 
 }  // namespace

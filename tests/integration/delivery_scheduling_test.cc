@@ -6,6 +6,7 @@
 // Idempotency-Key duplicates published over HTTP make one message.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <chrono>
@@ -20,7 +21,6 @@
 #include <vector>
 
 #include "common/crypto.h"
-#include "common/migrations.h"
 #include "common/status_log.h"
 #include "common/time_format.h"
 #include "deliver/delivery_engine.h"
@@ -29,7 +29,9 @@
 #include "deliver/endpoint_store.h"
 #include "deliver/message_service.h"
 #include "tests/integration/test_server.h"
+#include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
 
 namespace hookd::testing {
 namespace {
@@ -161,23 +163,9 @@ class FakeAsyncSender final : public AsyncSender {
   std::thread thread_;
 };
 
-template <typename Pred>
-bool WaitUntil(Pred pred, milliseconds deadline = milliseconds(10000)) {
-  const auto end = steady_clock::now() + deadline;
-  while (!pred()) {
-    if (steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
-}
-
 class EngineScheduling : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto db = pool_.Acquire();
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
-  }
+  void SetUp() override { Migrate(pool_); }
   void TearDown() override {
     if (!engine_) return;
     // Stop waits for attempts in flight; the fake sender has no deadline of its own, and the
@@ -236,6 +224,23 @@ class EngineScheduling : public ::testing::Test {
     EXPECT_TRUE(row.ok() && *row) << sql;
     return st->IsNull(0) ? -1 : st->Int(0);
   }
+  // Every row of `sql`, "|"-separated columns, one row per line: for failure messages.
+  std::string Rows(const std::string& sql, int columns) {
+    auto db = pool_.Acquire();
+    auto st = (*db)->Prepare(sql);
+    if (!st.ok()) return st.status().message();
+    std::string out;
+    while (true) {
+      auto row = st->Step();
+      if (!row.ok() || !*row) break;
+      out.push_back('\n');
+      for (int i = 0; i < columns; ++i) {
+        if (i) out.push_back('|');
+        out.append(st->IsNull(i) ? std::string("null") : st->Text(i));
+      }
+    }
+    return out;
+  }
   std::string Circuit(const std::string& endpoint_id) {
     auto e = store_.Get(endpoint_id);
     return e.ok() ? e->circuit : "missing";
@@ -266,7 +271,7 @@ class EngineScheduling : public ::testing::Test {
 };
 
 // The case, scaled down: two endpoints that never answer, 20 messages each; a healthy
-// endpoint's message is attempted at once, while every hanging attempt is still open.
+// endpoint's message is attempted while every hanging attempt is still open.
 TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
   DeliveryEngineOptions options;
   options.attempt_timeout = milliseconds(10000);
@@ -279,13 +284,9 @@ TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
   Publish("hang2", 20);
   ASSERT_TRUE(WaitUntil([&] { return sender_.hanging() == 16; }))
       << "hanging attempts: " << sender_.hanging();
-  const auto published = steady_clock::now();
+  // The hanging attempts never end on their own, so an engine that made the healthy job wait for
+  // them would never deliver it: no time bound is needed.
   Publish("healthy", 1);
-  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ok) == 1; }, milliseconds(2000)));
-  std::chrono::steady_clock::time_point started;
-  for (const auto& s : sender_.starts())
-    if (s.endpoint_id == ok) started = s.at;
-  EXPECT_LT(started - published, milliseconds(500));
   EXPECT_TRUE(WaitUntil([&] {
     return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
                   ok) == 1;
@@ -294,6 +295,38 @@ TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
   EXPECT_EQ(sender_.StartsOf(h1), 8u);
   EXPECT_EQ(sender_.StartsOf(h2), 8u);
   EXPECT_EQ(sender_.hanging(), 16u);
+}
+
+// The benchmark's case, scaled down: more hanging endpoints with backlogs than the in-flight cap
+// holds at their concurrency (12 × 4 > 40). Those claimed first take the slots above the reserve
+// (half the cap), every other one gets one slot of the reserve, and a healthy endpoint's message
+// still finds a slot at once while every hanging attempt is open.
+TEST_F(EngineScheduling, MoreHangingEndpointsThanTheCapHoldLeaveASlotForAHealthyOne) {
+  DeliveryEngineOptions options;
+  options.attempt_timeout = milliseconds(10000);
+  options.per_endpoint_concurrency = 4;
+  options.max_inflight = 40;
+  StartEngine(options, system_clock_);
+  std::vector<std::string> hanging;
+  for (int i = 0; i < 12; ++i) {
+    hanging.push_back(AddEndpoint("hang" + std::to_string(i)));
+    sender_.Script(hanging.back(), {Mode::kHang});
+  }
+  const std::string ok = AddEndpoint("healthy");
+  for (int i = 0; i < 12; ++i) Publish("hang" + std::to_string(i), 10);
+  ASSERT_TRUE(WaitUntil([&] {
+    return std::all_of(hanging.begin(), hanging.end(),
+                       [&](const std::string& id) { return sender_.StartsOf(id) >= 1; });
+  })) << "hanging attempts: "
+      << sender_.hanging();
+  Publish("healthy", 3);
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  ok) == 3;
+  }));
+  EXPECT_LE(sender_.hanging(), 40u);
+  for (const std::string& id : hanging) EXPECT_LE(sender_.StartsOf(id), 4u) << id;
+  EXPECT_EQ(sender_.hanging(), sender_.starts().size() - 3);  // none of them has ended
 }
 
 TEST_F(EngineScheduling, AttemptsStartRoundRobinAcrossEndpoints) {
@@ -336,11 +369,15 @@ TEST_F(EngineScheduling, CircuitOpensProbesAndClosesOnAFakeClock) {
   const int64_t t0 = fake_clock_.NowUnixMillis();
   Publish("flaky", 8);
   // With the clock frozen the engine's idle poll never runs, so the test wakes the engine while it
-  // waits. (Under heavy load the circuit still fails to open about 1 in 20 runs; not understood.)
+  // waits.
   ASSERT_TRUE(WaitUntil([&] {
     engine_->Wake();
     return Circuit(ep) == "open";
-  })) << Circuit(ep);
+  })) << Circuit(ep)
+      << "; attempts started: " << sender_.StartsOf(ep) << "; deliveries: "
+      << Rows("SELECT status, attempts, next_attempt_at - " + std::to_string(t0) +
+                  ", lease_until - " + std::to_string(t0) + " FROM deliveries",
+              4);
   std::this_thread::sleep_for(milliseconds(300));  // nothing else may start meanwhile
   EXPECT_EQ(sender_.StartsOf(ep), 5u);
   auto e = store_.Get(ep);
@@ -385,6 +422,32 @@ TEST_F(EngineScheduling, CircuitOpensProbesAndClosesOnAFakeClock) {
             1);
 }
 
+// Another process (--roles) creates an endpoint and publishes to it; this engine's endpoint
+// snapshot is older than the endpoint (on the fake clock it never expires). Its deliveries are
+// attempted, not ended as "endpoint deleted". (Also the cause of a rare failure of the circuit
+// test above, where the snapshot was taken just before the endpoint was created.)
+TEST_F(EngineScheduling, AnEndpointNewerThanTheEnginesSnapshotIsStillAttempted) {
+  StartEngine(DeliveryEngineOptions{}, fake_clock_);
+  ASSERT_TRUE(cache_->Get().ok());  // the snapshot without the endpoint
+  Endpoint e;
+  e.id = "ep_elsewhere";
+  e.url = "http://elsewhere.example/hook";
+  e.filter.event_types = {"elsewhere.*"};
+  e.secret = "whsec_" + Base64Encode("0123456789abcdef0123456789abcdef");
+  e.created_at = e.updated_at = fake_clock_.NowUnixMillis();
+  ASSERT_TRUE(store_.Insert(e).ok());  // no Invalidate: another process's endpoint API
+  EndpointCache other_cache(store_, fake_clock_);
+  MessageService other(pool_, other_cache, fake_clock_, random_, [] {});
+  ASSERT_TRUE(
+      other.Create({{"event_type", "elsewhere.x"}, {"payload", {{"i", 1}}}}, std::nullopt).ok());
+  EXPECT_TRUE(WaitUntil([&] {
+    engine_->Wake();  // the other process cannot wake it, and the fake clock stands still
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  e.id) == 1;
+  })) << Rows("SELECT status, attempts, last_error FROM deliveries", 3);
+  EXPECT_EQ(sender_.StartsOf(e.id), 1u);
+}
+
 // The dispatcher sleeps until the retry is due, not until its next poll (5 s here).
 TEST_F(EngineScheduling, ARetryStartsWhenDue) {
   DeliveryEngineOptions options;
@@ -395,11 +458,11 @@ TEST_F(EngineScheduling, ARetryStartsWhenDue) {
   const std::string ep = AddEndpoint("retry");
   sender_.Script(ep, {Mode::kFail, Mode::kOk});
   Publish("retry", 1);
-  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }, milliseconds(3000)));
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }));
   auto starts = sender_.starts();
   const auto gap = std::chrono::duration_cast<milliseconds>(starts[1].at - starts[0].at);
   EXPECT_GE(gap.count(), 290);
-  EXPECT_LT(gap.count(), 450);
+  EXPECT_LT(gap.count(), 2500);  // the next poll would be 5 s; the margin is for a loaded machine
 }
 
 TEST_F(EngineScheduling, RecoverWakesTheEngine) {
@@ -427,8 +490,8 @@ TEST_F(EngineScheduling, RecoverWakesTheEngine) {
       endpoints.Recover(ep, {{"since", FormatRfc3339(system_clock_.NowUnixMillis() - 3'600'000)}});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 1);
-  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }, milliseconds(3000)));
-  EXPECT_LT(sender_.starts()[1].at - recovered, milliseconds(1000));
+  ASSERT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 2; }));
+  EXPECT_LT(sender_.starts()[1].at - recovered, milliseconds(2500));  // the poll: 5 s
 }
 
 // Concurrent POST /api/v1/messages with one Idempotency-Key: one message, one answer for all.

@@ -6,11 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <map>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -22,6 +20,9 @@
 #include "common/status_log.h"
 #include "common/time_format.h"
 #include "tests/integration/test_server.h"
+#include "tests/testing/delivery_settings.h"
+#include "tests/testing/scripted_receiver.h"
+#include "tests/testing/wait.h"
 
 namespace hookd::testing {
 namespace {
@@ -30,159 +31,12 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// How long any awaited state may take to appear.
-constexpr milliseconds kWaitDeadline{10000};
 // Clocks and rounding (the engine uses the system clock, the receiver the steady clock).
 constexpr milliseconds kEarlySlack{10};
 
-// One scripted answer of the receiver.
-struct Reply {
-  int status = 200;
-  std::string body = "ok";
-  httplib::Headers headers;
-  milliseconds hang{0};  // wait this long before answering (cut short when the receiver stops)
-};
-
-// One request as the receiver saw it.
-struct Received {
-  std::string path;
-  httplib::Headers headers;
-  std::string body;
-  steady_clock::time_point at;
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);  // httplib::Headers compares names case-insensitively
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-// An httplib::Server on 127.0.0.1 port 0. Each path answers its script in order, repeating the
-// last reply; an unscripted path answers 200 "ok". Every POST is recorded.
-class Receiver {
- public:
-  Receiver() {
-    server_.set_tcp_nodelay(true);
-    server_.set_keep_alive_timeout(1);
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      Reply reply = Record(req);
-      if (reply.hang.count() > 0) {
-        std::unique_lock<std::mutex> lock(mu_);
-        stop_cv_.wait_for(lock, reply.hang, [this] { return stopping_; });
-      }
-      res.status = reply.status;
-      for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-      res.set_content(reply.body, "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) throw std::runtime_error("receiver: bind failed");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(milliseconds(1));
-  }
-  ~Receiver() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    stop_cv_.notify_all();
-    server_.stop();
-    thread_.join();
-  }
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
-  // Replaces the script of `path` and starts it from its first reply.
-  void Script(const std::string& path, std::vector<Reply> replies) {
-    std::lock_guard<std::mutex> lock(mu_);
-    scripts_[path] = {std::move(replies), 0};
-  }
-
-  std::vector<Received> Requests(const std::string& path) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Received> out;
-    for (const Received& r : received_)
-      if (r.path == path) out.push_back(r);
-    return out;
-  }
-  size_t Count(const std::string& path) const { return Requests(path).size(); }
-  size_t Total() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return received_.size();
-  }
-
- private:
-  struct PathScript {
-    std::vector<Reply> replies;
-    size_t next = 0;
-  };
-
-  Reply Record(const httplib::Request& req) {
-    std::lock_guard<std::mutex> lock(mu_);
-    received_.push_back({req.path, req.headers, req.body, steady_clock::now()});
-    auto it = scripts_.find(req.path);
-    if (it == scripts_.end() || it->second.replies.empty()) return Reply{};
-    PathScript& s = it->second;
-    const Reply& r = s.replies[std::min(s.next, s.replies.size() - 1)];
-    ++s.next;
-    return r;
-  }
-
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  mutable std::mutex mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;                      // guarded by mu_
-  std::map<std::string, PathScript> scripts_;  // guarded by mu_
-  std::vector<Received> received_;             // guarded by mu_
-};
-
-Settings FastSettings(std::vector<milliseconds> schedule,
-                      milliseconds timeout = milliseconds(2000)) {
-  Settings s;
-  s.allow_private_targets = true;
-  s.retry_schedule = std::move(schedule);
-  s.delivery_timeout = timeout;
-  return s;
-}
-
-// Polls `pred` every 20 ms until it holds or the deadline passes.
-template <typename Pred>
-bool WaitUntil(Pred pred, milliseconds deadline = kWaitDeadline) {
-  const auto end = steady_clock::now() + deadline;
-  while (true) {
-    if (pred()) return true;
-    if (steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-}
-
-json GetJson(TestServer& t, const std::string& path) {
-  auto r = t.Get(path);
-  if (!r || r->status != 200) return json();
-  return json::parse(r->body, nullptr, false);
-}
-
-json CreateEndpoint(TestServer& t, const json& body) {
-  auto r = t.Post("/api/v1/endpoints", body);
-  if (!r) throw std::runtime_error("create endpoint: no response");
-  if (r->status != 201) throw std::runtime_error("create endpoint: " + r->body);
-  return json::parse(r->body);
-}
-
-json PostMessage(TestServer& t, const std::string& event_type, const json& payload) {
-  auto r = t.Post("/api/v1/messages", {{"event_type", event_type}, {"payload", payload}});
-  if (!r) throw std::runtime_error("post message: no response");
-  if (r->status != 202) throw std::runtime_error("post message: " + r->body);
-  return json::parse(r->body);
-}
-
 // The only delivery of message `msg_id` (empty when there is not exactly one).
 std::string OnlyDelivery(TestServer& t, const std::string& msg_id) {
-  json m = GetJson(t, "/api/v1/messages/" + msg_id);
+  json m = t.GetJson("/api/v1/messages/" + msg_id);
   if (!m.is_object() || m["deliveries"].size() != 1) return "";
   return m["deliveries"][0]["id"];
 }
@@ -193,7 +47,7 @@ json WaitDelivery(TestServer& t, const std::string& id, const std::string& statu
                   size_t attempts = 1) {
   json d;
   const bool ok = WaitUntil([&] {
-    d = GetJson(t, "/api/v1/deliveries/" + id);
+    d = t.GetJson("/api/v1/deliveries/" + id);
     return d.is_object() && d["status"] == status && d["attempts"].size() >= attempts;
   });
   EXPECT_TRUE(ok) << "delivery " << id << " never reached " << status << " with " << attempts
@@ -243,7 +97,7 @@ class DeliveryIntegration : public ::testing::Test {
 
 // Moves `clock` to `due` - 1 ms and checks that no attempt starts, then to `due` and waits for
 // the attempt: a retry starts when it is due on the engine's clock, not before.
-void ExpectAttemptExactlyWhenDue(TestServer& t, FakeClock& clock, Receiver& rx,
+void ExpectAttemptExactlyWhenDue(TestServer& t, FakeClock& clock, ScriptedReceiver& rx,
                                  const std::string& path, int64_t due, size_t attempts_before) {
   clock.Advance(milliseconds(due - 1 - clock.NowUnixMillis()));
   t.server().WakeDelivery();
@@ -263,13 +117,13 @@ int64_t MillisOf(const json& rfc3339) {
 // Case 1: 500, 500, 200 → three attempts with one webhook-id. On a fake clock: each retry is due
 // the schedule's delay ±20% after the failed attempt, and starts exactly then.
 TEST_F(DeliveryIntegration, RetriesOnServerErrorsWithTheSameIdAndScheduledSpacing) {
-  Receiver rx;  // outlives the server, whose pooled connections close first
+  ScriptedReceiver rx;  // outlives the server, whose pooled connections close first
   rx.Script("/flaky", {{500, "e1", {}, {}}, {500, "e2", {}, {}}, {200, "done", {}, {}}});
   const milliseconds delay(30'000);  // fake time: a long delay costs nothing
   FakeClock clock(1'767'225'600'000);
-  TestServer t("", nullptr, FastSettings({delay, delay}), &clock);
-  json ep = CreateEndpoint(t, {{"url", rx.Url("/flaky")}});
-  json msg = PostMessage(t, "invoice.paid", {{"amount", 42}});
+  TestServer t("", nullptr, LocalDeliverySettings({delay, delay}), &clock);
+  json ep = t.CreateEndpoint({{"url", rx.Url("/flaky")}});
+  json msg = t.PostMessage("invoice.paid", {{"amount", 42}});
   EXPECT_EQ(msg["deliveries"], 1);
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
@@ -313,12 +167,12 @@ TEST_F(DeliveryIntegration, RetriesOnServerErrorsWithTheSameIdAndScheduledSpacin
 
 // Case 2: a receiver that hangs past the delivery timeout is cut at the deadline and retried.
 TEST_F(DeliveryIntegration, HangingReceiverIsCutAtTheTimeoutAndRetried) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/slow", {{200, "late", {}, milliseconds(3000)}, {200, "fast", {}, {}}});
   const milliseconds timeout(500);
-  TestServer t("", nullptr, FastSettings({milliseconds(200)}, timeout));
-  CreateEndpoint(t, {{"url", rx.Url("/slow")}});
-  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}, timeout));
+  t.CreateEndpoint({{"url", rx.Url("/slow")}});
+  json msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
 
@@ -344,11 +198,11 @@ TEST_F(DeliveryIntegration, HangingReceiverIsCutAtTheTimeoutAndRetried) {
 
 // Case 3: a redirect is not followed and counts as a failed attempt.
 TEST_F(DeliveryIntegration, RedirectIsNotFollowedAndCountsAsFailure) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/moved", {{302, "", {{"Location", rx.Url("/elsewhere")}}, {}}});
-  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
-  CreateEndpoint(t, {{"url", rx.Url("/moved")}});
-  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}));
+  t.CreateEndpoint({{"url", rx.Url("/moved")}});
+  json msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
 
@@ -362,11 +216,11 @@ TEST_F(DeliveryIntegration, RedirectIsNotFollowedAndCountsAsFailure) {
 
 // Case 4: always 503 → failed after the last scheduled attempt, kept, and retryable by hand.
 TEST_F(DeliveryIntegration, FailedDeliveryIsKeptAndManualRetrySucceeds) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/down", {{503, "unavailable", {}, {}}});
-  TestServer t("", nullptr, FastSettings({milliseconds(200), milliseconds(200)}));
-  json ep = CreateEndpoint(t, {{"url", rx.Url("/down")}});
-  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200), milliseconds(200)}));
+  json ep = t.CreateEndpoint({{"url", rx.Url("/down")}});
+  json msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
 
@@ -376,7 +230,7 @@ TEST_F(DeliveryIntegration, FailedDeliveryIsKeptAndManualRetrySucceeds) {
   EXPECT_TRUE(d["next_attempt_at"].is_null());
   EXPECT_EQ(rx.Count("/down"), 3u);
   json failed =
-      GetJson(t, "/api/v1/deliveries?status=failed&endpoint_id=" + ep["id"].get<std::string>());
+      t.GetJson("/api/v1/deliveries?status=failed&endpoint_id=" + ep["id"].get<std::string>());
   ASSERT_TRUE(failed.is_object());
   ASSERT_EQ(failed["data"].size(), 1u);
   EXPECT_EQ(failed["data"][0]["id"], dlv);
@@ -397,23 +251,23 @@ TEST_F(DeliveryIntegration, FailedDeliveryIsKeptAndManualRetrySucceeds) {
 // recover {since}: failed deliveries of the endpoint created since then are queued again; older
 // ones and other endpoints' stay failed; bad input changes nothing.
 TEST_F(DeliveryIntegration, RecoverRequeuesFailedDeliveriesSinceTheGivenTime) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/down", {{503, "unavailable", {}, {}}});
   rx.Script("/other", {{503, "unavailable", {}, {}}});
-  TestServer t("", nullptr, FastSettings({milliseconds(100)}));
-  json ep = CreateEndpoint(t, {{"url", rx.Url("/down")}, {"event_types", {"order.*"}}});
-  CreateEndpoint(t, {{"url", rx.Url("/other")}, {"event_types", {"other.*"}}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(100)}));
+  json ep = t.CreateEndpoint({{"url", rx.Url("/down")}, {"event_types", {"order.*"}}});
+  t.CreateEndpoint({{"url", rx.Url("/other")}, {"event_types", {"other.*"}}});
   const std::string ep_id = ep["id"];
-  json old_msg = PostMessage(t, "order.created", {{"n", 1}});
+  json old_msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string old_dlv = OnlyDelivery(t, old_msg["id"]);
   WaitDelivery(t, old_dlv, "failed", 2);
   std::this_thread::sleep_for(milliseconds(20));
   const std::string since = FormatRfc3339(
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
-  json new_msg = PostMessage(t, "order.created", {{"n", 2}});
+  json new_msg = t.PostMessage("order.created", {{"n", 2}});
   const std::string new_dlv = OnlyDelivery(t, new_msg["id"]);
-  json other_msg = PostMessage(t, "other.thing", {{"n", 3}});
+  json other_msg = t.PostMessage("other.thing", {{"n", 3}});
   const std::string other_dlv = OnlyDelivery(t, other_msg["id"]);
   WaitDelivery(t, new_dlv, "failed", 2);
   WaitDelivery(t, other_dlv, "failed", 2);
@@ -430,7 +284,7 @@ TEST_F(DeliveryIntegration, RecoverRequeuesFailedDeliveriesSinceTheGivenTime) {
   auto missing = t.Post("/api/v1/endpoints/ep_unknown/recover", {{"since", since}});
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404) << missing->body;
-  EXPECT_EQ(GetJson(t, "/api/v1/deliveries/" + new_dlv)["status"], "failed");
+  EXPECT_EQ(t.GetJson("/api/v1/deliveries/" + new_dlv)["status"], "failed");
 
   rx.Script("/down", {{200, "back", {}, {}}});
   rx.Script("/other", {{200, "back", {}, {}}});
@@ -442,42 +296,42 @@ TEST_F(DeliveryIntegration, RecoverRequeuesFailedDeliveriesSinceTheGivenTime) {
   EXPECT_EQ(d["attempts"].back()["response_status"], 200);
   // The delivery from before `since` and the other endpoint's stay failed.
   std::this_thread::sleep_for(milliseconds(300));
-  EXPECT_EQ(GetJson(t, "/api/v1/deliveries/" + old_dlv)["status"], "failed");
-  EXPECT_EQ(GetJson(t, "/api/v1/deliveries/" + other_dlv)["status"], "failed");
+  EXPECT_EQ(t.GetJson("/api/v1/deliveries/" + old_dlv)["status"], "failed");
+  EXPECT_EQ(t.GetJson("/api/v1/deliveries/" + other_dlv)["status"], "failed");
   EXPECT_EQ(rx.Count("/other"), 2u);
 }
 
 // Case 5: 410 Gone disables the endpoint; nothing new is fanned out to it until it is enabled.
 TEST_F(DeliveryIntegration, GoneDisablesEndpointUntilEnabled) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/gone", {{410, "gone", {}, {}}});
-  TestServer t("", nullptr, FastSettings({milliseconds(200), milliseconds(200)}));
-  json ep = CreateEndpoint(t, {{"url", rx.Url("/gone")}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200), milliseconds(200)}));
+  json ep = t.CreateEndpoint({{"url", rx.Url("/gone")}});
   const std::string ep_path = "/api/v1/endpoints/" + ep["id"].get<std::string>();
-  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  json msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
 
   json d = WaitDelivery(t, dlv, "failed", 1);
   ASSERT_EQ(d["attempts"].size(), 1u) << d.dump();
   EXPECT_EQ(d["attempts"][0]["response_status"], 410);
-  json e = GetJson(t, ep_path);
+  json e = t.GetJson(ep_path);
   EXPECT_EQ(e["disabled"], true) << e.dump();
   EXPECT_EQ(rx.Count("/gone"), 1u);
 
   rx.Script("/gone", {{200, "ok", {}, {}}});
-  json later = PostMessage(t, "order.created", {{"n", 2}});
+  json later = t.PostMessage("order.created", {{"n", 2}});
   EXPECT_EQ(later["deliveries"], 0)
       << "a message right after the 410 must not fan out to the disabled endpoint: "
       << later.dump();
-  json later_msg = GetJson(t, "/api/v1/messages/" + later["id"].get<std::string>());
+  json later_msg = t.GetJson("/api/v1/messages/" + later["id"].get<std::string>());
   EXPECT_EQ(later_msg["deliveries"].size(), 0u) << later_msg.dump();
 
   auto enable = t.Post(ep_path + "/enable", json::object());
   ASSERT_TRUE(enable);
   EXPECT_EQ(enable->status, 200) << enable->body;
-  EXPECT_EQ(GetJson(t, ep_path)["disabled"], false);
-  json again = PostMessage(t, "order.created", {{"n", 3}});
+  EXPECT_EQ(t.GetJson(ep_path)["disabled"], false);
+  json again = t.PostMessage("order.created", {{"n", 3}});
   EXPECT_EQ(again["deliveries"], 1);
   const std::string dlv3 = OnlyDelivery(t, again["id"]);
   ASSERT_FALSE(dlv3.empty());
@@ -495,13 +349,13 @@ TEST_F(DeliveryIntegration, GoneDisablesEndpointUntilEnabled) {
 
 // Case 6: 429 with Retry-After waits that long, clamped to [delay, 2 x delay].
 TEST_F(DeliveryIntegration, RetryAfterIsClampedToTwiceTheDelay) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/limited", {{429, "slow down", {{"Retry-After", "3600"}}, {}}, {200, "ok", {}, {}}});
   const milliseconds delay(30'000);
   FakeClock clock(1'767'225'600'000);
-  TestServer t("", nullptr, FastSettings({delay}), &clock);
-  CreateEndpoint(t, {{"url", rx.Url("/limited")}});
-  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  TestServer t("", nullptr, LocalDeliverySettings({delay}), &clock);
+  t.CreateEndpoint({{"url", rx.Url("/limited")}});
+  json msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
 
@@ -518,30 +372,30 @@ TEST_F(DeliveryIntegration, RetryAfterIsClampedToTwiceTheDelay) {
 // Case 7: fan-out follows event_types and source_ids; an ingested event is delivered with its
 // raw body bytes.
 TEST_F(DeliveryIntegration, FanOutFollowsFiltersAndIngestedBodyIsDeliveredVerbatim) {
-  Receiver rx;
-  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
+  ScriptedReceiver rx;
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}));
   json src = t.CreateSource("github", "gh-secret");
   const std::string src_id = src["id"];
-  json a = CreateEndpoint(t, {{"url", rx.Url("/a")}, {"event_types", {"invoice.*"}}});
-  json b = CreateEndpoint(t, {{"url", rx.Url("/b")}, {"event_types", {"order.created"}}});
-  json c = CreateEndpoint(t, {{"url", rx.Url("/c")}, {"event_types", json::array()}});
-  json s = CreateEndpoint(t, {{"url", rx.Url("/s")}, {"source_ids", {src_id}}});
+  json a = t.CreateEndpoint({{"url", rx.Url("/a")}, {"event_types", {"invoice.*"}}});
+  json b = t.CreateEndpoint({{"url", rx.Url("/b")}, {"event_types", {"order.created"}}});
+  json c = t.CreateEndpoint({{"url", rx.Url("/c")}, {"event_types", json::array()}});
+  json s = t.CreateEndpoint({{"url", rx.Url("/s")}, {"source_ids", {src_id}}});
 
   auto endpoints_of = [&](const json& msg) {
     std::set<std::string> ids;
-    json m = GetJson(t, "/api/v1/messages/" + msg["id"].get<std::string>());
+    json m = t.GetJson("/api/v1/messages/" + msg["id"].get<std::string>());
     for (const json& d : m["deliveries"]) ids.insert(d["endpoint_id"].get<std::string>());
     return ids;
   };
-  json invoice = PostMessage(t, "invoice.paid", {{"n", 1}});
+  json invoice = t.PostMessage("invoice.paid", {{"n", 1}});
   EXPECT_EQ(invoice["deliveries"], 2);
   EXPECT_EQ(endpoints_of(invoice),
             (std::set<std::string>{a["id"].get<std::string>(), c["id"].get<std::string>()}));
-  json order = PostMessage(t, "order.created", {{"n", 2}});
+  json order = t.PostMessage("order.created", {{"n", 2}});
   EXPECT_EQ(order["deliveries"], 2);
   EXPECT_EQ(endpoints_of(order),
             (std::set<std::string>{b["id"].get<std::string>(), c["id"].get<std::string>()}));
-  json other = PostMessage(t, "invoices.x", {{"n", 3}});
+  json other = t.PostMessage("invoices.x", {{"n", 3}});
   EXPECT_EQ(other["deliveries"], 1);
   EXPECT_EQ(endpoints_of(other), (std::set<std::string>{c["id"].get<std::string>()}));
 
@@ -565,14 +419,14 @@ TEST_F(DeliveryIntegration, FanOutFollowsFiltersAndIngestedBodyIsDeliveredVerbat
     return r.body == raw && r.Header("webhook-id") == delivered[0].Header("webhook-id");
   }));
   // The ingested event's message is the one delivered, and it names its source.
-  json msgs = GetJson(t, "/api/v1/messages?event_type=push.x");
+  json msgs = t.GetJson("/api/v1/messages?event_type=push.x");
   ASSERT_TRUE(msgs.is_object());
   ASSERT_EQ(msgs["data"].size(), 1u) << msgs.dump();
   EXPECT_EQ(msgs["data"][0]["id"], delivered[0].Header("webhook-id"));
   EXPECT_EQ(msgs["data"][0]["source_id"], src_id);
 
   // Every delivery ends succeeded; nothing else arrived anywhere.
-  json all = GetJson(t, "/api/v1/deliveries?limit=100");
+  json all = t.GetJson("/api/v1/deliveries?limit=100");
   ASSERT_TRUE(all.is_object());
   EXPECT_EQ(all["data"].size(), 7u) << all.dump();
   for (const json& d : all["data"]) WaitDelivery(t, d["id"], "succeeded", 1);
@@ -585,14 +439,14 @@ TEST_F(DeliveryIntegration, FanOutFollowsFiltersAndIngestedBodyIsDeliveredVerbat
 // Case 8: the receiver verifies webhook-signature with hookd's own crypto; during a rotation's
 // grace both secrets sign.
 TEST_F(DeliveryIntegration, SignatureVerifiesAndRotationSignsWithBothSecrets) {
-  Receiver rx;
-  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
+  ScriptedReceiver rx;
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}));
   const std::string old_secret = "whsec_" + Base64Encode("0123456789abcdefghijklmn");
   const std::string new_secret = "whsec_" + Base64Encode("nmlkjihgfedcba9876543210");
-  json ep = CreateEndpoint(t, {{"url", rx.Url("/signed")}, {"secret", old_secret}});
+  json ep = t.CreateEndpoint({{"url", rx.Url("/signed")}, {"secret", old_secret}});
   EXPECT_EQ(ep["secret"], old_secret);
 
-  json first = PostMessage(t, "order.created", {{"n", 1}, {"text", "h\u00e9llo"}});
+  json first = t.PostMessage("order.created", {{"n", 1}, {"text", "h\u00e9llo"}});
   const std::string dlv1 = OnlyDelivery(t, first["id"]);
   ASSERT_FALSE(dlv1.empty());
   WaitDelivery(t, dlv1, "succeeded", 1);
@@ -612,7 +466,7 @@ TEST_F(DeliveryIntegration, SignatureVerifiesAndRotationSignsWithBothSecrets) {
                        {{"secret", new_secret}});
   ASSERT_TRUE(rotate);
   ASSERT_EQ(rotate->status, 200) << rotate->body;
-  json second = PostMessage(t, "order.created", {{"n", 2}});
+  json second = t.PostMessage("order.created", {{"n", 2}});
   const std::string dlv2 = OnlyDelivery(t, second["id"]);
   ASSERT_FALSE(dlv2.empty());
   WaitDelivery(t, dlv2, "succeeded", 1);
@@ -628,11 +482,11 @@ TEST_F(DeliveryIntegration, SignatureVerifiesAndRotationSignsWithBothSecrets) {
 
 // Case 9: custom headers arrive; unsafe ones and private targets are refused at registration.
 TEST_F(DeliveryIntegration, CustomHeadersDeliveredAndUnsafeEndpointsRefused) {
-  Receiver rx;
-  TestServer t("", nullptr, FastSettings({milliseconds(200)}));
-  json ep = CreateEndpoint(
-      t, {{"url", rx.Url("/h")}, {"headers", {{"X-Tenant", "acme"}, {"X-Trace", "t-1 2"}}}});
-  json msg = PostMessage(t, "order.created", {{"n", 1}});
+  ScriptedReceiver rx;
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}));
+  json ep = t.CreateEndpoint(
+      {{"url", rx.Url("/h")}, {"headers", {{"X-Tenant", "acme"}, {"X-Trace", "t-1 2"}}}});
+  json msg = t.PostMessage("order.created", {{"n", 1}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
   WaitDelivery(t, dlv, "succeeded", 1);
@@ -658,7 +512,7 @@ TEST_F(DeliveryIntegration, CustomHeadersDeliveredAndUnsafeEndpointsRefused) {
     json err = json::parse(r->body, nullptr, false);
     EXPECT_EQ(err["error"]["code"], "invalid_field") << r->body;
   }
-  json list = GetJson(t, "/api/v1/endpoints");
+  json list = t.GetJson("/api/v1/endpoints");
   ASSERT_TRUE(list.is_object());
   ASSERT_EQ(list["data"].size(), 1u) << list.dump();
   EXPECT_EQ(list["data"][0]["id"], ep["id"]);
@@ -668,16 +522,16 @@ TEST_F(DeliveryIntegration, CustomHeadersDeliveredAndUnsafeEndpointsRefused) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 422) << r->body;
   EXPECT_EQ(json::parse(r->body, nullptr, false)["error"]["code"], "forbidden_target") << r->body;
-  EXPECT_EQ(GetJson(strict, "/api/v1/endpoints")["data"].size(), 0u);
+  EXPECT_EQ(strict.GetJson("/api/v1/endpoints")["data"].size(), 0u);
 }
 
 // Case 10: the status log records each attempt and each state change of a delivery.
 TEST_F(DeliveryIntegration, StatusLogRecordsAttemptsRetriesAndSuccess) {
-  Receiver rx;
+  ScriptedReceiver rx;
   rx.Script("/flaky", {{500, "e1", {}, {}}, {500, "e2", {}, {}}, {200, "done", {}, {}}});
-  TestServer t("", nullptr, FastSettings({milliseconds(200), milliseconds(200)}));
-  json ep = CreateEndpoint(t, {{"url", rx.Url("/flaky")}});
-  json msg = PostMessage(t, "invoice.paid", {{"amount", 42}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200), milliseconds(200)}));
+  json ep = t.CreateEndpoint({{"url", rx.Url("/flaky")}});
+  json msg = t.PostMessage("invoice.paid", {{"amount", 42}});
   const std::string dlv = OnlyDelivery(t, msg["id"]);
   ASSERT_FALSE(dlv.empty());
   WaitDelivery(t, dlv, "succeeded", 3);

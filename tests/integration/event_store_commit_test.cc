@@ -21,6 +21,7 @@
 #include "deliver/fanout.h"
 #include "ingest/group_committer.h"
 #include "ingest/sqlite_event_store.h"
+#include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hookd::testing {
@@ -54,10 +55,7 @@ struct Answers {
 class EventStoreCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pool_ = std::make_unique<DbPool>(dir_.path() + "/hookd.db", DbOptions{});
-    auto db = pool_->Acquire();
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+    pool_ = testing::MigratedPool(dir_.path() + "/hookd.db");
     endpoint_.id = "ep_1";
     endpoint_.url = "http://127.0.0.1:9/hook";
     endpoint_.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

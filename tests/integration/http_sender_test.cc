@@ -5,17 +5,12 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
-#include <fstream>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,7 +19,11 @@
 
 #include "deliver/ip_address.h"
 #include "deliver/ssrf_guard.h"
+#include "tests/testing/fake_resolver.h"
+#include "tests/testing/outbound_request.h"
+#include "tests/testing/process_stats.h"
 #include "tests/testing/receivers.h"
+#include "tests/testing/wait.h"
 
 namespace hookd {
 namespace {
@@ -33,30 +32,13 @@ using std::chrono::milliseconds;
 using testing::FakeResolver;
 using testing::RawListener;
 using testing::Receiver;
-
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t total = 0, resident = 0;
-  statm >> total >> resident;
-  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-}
+using testing::ResidentBytes;
+using testing::SampleRequest;
+using testing::WaitUntil;
 
 class HttpSenderTest : public ::testing::Test {
  protected:
   void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
-
-  OutboundRequest Request(const std::string& url, const std::string& endpoint_id = "ep_1") {
-    Result<EndpointUrl> parsed = ParseEndpointUrl(url);
-    EXPECT_TRUE(parsed.ok()) << url << ": " << parsed.status().ToString();
-    OutboundRequest r;
-    r.endpoint_id = endpoint_id;
-    if (parsed.ok()) r.url = parsed.value();
-    r.headers = {{"webhook-id", "msg_1"},
-                 {"webhook-timestamp", "1700000000"},
-                 {"webhook-signature", "v1,c2lnbmF0dXJl"}};
-    r.body = R"({"type":"user.created","data":{"id":1}})";
-    return r;
-  }
 
   // `threads` threads each send `sends` requests to `url` through `sender`; how many got 200.
   int SendConcurrently(HttpSender& sender, const std::string& url, int threads, int sends) {
@@ -65,7 +47,7 @@ class HttpSenderTest : public ::testing::Test {
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
         for (int i = 0; i < sends; ++i) {
-          ok += sender.Send(Request(url), milliseconds(2000)).status == 200;
+          ok += sender.Send(SampleRequest(url), milliseconds(2000)).status == 200;
         }
       });
     }
@@ -75,13 +57,14 @@ class HttpSenderTest : public ::testing::Test {
 
   // Declared before the sender so that the sender (and its pooled connections) goes first.
   Receiver receiver_;
-  FakeResolver resolver_;
+  FakeResolver resolver_{FakeResolver::Loopback()};
   SsrfGuard guard_{resolver_, /*allow_private=*/true};
   std::unique_ptr<HttpSender> sender_ = std::make_unique<HttpSender>(guard_, "hookd/test");
 };
 
 TEST_F(HttpSenderTest, DeliversBodyAndHeadersAndReadsTheResponse) {
-  SendResult r = sender_->Send(Request(receiver_.Url("/ok", "localhost")), milliseconds(2000));
+  SendResult r =
+      sender_->Send(SampleRequest(receiver_.Url("/ok", "localhost")), milliseconds(2000));
   EXPECT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.body, R"({"received":true})");
   EXPECT_TRUE(r.error.empty());
@@ -106,7 +89,7 @@ TEST_F(HttpSenderTest, DeliversBodyAndHeadersAndReadsTheResponse) {
 }
 
 TEST_F(HttpSenderTest, ReservedHeadersFromTheRequestAreReplaced) {
-  OutboundRequest req = Request(receiver_.Url("/ok"));
+  OutboundRequest req = SampleRequest(receiver_.Url("/ok"));
   req.headers.emplace_back("Content-Type", "text/plain");
   req.headers.emplace_back("user-agent", "someone-else");
   req.headers.emplace_back("Content-Length", "1");
@@ -120,14 +103,14 @@ TEST_F(HttpSenderTest, ReservedHeadersFromTheRequestAreReplaced) {
 }
 
 TEST_F(HttpSenderTest, ServerErrorIsAStatus) {
-  SendResult r = sender_->Send(Request(receiver_.Url("/fail")), milliseconds(2000));
+  SendResult r = sender_->Send(SampleRequest(receiver_.Url("/fail")), milliseconds(2000));
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body, "boom");
   EXPECT_TRUE(r.error.empty());
 }
 
 TEST_F(HttpSenderTest, RedirectIsNotFollowed) {
-  SendResult r = sender_->Send(Request(receiver_.Url("/redirect")), milliseconds(2000));
+  SendResult r = sender_->Send(SampleRequest(receiver_.Url("/redirect")), milliseconds(2000));
   EXPECT_EQ(r.status, 302);
   EXPECT_TRUE(r.error.empty());
   ASSERT_EQ(receiver_.requests(), 1);
@@ -135,7 +118,7 @@ TEST_F(HttpSenderTest, RedirectIsNotFollowed) {
 }
 
 TEST_F(HttpSenderTest, RetryAfterIsReported) {
-  SendResult r = sender_->Send(Request(receiver_.Url("/limited")), milliseconds(2000));
+  SendResult r = sender_->Send(SampleRequest(receiver_.Url("/limited")), milliseconds(2000));
   EXPECT_EQ(r.status, 429);
   ASSERT_TRUE(r.retry_after.has_value());
   EXPECT_EQ(*r.retry_after, "7");
@@ -143,7 +126,7 @@ TEST_F(HttpSenderTest, RetryAfterIsReported) {
 
 TEST_F(HttpSenderTest, SlowReceiverTimesOutAtTheDeadline) {
   const milliseconds deadline(300);
-  SendResult r = sender_->Send(Request(receiver_.Url("/slow")), deadline);
+  SendResult r = sender_->Send(SampleRequest(receiver_.Url("/slow")), deadline);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
   EXPECT_GE(r.duration_ms, deadline.count() - 50);
@@ -153,7 +136,7 @@ TEST_F(HttpSenderTest, SlowReceiverTimesOutAtTheDeadline) {
 
 TEST_F(HttpSenderTest, TrickledBodyIsCutAtTheDeadline) {
   const milliseconds deadline(300);
-  SendResult r = sender_->Send(Request(receiver_.Url("/trickle")), deadline);
+  SendResult r = sender_->Send(SampleRequest(receiver_.Url("/trickle")), deadline);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
   EXPECT_LT(r.duration_ms, deadline.count() + 1000);
@@ -170,7 +153,7 @@ TEST_F(HttpSenderTest, TrickledHeadersAreCutAtTheDeadline) {
   });
   const milliseconds deadline(300);
   const std::string url = "http://127.0.0.1:" + std::to_string(drip.port()) + "/";
-  SendResult r = sender_->Send(Request(url), deadline);
+  SendResult r = sender_->Send(SampleRequest(url), deadline);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timeout"), std::string::npos) << r.error;
   EXPECT_LT(r.duration_ms, deadline.count() + 1000);
@@ -179,7 +162,7 @@ TEST_F(HttpSenderTest, TrickledHeadersAreCutAtTheDeadline) {
 TEST_F(HttpSenderTest, HugeBodyIsCappedAndMemoryStaysFlat) {
   const size_t rss_before = ResidentBytes();
   const auto start = std::chrono::steady_clock::now();
-  SendResult r = sender_->Send(Request(receiver_.Url("/huge")), milliseconds(5000));
+  SendResult r = sender_->Send(SampleRequest(receiver_.Url("/huge")), milliseconds(5000));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 200) << r.error;
   EXPECT_TRUE(r.error.empty());
@@ -189,13 +172,13 @@ TEST_F(HttpSenderTest, HugeBodyIsCappedAndMemoryStaysFlat) {
   EXPECT_LT(ResidentBytes(), rss_before + 100 * 1024 * 1024);
   // The rest of the body is still on that connection: it is not reused.
   EXPECT_EQ(sender_->IdleConnections(), 0u);
-  SendResult next = sender_->Send(Request(receiver_.Url("/ok")), milliseconds(2000));
+  SendResult next = sender_->Send(SampleRequest(receiver_.Url("/ok")), milliseconds(2000));
   EXPECT_EQ(next.status, 200) << next.error;
 }
 
 TEST_F(HttpSenderTest, SequentialSendsReuseOneConnection) {
   for (int i = 0; i < 50; ++i) {
-    SendResult r = sender_->Send(Request(receiver_.Url("/ok")), milliseconds(2000));
+    SendResult r = sender_->Send(SampleRequest(receiver_.Url("/ok")), milliseconds(2000));
     ASSERT_EQ(r.status, 200) << "send " << i << ": " << r.error;
   }
   EXPECT_EQ(receiver_.requests(), 50);
@@ -221,17 +204,21 @@ TEST_F(HttpSenderTest, IdleClientsPerOriginAreCapped) {
 }
 
 TEST_F(HttpSenderTest, ConnectionsArePooledPerOriginNotPerEndpoint) {
-  ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_a"), milliseconds(2000)).status, 200);
+  ASSERT_EQ(sender_->Send(SampleRequest(receiver_.Url("/ok"), "ep_a"), milliseconds(2000)).status,
+            200);
   // Another endpoint on the same origin reuses the connection.
-  ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_b"), milliseconds(2000)).status, 200);
+  ASSERT_EQ(sender_->Send(SampleRequest(receiver_.Url("/ok"), "ep_b"), milliseconds(2000)).status,
+            200);
   EXPECT_EQ(receiver_.remote_ports().size(), 1u);
   // The same address under another host name is another origin: its own connection.
   ASSERT_EQ(
-      sender_->Send(Request(receiver_.Url("/ok", "localhost"), "ep_a"), milliseconds(2000)).status,
+      sender_->Send(SampleRequest(receiver_.Url("/ok", "localhost"), "ep_a"), milliseconds(2000))
+          .status,
       200);
   EXPECT_EQ(receiver_.remote_ports().size(), 2u);
   EXPECT_EQ(sender_->IdleConnections(), 2u);
-  ASSERT_EQ(sender_->Send(Request(receiver_.Url("/ok"), "ep_c"), milliseconds(2000)).status, 200);
+  ASSERT_EQ(sender_->Send(SampleRequest(receiver_.Url("/ok"), "ep_c"), milliseconds(2000)).status,
+            200);
   EXPECT_EQ(receiver_.remote_ports().size(), 2u);
 }
 
@@ -242,13 +229,12 @@ TEST_F(HttpSenderTest, ConnectionClosedByTheReceiverWhileIdleIsNotReused) {
     RawListener::Write(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   });
   const std::string url = "http://127.0.0.1:" + std::to_string(once.port()) + "/";
-  SendResult first = sender_->Send(Request(url), milliseconds(2000));
+  SendResult first = sender_->Send(SampleRequest(url), milliseconds(2000));
   ASSERT_EQ(first.status, 200) << first.error;
   EXPECT_EQ(first.body, "ok");
   // Wait until the receiver has closed the connection (not merely accepted it).
-  for (int i = 0; i < 2000 && once.closed() < 1; ++i) std::this_thread::sleep_for(milliseconds(1));
-  ASSERT_EQ(once.closed(), 1);
-  SendResult second = sender_->Send(Request(url), milliseconds(2000));
+  ASSERT_TRUE(WaitUntil([&] { return once.closed() == 1; }, milliseconds(5000), milliseconds(1)));
+  SendResult second = sender_->Send(SampleRequest(url), milliseconds(2000));
   EXPECT_EQ(second.status, 200) << second.error;
   EXPECT_EQ(once.accepted(), 2);
 }
@@ -257,7 +243,7 @@ TEST_F(HttpSenderTest, ForbiddenAddressIsRefusedWithoutConnecting) {
   SsrfGuard strict(resolver_, /*allow_private=*/false);
   HttpSender sender(strict, "hookd/test");
   for (const std::string host : {"127.0.0.1", "localhost"}) {
-    SendResult r = sender.Send(Request(receiver_.Url("/ok", host)), milliseconds(2000));
+    SendResult r = sender.Send(SampleRequest(receiver_.Url("/ok", host)), milliseconds(2000));
     EXPECT_EQ(r.status, 0);
     EXPECT_FALSE(r.error.empty());
   }
@@ -265,7 +251,7 @@ TEST_F(HttpSenderTest, ForbiddenAddressIsRefusedWithoutConnecting) {
 }
 
 TEST_F(HttpSenderTest, UnresolvableHostIsAnError) {
-  SendResult r = sender_->Send(Request("http://nowhere.invalid/"), milliseconds(2000));
+  SendResult r = sender_->Send(SampleRequest("http://nowhere.invalid/"), milliseconds(2000));
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("nowhere.invalid"), std::string::npos) << r.error;
 }
@@ -276,8 +262,8 @@ TEST_F(HttpSenderTest, RefusedConnectionIsAnError) {
     RawListener closed([](int) {});
     port = closed.port();
   }  // nothing listens there any more
-  SendResult r =
-      sender_->Send(Request("http://127.0.0.1:" + std::to_string(port) + "/"), milliseconds(2000));
+  SendResult r = sender_->Send(SampleRequest("http://127.0.0.1:" + std::to_string(port) + "/"),
+                               milliseconds(2000));
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.error.empty());
   EXPECT_LT(r.duration_ms, 2000);
@@ -285,7 +271,7 @@ TEST_F(HttpSenderTest, RefusedConnectionIsAnError) {
 
 TEST_F(HttpSenderTest, TlsToAPlainHttpReceiverFails) {
   const std::string url = "https://127.0.0.1:" + std::to_string(receiver_.port()) + "/ok";
-  SendResult r = sender_->Send(Request(url), milliseconds(2000));
+  SendResult r = sender_->Send(SampleRequest(url), milliseconds(2000));
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("TLS"), std::string::npos) << r.error;
 }

@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http_errors.h"
+#include "tests/testing/wait.h"
 
 namespace hookd {
 namespace {
+
+using testing::WaitUntil;
 
 TEST(HttpServer, DrainAnswersNewRequests503AndWaitsForDispatchedOnes) {
   Router router;
@@ -35,13 +38,10 @@ TEST(HttpServer, DrainAnswersNewRequests503AndWaitsForDispatchedOnes) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);  // a dispatched request is still answered after the drain began
   });
-  for (int i = 0; i < 500; ++i) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (held) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  EXPECT_TRUE(WaitUntil([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<bool>(held);
+  }));
 
   server.BeginDrain();
   httplib::Client c("127.0.0.1", server.port());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/migrations.h"
+#include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hookd {
@@ -12,12 +13,7 @@ namespace {
 
 class ReadinessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    pool_ = std::make_unique<DbPool>(dir_.path() + "/hookd.db", DbOptions{});
-    auto db = pool_->Acquire();
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
-  }
+  void SetUp() override { pool_ = testing::MigratedPool(dir_.path() + "/hookd.db"); }
   testing::TempDir dir_;
   std::unique_ptr<DbPool> pool_;
   FakeClock clock_{1'000'000};

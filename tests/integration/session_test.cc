@@ -11,6 +11,7 @@
 #include "common/migrations.h"
 #include "common/random.h"
 #include "tests/integration/test_server.h"
+#include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
 #include "web/sessions.h"
 #include "web/sqlite_session_store.h"
@@ -25,9 +26,7 @@ using nlohmann::json;
 class SqliteSessionsTest : public ::testing::Test {
  protected:
   SqliteSessionsTest() : pool_(dir_.path() + "/hookd.db", DbOptions{}), clock_(1'700'000'000'000) {
-    auto db = pool_.Acquire();
-    if (!db.ok() || !ApplyMigrations(**db, EmbeddedMigrations()).ok())
-      throw std::runtime_error("cannot migrate");
+    testing::Migrate(pool_);
   }
 
   TempDir dir_;

@@ -55,6 +55,12 @@ class TestServer {
     return client_->Post(path, Admin(), body.dump(), "application/json");
   }
   httplib::Result Get(const std::string& path) { return client_->Get(path, Admin()); }
+  // The JSON body of GET `path`; null unless it answered 200 with JSON.
+  nlohmann::json GetJson(const std::string& path) {
+    auto r = Get(path);
+    if (!r || r->status != 200) return nlohmann::json();
+    return nlohmann::json::parse(r->body, nullptr, false);
+  }
   // Creates a source and returns its JSON.
   nlohmann::json CreateSource(const std::string& provider, const std::string& secret) {
     auto r =
@@ -62,8 +68,25 @@ class TestServer {
     if (!r || r->status != 201) throw std::runtime_error("create source failed");
     return nlohmann::json::parse(r->body);
   }
+  // Creates an endpoint from `body` and returns its JSON; throws unless it answered 201.
+  nlohmann::json CreateEndpoint(const nlohmann::json& body) {
+    return Created("/api/v1/endpoints", body, 201, "create endpoint");
+  }
+  // Publishes a message and returns its JSON; throws unless it answered 202.
+  nlohmann::json PostMessage(const std::string& event_type, const nlohmann::json& payload) {
+    return Created("/api/v1/messages", {{"event_type", event_type}, {"payload", payload}}, 202,
+                   "post message");
+  }
 
  private:
+  nlohmann::json Created(const std::string& path, const nlohmann::json& body, int status,
+                         const std::string& what) {
+    auto r = Post(path, body);
+    if (!r) throw std::runtime_error(what + ": no response");
+    if (r->status != status) throw std::runtime_error(what + ": " + r->body);
+    return nlohmann::json::parse(r->body);
+  }
+
   std::unique_ptr<TempDir> own_dir_;
   std::string data_dir_;
   SystemClock system_clock_;

@@ -1,7 +1,7 @@
 // In-process receivers on 127.0.0.1 for the outbound senders' tests: an httplib::Server with
 // well-behaved and misbehaving routes, a raw socket listener for what httplib's server cannot
-// produce (trickled headers, a keep-alive connection closed right after its response), a
-// listener that accepts connections and never answers, and a scripted resolver. For tests only.
+// produce (trickled headers, a keep-alive connection closed right after its response), and
+// a listener that accepts connections and never answers. For tests only.
 #pragma once
 
 #include <arpa/inet.h>
@@ -21,27 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "deliver/ip_address.h"
-#include "deliver/ssrf_guard.h"
-
 namespace hookd::testing {
-
-// "localhost" and "127.0.0.1" are 127.0.0.1; nothing else resolves.
-class FakeResolver final : public Resolver {
- public:
-  Result<std::vector<IpAddress>> Resolve(const std::string& host) override {
-    ++calls;
-    if (host == "localhost" || host == "127.0.0.1") return std::vector<IpAddress>{Loopback()};
-    return Status(ErrorKind::kInvalidField, "unresolvable_host", "no such host: " + host);
-  }
-  static IpAddress Loopback() {
-    IpAddress a;
-    a.bytes[0] = 127;
-    a.bytes[3] = 1;
-    return a;
-  }
-  std::atomic<int> calls{0};
-};
 
 // An httplib::Server on 127.0.0.1, port 0, that records what it receives.
 class Receiver {
@@ -157,19 +137,28 @@ class Receiver {
   std::vector<httplib::Request> requests_;
 };
 
+// A TCP socket listening on 127.0.0.1 at a free port (stored in `*port`) with `backlog`.
+inline int ListenOnLoopback(int backlog, int* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(fd, backlog) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("listen failed");
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // A TCP listener on 127.0.0.1 that hands each accepted connection to `serve`, one at a time.
 class RawListener {
  public:
   explicit RawListener(std::function<void(int fd)> serve) : serve_(std::move(serve)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      throw std::runtime_error("listen failed");
-    port_ = ntohs(addr.sin_port);
+    fd_ = ListenOnLoopback(16, &port_);
     thread_ = std::thread([this] {
       for (;;) {
         int conn = ::accept(fd_, nullptr, nullptr);
@@ -236,15 +225,7 @@ class RawListener {
 class HoldingListener {
  public:
   HoldingListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 4096) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      throw std::runtime_error("listen failed");
-    port_ = ntohs(addr.sin_port);
+    fd_ = ListenOnLoopback(4096, &port_);
     thread_ = std::thread([this] {
       for (;;) {
         int conn = ::accept(fd_, nullptr, nullptr);

@@ -4,6 +4,7 @@
 //   const { status, json } = await h.api('POST', '/api/v1/sources', { name, provider });
 //   await h.kill9(); await h.restart();
 //   const { code, signal } = await h.stop();   // SIGTERM, waits for exit
+//   h.saveLog('ingest');                        // the output, to a file in the temp dir
 //   await h.cleanup();                          // stops if needed, removes the data dir
 //
 // HOOKD_BIN gives the binary (default ../../build/release/hookd relative to tests/e2e).
@@ -17,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { parseJson, postStream, sleep } from './util.mjs';
+import { postStream, readResponse, sleep } from './util.mjs';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HOOKD_BIN = path.resolve(E2E_DIR, process.env.HOOKD_BIN || '../../build/release/hookd');
@@ -39,11 +40,6 @@ export function freePort() {
   });
 }
 
-/** Parses a fetch Response into {status, headers, text, json}; json is undefined if not JSON. */
-async function readResponse(res) {
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: parseJson(text) };
-}
 
 class Hookd {
   constructor({ port, streamPort, dataDir, token, extraEnv, extraArgs = [], openFiles }) {
@@ -178,6 +174,13 @@ class Hookd {
   }
 
   /** Stops (SIGKILL if SIGTERM does not work) and removes the data dir. */
+  /** Writes everything the processes printed to a file in the temp dir and says where. */
+  saveLog(label) {
+    const logFile = path.join(os.tmpdir(), `hookd-e2e-${label}-${process.pid}.log`);
+    fs.writeFileSync(logFile, this.log);
+    console.log(`# hookd output${label ? ` (${label})` : ''}: ${logFile}`);
+  }
+
   async cleanup() {
     if (this.running) {
       try {

@@ -7,16 +7,20 @@
 //
 // The answer is collected until the server closes or `waitMs` pass without new bytes.
 
-/** Sends `bytes` (a Buffer, or a string taken as latin1) on the socket `connect()` opens. */
-export function exchange(connect, bytes, waitMs = 1000) {
+/**
+ * Sends `bytes` (a Buffer, or a string taken as latin1) on the socket `connect()` opens; with
+ * `end`, then ends the sending side (the server reads EOF after the bytes).
+ */
+export function exchange(connect, bytes, waitMs = 1000, { end = false } = {}) {
   return new Promise((resolve) => {
     const chunks = [];
     let closed = false;
     let timer;
     const sock = connect();
-    sock.once(sock.encrypted === undefined ? 'connect' : 'secureConnect', () =>
-      sock.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes),
-    );
+    sock.once(sock.encrypted === undefined ? 'connect' : 'secureConnect', () => {
+      sock.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+      if (end) sock.end();
+    });
     const done = () => {
       clearTimeout(timer);
       sock.destroy();

@@ -4,10 +4,13 @@
 //   rand(n = 8)                  n random bytes as hex (2n characters)
 //   nowSec()                     the current unix time in seconds
 //   sleep(ms)                    resolves after ms
+//   newWhsec(bytes = 32)         a "whsec_<base64>" secret of `bytes` random bytes
 //   poll(fn, timeoutMs, what, intervalMs = 100)
 //                                calls fn until it returns a truthy value and returns that value;
-//                                throws "timed out … waiting for <what>" after timeoutMs
+//                                throws "timed out … waiting for <what>" after timeoutMs (what
+//                                may be a function, called then for the message)
 //   parseJson(text)              JSON.parse, or undefined when text is empty or not JSON
+//   readResponse(res)            a fetch Response as {status, headers, text, json}
 //   assertError(r, status, code) asserts the API's error shape (status, JSON content type,
 //                                {"error":{"code","message"}}, and the code if given); returns
 //                                the code
@@ -31,13 +34,16 @@ import http from 'node:http';
 export const rand = (n = 8) => crypto.randomBytes(n).toString('hex');
 export const nowSec = () => Math.floor(Date.now() / 1000);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const newWhsec = (bytes = 32) => `whsec_${crypto.randomBytes(bytes).toString('base64')}`;
 
 export async function poll(fn, timeoutMs, what, intervalMs = 100) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const last = await fn();
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    }
     await sleep(intervalMs);
   }
 }
@@ -49,6 +55,11 @@ export function parseJson(text) {
   } catch {
     return undefined;
   }
+}
+
+export async function readResponse(res) {
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: parseJson(text) };
 }
 
 export function assertError(r, status, code) {

@@ -5,14 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/ip.h"
+
 namespace hookd {
 namespace {
 
-IpAddress Ip(std::string_view s) {
-  auto addr = ParseIpLiteral(s);
-  EXPECT_TRUE(addr.has_value()) << s;
-  return addr.value_or(IpAddress{});
-}
+using testing::Ip;
 
 IpPrefix Prefix(std::string_view cidr) {
   auto prefix = ParseIpPrefix(cidr);

@@ -53,11 +53,11 @@ TEST(Scheduler, AnEndpointAtItsCapDoesNotHoldUpAnother) {
 
 TEST(Scheduler, TheGlobalInflightCapHoldsAndBoundsClaims) {
   CircuitBreaker breaker;
-  Scheduler s({8, 3, 4}, breaker);
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 3);
+  Scheduler s({8, 3, 4, /*first_job_reserve=*/0}, breaker);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 3);
   for (int i = 0; i < 2; ++i) s.Enqueue(Job("a", i));
   s.Enqueue(Job("b", 0));
-  EXPECT_EQ(s.ClaimBudget("c", std::nullopt, kNow), 0);
+  EXPECT_EQ(s.ClaimBudget("c", std::nullopt, kNow, s.room()), 0);
   EXPECT_EQ(StartAll(s, kNow).size(), 3u);
   s.Enqueue(Job("c", 0));  // claimed beyond the bound by hand: still cannot start
   EXPECT_TRUE(StartAll(s, kNow).empty());
@@ -65,29 +65,69 @@ TEST(Scheduler, TheGlobalInflightCapHoldsAndBoundsClaims) {
   EXPECT_EQ(StartAll(s, kNow), std::vector<std::string>{"c-0"});
 }
 
+// Endpoints with backlogs claim only the slots above the reserve; the reserve goes one slot at a
+// time to endpoints with nothing claimed, so one more endpoint's job always finds a slot while
+// fewer endpoints than the reserve hold one.
+TEST(Scheduler, BacklogsLeaveTheReserveToEndpointsWithNothingClaimed) {
+  CircuitBreaker breaker;
+  Scheduler s({/*per_endpoint_concurrency=*/4, /*max_inflight=*/20, 4, /*reserve=*/8}, breaker);
+  // Two endpoints with large backlogs take the 12 slots above the reserve.
+  EXPECT_EQ(s.ClaimBudget("big1", std::nullopt, kNow, s.room()), 12);
+  for (int i = 0; i < 12; ++i) s.Enqueue(Job("big1", i));
+  EXPECT_EQ(s.ClaimBudget("big1", std::nullopt, kNow, s.room()), 0);
+  EXPECT_EQ(s.ClaimBudget("big2", std::nullopt, kNow, s.room()), 1);  // its first job only
+  s.Enqueue(Job("big2", 0));
+  EXPECT_EQ(s.ClaimBudget("big2", std::nullopt, kNow, s.room()), 0);
+  // Seven more endpoints get one slot each, and then the reserve is spent.
+  for (int e = 0; e < 7; ++e) {
+    const std::string id = "one" + std::to_string(e);
+    EXPECT_EQ(s.ClaimBudget(id, std::nullopt, kNow, s.room()), 1) << id;
+    s.Enqueue(Job(id, 0));
+  }
+  EXPECT_EQ(s.room(), 0);
+  EXPECT_EQ(s.ClaimBudget("late", std::nullopt, kNow, s.room()), 0);
+  StartAll(s, kNow);
+  s.Finished("one3");
+  EXPECT_EQ(s.ClaimBudget("big1", std::nullopt, kNow, s.room()), 0);  // not the reserve's slot
+  EXPECT_EQ(s.ClaimBudget("late", std::nullopt, kNow, s.room()), 1);
+}
+
+TEST(Scheduler, TheRoomShareOfAnEndpoint) {
+  CircuitBreaker breaker;
+  Scheduler s({8, 100, 4, 40}, breaker);
+  EXPECT_EQ(s.RoomShare(0, 100), 60);
+  EXPECT_EQ(s.RoomShare(3, 100), 60);
+  EXPECT_EQ(s.RoomShare(0, 40), 1);
+  EXPECT_EQ(s.RoomShare(3, 40), 0);
+  EXPECT_EQ(s.RoomShare(0, 1), 1);
+  EXPECT_EQ(s.RoomShare(0, 0), 0);
+  Scheduler half({8, 100, 4}, breaker);  // the default reserve is half of max_inflight
+  EXPECT_EQ(half.RoomShare(2, 100), 50);
+}
+
 TEST(Scheduler, ClaimsRunAheadByRoundsOfTheConcurrency) {
   CircuitBreaker breaker;
   Scheduler s({2, 100, 4}, breaker);
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 8);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 8);
   for (int i = 0; i < 8; ++i) s.Enqueue(Job("a", i));
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 0);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 0);
   StartAll(s, kNow);
   s.Finished("a");
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow), 1);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 1);
 }
 
 TEST(Scheduler, RateLimitTokensRefillOverTime) {
   CircuitBreaker breaker;
   Scheduler s({8, 100, 4}, breaker);
   // A new bucket is full: a burst of 5, then one token every 200 ms.
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow), 5);
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow, s.room()), 5);
   for (int i = 0; i < 5; ++i) s.Enqueue(Job("a", i));
   StartAll(s, kNow);
   for (int i = 0; i < 5; ++i) s.Finished("a");
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow), 0);
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow, s.room()), 0);
   EXPECT_EQ(s.NextTokenAt("a", 5, kNow), kNow + 200);
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 200), 1);
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 10'000), 5);  // never more than the burst
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 200, s.room()), 1);
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 10'000, s.room()), 5);  // never more than the burst
 }
 
 TEST(Scheduler, AnOpenCircuitStopsClaimsAndStartsUntilItsProbe) {
@@ -102,10 +142,10 @@ TEST(Scheduler, AnOpenCircuitStopsClaimsAndStartsUntilItsProbe) {
   EXPECT_TRUE(StartAll(s, kNow).empty());
   EXPECT_EQ(s.TakeQueued("a").size(), 2u);  // the engine hands paused claims back
   EXPECT_EQ(s.queued(), 0);
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 29'999), 0);
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 30'000), 1);  // the probe
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 29'999, s.room()), 0);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 30'000, s.room()), 1);  // the probe
   s.Enqueue(Job("a", 2));
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 30'000), 0);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow + 30'000, s.room()), 0);
 }
 
 }  // namespace

@@ -6,14 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/ip.h"
+
 namespace hookd {
 namespace {
 
-IpAddress Ip(std::string_view s) {
-  auto addr = ParseIpLiteral(s);
-  EXPECT_TRUE(addr.has_value()) << s;
-  return addr.value_or(IpAddress{});
-}
+using testing::Ip;
 
 // The block `s` is found in, or "" when it is in none.
 std::string BlockOf(std::string_view s) {

@@ -13,36 +13,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/fake_resolver.h"
+#include "tests/testing/ip.h"
+
 namespace hookd {
 namespace {
 
-IpAddress Ip(std::string_view s) {
-  auto addr = ParseIpLiteral(s);
-  EXPECT_TRUE(addr.has_value()) << s;
-  return addr.value_or(IpAddress{});
-}
-
-// Scripted DNS: host -> answers, or host -> error; anything else does not resolve.
-class FakeResolver final : public Resolver {
- public:
-  void Answer(const std::string& host, std::vector<std::string> ips) {
-    std::vector<IpAddress> out;
-    for (const auto& ip : ips) out.push_back(Ip(ip));
-    answers_[host] = out;
-  }
-  Result<std::vector<IpAddress>> Resolve(const std::string& host) override {
-    ++calls;
-    auto it = answers_.find(host);
-    if (it == answers_.end()) {
-      return Status(ErrorKind::kInvalidField, "unresolvable_host", host + ": no such host");
-    }
-    return it->second;
-  }
-  int calls = 0;
-
- private:
-  std::map<std::string, std::vector<IpAddress>> answers_;
-};
+using testing::FakeResolver;
+using testing::Ip;
 
 std::string UrlFor(const std::string& host) {
   return host.find(':') != std::string::npos ? "http://[" + host + "]/" : "http://" + host + "/";

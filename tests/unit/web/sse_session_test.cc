@@ -101,6 +101,39 @@ TEST_F(SseSessionTest, WritesTheHeadRetryAndOneBlockPerEntryResumingAfterTheGive
   EXPECT_EQ(ctx->sse_clients.Value(), 1);
 }
 
+TEST_F(SseSessionTest, AReadIsOneBufferForAnUnfilteredClientAndItsOwnEntriesForAFilteredOne) {
+  tcp::socket all = Connect({});
+  StreamQuery failed_only;
+  failed_only.filter.types = {"delivery.failed"};
+  tcp::socket filtered = Connect(failed_only);
+  ReadAvailable(all);
+  ReadAvailable(filtered);
+  for (int i = 0; i < 3; ++i) {
+    source.Append("message.created");  // 1, 3, 5
+    source.Append("delivery.failed");  // 2, 4, 6
+  }
+  ASSERT_TRUE(hub.PollOnce().ok());  // one batch of six
+  ioc.run_for(std::chrono::milliseconds(20));
+  std::string got_all = ReadAvailable(all);
+  std::string got_filtered = ReadAvailable(filtered);
+  size_t at = 0;
+  for (int seq = 1; seq <= 6; ++seq) {
+    size_t next = got_all.find("id: " + std::to_string(seq) + "\n", at);
+    ASSERT_NE(next, std::string::npos) << seq << ": " << got_all;
+    at = next;
+  }
+  EXPECT_EQ(got_filtered.find("message.created"), std::string::npos) << got_filtered;
+  size_t two = got_filtered.find("id: 2\nevent: delivery.failed\ndata: {");
+  size_t four = got_filtered.find("id: 4\nevent: delivery.failed\ndata: {");
+  size_t six = got_filtered.find("id: 6\nevent: delivery.failed\ndata: {");
+  ASSERT_NE(two, std::string::npos) << got_filtered;
+  ASSERT_NE(four, std::string::npos) << got_filtered;
+  ASSERT_NE(six, std::string::npos) << got_filtered;
+  EXPECT_LT(two, four);
+  EXPECT_LT(four, six);
+  EXPECT_EQ(ctx->sse_sent.Value(), 9) << "6 entries to one client, 3 to the other";
+}
+
 TEST_F(SseSessionTest, AClientThatStopsReadingIsDroppedAndMemoryStaysBounded) {
   tcp::socket client = Connect({});
   auto& dropped = ctx->dropped("slow_consumer");

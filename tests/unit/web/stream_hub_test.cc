@@ -16,7 +16,7 @@ namespace hookd {
 namespace {
 
 // A sink that keeps what it is offered.
-class RecordingSink final : public StreamSink {
+class RecordingSink final : public PerEntrySink {
  public:
   void OnEntry(const StreamEntryPtr& entry) override { got.push_back(entry); }
   std::vector<int64_t> Seqs() const {
@@ -185,6 +185,94 @@ TEST_F(StatusHubTest, EveryClientSharesOneSerializationAndNoClientCausesAQuery) 
   }
 }
 
+TEST_F(StatusHubTest, IndexedFiltersGetEveryMatchingLiveEntryOnce) {
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  auto attach = [&](StreamFilter f) {
+    auto sink = std::make_shared<RecordingSink>();
+    EXPECT_TRUE(hub.Attach(sink, f, std::nullopt).has_value());
+    return sink;
+  };
+  StreamFilter overlapping;  // both patterns match delivery.failed: offered once
+  overlapping.types = {"delivery.*", "delivery.failed"};
+  StreamFilter nested;
+  nested.types = {"a.b.*"};
+  StreamFilter by_source;
+  by_source.source_id = "src_1";
+  StreamFilter endpoint_and_types;
+  endpoint_and_types.endpoint_id = "ep_a";
+  endpoint_and_types.types = {"delivery.*"};
+  StreamFilter source_and_type;  // indexed by source, checked on both
+  source_and_type.source_id = "src_1";
+  source_and_type.types = {"message.created"};
+  auto all = attach({});
+  auto s_overlapping = attach(overlapping);
+  auto s_nested = attach(nested);
+  auto s_source = attach(by_source);
+  auto s_endpoint = attach(endpoint_and_types);
+  auto s_source_type = attach(source_and_type);
+
+  source.Append("delivery.failed", {{"endpoint_id", "ep_a"}, {"source_id", "src_1"}});  // 1
+  source.Append("a.b.c", {{"source_id", "src_2"}});                                     // 2
+  source.Append("a.bc");                                                                // 3
+  source.Append("message.created", {{"source_id", "src_1"}});                           // 4
+  source.Append("delivery.succeeded", {{"endpoint_id", "ep_b"}});                       // 5
+  source.Append("endpoint.disabled", {{"endpoint_id", "ep_a"}});                        // 6
+  ASSERT_TRUE(hub.PollOnce().ok());
+
+  EXPECT_EQ(all->Seqs(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(s_overlapping->Seqs(), (std::vector<int64_t>{1, 5}));
+  EXPECT_EQ(s_nested->Seqs(), (std::vector<int64_t>{2}));
+  EXPECT_EQ(s_source->Seqs(), (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(s_endpoint->Seqs(), (std::vector<int64_t>{1}));
+  EXPECT_EQ(s_source_type->Seqs(), (std::vector<int64_t>{4}));
+
+  // Detaching one sink of a bucket leaves the others; attaching again replaces the filter.
+  EXPECT_EQ(hub.Detach(s_overlapping.get()), 6);
+  StreamFilter disabled;
+  disabled.types = {"endpoint.disabled"};
+  ASSERT_TRUE(hub.Attach(s_source, disabled, std::nullopt).has_value());
+  EXPECT_EQ(hub.subscriber_count(), 5u);
+  source.Append("delivery.failed", {{"source_id", "src_1"}});     // 7
+  source.Append("endpoint.disabled", {{"endpoint_id", "ep_b"}});  // 8
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(s_overlapping->Seqs(), (std::vector<int64_t>{1, 5}));
+  EXPECT_EQ(s_source->Seqs(), (std::vector<int64_t>{1, 4, 8}));
+  EXPECT_EQ(all->Seqs(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST_F(StatusHubTest, AnUnfilteredSinkGetsOneCallPerReadWithTheBatchsConcatenatedBlocks) {
+  struct BatchSink final : StreamSink {
+    void OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) override {
+      calls.push_back({batch, picks.from, picks.to, picks.list != nullptr});
+    }
+    struct Call {
+      StreamBatchPtr batch;
+      uint32_t from, to;
+      bool listed;
+    };
+    std::vector<Call> calls;
+  };
+  StatusHub hub(source);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  auto sink = std::make_shared<BatchSink>();
+  ASSERT_TRUE(hub.Attach(sink, {}, std::nullopt).has_value());
+  for (int i = 0; i < 30; ++i) source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  ASSERT_EQ(sink->calls.size(), 1u);
+  const auto& call = sink->calls[0];
+  EXPECT_FALSE(call.listed);
+  EXPECT_EQ(call.from, 0u);
+  EXPECT_EQ(call.to, 30u);
+  std::string joined;
+  for (const auto& e : call.batch->entries) joined += *e->sse;
+  EXPECT_EQ(call.batch->sse, joined);
+  EXPECT_EQ(call.batch->sse_end.back(), joined.size());
+  EXPECT_EQ(call.batch->sse.substr(call.batch->SseBegin(1),
+                                   call.batch->sse_end[1] - call.batch->SseBegin(1)),
+            *call.batch->entries[1]->sse);
+}
+
 TEST_F(StatusHubTest, FetchFromTheRingStopsAtTheLimitWithNextAtTheLastEntry) {
   StatusHub hub(source);
   ASSERT_TRUE(hub.PollOnce().ok());
@@ -228,7 +316,7 @@ TEST_F(StatusHubTest, StartedHubReadsWhenNotifiedAndAnswersDatabaseFetchesOnItsT
   StatusHub hub(source, options);
   for (int i = 0; i < 5; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.Start().ok());
-  struct Waiter final : StreamSink {
+  struct Waiter final : PerEntrySink {
     std::mutex mu;
     std::condition_variable cv;
     std::vector<int64_t> seqs;
