@@ -103,11 +103,13 @@ class BatchCommitter {
     auto outcomes = commit_(items);
     if (observer_) observer_(batch.size(), outcomes.ok() ? Status::Ok() : outcomes.status());
     if (!outcomes.ok() || outcomes->size() != batch.size()) {
+      // The commit function says whether anything of the batch may be stored (a sync that
+      // failed after the commit); a failed transaction stored nothing of it.
       const Status error =
           Status::Unavailable(what_ + " could not be stored (" +
                               (outcomes.ok() ? std::string("store answered a wrong count")
                                              : outcomes.status().message()) +
-                              "); nothing was stored, retry later");
+                              "); retry later");
       for (auto& item : batch) item.done(error);
       return;
     }
