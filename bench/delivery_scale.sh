@@ -92,7 +92,6 @@ calc() { awk "BEGIN { printf \"%.${2:-1}f\", ($1) }"; }
 now_ms() { local t=${EPOCHREALTIME/,/.}; calc "$t * 1000" 3; }
 kv() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" "$2"; }
 goal() { if awk "BEGIN { exit !($1) }"; then echo "GOAL MET"; else echo "GOAL MISSED"; fi; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # stats <file of numbers>: "n p50 p99 max"
 stats() {
   sort -n "$1" | awk '{ v[NR] = $1 }
@@ -160,7 +159,7 @@ wait_lines() {  # wait_lines <log> <lines>: until the access log has that many l
 
 WARNINGS=() FAIL=() SUMMARY=()
 echo "hookd delivery-scale bench: $(nproc) CPUs, ulimit -n $FDS, work dir $WORK"
-echo "load average at start: $(loadavg)"
+echo "load average at start: $(load_avg)"
 
 # ------------------------------------------------------------------ nginx
 NGX=$WORK/nginx
@@ -196,7 +195,7 @@ NGINX_PID=$!
 wait_http "http://127.0.0.1:$BASE_PORT/" "$NGINX_PID" 10 || { cat "$NGX/stdout.log" "$NGX/error.log" >&2; exit 1; }
 
 # ------------------------------------------------------------------ baseline
-echo "--- baseline: bench_http_client_loop, $BASE_CONNS keep-alive connections, ~1 KB POST, ${BASELINE_SECONDS}s (load $(loadavg))"
+echo "--- baseline: bench_http_client_loop, $BASE_CONNS keep-alive connections, ~1 KB POST, ${BASELINE_SECONDS}s (load $(load_avg))"
 head -c 1000 /dev/zero | tr '\0' x | sed 's/.*/{"pad":"&"}/' >"$WORK/body.json"
 "$LOOP" --url "http://127.0.0.1:$BASE_PORT/hook" --connections "$BASE_CONNS" --seconds "$BASELINE_SECONDS" \
   --body-file "$WORK/body.json" >"$WORK/baseline.txt"
@@ -205,7 +204,7 @@ BASE_RPS=$(kv rps "$WORK/baseline.txt")
 
 # ------------------------------------------------------------------ 1. isolation
 echo "--- 1. isolation: $ISO_DEAD endpoints that never answer, $ISO_BACKLOG messages each, timeout $ISO_TIMEOUT;"
-echo "       a healthy endpoint published to at ${ISO_RATE}/s for ${ISO_SECONDS}s (load $(loadavg))"
+echo "       a healthy endpoint published to at ${ISO_RATE}/s for ${ISO_SECONDS}s (load $(load_avg))"
 HOLE_PORT=$(free_port)
 "$LOOP" --blackhole "127.0.0.1:$HOLE_PORT" >"$WORK/blackhole.txt" 2>&1 &
 HOLE_PID=$!
@@ -309,7 +308,7 @@ SUMMARY+=("   threads: $IDLE_THREADS with 0 attempts in flight, $THREADS_AT_MAX 
 ((ISO_LOST == 0 && ISO_N == HEALTHY_N)) || FAIL+=("phase 1: $ISO_LOST of $HEALTHY_N healthy messages not received")
 
 # ------------------------------------------------------------------ 2. end to end
-echo "--- 2. end to end: POST /api/v1/messages with $E2E_CONNS connections for ${E2E_SECONDS}s while hookd delivers to nginx (load $(loadavg))"
+echo "--- 2. end to end: POST /api/v1/messages with $E2E_CONNS connections for ${E2E_SECONDS}s while hookd delivers to nginx (load $(load_avg))"
 start_hookd e2e "$WORK/e2e"
 printf '{"url":"http://127.0.0.1:%s/hook"}' "$E2E_PORT" >"$WORK/e2e-endpoint.json"
 curl -fsS -o /dev/null -X POST "$HOOKD_BASE/api/v1/endpoints" -H "$AUTH" -H 'Content-Type: application/json' \
@@ -338,7 +337,7 @@ SUMMARY+=("   every 202 delivered: $E2E_GOT of $E2E_OK, twice or more: $E2E_DUP"
 ((E2E_GOT == E2E_OK && E2E_DUP == 0)) || FAIL+=("phase 2: $((E2E_OK - E2E_GOT)) of $E2E_OK not delivered, $E2E_DUP more than once")
 
 # ------------------------------------------------------------------ 3. fan-out
-echo "--- 3. fan-out: $FAN_ENDPOINTS endpoints (distinct URLs on one nginx) subscribed to bench.fanout (load $(loadavg))"
+echo "--- 3. fan-out: $FAN_ENDPOINTS endpoints (distinct URLs on one nginx) subscribed to bench.fanout (load $(load_avg))"
 start_hookd fanout "$WORK/fanout"
 T=$(create_endpoints "$FAN_ENDPOINTS" "{\"url\":\"http://127.0.0.1:$FAN_PORT/f/@I@\",\"event_types\":[\"bench.fanout\"]}" fanout)
 echo "    created $FAN_ENDPOINTS endpoints in ${T}s ($(calc "$FAN_ENDPOINTS / $T" 0)/s, 8 connections)"
@@ -375,7 +374,7 @@ echo "    $FAN_MESSAGES messages published (answers $FAN_ANSWERS ms): $FAN_GOT o
 SUMMARY+=("   (b) $FAN_WANT deliveries drained at $FAN_RATE/s / bare $BASE_RPS = $(calc "$FAN_RATE / $BASE_RPS" 3) (goal >= $GOAL_RATIO): $(goal "$FAN_RATE / $BASE_RPS >= $GOAL_RATIO")")
 ((FAN_GOT == FAN_WANT && FAN_DUP == 0)) || FAIL+=("phase 3b: $FAN_GOT of $FAN_WANT deliveries received, $FAN_DUP twice")
 
-echo "=================================================================== summary (load $(loadavg))"
+echo "=================================================================== summary (load $(load_avg))"
 for s in "${SUMMARY[@]}"; do echo "  $s"; done
 for w in "${WARNINGS[@]}"; do echo "  WARN: $w"; done
 if ((${#FAIL[@]} == 0)); then

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shell helpers shared by bench/run.sh and bench/delivery.sh (sourced, not run).
+# Shell helpers shared by the bench/*.sh scripts (sourced, not run).
 
 stop_pid() {  # stop_pid <pid> <seconds>: SIGTERM, wait, then SIGKILL; returns the exit status
   local pid=$1 limit=$2 i
@@ -41,4 +41,22 @@ wait_http() {  # wait_http <url> <pid> <seconds>
   done
   echo "bench: $url not ready after ${limit}s" >&2
   return 1
+}
+
+load_avg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
+
+write_push_body() {  # write_push_body <file>: a ~1 KB GitHub push-like JSON body, the same in every bench
+  {
+    printf '{"ref":"refs/heads/main","before":"%s","after":"%s",' \
+      6113728f27ae82c7b1a177c8d03f9e96e0adf246 59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5
+    printf '"repository":{"id":1296269,"full_name":"octocat/Hello-World","private":false,"html_url":"https://github.com/octocat/Hello-World"},'
+    printf '"pusher":{"name":"octocat","email":"octocat@github.com"},"sender":{"login":"octocat","id":1,"type":"User"},'
+    printf '"head_commit":{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","message":"%s","timestamp":"2024-01-01T00:00:00Z",' \
+      "Benchmark commit message padding the payload to about one kilobyte of JSON."
+    printf '"author":{"name":"Monalisa Octocat","email":"support@github.com"},"added":["README.md"],"removed":[],"modified":["src/main.cc","src/server.cc"]},'
+    printf '"commits":[{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","distinct":true,"message":"%s","url":"%s"}],' \
+      "Update the README and the server wiring for the benchmark run" \
+      "https://github.com/octocat/Hello-World/commit/59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5"
+    printf '"compare":"https://github.com/octocat/Hello-World/compare/6113728f27ae...59b20b8d5c6f","created":false,"deleted":false,"forced":false}'
+  } >"$1"
 }

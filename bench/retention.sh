@@ -124,21 +124,9 @@ bucket_p99() {
       print (le[i] == "+Inf" ? "inf" : le[i] * 1000) " (" total " requests)"; exit } }'
 }
 
-# One signed ~1 KB push body (as bench/run.sh); GitHub signs the body alone.
+# One signed ~1 KB push body (bench/lib.sh); GitHub signs the body alone.
 BODY_FILE=$WORK/body.json
-{
-  printf '{"ref":"refs/heads/main","before":"%s","after":"%s",' \
-    6113728f27ae82c7b1a177c8d03f9e96e0adf246 59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5
-  printf '"repository":{"id":1296269,"full_name":"octocat/Hello-World","private":false,"html_url":"https://github.com/octocat/Hello-World"},'
-  printf '"pusher":{"name":"octocat","email":"octocat@github.com"},"sender":{"login":"octocat","id":1,"type":"User"},'
-  printf '"head_commit":{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","message":"%s","timestamp":"2024-01-01T00:00:00Z",' \
-    "Benchmark commit message padding the payload to about one kilobyte of JSON."
-  printf '"author":{"name":"Monalisa Octocat","email":"support@github.com"},"added":["README.md"],"removed":[],"modified":["src/main.cc","src/server.cc"]},'
-  printf '"commits":[{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","distinct":true,"message":"%s","url":"%s"}],' \
-    "Update the README and the server wiring for the benchmark run" \
-    "https://github.com/octocat/Hello-World/commit/59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5"
-  printf '"compare":"https://github.com/octocat/Hello-World/compare/6113728f27ae...59b20b8d5c6f","created":false,"deleted":false,"forced":false}'
-} >"$BODY_FILE"
+write_push_body "$BODY_FILE"
 BODY_SIG=sha256=$(openssl dgst -sha256 -hmac "$SOURCE_SECRET" <"$BODY_FILE" | awk '{print $NF}')
 
 RECV_PORT=$(free_port)
@@ -183,7 +171,7 @@ finish_load() {
 
 echo "hookd retention soak: window ${WINDOW}s, prune every $INTERVAL, load ${SOAK_SECONDS}s" \
   "(baseline ${BASELINE_SECONDS}s), wrk -c$CONNS with ${DELAY_MS} ms between requests, $(nproc) CPUs"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average at start: $(load_avg)"
 
 # ---------------------------------------------------------------- 1. baseline, retention off
 BASE_P99="" BASE_RPS="" BASE_BYTES=""
@@ -294,7 +282,7 @@ echo "  bytes per live event: $(calc "${REF_EVENTS:-0} > 0 ? ${REF:-0} / $REF_EV
   "$(calc "$LAST_EVENTS > 0 ? $LAST_MAX / $LAST_EVENTS : 0" 0) at the last third's largest size"
 echo "  pruner write-lock hold: $TX_STATS"
 echo "  orphaned rows: $ORPHANS; deliveries still pending or retrying: $PENDING; non-2xx answers: $NON2XX"
-echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  load average at the end: $(load_avg)"
 
 FAIL=()
 [[ -n $REF ]] || FAIL+=("no sample after the first window")

@@ -108,7 +108,6 @@ run_wrk() {  # run_wrk <label> <outfile> <seconds> <wrk args...>
 
 echo "hookd bench: ${SECONDS_PER_RUN}s per run, wrk -t$WRK_THREADS -c$CONNS, $(nproc 2>/dev/null || echo '?') CPUs"
 echo "work dir: $WORK"
-load_avg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
 LOAD_START=$(load_avg)
 echo "load average at start: $LOAD_START (other work on the machine skews the numbers)"
 
@@ -164,19 +163,7 @@ echo "hookd on :$HOOKD_PORT, source $SOURCE_ID; a request without Connection hea
 
 # A ~1 KB push-like body; GitHub signs the body alone.
 BODY_FILE=$WORK/body.json
-{
-  printf '{"ref":"refs/heads/main","before":"%s","after":"%s",' \
-    6113728f27ae82c7b1a177c8d03f9e96e0adf246 59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5
-  printf '"repository":{"id":1296269,"full_name":"octocat/Hello-World","private":false,"html_url":"https://github.com/octocat/Hello-World"},'
-  printf '"pusher":{"name":"octocat","email":"octocat@github.com"},"sender":{"login":"octocat","id":1,"type":"User"},'
-  printf '"head_commit":{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","message":"%s","timestamp":"2024-01-01T00:00:00Z",' \
-    "Benchmark commit message padding the payload to about one kilobyte of JSON."
-  printf '"author":{"name":"Monalisa Octocat","email":"support@github.com"},"added":["README.md"],"removed":[],"modified":["src/main.cc","src/server.cc"]},'
-  printf '"commits":[{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","distinct":true,"message":"%s","url":"%s"}],' \
-    "Update the README and the server wiring for the benchmark run" \
-    "https://github.com/octocat/Hello-World/commit/59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5"
-  printf '"compare":"https://github.com/octocat/Hello-World/compare/6113728f27ae...59b20b8d5c6f","created":false,"deleted":false,"forced":false}'
-} >"$BODY_FILE"
+write_push_body "$BODY_FILE"
 BODY_SIG=sha256=$(openssl dgst -sha256 -hmac "$SOURCE_SECRET" <"$BODY_FILE" | awk '{print $NF}')
 echo "body: $(wc -c <"$BODY_FILE") bytes, X-Hub-Signature-256: $BODY_SIG"
 

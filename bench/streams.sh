@@ -99,7 +99,6 @@ trap 'exit 143' TERM
 
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", ($1) }"; }
 kv() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" "$2" | tail -n 1; }  # kv <key> <file>
-load_avg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime, clock ticks
 TICKS=$(getconf CLK_TCK)
@@ -154,21 +153,9 @@ echo "work dir: $WORK"
 LOAD_START=$(load_avg)
 echo "load average at start: $LOAD_START (other work on the machine skews the numbers)"
 
-# A ~1 KB push-like JSON body (the same as bench/run.sh's).
+# A ~1 KB push-like JSON body (bench/lib.sh).
 BODY_FILE=$WORK/body.json
-{
-  printf '{"ref":"refs/heads/main","before":"%s","after":"%s",' \
-    6113728f27ae82c7b1a177c8d03f9e96e0adf246 59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5
-  printf '"repository":{"id":1296269,"full_name":"octocat/Hello-World","private":false,"html_url":"https://github.com/octocat/Hello-World"},'
-  printf '"pusher":{"name":"octocat","email":"octocat@github.com"},"sender":{"login":"octocat","id":1,"type":"User"},'
-  printf '"head_commit":{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","message":"%s","timestamp":"2024-01-01T00:00:00Z",' \
-    "Benchmark commit message padding the payload to about one kilobyte of JSON."
-  printf '"author":{"name":"Monalisa Octocat","email":"support@github.com"},"added":["README.md"],"removed":[],"modified":["src/main.cc","src/server.cc"]},'
-  printf '"commits":[{"id":"59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5","distinct":true,"message":"%s","url":"%s"}],' \
-    "Update the README and the server wiring for the benchmark run" \
-    "https://github.com/octocat/Hello-World/commit/59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5"
-  printf '"compare":"https://github.com/octocat/Hello-World/compare/6113728f27ae...59b20b8d5c6f","created":false,"deleted":false,"forced":false}'
-} >"$BODY_FILE"
+write_push_body "$BODY_FILE"
 
 # ---------------------------------------------------------------- nginx, the receiver
 NGX=$WORK/nginx
