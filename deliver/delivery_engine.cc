@@ -81,7 +81,6 @@ void DeliveryEngine::Stop() {
 }
 
 int64_t DeliveryEngine::NextWakeAt(int64_t now) const {
-  if (!unrecorded_.empty()) return now;  // results or unattemptable claims to write
   int64_t at = std::max(now, discovered_at_ms_ + options_.idle_poll.count());
   if (next_due_ms_) at = std::min(at, next_due_ms_);
   if (next_token_ms_) at = std::min(at, next_token_ms_);
@@ -98,7 +97,8 @@ void DeliveryEngine::DispatchLoop() {
       std::unique_lock<std::mutex> lock(mu_);
       const int64_t now = clock_.NowUnixMillis();
       const auto wait = std::chrono::milliseconds(
-          std::clamp<int64_t>(NextWakeAt(now) - now, 0, options_.idle_poll.count()));
+          std::min(std::clamp<int64_t>(NextWakeAt(now) - now, 0, options_.idle_poll.count()),
+                   RecordWaitMs()));
       cv_.wait_for(lock, wait, [this] { return stopping_ || woken_ || !done_.empty(); });
       woken = std::exchange(woken_, false);
       results.swap(done_);
@@ -108,15 +108,17 @@ void DeliveryEngine::DispatchLoop() {
     TakeResults(results, now);
     if (stopping) break;
     StartReady(now);  // into the slots the results freed, before the recording transaction
-    RecordPending();
+    RecordIfDue();
+    // Results that came in during the transaction free their slots now, not after the claim.
     now = clock_.NowUnixMillis();
+    Harvest(now);
     // Endpoints with due deliveries are looked for when woken (new work), when a retry this
     // process scheduled comes due, and at the idle poll (other processes' work); between those,
     // claims continue with the endpoints known to have a backlog.
     const bool discover = woken || now - discovered_at_ms_ >= options_.idle_poll.count() ||
                           (next_due_ms_ && next_due_ms_ <= now);
     ClaimAndQueue(now, discover);
-    StartReady(now);
+    Harvest(now);
     UpdatePendingGauge(now);
   }
   // Unstarted claims go back at once; the attempts in flight end within their deadline.
@@ -134,6 +136,16 @@ void DeliveryEngine::DispatchLoop() {
   RecordPending();
   if (!unrecorded_.empty() || !released_.empty())
     std::cerr << "hookd: recording delivery attempts failed at shutdown; their leases expire\n";
+}
+
+void DeliveryEngine::Harvest(int64_t now) {
+  std::vector<AttemptRecord> results;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    results.swap(done_);
+  }
+  TakeResults(results, now);
+  StartReady(now);
 }
 
 void DeliveryEngine::TakeResults(std::vector<AttemptRecord>& results, int64_t now) {
@@ -197,7 +209,29 @@ void DeliveryEngine::StartReady(int64_t now) {
   }
 }
 
+int64_t DeliveryEngine::RecordWaitMs() const {
+  // (Circuit changes and releases left over from a failed write go with the next one.)
+  if (unrecorded_.empty()) return options_.idle_poll.count();
+  if (!unrecorded_since_) return 0;
+  const auto left =
+      options_.record_window - (std::chrono::steady_clock::now() - *unrecorded_since_);
+  return std::max<int64_t>(std::chrono::ceil<std::chrono::milliseconds>(left).count(), 0);
+}
+
+void DeliveryEngine::RecordIfDue() {
+  if (unrecorded_.empty() && circuit_changes_.empty() && released_.empty()) return;
+  // Circuit changes and releases alone are written at once. Results wait for a batch while
+  // attempts are still in flight to join them (their slots are free already).
+  if (!unrecorded_.empty() && unrecorded_.size() < options_.record_batch &&
+      scheduler_.inflight() > 0) {
+    if (!unrecorded_since_) unrecorded_since_ = std::chrono::steady_clock::now();
+    if (RecordWaitMs() > 0) return;
+  }
+  RecordPending();
+}
+
 void DeliveryEngine::RecordPending() {
+  unrecorded_since_.reset();
   if (unrecorded_.empty() && circuit_changes_.empty() && released_.empty()) return;
   Status s = recorder_->Record(unrecorded_, circuit_changes_, released_);
   // Attempts not recorded become due again when their leases end (at least once); circuit

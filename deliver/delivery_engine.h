@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -47,6 +48,10 @@ struct DeliveryEngineOptions {
   // The longest the dispatcher sleeps when nothing wakes it: how soon work queued by another
   // process is seen. This process's own retries and cool-downs wake it when due.
   std::chrono::milliseconds idle_poll{200};
+  // Results are written together: when this many are waiting, when the first of them has waited
+  // record_window (real time, not the engine's clock), or when no attempt is in flight.
+  size_t record_batch = 1024;
+  std::chrono::milliseconds record_window{5};
   RetryPolicy policy = DefaultRetryPolicy();
   CircuitOptions circuit;
   // Called after attempts were recorded (their status-log entries committed).
@@ -73,10 +78,17 @@ class DeliveryEngine {
   void DispatchLoop();
   // Lets the scheduler and the breaker know of finished attempts; moves them to unrecorded_.
   void TakeResults(std::vector<AttemptRecord>& results, int64_t now);
+  // Takes the results finished so far (without waiting) and starts into the slots they freed:
+  // between the dispatcher's transactions, so a slot does not wait for the next one.
+  void Harvest(int64_t now);
   // Starts every job the scheduler lets start.
   void StartReady(int64_t now);
   // Writes unrecorded_, circuit changes and released deliveries in one transaction.
   void RecordPending();
+  // RecordPending when a batch is due (see record_batch and record_window).
+  void RecordIfDue();
+  // Milliseconds until the waiting results must be written (0: now); idle_poll when none wait.
+  int64_t RecordWaitMs() const;
   // Claims due deliveries of the endpoints in due_endpoints_ (first looking for such endpoints
   // in the database when `discover`) within the scheduler's budgets and queues them.
   void ClaimAndQueue(int64_t now, bool discover);
@@ -109,6 +121,8 @@ class DeliveryEngine {
   CircuitBreaker breaker_;
   Scheduler scheduler_;
   std::vector<AttemptRecord> unrecorded_;
+  // When the dispatcher first saw unrecorded_ non-empty; reset when written.
+  std::optional<std::chrono::steady_clock::time_point> unrecorded_since_;
   std::vector<CircuitChange> circuit_changes_;  // not yet written
   std::vector<ReleasedDelivery> released_;      // not yet written
   // Endpoints that had due deliveries when last looked at.

@@ -35,8 +35,11 @@ int Scheduler::RoomShare(int claimed, int room) const {
 int Scheduler::ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
                            int64_t now_ms, int room) {
   const int claimed = Claimed(endpoint_id);
-  int budget = std::min(RoomShare(claimed, room),
-                        options_.per_endpoint_concurrency * options_.rounds_ahead - claimed);
+  const int ahead = options_.per_endpoint_concurrency * options_.rounds_ahead;
+  // Topped up in batches: a claim is a transaction, and one per finished attempt of a busy
+  // endpoint cost more than the attempts.
+  if (claimed > ahead / 2) return 0;
+  int budget = std::min(RoomShare(claimed, room), ahead - claimed);
   const int allowance = breaker_.Allowance(endpoint_id, now_ms);
   if (allowance != std::numeric_limits<int>::max()) budget = std::min(budget, allowance - claimed);
   if (rate_per_second && budget > 0) {

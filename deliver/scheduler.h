@@ -33,7 +33,8 @@ struct DeliveryJob {
 struct SchedulerOptions {
   int per_endpoint_concurrency = 8;
   int max_inflight = 2048;  // attempts in flight in all; also the bound on claimed jobs
-  // An endpoint may have this many rounds of its concurrency claimed (in flight or queued).
+  // An endpoint may have this many rounds of its concurrency claimed (in flight or queued). It
+  // is topped up once no more than half of that is claimed.
   int rounds_ahead = 4;
   // Of max_inflight, this many slots are kept for endpoints with nothing claimed: one each. So
   // endpoints holding slots with backlogs (or with attempts that hang until their deadline)
@@ -48,7 +49,8 @@ class Scheduler {
   // How many due deliveries of the endpoint may be claimed at `now_ms`, out of `room` free
   // slots of the global bound not yet promised to other endpoints: within its claim-ahead bound,
   // its share of the room (RoomShare), its rate-limit tokens (`rate_per_second`, unlimited when
-  // absent) and the circuit breaker's allowance. Never negative.
+  // absent) and the circuit breaker's allowance. Never negative; 0 while more than half of the
+  // claim-ahead bound is claimed, so claims come in batches.
   int ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
                   int64_t now_ms, int room);
   // How many of `room` free slots an endpoint with `claimed` jobs may take: an endpoint with

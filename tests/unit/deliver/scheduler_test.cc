@@ -111,9 +111,14 @@ TEST(Scheduler, ClaimsRunAheadByRoundsOfTheConcurrency) {
   EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 8);
   for (int i = 0; i < 8; ++i) s.Enqueue(Job("a", i));
   EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 0);
-  StartAll(s, kNow);
-  s.Finished("a");
-  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 1);
+  // Topped up only once no more than half of the bound is claimed, then to the whole bound.
+  for (int claimed = 8; claimed > 4; --claimed) {
+    EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 0) << claimed;
+    StartAll(s, kNow);
+    s.Finished("a");
+  }
+  EXPECT_EQ(s.Claimed("a"), 4);
+  EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 4);
 }
 
 TEST(Scheduler, RateLimitTokensRefillOverTime) {
