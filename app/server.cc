@@ -94,8 +94,8 @@ struct Server::Impl {
   }
   void RegisterOperationalRoutes();
   Status CreateStreams();
-  void WakeEngine() {
-    if (engine) engine->Wake();
+  void WakeEngine(WakeReason reason = WakeReason::kAnything) {
+    if (engine) engine->Wake(reason);
   }
   // A writer in this process committed status-log entries.
   void StatusCommitted() {
@@ -227,7 +227,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
           // The batch's events became messages with deliveries: send them now, not at the next
           // poll.
           if (result.ok()) {
-            s.WakeEngine();
+            s.WakeEngine(WakeReason::kNewDeliveries);
             s.StatusCommitted();
           }
         });
@@ -268,7 +268,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
         *s.endpoint_store, *s.endpoint_cache, *s.guard, *s.pool, clock, random,
         [&s] { s.WakeEngine(); }, [&s] { s.StatusCommitted(); });
     s.message_service = std::make_unique<MessageService>(
-        *s.pool, *s.endpoint_cache, clock, random, [&s] { s.WakeEngine(); },
+        *s.pool, *s.endpoint_cache, clock, random,
+        [&s](WakeReason reason) { s.WakeEngine(reason); },
         [&s](size_t n, const Status&) {
           s.metrics.messages_batch_size().Observe(static_cast<double>(n));
         },

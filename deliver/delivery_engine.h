@@ -36,6 +36,7 @@
 #include "deliver/endpoint_cache.h"
 #include "deliver/retry_policy.h"
 #include "deliver/scheduler.h"
+#include "deliver/wake_reason.h"
 
 namespace hookd {
 
@@ -67,8 +68,9 @@ class DeliveryEngine {
   // Opens the engine's own connection, takes up the persisted circuit states and starts the
   // dispatcher.
   Status Start();
-  // New deliveries may be due: look now instead of at the next poll.
-  void Wake();
+  // Work may be due: look now instead of at the next poll. kNewDeliveries looks only at the
+  // deliveries inserted since the last look; kAnything at every endpoint.
+  void Wake(WakeReason reason = WakeReason::kAnything);
   // Stops claiming, hands unstarted claims back, waits for the attempts in flight (each is
   // bounded by the attempt timeout) and records them. Idempotent.
   void Stop();
@@ -89,12 +91,17 @@ class DeliveryEngine {
   void RecordIfDue();
   // Milliseconds until the waiting results must be written (0: now); idle_poll when none wait.
   int64_t RecordWaitMs() const;
-  // Claims due deliveries of the endpoints in due_endpoints_ (first looking for such endpoints
-  // in the database when `discover`) within the scheduler's budgets and queues them.
-  void ClaimAndQueue(int64_t now, bool discover);
+  // Claims due deliveries of the endpoints in due_endpoints_ within the scheduler's budgets and
+  // queues them.
+  void ClaimAndQueue(int64_t now);
   // Adds every endpoint with a delivery due at `now` to due_endpoints_, and sets next_due_ms_ to
   // the earliest later next_attempt_at.
   void DiscoverDueEndpoints(int64_t now);
+  // The same for the deliveries inserted since the last look (seq above discovered_seq_).
+  void DiscoverNewDeliveries(int64_t now);
+  // Whether the idle poll's look at every endpoint is due. With a backlog already known, looks
+  // are spaced so that they take at most a twentieth of the dispatcher's time.
+  bool FullScanDue(int64_t now) const;
   // When the dispatcher must look again at the latest (unix ms).
   int64_t NextWakeAt(int64_t now) const;
   void NoteCircuitChange(const CircuitChange& change);
@@ -114,7 +121,8 @@ class DeliveryEngine {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;            // guarded by mu_
-  bool woken_ = false;               // guarded by mu_
+  bool woken_ = false;               // guarded by mu_: anything may be due
+  bool woken_new_ = false;           // guarded by mu_: new deliveries were inserted
   std::vector<AttemptRecord> done_;  // finished attempts not yet taken; guarded by mu_
 
   // Dispatcher thread only.
@@ -128,7 +136,11 @@ class DeliveryEngine {
   // Endpoints that had due deliveries when last looked at.
   std::set<std::string> due_endpoints_;
   std::string last_claimed_endpoint_;  // where the next round-robin claim starts
-  int64_t discovered_at_ms_ = 0;
+  int64_t discovered_at_ms_ = 0;       // the last look at every endpoint
+  int64_t new_discovered_at_ms_ = 0;   // the last look at new deliveries (or at every endpoint)
+  int64_t discovered_seq_ = -1;        // deliveries up to this seq were looked at; -1: none yet
+  std::chrono::steady_clock::time_point full_scan_end_;
+  std::chrono::steady_clock::duration full_scan_cost_{};
   int64_t next_due_ms_ = 0;    // the earliest known future next_attempt_at; 0 if none
   int64_t next_token_ms_ = 0;  // the earliest rate-limit token a due endpoint waits for; 0 if none
   int64_t gauge_updated_at_ms_ = 0;

@@ -197,7 +197,7 @@ Result<std::vector<nlohmann::json>> MessageService::CommitMessages(Db& db,
     }
   }
   if (status_committed_) status_committed_();
-  if (deliveries > 0 && wake_) wake_();
+  if (deliveries > 0 && wake_) wake_(WakeReason::kNewDeliveries);
   return out;
 }
 
@@ -332,7 +332,7 @@ Result<nlohmann::json> MessageService::RetryDelivery(const std::string& id) {
       return Status::Conflict("attempt_in_progress", "an attempt of " + id + " is in progress");
     }
   }
-  if (wake_) wake_();
+  if (wake_) wake_(WakeReason::kAnything);  // an existing delivery is due again
   return GetDelivery(id);
 }
 

@@ -20,6 +20,7 @@
 #include "common/random.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/fanout.h"
+#include "deliver/wake_reason.h"
 
 namespace hookd {
 
@@ -37,10 +38,10 @@ class MessageService {
   // Called on the writer thread after every commit attempt with the batch size (for metrics).
   using BatchObserver = std::function<void(size_t batch_size, const Status& result)>;
 
-  // `wake` tells the delivery engine that new deliveries are due; `status_committed` that
+  // `wake` tells the delivery engine what became due; `status_committed` that
   // status-log entries were committed (for the status streams).
   MessageService(DbPool& pool, EndpointCache& endpoints, const Clock& clock, Random& random,
-                 std::function<void()> wake, BatchObserver observer = nullptr,
+                 std::function<void(WakeReason)> wake, BatchObserver observer = nullptr,
                  std::function<void()> status_committed = {})
       : pool_(pool),
         endpoints_(endpoints),
@@ -95,7 +96,7 @@ class MessageService {
   EndpointCache& endpoints_;
   const Clock& clock_;
   Random& random_;
-  std::function<void()> wake_;
+  std::function<void(WakeReason)> wake_;
   BatchObserver observer_;
   std::unique_ptr<Db> writer_;  // the committer thread's connection
   std::unique_ptr<BatchCommitter<NewMessage, nlohmann::json>> committer_;

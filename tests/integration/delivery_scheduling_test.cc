@@ -187,8 +187,8 @@ class EngineScheduling : public ::testing::Test {
   void StartEngine(DeliveryEngineOptions options, const Clock& clock) {
     clock_ = &clock;
     cache_ = std::make_unique<EndpointCache>(store_, clock);
-    messages_ = std::make_unique<MessageService>(pool_, *cache_, clock, random_,
-                                                 [this] { engine_->Wake(); });
+    messages_ = std::make_unique<MessageService>(
+        pool_, *cache_, clock, random_, [this](WakeReason reason) { engine_->Wake(reason); });
     engine_ = std::make_unique<DeliveryEngine>(pool_, *cache_, sender_, metrics_, clock, random_,
                                                std::move(options));
     ASSERT_TRUE(engine_->Start().ok());
@@ -437,7 +437,7 @@ TEST_F(EngineScheduling, AnEndpointNewerThanTheEnginesSnapshotIsStillAttempted) 
   e.created_at = e.updated_at = fake_clock_.NowUnixMillis();
   ASSERT_TRUE(store_.Insert(e).ok());  // no Invalidate: another process's endpoint API
   EndpointCache other_cache(store_, fake_clock_);
-  MessageService other(pool_, other_cache, fake_clock_, random_, [] {});
+  MessageService other(pool_, other_cache, fake_clock_, random_, [](WakeReason) {});
   ASSERT_TRUE(
       other.Create({{"event_type", "elsewhere.x"}, {"payload", {{"i", 1}}}}, std::nullopt).ok());
   EXPECT_TRUE(WaitUntil([&] {

@@ -50,7 +50,7 @@ class MessageServiceTest : public ::testing::Test {
   EndpointStore store_{pool_};
   EndpointCache cache_{store_, clock_};
   int wakes_ = 0;
-  MessageService service_{pool_, cache_, clock_, random_, [this] { ++wakes_; }};
+  MessageService service_{pool_, cache_, clock_, random_, [this](WakeReason) { ++wakes_; }};
 };
 
 TEST_F(MessageServiceTest, TheSameKeyWithin24HoursReturnsTheFirstAnswer) {
