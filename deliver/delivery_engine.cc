@@ -270,8 +270,9 @@ void DeliveryEngine::DiscoverNewDeliveries(int64_t now) {
   if (discovered_seq_ < 0) return DiscoverDueEndpoints(now);
   new_discovered_at_ms_ = now;
   auto st = db_->Cached(
-      "SELECT endpoint_id, MIN(next_attempt_at), MAX(seq) FROM deliveries WHERE seq > ?"
-      " GROUP BY endpoint_id");
+      // NOT INDEXED: otherwise the GROUP BY walks all of deliveries_endpoint, not the new rows.
+      "SELECT endpoint_id, MIN(next_attempt_at), MAX(seq) FROM deliveries NOT INDEXED"
+      " WHERE seq > ? GROUP BY endpoint_id");
   if (!st.ok()) return;
   (*st)->Bind(1, discovered_seq_);
   int64_t seen = discovered_seq_;
