@@ -448,6 +448,50 @@ TEST_F(EngineScheduling, AnEndpointNewerThanTheEnginesSnapshotIsStillAttempted) 
   EXPECT_EQ(sender_.StartsOf(e.id), 1u);
 }
 
+// Results are written in batches, within a window of real time: on a clock that stands still,
+// with an attempt that never ends still in flight, a finished delivery is still written.
+TEST_F(EngineScheduling, AResultIsWrittenWhileAnotherAttemptHangsOnAStoppedClock) {
+  DeliveryEngineOptions options;
+  options.attempt_timeout = milliseconds(10000);
+  options.record_window = milliseconds(20);
+  StartEngine(options, fake_clock_);
+  const std::string hang = AddEndpoint("hang"), ok = AddEndpoint("healthy");
+  sender_.Script(hang, {Mode::kHang});
+  Publish("hang", 1);
+  ASSERT_TRUE(WaitUntil([&] { return sender_.hanging() == 1; }));
+  Publish("healthy", 3);
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  ok) == 3;
+  })) << Rows("SELECT endpoint_id, status, attempts FROM deliveries", 3);
+  EXPECT_EQ(sender_.hanging(), 1u);
+}
+
+// Another process (--roles) publishes and cannot wake this engine: its deliveries are found at
+// the idle poll, by the look at the rows inserted since the last one, while this engine already
+// has a backlog of its own in flight.
+TEST_F(EngineScheduling, AnotherProcesssDeliveriesAreFoundAtThePoll) {
+  DeliveryEngineOptions options;
+  options.attempt_timeout = milliseconds(10000);
+  options.idle_poll = milliseconds(100);
+  StartEngine(options, system_clock_);
+  const std::string hang = AddEndpoint("hang"), ok = AddEndpoint("other");
+  sender_.Script(hang, {Mode::kHang});
+  Publish("hang", 20);
+  ASSERT_TRUE(WaitUntil([&] { return sender_.hanging() == 8; }));
+  ASSERT_TRUE(cache_->Get().ok());
+  EndpointCache other_cache(store_, system_clock_);
+  MessageService other(pool_, other_cache, system_clock_, random_, [](WakeReason) {});
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(
+        other.Create({{"event_type", "other.x"}, {"payload", {{"i", i}}}}, std::nullopt).ok());
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  ok) == 3;
+  })) << Rows("SELECT endpoint_id, status, attempts FROM deliveries", 3);
+  EXPECT_EQ(sender_.StartsOf(ok), 3u);
+}
+
 // The dispatcher sleeps until the retry is due, not until its next poll (5 s here).
 TEST_F(EngineScheduling, ARetryStartsWhenDue) {
   DeliveryEngineOptions options;
