@@ -16,7 +16,8 @@ Status AppendStatusText(Db& db, std::string_view type, int64_t at_ms, std::strin
   return (*st)->Bind(1, type).Bind(2, at_ms).Bind(3, data).Run();
 }
 
-Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit) {
+Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit,
+                                                 bool parse_data) {
   auto st =
       db.Cached("SELECT seq, type, at, data FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?");
   if (!st.ok()) return st.status();
@@ -26,8 +27,9 @@ Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limi
     auto row = (*st)->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    out.push_back({(*st)->Int(0), (*st)->Text(1), (*st)->Int(2),
-                   nlohmann::json::parse((*st)->Text(3), nullptr, false)});
+    StatusEntry e{(*st)->Int(0), (*st)->Text(1), (*st)->Int(2), nullptr, (*st)->Text(3)};
+    if (parse_data) e.data = nlohmann::json::parse(e.data_text, nullptr, false);
+    out.push_back(std::move(e));
   }
   return out;
 }

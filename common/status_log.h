@@ -21,7 +21,8 @@ struct StatusEntry {
   int64_t seq = 0;
   std::string type;
   int64_t at_ms = 0;
-  nlohmann::json data;
+  nlohmann::json data;    // null when read with parse_data = false
+  std::string data_text;  // data as stored (JSON object text); empty when not read from the log
 };
 
 // Appends one entry; `data` is a JSON object (ids, status, ...).
@@ -29,8 +30,10 @@ Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann
 // The same with `data` already written as JSON object text (for the hot paths).
 Status AppendStatusText(Db& db, std::string_view type, int64_t at_ms, std::string_view data);
 
-// Entries with seq > after, oldest first, at most `limit`.
-Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit);
+// Entries with seq > after, oldest first, at most `limit`. With parse_data = false only
+// data_text is filled (for the status streams, which pass the text on as it is).
+Result<std::vector<StatusEntry>> ReadStatusAfter(Db& db, int64_t after, int limit,
+                                                 bool parse_data = true);
 
 // {"seq", "type", "at" (RFC 3339), "data"} as API.md's status stream shows it.
 nlohmann::json StatusEntryJson(const StatusEntry& e);

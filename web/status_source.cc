@@ -5,7 +5,7 @@ namespace hookd {
 Result<std::vector<StatusEntry>> SqliteStatusSource::ReadAfter(int64_t after, int limit) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto out = ReadStatusAfter(**db, after, limit);
+  auto out = ReadStatusAfter(**db, after, limit, /*parse_data=*/false);
   // A cached statement left mid-step would hold a read snapshot and stall WAL checkpoints.
   (*db)->ResetCached();
   return out;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "common/json_fields.h"
+#include "common/json_text.h"
+#include "common/time_format.h"
+
 namespace hookd {
 namespace {
 
@@ -11,19 +15,57 @@ std::string StringField(const nlohmann::json& data, const char* name) {
   return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// The fields a filter looks at, without serializing (DB pages skip what does not match).
-StreamEntry Header(const StatusEntry& e) {
+// The fields a filter looks at, without serializing (DB pages skip what does not match). `raw`:
+// the entry's data is the log's text, valid, and is passed on as it is.
+StreamEntry Header(const StatusEntry& e, bool& raw) {
   StreamEntry s;
   s.seq = e.seq;
   s.type = e.type;
-  s.endpoint_id = StringField(e.data, "endpoint_id");
-  s.source_id = StringField(e.data, "source_id");
+  raw = false;
+  if (e.data_text.empty()) {
+    s.endpoint_id = StringField(e.data, "endpoint_id");
+    s.source_id = StringField(e.data, "source_id");
+    return s;
+  }
+  // A line break between tokens would end the SSE data line: such a text is written again.
+  raw = e.data_text.find_first_of("\r\n") == std::string::npos &&
+        ReadTopLevelStrings(e.data_text,
+                            {{"endpoint_id", &s.endpoint_id}, {"source_id", &s.source_id}});
+  if (!raw) {
+    StatusEntry parsed = e;
+    parsed.data = nlohmann::json::parse(e.data_text, nullptr, false);
+    s.endpoint_id = StringField(parsed.data, "endpoint_id");
+    s.source_id = StringField(parsed.data, "source_id");
+  }
   return s;
 }
 
-StreamEntryPtr Serialize(StreamEntry s, const StatusEntry& e) {
-  auto json = std::make_shared<const std::string>(
-      StatusEntryJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+// StatusEntryJson(e).dump(), with the stored data text spliced in rather than parsed and written
+// again. The log's texts are written by nlohmann (keys sorted) or JsonObjectText (keys given
+// sorted), so the result is the same text; keys here are in nlohmann's order too.
+std::string EntryJson(const StatusEntry& e, bool raw_data) {
+  if (!raw_data) {
+    StatusEntry parsed = e;
+    if (!e.data_text.empty()) {
+      parsed.data = nlohmann::json::parse(e.data_text, nullptr, false);
+      if (parsed.data.is_discarded()) parsed.data = nullptr;  // not valid JSON
+    }
+    return StatusEntryJson(parsed).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  std::string out = "{\"at\":\"";
+  out += FormatRfc3339(e.at_ms);
+  out += "\",\"data\":";
+  out += e.data_text;
+  out += ",\"seq\":";
+  out += std::to_string(e.seq);
+  out += ",\"type\":";
+  AppendJsonString(out, e.type);
+  out += '}';
+  return out;
+}
+
+StreamEntryPtr Serialize(StreamEntry s, const StatusEntry& e, bool raw_data) {
+  auto json = std::make_shared<const std::string>(EntryJson(e, raw_data));
   std::string sse = "id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: ";
   sse += *json;
   sse += "\n\n";
@@ -34,7 +76,11 @@ StreamEntryPtr Serialize(StreamEntry s, const StatusEntry& e) {
 
 }  // namespace
 
-StreamEntryPtr MakeStreamEntry(const StatusEntry& e) { return Serialize(Header(e), e); }
+StreamEntryPtr MakeStreamEntry(const StatusEntry& e) {
+  bool raw = false;
+  StreamEntry header = Header(e, raw);
+  return Serialize(std::move(header), e, raw);
+}
 
 StreamBatchPtr MakeStreamBatch(std::vector<StreamEntryPtr> entries) {
   auto batch = std::make_shared<StreamBatch>();
@@ -366,9 +412,10 @@ FetchResult StatusHub::FetchFromDb(const FetchJob& job) {
     if (!rows.ok()) return {rows.status(), {}, job.after};
     for (const StatusEntry& r : *rows) {
       cursor = r.seq;
-      StreamEntry header = Header(r);
+      bool raw = false;
+      StreamEntry header = Header(r, raw);
       if (!Matches(job.filter, header)) continue;
-      result.entries.push_back(Serialize(std::move(header), r));
+      result.entries.push_back(Serialize(std::move(header), r, raw));
       if (result.entries.size() >= job.limit) {
         result.next = cursor;
         return result;

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/json_limits.h"
+#include "common/json_text.h"
 #include "tests/unit/web/fake_status_source.h"
 #include "web/send_queue.h"
 
@@ -359,6 +361,46 @@ TEST(SendQueueTest, RefusesPastItsBoundUnlessForcedAndKeepsTheFrameBeingWritten)
   q.Pop();
   EXPECT_TRUE(q.empty());
   EXPECT_TRUE(q.Push(frame(500))) << "one large frame fits an empty queue";
+}
+
+// The streams pass the log's data text on as it is (no parse and dump per entry): the text sent
+// is the same as writing the parsed entry, for data written the two ways the log is written.
+TEST(StreamEntry, TheStoredDataTextIsSentAsTheParsedEntryWouldBe) {
+  JsonObjectText direct;
+  direct.Int("attempt", 2).Str("delivery_id", "dlv_1").Str("endpoint_id", "ep_\xc3\xa9\x01\"/");
+  direct.Str("error", "bad \xff byte\n").Null("response_status");
+  const nlohmann::json dumped = {{"source_id", "src_9"},
+                                 {"reason", "caf\xc3\xa9 \u2028"},
+                                 {"n", -3},
+                                 {"nested", {{"endpoint_id", "ep_inner"}}}};
+  for (const std::string& text : {direct.Text(), DumpJson(dumped)}) {
+    StatusEntry raw{42, "delivery.attempted", 1'790'000'000'123, nullptr, text};
+    StatusEntry parsed{42, "delivery.attempted", 1'790'000'000'123, nlohmann::json::parse(text),
+                       ""};
+    const StreamEntryPtr a = MakeStreamEntry(raw), b = MakeStreamEntry(parsed);
+    EXPECT_EQ(*a->json, *b->json);
+    EXPECT_EQ(*a->sse, *b->sse);
+    EXPECT_EQ(a->endpoint_id, b->endpoint_id);
+    EXPECT_EQ(a->source_id, b->source_id);
+  }
+  EXPECT_EQ(MakeStreamEntry({1, "t", 0, nullptr, DumpJson(dumped)})->source_id, "src_9");
+  EXPECT_EQ(MakeStreamEntry({1, "t", 0, nullptr, DumpJson(dumped)})->endpoint_id, "");
+}
+
+TEST(StreamEntry, StoredTextThatCannotBePassedOnIsWrittenAgain) {
+  // Line breaks between tokens would end the SSE data line.
+  const StreamEntryPtr spaced =
+      MakeStreamEntry({5, "endpoint.disabled", 0, nullptr, "{\n \"endpoint_id\": \"ep_1\"\r\n}"});
+  EXPECT_EQ(spaced->json->find_first_of("\r\n"), std::string::npos) << *spaced->json;
+  EXPECT_EQ(nlohmann::json::parse(*spaced->json)["data"]["endpoint_id"], "ep_1");
+  EXPECT_EQ(spaced->endpoint_id, "ep_1");
+  // Not JSON at all: the entry is still sent, valid, with null data.
+  const StreamEntryPtr broken = MakeStreamEntry({6, "endpoint.disabled", 0, nullptr, "{\"endpo"});
+  const auto doc = nlohmann::json::parse(*broken->json, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << *broken->json;
+  EXPECT_TRUE(doc["data"].is_null());
+  EXPECT_EQ(doc["seq"], 6);
+  EXPECT_EQ(broken->endpoint_id, "");
 }
 
 }  // namespace
