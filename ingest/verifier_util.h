@@ -1,6 +1,5 @@
 // Helpers shared by the provider verifiers: error Statuses, timestamp parsing and tolerance, and
-// a body probe that validates a JSON object and pulls out a few top-level string members without
-// building a document. Pure, thread-safe.
+// (from common/json_probe.h) the body probe. Pure, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +10,7 @@
 #include <string_view>
 
 #include "common/http_types.h"
+#include "common/json_probe.h"
 #include "common/result.h"
 
 namespace hookd {
@@ -44,11 +44,5 @@ bool WithinTolerance(int64_t ts, int64_t now, int64_t tolerance);
 
 // 401 timestamp_out_of_tolerance naming the header and the tolerance.
 Status StaleTimestamp(std::string_view header, int64_t ts, int64_t tolerance);
-
-// The top-level string members of the JSON object `body` whose names are in `keys` (members
-// that are not strings are left out). 400 invalid_json unless `body` is exactly one valid JSON
-// object. Uses nlohmann's SAX parser: the whole body is validated, nothing else is kept.
-Result<std::map<std::string, std::string, std::less<>>> ProbeJsonObject(
-    std::string_view body, std::initializer_list<std::string_view> keys);
 
 }  // namespace hookd

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/json_fields.h"
+#include "common/json_probe.h"
 #include "common/json_text.h"
 #include "common/time_format.h"
 
@@ -28,9 +28,13 @@ StreamEntry Header(const StatusEntry& e, bool& raw) {
     return s;
   }
   // A line break between tokens would end the SSE data line: such a text is written again.
-  raw = e.data_text.find_first_of("\r\n") == std::string::npos &&
-        ReadTopLevelStrings(e.data_text,
-                            {{"endpoint_id", &s.endpoint_id}, {"source_id", &s.source_id}});
+  if (e.data_text.find_first_of("\r\n") == std::string::npos) {
+    if (auto ids = ProbeJsonObject(e.data_text, {"endpoint_id", "source_id"}); ids.ok()) {
+      raw = true;
+      if (auto it = ids->find("endpoint_id"); it != ids->end()) s.endpoint_id = it->second;
+      if (auto it = ids->find("source_id"); it != ids->end()) s.source_id = it->second;
+    }
+  }
   if (!raw) {
     StatusEntry parsed = e;
     parsed.data = nlohmann::json::parse(e.data_text, nullptr, false);
