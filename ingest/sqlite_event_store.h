@@ -25,13 +25,18 @@ class SqliteEventStore final : public EventStore {
                                   const std::optional<std::string>& after, int limit) override;
 
  private:
-  SqliteEventStore(DbPool& pool, std::unique_ptr<Db> writer, AfterInsert after_insert)
-      : pool_(pool), writer_(std::move(writer)), after_insert_(std::move(after_insert)) {}
+  SqliteEventStore(DbPool& pool, std::unique_ptr<Db> writer, AfterInsert after_insert,
+                   bool sync_wal)
+      : pool_(pool),
+        writer_(std::move(writer)),
+        after_insert_(std::move(after_insert)),
+        sync_wal_(sync_wal) {}
   Status InsertAll(const std::vector<Event>& batch, std::vector<IngestOutcome>& out);
 
   DbPool& pool_;
   std::unique_ptr<Db> writer_;  // only touched by CommitBatch's caller thread
   AfterInsert after_insert_;
+  const bool sync_wal_;  // after each commit (the pool's synchronous=FULL)
 };
 
 }  // namespace hookd
