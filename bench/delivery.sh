@@ -218,6 +218,8 @@ start_hookd throughput-deliver "$TP_DATA" --roles deliver
 TP_DRAINED=1
 wait_receiver "$TP_LOG" "$TP_STORED" "$HOOKD_PID" || TP_DRAINED=0
 TP_POLL_END_MS=$(now_ms)
+# hookd's CPU (user + system) over its whole run, start-up and the drain.
+TP_CPU_S=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$HOOKD_PID/stat" 2>/dev/null || echo 0)
 curl -sS --max-time 5 "$HOOKD_BASE/metrics" 2>/dev/null | grep '^hookd_delivery_attempts_total' >"$WORK/throughput-metrics.txt" || true
 stop_hookd throughput-deliver
 # First receipt of each webhook-id: the last of those is when the receiver held every message.
@@ -238,6 +240,7 @@ echo "    receiver: $TP_LINES requests, $TP_DISTINCT distinct webhook-ids, non-2
 echo "    hookd --roles deliver start -> last first-receipt: ${TP_ELAPSED_S}s ($TP_RATE deliveries/s);" \
   "first -> last receipt: ${TP_WINDOW_S}s ($TP_WINDOW_RATE/s); poll saw it done after $(calc "($TP_POLL_END_MS - $TP_START_MS) / 1000" 3)s"
 echo "    deliveries in the database: $TP_STATUS; attempts recorded: $TP_ATTEMPTS"
+echo "    hookd CPU (user + system): ${TP_CPU_S}s, $(calc "$TP_DISTINCT > 0 ? $TP_CPU_S * 1000000 / $TP_DISTINCT : 0") us per delivery"
 sed 's/^/    metrics: /' "$WORK/throughput-metrics.txt"
 sleep 1
 

@@ -316,8 +316,28 @@ curl -fsS -o /dev/null -X POST "$HOOKD_BASE/api/v1/endpoints" -H "$AUTH" -H 'Con
 { printf '{"event_type":"bench.e2e","payload":'; cat "$WORK/body.json"; printf '}'; } >"$WORK/e2e-msg.json"
 E2E_T0=$(now_ms)
 "$LOOP" --url "$HOOKD_BASE/api/v1/messages" --connections "$E2E_CONNS" --seconds "$E2E_SECONDS" --header "$AUTH" \
-  --body-file "$WORK/e2e-msg.json" --record "$WORK/e2e-sends.txt" --record-response-id >"$WORK/e2e-publish.txt"
+  --body-file "$WORK/e2e-msg.json" --record "$WORK/e2e-sends.txt" --record-response-id >"$WORK/e2e-publish.txt" &
+LOOP_PID=$!
+# Where the CPU goes while publishing (from 2 s in to 2 s before the end): hookd, the loader and
+# nginx share the machine's cores, so this is the budget the ratio has to fit in.
+E2E_CPU=""
+if ((E2E_SECONDS >= 6)); then
+  NGINX_WORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
+  ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+  sleep 2
+  read -r C0H C0L C0N D0 W0 < <(echo "$(ticks "$HOOKD_PID") $(ticks "$LOOP_PID") $(ticks "$NGINX_WORKER") $(wc -l <"$NGX/e2e.log") $(now_ms)")
+  sleep $((E2E_SECONDS - 4))
+  read -r C1H C1L C1N D1 W1 < <(echo "$(ticks "$HOOKD_PID") $(ticks "$LOOP_PID") $(ticks "$NGINX_WORKER") $(wc -l <"$NGX/e2e.log") $(now_ms)")
+  E2E_CPU=$(awk -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v h=$((C1H - C0H)) -v l=$((C1L - C0L)) -v n=$((C1N - C0N)) \
+    -v d=$((D1 - D0)) -v w="$(calc "($W1 - $W0) / 1000" 3)" 'BEGIN {
+      if (d <= 0 || w <= 0) exit
+      printf "cores busy: hookd %.2f, loader %.2f, nginx %.2f (of %d); CPU per delivered message: hookd %.0f us, loader %.0f us, nginx %.0f us",
+        h / hz / w, l / hz / w, n / hz / w, cores, h / hz * 1e6 / d, l / hz * 1e6 / d, n / hz * 1e6 / d }')
+fi
+wait "$LOOP_PID"
+LOOP_PID=""
 E2E_T1=$(now_ms)
+[[ -n $E2E_CPU ]] && echo "    $E2E_CPU"
 sed 's/^/    publish: /' "$WORK/e2e-publish.txt"
 awk '$3 >= 200 && $3 < 300 { print $1 }' "$WORK/e2e-sends.txt" >"$WORK/e2e-ids.txt"
 E2E_OK=$(wc -l <"$WORK/e2e-ids.txt")
@@ -333,6 +353,7 @@ E2E_OVERALL=$(calc "$E2E_GOT / (($E2E_LAST - $E2E_FIRST) / 1000)")
 echo "    receiver: $E2E_GOT of $E2E_OK published messages, $E2E_DUP more than once; last receipt ${E2E_LAG}s after publishing ended"
 SUMMARY+=("2. deliveries/s while publishing $E2E_RATE (202s/s $(kv ok_rps "$WORK/e2e-publish.txt")) / bare $BASE_RPS = $(calc "$E2E_RATE / $BASE_RPS" 3) (goal >= $GOAL_RATIO): $(goal "$E2E_RATE / $BASE_RPS >= $GOAL_RATIO")")
 SUMMARY+=("   first -> last receipt, publishing and the drain after it: $E2E_OVERALL/s ($(calc "$E2E_OVERALL / $BASE_RPS" 3) of bare)")
+[[ -n $E2E_CPU ]] && SUMMARY+=("   while publishing, $E2E_CPU")
 SUMMARY+=("   every 202 delivered: $E2E_GOT of $E2E_OK, twice or more: $E2E_DUP")
 ((E2E_GOT == E2E_OK && E2E_DUP == 0)) || FAIL+=("phase 2: $((E2E_OK - E2E_GOT)) of $E2E_OK not delivered, $E2E_DUP more than once")
 
