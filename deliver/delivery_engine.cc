@@ -260,6 +260,13 @@ void DeliveryEngine::RecordPending() {
   if (recorder_->TakeEndpointsChanged()) endpoints_.Invalidate();
 }
 
+void DeliveryEngine::NoteDue(std::string endpoint_id, int64_t due, int64_t now) {
+  if (due <= now)
+    due_endpoints_.insert(std::move(endpoint_id));
+  else if (!next_due_ms_ || due < next_due_ms_)
+    next_due_ms_ = due;
+}
+
 bool DeliveryEngine::FullScanDue(int64_t now) const {
   if (now - discovered_at_ms_ < options_.idle_poll.count()) return false;
   if (due_endpoints_.empty()) return true;
@@ -280,12 +287,7 @@ void DeliveryEngine::DiscoverNewDeliveries(int64_t now) {
     auto row = (*st)->Step();
     if (!row.ok() || !*row) break;
     seen = std::max(seen, (*st)->Int(2));
-    if ((*st)->IsNull(1)) continue;  // finished already
-    const int64_t due = (*st)->Int(1);
-    if (due <= now)
-      due_endpoints_.insert((*st)->Text(0));
-    else if (!next_due_ms_ || due < next_due_ms_)
-      next_due_ms_ = due;
+    if (!(*st)->IsNull(1)) NoteDue((*st)->Text(0), (*st)->Int(1), now);  // else finished already
   }
   (*st)->Reset();
   discovered_seq_ = seen;
@@ -316,11 +318,7 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
   while (true) {
     auto row = (*st)->Step();
     if (!row.ok() || !*row) break;
-    const int64_t due = (*st)->Int(1);
-    if (due <= now)
-      due_endpoints_.insert((*st)->Text(0));
-    else if (!next_due_ms_ || due < next_due_ms_)
-      next_due_ms_ = due;
+    NoteDue((*st)->Text(0), (*st)->Int(1), now);
   }
   (*st)->Reset();
   full_scan_end_ = std::chrono::steady_clock::now();

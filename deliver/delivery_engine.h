@@ -99,6 +99,9 @@ class DeliveryEngine {
   void DiscoverDueEndpoints(int64_t now);
   // The same for the deliveries inserted since the last look (seq above discovered_seq_).
   void DiscoverNewDeliveries(int64_t now);
+  // An endpoint whose earliest waiting delivery is due at `due`: it has a backlog now, or `due`
+  // may be the next wake-up.
+  void NoteDue(std::string endpoint_id, int64_t due, int64_t now);
   // Whether the idle poll's look at every endpoint is due. With a backlog already known, looks
   // are spaced so that they take at most a twentieth of the dispatcher's time.
   bool FullScanDue(int64_t now) const;
