@@ -116,11 +116,11 @@ void DeliveryEngine::DispatchLoop() {
     // Results that came in during the transaction free their slots now, not after the claim.
     now = clock_.NowUnixMillis();
     Harvest(now);
-    // Endpoints with due deliveries are looked for when woken (new work), when a retry this
-    // process scheduled comes due, and at the idle poll (other processes' work); between those,
-    // claims continue with the endpoints known to have a backlog.
-    // New deliveries alone (this process's publishing and ingest, or another process's seen at
-    // the poll) are found by looking only at the rows inserted since the last look.
+    // Every endpoint is looked at when woken for anything, when a retry or lease end this
+    // process knows of comes due, and at the idle poll (spaced while a backlog is known); the
+    // rows inserted since the last look are looked at when woken for new deliveries and at
+    // every poll (another process's publishing). Between those, claims continue with the
+    // endpoints known to have a backlog.
     if (woken || (next_due_ms_ && next_due_ms_ <= now) || FullScanDue(now)) {
       DiscoverDueEndpoints(now);
     } else if (woken_new || now - new_discovered_at_ms_ >= options_.idle_poll.count()) {
@@ -273,24 +273,40 @@ bool DeliveryEngine::FullScanDue(int64_t now) const {
   return std::chrono::steady_clock::now() - full_scan_end_ >= 20 * full_scan_cost_;
 }
 
+int64_t DeliveryEngine::LastDeliverySeq() {
+  auto st = db_->Cached("SELECT COALESCE(MAX(seq), 0) FROM deliveries");
+  if (!st.ok()) return -1;
+  auto row = (*st)->Step();
+  const int64_t last = row.ok() && *row ? (*st)->Int(0) : -1;
+  (*st)->Reset();
+  return last;
+}
+
 void DeliveryEngine::DiscoverNewDeliveries(int64_t now) {
   if (discovered_seq_ < 0) return DiscoverDueEndpoints(now);
+  // Below the last seq seen: the newest rows were pruned (retention), and SQLite may give their
+  // seqs to new rows, which a look above it would miss.
+  const int64_t last = LastDeliverySeq();
+  if (last < 0) return;
+  if (last < discovered_seq_) return DiscoverDueEndpoints(now);
   new_discovered_at_ms_ = now;
+  if (last == discovered_seq_) return;
   auto st = db_->Cached(
       // NOT INDEXED: otherwise the GROUP BY walks all of deliveries_endpoint, not the new rows.
-      "SELECT endpoint_id, MIN(next_attempt_at), MAX(seq) FROM deliveries NOT INDEXED"
-      " WHERE seq > ? GROUP BY endpoint_id");
+      "SELECT endpoint_id, MIN(next_attempt_at) FROM deliveries NOT INDEXED"
+      " WHERE seq > ? AND seq <= ? GROUP BY endpoint_id");
   if (!st.ok()) return;
-  (*st)->Bind(1, discovered_seq_);
-  int64_t seen = discovered_seq_;
+  (*st)->Bind(1, discovered_seq_).Bind(2, last);
+  bool read = true;
   while (true) {
     auto row = (*st)->Step();
+    if (!row.ok()) read = false;
     if (!row.ok() || !*row) break;
-    seen = std::max(seen, (*st)->Int(2));
     if (!(*st)->IsNull(1)) NoteDue((*st)->Text(0), (*st)->Int(1), now);  // else finished already
   }
   (*st)->Reset();
-  discovered_seq_ = seen;
+  // Groups come in endpoint order, not seq order: only a complete read moves the mark.
+  if (read) discovered_seq_ = last;
 }
 
 void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
@@ -298,10 +314,7 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
   discovered_at_ms_ = new_discovered_at_ms_ = now;
   // Read first: a delivery inserted during the scan below is then also seen by the next
   // DiscoverNewDeliveries (found twice at worst, never missed).
-  if (auto max = db_->Cached("SELECT COALESCE(MAX(seq), 0) FROM deliveries"); max.ok()) {
-    if (auto row = (*max)->Step(); row.ok() && *row) discovered_seq_ = (*max)->Int(0);
-    (*max)->Reset();
-  }
+  if (const int64_t last = LastDeliverySeq(); last >= 0) discovered_seq_ = last;
   // A loose scan of deliveries_due (endpoint_id, next_attempt_at): one index seek per endpoint
   // with waiting deliveries, whatever the size of its backlog.
   auto st = db_->Cached(

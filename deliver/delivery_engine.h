@@ -99,6 +99,8 @@ class DeliveryEngine {
   void DiscoverDueEndpoints(int64_t now);
   // The same for the deliveries inserted since the last look (seq above discovered_seq_).
   void DiscoverNewDeliveries(int64_t now);
+  // The highest seq in deliveries (0 when empty), -1 when it cannot be read.
+  int64_t LastDeliverySeq();
   // An endpoint whose earliest waiting delivery is due at `due`: it has a backlog now, or `due`
   // may be the next wake-up.
   void NoteDue(std::string endpoint_id, int64_t due, int64_t now);

@@ -492,6 +492,32 @@ TEST_F(EngineScheduling, AnotherProcesssDeliveriesAreFoundAtThePoll) {
   EXPECT_EQ(sender_.StartsOf(ok), 3u);
 }
 
+// Retention pruned every delivery, the newest too, so SQLite hands their seqs out again: a
+// delivery published then is still found at once (not only at the next poll, a minute here),
+// though its seq is not above the highest the engine had seen.
+TEST_F(EngineScheduling, ADeliveryReusingAPrunedSeqIsFoundWhenWoken) {
+  DeliveryEngineOptions options;
+  options.idle_poll = milliseconds(60'000);
+  StartEngine(options, system_clock_);
+  const std::string a = AddEndpoint("first"), b = AddEndpoint("second");
+  Publish("first", 3);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == 3; }));
+  {
+    auto db = pool_.Acquire();
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(
+        (*db)->Exec("DELETE FROM attempts; DELETE FROM deliveries; DELETE FROM messages").ok());
+  }
+  Publish("second", 1);
+  EXPECT_EQ(Scalar("SELECT MAX(seq) FROM deliveries"), 1);
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  b) == 1;
+  })) << Rows("SELECT seq, endpoint_id, status FROM deliveries", 3);
+  EXPECT_EQ(sender_.StartsOf(a), 3u);
+}
+
 // The dispatcher sleeps until the retry is due, not until its next poll (5 s here).
 TEST_F(EngineScheduling, ARetryStartsWhenDue) {
   DeliveryEngineOptions options;
