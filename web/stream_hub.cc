@@ -36,10 +36,9 @@ StreamEntry Header(const StatusEntry& e, bool& raw) {
     }
   }
   if (!raw) {
-    StatusEntry parsed = e;
-    parsed.data = nlohmann::json::parse(e.data_text, nullptr, false);
-    s.endpoint_id = StringField(parsed.data, "endpoint_id");
-    s.source_id = StringField(parsed.data, "source_id");
+    const nlohmann::json data = nlohmann::json::parse(e.data_text, nullptr, false);
+    s.endpoint_id = StringField(data, "endpoint_id");
+    s.source_id = StringField(data, "source_id");
   }
   return s;
 }
