@@ -225,6 +225,12 @@ class EngineScheduling : public ::testing::Test {
     return st->IsNull(0) ? -1 : st->Int(0);
   }
   // Every row of `sql`, "|"-separated columns, one row per line: for failure messages.
+  // The endpoint's deliveries that succeeded.
+  int64_t Succeeded(const std::string& endpoint_id) {
+    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
+                  endpoint_id);
+  }
+
   std::string Rows(const std::string& sql, int columns) {
     auto db = pool_.Acquire();
     auto st = (*db)->Prepare(sql);
@@ -287,10 +293,7 @@ TEST_F(EngineScheduling, HangingEndpointsDoNotDelayAHealthyOne) {
   // The hanging attempts never end on their own, so an engine that made the healthy job wait for
   // them would never deliver it: no time bound is needed.
   Publish("healthy", 1);
-  EXPECT_TRUE(WaitUntil([&] {
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  ok) == 1;
-  }));
+  EXPECT_TRUE(WaitUntil([&] { return Succeeded(ok) == 1; }));
   // The hanging endpoints stayed at their concurrency cap, and all of theirs are still open.
   EXPECT_EQ(sender_.StartsOf(h1), 8u);
   EXPECT_EQ(sender_.StartsOf(h2), 8u);
@@ -320,10 +323,7 @@ TEST_F(EngineScheduling, MoreHangingEndpointsThanTheCapHoldLeaveASlotForAHealthy
   })) << "hanging attempts: "
       << sender_.hanging();
   Publish("healthy", 3);
-  EXPECT_TRUE(WaitUntil([&] {
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  ok) == 3;
-  }));
+  EXPECT_TRUE(WaitUntil([&] { return Succeeded(ok) == 3; }));
   EXPECT_LE(sender_.hanging(), 40u);
   for (const std::string& id : hanging) EXPECT_LE(sender_.StartsOf(id), 4u) << id;
   EXPECT_EQ(sender_.hanging(), sender_.starts().size() - 3);  // none of them has ended
@@ -409,10 +409,7 @@ TEST_F(EngineScheduling, CircuitOpensProbesAndClosesOnAFakeClock) {
   sender_.ReleaseHeld();
   EXPECT_TRUE(WaitUntil([&] { return Circuit(ep) == "closed"; })) << Circuit(ep);
   EXPECT_TRUE(WaitUntil([&] { return sender_.StartsOf(ep) == 8; }));
-  EXPECT_TRUE(WaitUntil([&] {
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  ep) == 3;
-  }));
+  EXPECT_TRUE(WaitUntil([&] { return Succeeded(ep) == 3; }));
   EXPECT_EQ(StatusTypes(ep),
             (std::vector<std::string>{"endpoint.circuit_opened", "endpoint.circuit_closed"}));
   // The three paused deliveries were attempted once each: pausing counted no attempt.
@@ -442,8 +439,7 @@ TEST_F(EngineScheduling, AnEndpointNewerThanTheEnginesSnapshotIsStillAttempted) 
       other.Create({{"event_type", "elsewhere.x"}, {"payload", {{"i", 1}}}}, std::nullopt).ok());
   EXPECT_TRUE(WaitUntil([&] {
     engine_->Wake();  // the other process cannot wake it, and the fake clock stands still
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  e.id) == 1;
+    return Succeeded(e.id) == 1;
   })) << Rows("SELECT status, attempts, last_error FROM deliveries", 3);
   EXPECT_EQ(sender_.StartsOf(e.id), 1u);
 }
@@ -460,10 +456,8 @@ TEST_F(EngineScheduling, AResultIsWrittenWhileAnotherAttemptHangsOnAStoppedClock
   Publish("hang", 1);
   ASSERT_TRUE(WaitUntil([&] { return sender_.hanging() == 1; }));
   Publish("healthy", 3);
-  EXPECT_TRUE(WaitUntil([&] {
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  ok) == 3;
-  })) << Rows("SELECT endpoint_id, status, attempts FROM deliveries", 3);
+  EXPECT_TRUE(WaitUntil([&] { return Succeeded(ok) == 3; }))
+      << Rows("SELECT endpoint_id, status, attempts FROM deliveries", 3);
   EXPECT_EQ(sender_.hanging(), 1u);
 }
 
@@ -485,10 +479,8 @@ TEST_F(EngineScheduling, AnotherProcesssDeliveriesAreFoundAtThePoll) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(
         other.Create({{"event_type", "other.x"}, {"payload", {{"i", i}}}}, std::nullopt).ok());
-  EXPECT_TRUE(WaitUntil([&] {
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  ok) == 3;
-  })) << Rows("SELECT endpoint_id, status, attempts FROM deliveries", 3);
+  EXPECT_TRUE(WaitUntil([&] { return Succeeded(ok) == 3; }))
+      << Rows("SELECT endpoint_id, status, attempts FROM deliveries", 3);
   EXPECT_EQ(sender_.StartsOf(ok), 3u);
 }
 
@@ -511,10 +503,8 @@ TEST_F(EngineScheduling, ADeliveryReusingAPrunedSeqIsFoundWhenWoken) {
   }
   Publish("second", 1);
   EXPECT_EQ(Scalar("SELECT MAX(seq) FROM deliveries"), 1);
-  EXPECT_TRUE(WaitUntil([&] {
-    return Scalar("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded'",
-                  b) == 1;
-  })) << Rows("SELECT seq, endpoint_id, status FROM deliveries", 3);
+  EXPECT_TRUE(WaitUntil([&] { return Succeeded(b) == 1; }))
+      << Rows("SELECT seq, endpoint_id, status FROM deliveries", 3);
   EXPECT_EQ(sender_.StartsOf(a), 3u);
 }
 
