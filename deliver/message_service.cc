@@ -83,17 +83,19 @@ bool ValidEventType(const std::string& t) {
 MessageService::~MessageService() { Stop(); }
 
 Status MessageService::Start() {
-  // The writer's commits do not sync; CommitMessages syncs the WAL after each commit, outside
-  // SQLite's write lock, and only then answers (docs/DECISIONS.md, "The messages writer syncs
-  // outside the write lock").
+  // The writer's commits do not sync; with synchronous=FULL (the default) CommitMessages syncs
+  // the WAL after each commit, outside SQLite's write lock, and only then answers
+  // (docs/DECISIONS.md, "The messages writer syncs outside the write lock"). With NORMAL, which
+  // the operator chose, it does not sync.
   DbOptions options = pool_.options();
+  const bool sync_wal = options.synchronous == "FULL";
   options.synchronous = "NORMAL";
   auto writer = Db::Open(pool_.path(), options);
   if (!writer.ok()) return writer.status();
   writer_ = std::move(writer).value();
   committer_ = std::make_unique<BatchCommitter<NewMessage, nlohmann::json>>(
-      [this](std::vector<NewMessage>& batch) {
-        return CommitMessages(*writer_, batch, /*sync_wal=*/true);
+      [this, sync_wal](std::vector<NewMessage>& batch) {
+        return CommitMessages(*writer_, batch, sync_wal);
       },
       "the message", 512, observer_);
   committer_->Start();

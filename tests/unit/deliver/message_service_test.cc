@@ -12,6 +12,7 @@
 #include "common/migrations.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_store.h"
+#include "tests/testing/sync_counting_vfs.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hookd {
@@ -94,6 +95,45 @@ TEST_F(MessageServiceTest, PublishAnswersAfterTheWritersCommitAndSync) {
   EXPECT_EQ(Messages(), 1);
   EXPECT_EQ(Create(2, "key-p"), *r);
   service_.Stop();
+}
+
+// A 202 means the message is on disk with synchronous=FULL (the default): the writer syncs the
+// WAL before answering. With NORMAL, the operator's choice, it does not sync.
+TEST(MessageServiceSync, TheWriterSyncsTheWalOnlyWithSynchronousFull) {
+  for (const std::string level : {"FULL", "NORMAL"}) {
+    SCOPED_TRACE(level);
+    testing::TempDir dir;
+    DbOptions options;
+    options.synchronous = level;
+    DbPool pool{dir.path() + "/hookd.db", options};
+    {
+      auto db = pool.Acquire();
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+    }
+    FakeClock clock{1'790'000'000'000};
+    SeededRandom random{5};
+    EndpointStore store{pool};
+    EndpointCache cache{store, clock};
+    testing::SyncCountingVfs vfs;  // the writer's connection opens through it
+    {
+      MessageService service{pool, cache, clock, random, [](WakeReason) {}};
+      ASSERT_TRUE(service.Start().ok());
+      for (int n = 0; n < 3; ++n) {
+        std::promise<Result<nlohmann::json>> answered;
+        service.Publish({{"event_type", "order.created"}, {"payload", {{"n", n}}}}, std::nullopt,
+                        [&](Result<nlohmann::json> r) { answered.set_value(std::move(r)); });
+        auto future = answered.get_future();
+        ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+        ASSERT_TRUE(future.get().ok());
+      }
+      service.Stop();
+    }
+    if (level == "FULL")
+      EXPECT_GE(vfs.wal_syncs(), 3);  // one per batch; each message was its own batch
+    else
+      EXPECT_EQ(vfs.wal_syncs(), 0);
+  }
 }
 
 TEST_F(MessageServiceTest, BadKeysAreRefusedAndStoreNothing) {
