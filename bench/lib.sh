@@ -60,3 +60,23 @@ write_push_body() {  # write_push_body <file>: a ~1 KB GitHub push-like JSON bod
     printf '"compare":"https://github.com/octocat/Hello-World/compare/6113728f27ae...59b20b8d5c6f","created":false,"deleted":false,"forced":false}'
   } >"$1"
 }
+
+# parse_wrk <file>: prints "rps p99_ms total duration_s non2xx sockerr"
+parse_wrk() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /m$/)  { sub(/m$/,  "", v); return v * 60000 }
+      if (v ~ /h$/)  { sub(/h$/,  "", v); return v * 3600000 }
+      if (v ~ /s$/)  { sub(/s$/,  "", v); return v * 1000 }
+      return v + 0
+    }
+    /Requests\/sec:/             { rps = $2 }
+    /^[ \t]+99%/                 { p99 = ms($2) }
+    / requests in /              { total = $1; d = $4; sub(/,$/, "", d); dur = ms(d) / 1000 }
+    /Non-2xx or 3xx responses:/  { non2xx = $NF }
+    /Socket errors:/             { gsub(/,/, ""); sockerr = $4 + $6 + $8 + $10 }
+    END { printf "%s %.3f %d %.3f %d %d\n", rps + 0, p99 + 0, total + 0, dur + 0, non2xx + 0, sockerr + 0 }
+  ' "$1"
+}
