@@ -95,6 +95,18 @@ Status RetentionPruner::PruneMessagesStep(int64_t cutoff, int64_t idempotency_cu
     int64_t rows;
   };
   std::vector<Candidate> candidates;
+  // The message of the newest delivery stays, like the newest status-log entry: deliveries.seq
+  // is a rowid without AUTOINCREMENT, and the delivery engine finds new deliveries by seq, so
+  // the largest must never be freed for reuse.
+  std::string newest_delivery_message;
+  {
+    auto newest = db_->Cached("SELECT message_id FROM deliveries ORDER BY seq DESC LIMIT 1");
+    if (!newest.ok()) return newest.status();
+    auto row = (*newest)->Step();
+    if (!row.ok()) return row.status();
+    if (*row) newest_delivery_message = (*newest)->Text(0);
+    (*newest)->Reset();
+  }
   int examined = 0;
   bool reached_window = false;
   while (true) {
@@ -109,7 +121,8 @@ Status RetentionPruner::PruneMessagesStep(int64_t cutoff, int64_t idempotency_cu
     }
     cursor = st.Int(0);
     const bool keyed_and_young = st.Int(3) != 0 && created_at >= idempotency_cutoff;
-    if (keyed_and_young || st.Int(4) != 0) continue;  // kept
+    if (keyed_and_young || st.Int(4) != 0 || st.Text(1) == newest_delivery_message)
+      continue;  // kept
     candidates.push_back({st.Int(0), st.Text(1), 1 + st.Int(5) + st.Int(6)});
   }
   st.Reset();

@@ -284,8 +284,9 @@ int64_t DeliveryEngine::LastDeliverySeq() {
 
 void DeliveryEngine::DiscoverNewDeliveries(int64_t now) {
   if (discovered_seq_ < 0) return DiscoverDueEndpoints(now);
-  // Below the last seq seen: the newest rows were pruned (retention), and SQLite may give their
-  // seqs to new rows, which a look above it would miss.
+  // Below the last seq seen: the newest rows were deleted (retention keeps the newest delivery,
+  // so by hand or by an older hookd), and SQLite may give their seqs to new rows, which a look
+  // above it would miss.
   const int64_t last = LastDeliverySeq();
   if (last < 0) return;
   if (last < discovered_seq_) return DiscoverDueEndpoints(now);

@@ -183,6 +183,7 @@ TEST_F(RetentionPrunerTest, UnfinishedWorkKeepsItsMessageAttemptsAndEvent) {
   Attempt("att_f", "dlv_f", kNow - kDay);
   // Finished and old: goes, although it comes after the kept ones.
   Delivered("done", old + 1);
+  Delivered("young", kNow - kDay);  // the newest delivery (which would stay anyway)
 
   PruneReport r = Pruner()->RunOnce(kNow);
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
@@ -203,7 +204,7 @@ TEST_F(RetentionPrunerTest, UnfinishedWorkKeepsItsMessageAttemptsAndEvent) {
   ASSERT_TRUE(r.status.ok());
   EXPECT_FALSE(Has("messages", "msg_r"));
   EXPECT_FALSE(Has("events", "evt_r"));
-  EXPECT_EQ(Count("attempts"), 1);  // att_f
+  EXPECT_EQ(Count("attempts"), 2);  // att_f, att_young
   ExpectNoOrphans();
 }
 
@@ -237,6 +238,7 @@ TEST_F(RetentionPrunerTest, TransactionsStayWithinTheBatch) {
   for (int i = 0; i < 100; ++i) Delivered(std::to_string(1000 + i), kNow - 40 * kDay + i);
   for (int i = 0; i < 100; ++i) LogEntry(kNow - 40 * kDay + i);
   LogEntry(kNow);
+  Delivered("young", kNow);  // the newest delivery
   Exec("COMMIT");
 
   PruneReport r = Pruner()->RunOnce(kNow);
@@ -246,7 +248,7 @@ TEST_F(RetentionPrunerTest, TransactionsStayWithinTheBatch) {
   EXPECT_LE(r.max_rows_per_transaction, 30);
   // At least 300 / 30 for the messages, 4 for the events, 4 for the status log.
   EXPECT_GE(r.transactions, 18);
-  EXPECT_EQ(Count("messages") + Count("deliveries") + Count("attempts") + Count("events"), 0);
+  EXPECT_EQ(Count("messages") + Count("deliveries") + Count("attempts") + Count("events"), 4);
   EXPECT_EQ(Count("status_log"), 1);
   ExpectNoOrphans();
 }
@@ -260,11 +262,12 @@ TEST_F(RetentionPrunerTest, AMessageLargerThanTheBatchGoesWholeInItsOwnTransacti
     Attempt("att_big" + std::to_string(i), "dlv_big" + std::to_string(i), old);
   }
   Delivered("small", old + 1);
+  Delivered("young", kNow);  // the newest delivery
   PruneReport r = Pruner()->RunOnce(kNow);
   ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(r.messages, 2);
   EXPECT_EQ(r.max_rows_per_transaction, 9);  // 1 + 4 + 4, alone
-  EXPECT_EQ(Count("deliveries"), 0);
+  EXPECT_EQ(Count("deliveries"), 1);         // young's
   ExpectNoOrphans();
 }
 
@@ -272,6 +275,7 @@ TEST_F(RetentionPrunerTest, TheStatusLogHasItsOwnWindow) {
   options_.data = std::nullopt;  // "off": events and messages are kept
   options_.status_log = milliseconds(kDay);
   Delivered("old", kNow - 40 * kDay);
+  Delivered("young", kNow - kHour);  // the newest delivery
   LogEntry(kNow - 2 * kDay);
   LogEntry(kNow - kHour);
   PruneReport r = Pruner()->RunOnce(kNow);
@@ -300,6 +304,32 @@ TEST_F(RetentionPrunerTest, TheNewestStatusEntryStaysSoSeqKeepsIncreasing) {
   EXPECT_EQ(Int("SELECT MIN(seq) FROM status_log"), newest);
   LogEntry(kNow);
   EXPECT_EQ(Int("SELECT MAX(seq) FROM status_log"), newest + 1);
+}
+
+// The delivery engine finds new deliveries by seq, so the newest delivery row (and its message
+// and attempts with it) stays: a seq freed at the top would be given to the next delivery.
+TEST_F(RetentionPrunerTest, TheNewestDeliveryStaysSoSeqKeepsIncreasing) {
+  Delivered("older", kNow - 50 * kDay);
+  Delivered("newest", kNow - 40 * kDay);
+  Message("msg_bare", kNow - 35 * kDay);  // newer, but without deliveries: it goes
+  const int64_t newest = Int("SELECT MAX(seq) FROM deliveries");
+  PruneReport r = Pruner()->RunOnce(kNow);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.messages, 2);
+  EXPECT_EQ(r.deliveries, 1);
+  EXPECT_FALSE(Has("messages", "msg_older"));
+  EXPECT_FALSE(Has("messages", "msg_bare"));
+  EXPECT_TRUE(Has("messages", "msg_newest"));
+  EXPECT_TRUE(Has("attempts", "att_newest"));
+  EXPECT_EQ(Int("SELECT MIN(seq) FROM deliveries"), newest);
+  ExpectNoOrphans();
+  Message("msg_next", kNow);
+  Delivery("dlv_next", "msg_next", "pending", kNow, kNow);
+  EXPECT_EQ(Int("SELECT MAX(seq) FROM deliveries"), newest + 1);
+  // Once a newer delivery exists, the old one goes at the next run.
+  r = Pruner()->RunOnce(kNow);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_FALSE(Has("messages", "msg_newest"));
 }
 
 TEST_F(RetentionPrunerTest, ADatabaseErrorIsReportedNotThrown) {
