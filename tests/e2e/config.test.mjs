@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 
 import { startHookd } from './lib/hookd.mjs';
-import { assertError } from './lib/util.mjs';
+import { assertError, poll } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const started = [];
@@ -31,6 +31,9 @@ describe('generated admin token (HOOKD_ADMIN_TOKEN unset)', TIMEOUT, () => {
 
   test('is printed, stored in the data dir with mode 0600, and authenticates', async () => {
     h = await start({ token: null });
+    // The banner is printed once the listeners are up, so it may reach us just after /readyz
+    // answers (seen under load): wait for the token line before looking for it.
+    await poll(() => /admin token \(generated/.test(h.log), 10_000, () => `the printed admin token; output:\n${h.log}`);
     // The stored token is a file in the data dir whose content hookd also printed.
     const candidates = [];
     for (const name of fs.readdirSync(h.dataDir)) {
