@@ -190,27 +190,10 @@ void StatusHub::Run() {
 Status StatusHub::PollOnce() {
   std::lock_guard<std::mutex> poll_lock(poll_mu_);
   int64_t after;
-  bool watched;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (Status s = InitLocked(); !s.ok()) return s;
     after = last_seq_;
-    watched = !subs_.empty();
-  }
-  if (!watched) {
-    // Nobody is attached: nothing is read or serialized. The ring starts over at the log's end
-    // (as at Start), and a client resuming from before it is served from the database (Fetch).
-    auto last = source_.LastSeq();
-    if (!last.ok()) return last.status();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (subs_.empty()) {
-      if (*last > last_seq_) {
-        ring_.clear();
-        last_seq_ = floor_ = *last;
-      }
-      return Status::Ok();
-    }
-    after = last_seq_;  // a client attached meanwhile (at last_seq_): read as usual
   }
   while (true) {
     auto rows = source_.ReadAfter(after, options_.page_size);

@@ -4,9 +4,8 @@
 // (Notify, at most once per min_read_interval) or on a slow fallback poll (writers in other
 // processes), serializes each entry once
 // (JSON and the SSE block, shared as immutable strings) and keeps the most recent ones in a
-// bounded ring (while at least one client is attached; with none, a read only moves the ring's
-// start to the log's end). Every read is also one StreamBatch: the entries of that read and their
-// SSE blocks concatenated, so a client that takes all of them (no filter) gets one buffer per read.
+// bounded ring. Every read is also one StreamBatch: the entries of that read and their SSE
+// blocks concatenated, so a client that takes all of them (no filter) gets one buffer per read.
 // Clients attach a StreamSink with a filter and a resume point: the ring hands them the entries
 // they missed and then, once per read, the new entries that match (as indexes into the batch).
 // Sinks are indexed by their filter (endpoint_id, else source_id, else each type pattern; plus
@@ -148,8 +147,7 @@ class StatusHub {
              std::function<void(FetchResult)> done);
 
   // Reads and publishes new entries on the calling thread (the reader thread's step; for tests
-  // that do not Start). Initializes the log's end on first use. With no sink attached it reads
-  // only the log's end: the ring starts over there, empty (nothing to hand out costs nothing).
+  // that do not Start). Initializes the log's end on first use.
   Status PollOnce();
 
   size_t subscriber_count() const;

@@ -48,13 +48,6 @@ FetchResult FetchNow(StatusHub& hub, int64_t after, const StreamFilter& filter, 
 
 class StatusHubTest : public ::testing::Test {
  protected:
-  // A client attached from now: while one is, every read fills the ring.
-  static std::shared_ptr<RecordingSink> Watch(StatusHub& hub) {
-    auto sink = std::make_shared<RecordingSink>();
-    EXPECT_TRUE(hub.Attach(sink, {}, std::nullopt).has_value());
-    return sink;
-  }
-
   FakeStatusSource source;
 };
 
@@ -86,7 +79,6 @@ TEST_F(StatusHubTest, StartsAtTheEndOfTheLogAndFeedsNewEntriesToAttachedSinks) {
 TEST_F(StatusHubTest, ResumeInsideTheRingHasNoGapAndNoRepeat) {
   StatusHub hub(source);
   ASSERT_TRUE(hub.PollOnce().ok());
-  auto watcher = Watch(hub);
   for (int i = 0; i < 10; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());
 
@@ -107,13 +99,12 @@ TEST_F(StatusHubTest, ResumeOlderThanTheRingReadsTheGapFromTheDatabaseInPages) {
   options.page_size = 3;
   StatusHub hub(source, options);
   ASSERT_TRUE(hub.PollOnce().ok());
-  auto watcher = Watch(hub);
   for (int i = 0; i < 10; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());  // the ring now holds 7..10
 
   auto sink = std::make_shared<RecordingSink>();
   EXPECT_FALSE(hub.Attach(sink, {}, 2).has_value()) << "2 is older than the ring";
-  EXPECT_EQ(hub.subscriber_count(), 1u);  // the watcher only
+  EXPECT_EQ(hub.subscriber_count(), 0u);
 
   const int reads_before = source.reads;
   FetchResult first = FetchNow(hub, 2, {}, 5);
@@ -135,7 +126,6 @@ TEST_F(StatusHubTest, FetchOfAPrunedGapEndsAtTheRingInsteadOfLooping) {
   options.ring_capacity = 2;
   StatusHub hub(source, options);
   ASSERT_TRUE(hub.PollOnce().ok());
-  auto watcher = Watch(hub);
   for (int i = 0; i < 6; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());  // ring: 5, 6; floor 4
   source.PruneThrough(6);            // nothing older than the ring is left in the database
@@ -146,37 +136,11 @@ TEST_F(StatusHubTest, FetchOfAPrunedGapEndsAtTheRingInsteadOfLooping) {
   EXPECT_TRUE(hub.Attach(std::make_shared<RecordingSink>(), {}, r.next).has_value());
 }
 
-TEST_F(StatusHubTest, WithNoClientAttachedAReadOnlyMovesTheRingToTheLogsEnd) {
-  StatusHub hub(source);
-  ASSERT_TRUE(hub.PollOnce().ok());
-  for (int i = 0; i < 10; ++i) source.Append("message.created");
-  const int reads_before = source.reads;
-  ASSERT_TRUE(hub.PollOnce().ok());
-  EXPECT_EQ(source.reads, reads_before) << "no entry read (or serialized) for nobody";
-  EXPECT_EQ(hub.last_seq(), 10);
-
-  // A client resuming from before is sent to the database and misses nothing.
-  auto sink = std::make_shared<RecordingSink>();
-  EXPECT_FALSE(hub.Attach(sink, {}, 4).has_value());
-  FetchResult gap = FetchNow(hub, 4, {}, 100);
-  ASSERT_TRUE(gap.status.ok());
-  EXPECT_EQ(SeqsOf(gap.entries), (std::vector<int64_t>{5, 6, 7, 8, 9, 10}));
-  auto backlog = hub.Attach(sink, {}, gap.next);
-  ASSERT_TRUE(backlog.has_value());
-  EXPECT_TRUE(backlog->empty());
-  // With a client attached, new entries are read and handed out again.
-  source.Append("message.created");
-  ASSERT_TRUE(hub.PollOnce().ok());
-  EXPECT_EQ(sink->Seqs(), std::vector<int64_t>{11});
-  EXPECT_EQ(hub.Detach(sink.get()), 11);
-}
-
 TEST_F(StatusHubTest, FiltersApplyToBacklogLiveEntriesAndFetches) {
   StatusHubOptions options;
   options.ring_capacity = 100;
   StatusHub hub(source, options);
   ASSERT_TRUE(hub.PollOnce().ok());
-  auto watcher = Watch(hub);
   source.Append("delivery.attempted", {{"endpoint_id", "ep_a"}, {"source_id", "src_1"}});  // 1
   source.Append("delivery.failed", {{"endpoint_id", "ep_b"}});                             // 2
   source.Append("message.created", {{"source_id", "src_1"}});                              // 3
@@ -314,7 +278,6 @@ TEST_F(StatusHubTest, AnUnfilteredSinkGetsOneCallPerReadWithTheBatchsConcatenate
 TEST_F(StatusHubTest, FetchFromTheRingStopsAtTheLimitWithNextAtTheLastEntry) {
   StatusHub hub(source);
   ASSERT_TRUE(hub.PollOnce().ok());
-  auto watcher = Watch(hub);
   for (int i = 0; i < 8; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());
   FetchResult r = FetchNow(hub, 2, {}, 3);
