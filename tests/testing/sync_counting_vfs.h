@@ -1,12 +1,14 @@
 // SyncCountingVfs: while alive, SQLite's default VFS is a thin wrapper of the previous default
 // that counts the syncs of write-ahead-log files ("-wal"), so a test can see whether a writer
-// made its commits durable. Not thread-safe to construct; the count itself is atomic.
+// made its commits durable. Construct and destroy it on one thread; files may be opened and
+// synced through it on any.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <atomic>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 
 namespace hookd::testing {
@@ -46,62 +48,66 @@ class SyncCountingVfs {
     auto* f = reinterpret_cast<File*>(out);
     std::memset(f, 0, sizeof(File));
     const int rc = self->base_->xOpen(self->base_, name, f->base(), flags, out_flags);
-    if (rc != SQLITE_OK || !f->base()->pMethods) return rc;
+    if (rc != SQLITE_OK || !f->base()->pMethods) {
+      // Ours stays without methods, so SQLite will not close it: close the base's here.
+      if (f->base()->pMethods) f->base()->pMethods->xClose(f->base());
+      return rc == SQLITE_OK ? SQLITE_CANTOPEN : rc;
+    }
     f->owner = self;
     f->wal = name && std::string_view(name).ends_with("-wal");
-    self->methods_ = *f->base()->pMethods;
-    self->methods_.xClose = &Close;
-    self->methods_.xRead = [](sqlite3_file* p, void* b, int n, sqlite3_int64 o) {
+    // Once: the base VFS gives every file the same methods, and files open on other threads.
+    std::call_once(self->methods_once_, [&] { self->InitMethods(*f->base()->pMethods); });
+    f->file.pMethods = &self->methods_;
+    return SQLITE_OK;
+  }
+  void InitMethods(const sqlite3_io_methods& base) {
+    methods_ = base;
+    methods_.xClose = &Close;
+    methods_.xRead = [](sqlite3_file* p, void* b, int n, sqlite3_int64 o) {
       return Base(p)->pMethods->xRead(Base(p), b, n, o);
     };
-    self->methods_.xWrite = [](sqlite3_file* p, const void* b, int n, sqlite3_int64 o) {
+    methods_.xWrite = [](sqlite3_file* p, const void* b, int n, sqlite3_int64 o) {
       return Base(p)->pMethods->xWrite(Base(p), b, n, o);
     };
-    self->methods_.xTruncate = [](sqlite3_file* p, sqlite3_int64 n) {
+    methods_.xTruncate = [](sqlite3_file* p, sqlite3_int64 n) {
       return Base(p)->pMethods->xTruncate(Base(p), n);
     };
-    self->methods_.xSync = [](sqlite3_file* p, int flags) {
+    methods_.xSync = [](sqlite3_file* p, int flags) {
       auto* file = reinterpret_cast<File*>(p);
       if (file->wal) ++file->owner->wal_syncs_;
       return Base(p)->pMethods->xSync(Base(p), flags);
     };
-    self->methods_.xFileSize = [](sqlite3_file* p, sqlite3_int64* n) {
+    methods_.xFileSize = [](sqlite3_file* p, sqlite3_int64* n) {
       return Base(p)->pMethods->xFileSize(Base(p), n);
     };
-    self->methods_.xLock = [](sqlite3_file* p, int l) {
-      return Base(p)->pMethods->xLock(Base(p), l);
-    };
-    self->methods_.xUnlock = [](sqlite3_file* p, int l) {
+    methods_.xLock = [](sqlite3_file* p, int l) { return Base(p)->pMethods->xLock(Base(p), l); };
+    methods_.xUnlock = [](sqlite3_file* p, int l) {
       return Base(p)->pMethods->xUnlock(Base(p), l);
     };
-    self->methods_.xCheckReservedLock = [](sqlite3_file* p, int* r) {
+    methods_.xCheckReservedLock = [](sqlite3_file* p, int* r) {
       return Base(p)->pMethods->xCheckReservedLock(Base(p), r);
     };
-    self->methods_.xFileControl = [](sqlite3_file* p, int op, void* arg) {
+    methods_.xFileControl = [](sqlite3_file* p, int op, void* arg) {
       return Base(p)->pMethods->xFileControl(Base(p), op, arg);
     };
-    self->methods_.xSectorSize = [](sqlite3_file* p) {
-      return Base(p)->pMethods->xSectorSize(Base(p));
-    };
-    self->methods_.xDeviceCharacteristics = [](sqlite3_file* p) {
+    methods_.xSectorSize = [](sqlite3_file* p) { return Base(p)->pMethods->xSectorSize(Base(p)); };
+    methods_.xDeviceCharacteristics = [](sqlite3_file* p) {
       return Base(p)->pMethods->xDeviceCharacteristics(Base(p));
     };
-    self->methods_.xShmMap = [](sqlite3_file* p, int pg, int sz, int ext, void volatile** out) {
+    methods_.xShmMap = [](sqlite3_file* p, int pg, int sz, int ext, void volatile** out) {
       return Base(p)->pMethods->xShmMap(Base(p), pg, sz, ext, out);
     };
-    self->methods_.xShmLock = [](sqlite3_file* p, int off, int n, int flags) {
+    methods_.xShmLock = [](sqlite3_file* p, int off, int n, int flags) {
       return Base(p)->pMethods->xShmLock(Base(p), off, n, flags);
     };
-    self->methods_.xShmBarrier = [](sqlite3_file* p) { Base(p)->pMethods->xShmBarrier(Base(p)); };
-    self->methods_.xShmUnmap = [](sqlite3_file* p, int del) {
+    methods_.xShmBarrier = [](sqlite3_file* p) { Base(p)->pMethods->xShmBarrier(Base(p)); };
+    methods_.xShmUnmap = [](sqlite3_file* p, int del) {
       return Base(p)->pMethods->xShmUnmap(Base(p), del);
     };
     // No memory-mapped I/O through the wrapper: SQLite falls back to xRead.
-    self->methods_.iVersion = 2;
-    self->methods_.xFetch = nullptr;
-    self->methods_.xUnfetch = nullptr;
-    f->file.pMethods = &self->methods_;
-    return SQLITE_OK;
+    methods_.iVersion = 2;
+    methods_.xFetch = nullptr;
+    methods_.xUnfetch = nullptr;
   }
   static sqlite3_file* Base(sqlite3_file* p) { return reinterpret_cast<File*>(p)->base(); }
   static int Close(sqlite3_file* p) {
@@ -112,6 +118,7 @@ class SyncCountingVfs {
 
   sqlite3_vfs* base_ = nullptr;
   sqlite3_vfs vfs_{};
+  std::once_flag methods_once_;
   sqlite3_io_methods methods_{};  // the same for every file of the base VFS
   std::atomic<int> wal_syncs_{0};
 };
