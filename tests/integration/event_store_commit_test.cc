@@ -18,7 +18,6 @@
 #include "common/migrations.h"
 #include "common/random.h"
 #include "deliver/endpoint.h"
-#include "deliver/endpoint_store.h"
 #include "deliver/fanout.h"
 #include "ingest/group_committer.h"
 #include "ingest/sqlite_event_store.h"
@@ -60,8 +59,6 @@ class EventStoreCommitTest : public ::testing::Test {
     endpoint_.id = "ep_1";
     endpoint_.url = "http://127.0.0.1:9/hook";
     endpoint_.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    // Stored too: a delivery is made only for an endpoint enabled in the database.
-    ASSERT_TRUE(EndpointStore(*pool_).Insert(endpoint_).ok());
     // Each inserted event becomes a message with one delivery, in the event's transaction, as
     // app/server.cc wires it.
     auto store = SqliteEventStore::Open(*pool_, [this](Db& db, const Event& e) {
