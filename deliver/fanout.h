@@ -28,8 +28,7 @@ struct NewMessage {
 };
 
 // Inserts the message, its deliveries (due now) and `message.created`; returns how many
-// deliveries were made. `endpoints` is a snapshot: one of them that is disabled or deleted in
-// the database by the time of this transaction gets no delivery.
+// deliveries were made.
 Result<int> InsertMessage(Db& db, const NewMessage& message, const std::vector<Endpoint>& endpoints,
                           const Clock& clock, Random& random);
 

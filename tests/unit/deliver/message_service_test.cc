@@ -12,7 +12,6 @@
 #include "common/migrations.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_store.h"
-#include "deliver/fanout.h"
 #include "tests/testing/sync_counting_vfs.h"
 #include "tests/testing/temp_dir.h"
 
@@ -96,38 +95,6 @@ TEST_F(MessageServiceTest, PublishAnswersAfterTheWritersCommitAndSync) {
   EXPECT_EQ(Messages(), 1);
   EXPECT_EQ(Create(2, "key-p"), *r);
   service_.Stop();
-}
-
-// The endpoint snapshot a message fans out with may be older than the database: an endpoint
-// the engine disabled (a 410) or that was deleted since gets no delivery.
-TEST_F(MessageServiceTest, AnEndpointDisabledOrDeletedAfterTheSnapshotGetsNoDelivery) {
-  Endpoint live;
-  live.id = "ep_live";
-  live.url = "https://example.com/live";
-  Endpoint disabled = live;
-  disabled.id = "ep_disabled";
-  Endpoint deleted = live;
-  deleted.id = "ep_deleted";
-  for (const Endpoint* e : {&live, &disabled, &deleted}) ASSERT_TRUE(store_.Insert(*e).ok());
-  const std::vector<Endpoint> snapshot = {live, disabled, deleted};  // all enabled in it
-  auto db = pool_.Acquire();
-  ASSERT_TRUE(db.ok());
-  ASSERT_TRUE((*db)->Exec("UPDATE endpoints SET disabled = 1 WHERE id = 'ep_disabled'").ok());
-  ASSERT_TRUE(store_.Delete("ep_deleted").ok());
-
-  NewMessage m;
-  m.id = "msg_1";
-  m.event_type = "order.created";
-  m.payload = "{}";
-  m.response = "{}";
-  m.created_at = clock_.NowUnixMillis();
-  auto count = InsertMessage(**db, m, snapshot, clock_, random_);
-  ASSERT_TRUE(count.ok()) << count.status().message();
-  EXPECT_EQ(*count, 1);
-  auto st = (*db)->Prepare("SELECT group_concat(endpoint_id) FROM deliveries");
-  ASSERT_TRUE(st.ok());
-  ASSERT_TRUE(*st->Step());
-  EXPECT_EQ(st->Text(0), "ep_live");
 }
 
 // A 202 means the message is on disk with synchronous=FULL (the default): the writer syncs the
