@@ -484,9 +484,10 @@ TEST_F(EngineScheduling, AnotherProcesssDeliveriesAreFoundAtThePoll) {
   EXPECT_EQ(sender_.StartsOf(ok), 3u);
 }
 
-// Retention pruned every delivery, the newest too, so SQLite hands their seqs out again: a
-// delivery published then is still found at once (not only at the next poll, a minute here),
-// though its seq is not above the highest the engine had seen.
+// Every delivery was deleted, the newest too (by hand or an older hookd: retention keeps the
+// newest), so SQLite hands their seqs out again: a delivery published then is still found at
+// once (not only at the next poll, a minute here), though its seq is not above the highest the
+// engine had seen.
 TEST_F(EngineScheduling, ADeliveryReusingAPrunedSeqIsFoundWhenWoken) {
   DeliveryEngineOptions options;
   options.idle_poll = milliseconds(60'000);
