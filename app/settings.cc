@@ -53,8 +53,10 @@ constexpr Option kOptions[] = {
      "close a connection whose request body is not complete this long after its headers"},
     {"--keepalive-timeout", "HOOKD_KEEPALIVE_TIMEOUT", "60s",
      "close a keep-alive connection idle this long"},
+    {"--write-timeout", "HOOKD_WRITE_TIMEOUT", "60s",
+     "close a connection whose answer is not all written in this time (the client does not read)"},
     {"--max-connections", "HOOKD_MAX_CONNECTIONS", "10000",
-     "HTTP connections served at once (also kept below the open-file limit); more get 503"},
+     "HTTP connections served at once (lowered to fit the open-file limit); more get 503"},
     {"--request-buffer-budget", "HOOKD_REQUEST_BUFFER_BUDGET", "64MiB",
      "bytes held for unfinished requests across all connections; past it, 503"},
     {"--sqlite-synchronous", "HOOKD_SQLITE_SYNCHRONOUS", "FULL",
@@ -181,14 +183,16 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 64)
       return Status::InvalidField(key + ": an integer from 1 to 64");
     s.http_threads = n;
-  } else if (key == "--header-timeout" || key == "--body-timeout" || key == "--keepalive-timeout") {
+  } else if (key == "--header-timeout" || key == "--body-timeout" || key == "--keepalive-timeout" ||
+             key == "--write-timeout") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
     if (d->count() < 100 || *d > std::chrono::hours(1))
       return Status::InvalidField(key + ": 100ms to 1h");
-    (key == "--header-timeout" ? s.header_timeout
-     : key == "--body-timeout" ? s.body_timeout
-                               : s.keepalive_timeout) = *d;
+    (key == "--header-timeout"  ? s.header_timeout
+     : key == "--body-timeout"  ? s.body_timeout
+     : key == "--write-timeout" ? s.write_timeout
+                                : s.keepalive_timeout) = *d;
   } else if (key == "--max-connections") {
     uint64_t n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

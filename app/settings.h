@@ -45,6 +45,7 @@ struct Settings {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds keepalive_timeout{60000};
+  std::chrono::milliseconds write_timeout{60000};
   uint64_t max_connections = 10000;
   uint64_t request_buffer_budget = 64ULL << 20;
   std::string sqlite_synchronous = "FULL";

@@ -3,9 +3,9 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -24,8 +24,8 @@ using namespace Pistache;
 
 // Bytes each connection may hold without touching the large-body share of the budget.
 constexpr size_t kSmallRequestBytes = 64 * 1024;
-// Descriptors kept free for the database, outbound deliveries and the rest of the process.
-constexpr size_t kReservedDescriptors = 128;
+// An answer is handed to the socket in pieces of this size (Edge::WriteFrom).
+constexpr size_t kWriteChunk = 64 * 1024;
 // How long a connection that was answered "close" may linger before it is shut.
 constexpr int64_t kLingerMs = 2000;
 constexpr char kConnKey[] = "hookd.conn";
@@ -37,16 +37,19 @@ int64_t SteadyMs() {
 }
 
 // Where a connection is in its request cycle; each phase has its own deadline.
-enum class Phase { kFirst, kIdle, kHeaders, kBody, kBusy, kClosing };
+// kBusy: a request was dispatched and its handler has not answered; kWriting: the answer was
+// handed to the socket and is not all written (HttpServerOptions::write_timeout).
+enum class Phase { kFirst, kIdle, kHeaders, kBody, kBusy, kWriting, kClosing };
 
 // One client connection. `mu` guards the framer and the flags; the deadline and phase are
 // atomics so the reaper can read them without it. `registered` is guarded by the registry's
 // mutex (Edge::mu): while it is true, the descriptor still belongs to this connection.
 struct Conn {
   Conn(const std::shared_ptr<Tcp::Peer>& p, FramingLimits limits)
-      : peer(p), fd(p->fd()), framer(limits) {}
+      : peer(p), fd(p->fd()), remote(p->address().host()), framer(limits) {}
   std::weak_ptr<Tcp::Peer> peer;
   const int fd;
+  const std::string remote;  // the peer's IP address
   std::mutex mu;
   RequestFramer framer;
   bool busy = false;     // a request was dispatched and its response is not yet written
@@ -115,13 +118,46 @@ struct Edge {
   }
 
   void Write(const std::shared_ptr<Conn>& c, const HttpResponse& r, bool keep_alive) {
+    if (c->peer.expired()) return;
+    auto bytes = std::make_shared<const std::string>(FormatResponse(r, keep_alive));
+    {
+      // The write deadline runs from here: a peer that does not read is closed at it.
+      std::lock_guard<std::mutex> lock(c->mu);
+      SetPhase(*c, Phase::kWriting, options.write_timeout.count());
+    }
+    WriteFrom(c, std::move(bytes), 0, keep_alive);
+  }
+
+  // Hands the answer to Pistache kWriteChunk bytes at a time, the next when the last is written.
+  // Pistache copies what is left of a buffer after every partial write, so a whole large answer
+  // to a client that reads slowly cost a reactor thread a copy of megabytes per few kilobytes
+  // sent (quadratic), stalling every other connection on that thread.
+  void WriteFrom(const std::shared_ptr<Conn>& c, std::shared_ptr<const std::string> bytes,
+                 size_t offset, bool keep_alive) {
     auto peer = c->peer.lock();
     if (!peer) return;
-    std::string bytes = FormatResponse(r, keep_alive);
-    const size_t n = bytes.size();
-    peer->send(RawBuffer(std::move(bytes), n))
-        .then([this, c, keep_alive](ssize_t) { OnWritten(c, keep_alive); },
-              [this, c](std::exception_ptr) { OnWritten(c, false); });
+    const size_t n = std::min(kWriteChunk, bytes->size() - offset);
+    const bool last = offset + n == bytes->size();
+    peer->send(RawBuffer(bytes->substr(offset, n), n))
+        .then(
+            [this, c, bytes, offset, n, last, keep_alive](ssize_t) {
+              if (last) return OnWritten(c, keep_alive);
+              WriteFrom(c, bytes, offset + n, keep_alive);
+            },
+            [this, c](std::exception_ptr) { OnWritten(c, false); });
+  }
+
+  // Input that arrived while a request is being answered is held, not parsed, until the answer
+  // is written. It is charged to the budget now, and one connection may hold at most one
+  // request's worth of it: a client that keeps sending without reading its answers is closed
+  // instead of growing memory. Called with c.mu held; false when the connection must be shut.
+  bool AdmitWhileBusy(Conn& c) {
+    const FramingLimits limits = Limits();
+    if (c.framer.buffered_bytes() <= limits.max_header_bytes + limits.max_body_bytes && Charge(c))
+      return true;
+    c.closing = true;
+    Charge(c);  // releases what it held
+    return false;
   }
 
   void OnWritten(const std::shared_ptr<Conn>& c, bool keep_alive) {
@@ -163,6 +199,7 @@ struct Edge {
       } else {
         dispatch = true;
         keep_alive = c->framer.keep_alive();
+        request.remote_address = c->remote;
       }
       if (refusal) {
         c->closing = true;
@@ -200,6 +237,7 @@ struct Edge {
       const int64_t deadline = c->deadline_ms.load();
       if (deadline == 0 || deadline > now) continue;
       const Phase phase = c->phase.load();
+      // kWriting: the peer did not read the answer in time; nothing more can be said to it.
       if (phase == Phase::kHeaders || phase == Phase::kBody ||
           (phase == Phase::kFirst && c->charged > 0)) {
         // Nothing of ours is being written in these phases, so the 408 cannot interleave.
@@ -258,7 +296,16 @@ class Handler final : public Http::Handler {
       std::lock_guard<std::mutex> lock(conn->mu);
       if (conn->closing) return;  // dropped: the connection is being closed
       conn->framer.Append(std::string_view(buffer, len));
+      if (conn->busy && edge_->AdmitWhileBusy(*conn)) return;  // parsed once the answer is out
     }
+    // Over its share while busy: the pending answer cannot be followed by a 503, so the
+    // connection is cut (AdmitWhileBusy marked it closing).
+    bool shut = false;
+    {
+      std::lock_guard<std::mutex> lock(conn->mu);
+      shut = conn->closing;
+    }
+    if (shut) return edge_->Shutdown(*conn, SHUT_RDWR);
     edge_->Pump(conn);
   }
 
@@ -278,21 +325,11 @@ class Handler final : public Http::Handler {
   std::shared_ptr<Edge> edge_;
 };
 
-size_t ConnectionCap(size_t wanted) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
-  const size_t files = static_cast<size_t>(limit.rlim_cur);
-  const size_t room = files > 2 * kReservedDescriptors ? files - kReservedDescriptors : files / 2;
-  return std::min(wanted, room);
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
   Impl(const HttpServerOptions& o, const Router& r)
-      : options(o),
-        router(r),
-        edge(std::make_shared<Edge>(&r, o, ConnectionCap(o.max_connections))) {}
+      : options(o), router(r), edge(std::make_shared<Edge>(&r, o, o.max_connections)) {}
   HttpServerOptions options;
   const Router& router;
   std::shared_ptr<Edge> edge;

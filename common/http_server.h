@@ -7,7 +7,10 @@
 // only with keep-alive). Pipelined requests are answered in order. A request whose headers are
 // not complete within header_timeout, or whose body is not complete within body_timeout of its
 // headers, is answered 408 and closed; an idle keep-alive connection is closed after
-// keepalive_timeout. Past max_connections a new connection is answered 503 and closed. The bytes
+// keepalive_timeout; one whose answer is not all written within write_timeout (the peer does not
+// read) is closed. Input that arrives while a request is being answered counts against the
+// budget at once, and one connection may hold at most a request's worth of it: past that it is
+// closed. Past max_connections a new connection is answered 503 and closed. The bytes
 // held for unfinished requests across all connections stay within buffer_budget_bytes; a
 // connection that would pass it is answered 503 and closed. Any error response closes the
 // connection (unread request bytes are never taken as a new request).
@@ -36,8 +39,10 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds keepalive_timeout{60000};
-  // Capped below the process's open-file limit (with room for the database and outbound
-  // connections), so accept() never fails for want of descriptors.
+  // An answer not written whole within this (the peer does not read) closes the connection.
+  std::chrono::milliseconds write_timeout{60000};
+  // The caller keeps it within the process's descriptor budget (common/descriptor_budget.h),
+  // so accept() never fails for want of descriptors.
   size_t max_connections = 10000;
   size_t buffer_budget_bytes = 64 << 20;
 };

@@ -38,6 +38,7 @@ struct HttpRequest {
   std::map<std::string, std::string> params;  // filled by the router from ":name" segments
   Headers headers;
   std::string body;
+  std::string remote_address;  // the peer's IP address (the proxy's, behind one)
 };
 
 struct HttpResponse {
