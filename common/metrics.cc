@@ -57,6 +57,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Name("hookd_endpoint_circuits")
                             .Help("Endpoints whose circuit breaker is open or half-open")
                             .Register(*registry_);
+  delivery_local_failures_ = &prometheus::BuildCounter()
+                                  .Name("hookd_delivery_local_failures_total")
+                                  .Help(
+                                      "Delivery attempts hookd could not make itself (out of "
+                                      "file descriptors); retried, not counted as attempts")
+                                  .Register(*registry_)
+                                  .Add({});
   circuit_transitions_ = &prometheus::BuildCounter()
                               .Name("hookd_endpoint_circuit_transitions_total")
                               .Help("Circuit breaker changes by the state entered")

@@ -31,6 +31,9 @@ class Metrics {
   // hookd_delivery_attempts_total{result}: result is "success", "failure" (a non-2xx answer) or
   // "error" (no answer: timeout, refused, SSRF refusal).
   prometheus::Family<prometheus::Counter>& delivery_attempts() { return *delivery_attempts_; }
+  // hookd_delivery_local_failures_total: attempts hookd could not make itself (out of file
+  // descriptors); not attempts, not counted against the endpoint, retried shortly.
+  prometheus::Counter& delivery_local_failures() { return *delivery_local_failures_; }
   // hookd_delivery_duration_seconds: one attempt, connect to last byte read.
   prometheus::Histogram& delivery_duration() { return *delivery_duration_; }
   // hookd_deliveries_pending: deliveries waiting for an attempt or in one.
@@ -65,6 +68,7 @@ class Metrics {
   prometheus::Histogram* ingest_duration_;
   prometheus::Histogram* ingest_batch_size_;
   prometheus::Family<prometheus::Counter>* delivery_attempts_;
+  prometheus::Counter* delivery_local_failures_;
   prometheus::Histogram* delivery_duration_;
   prometheus::Gauge* deliveries_pending_;
   prometheus::Family<prometheus::Counter>* endpoint_failures_;

@@ -45,6 +45,12 @@ namespace {
 
 constexpr const char* kCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 constexpr const char* kStopped = "cancelled: the sender is stopping";
+
+// The process (or the system) has no descriptor left for a new socket.
+bool IsOutOfDescriptors(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open ||
+         ec == boost::system::errc::too_many_files_open_in_system;
+}
 // Body bytes are decoded into this much at a time (the 64 KiB cap is checked after each chunk).
 constexpr size_t kBodyChunk = 4 * 1024;
 
@@ -343,6 +349,7 @@ class AsyncHttpSender::Attempt : public std::enable_shared_from_this<Attempt> {
                                          request_.url.scheme == "https" ? &core_->tls : nullptr);
     conn_->socket().async_connect(endpoint_, OnStrand([self = shared_from_this()](error_code ec) {
                                     if (self->finished_) return;
+                                    if (IsOutOfDescriptors(ec)) return self->FailLocally(ec);
                                     if (ec)
                                       return self->Fail("could not connect to " + self->Where());
                                     self->OnConnected();
@@ -473,6 +480,14 @@ class AsyncHttpSender::Attempt : public std::enable_shared_from_this<Attempt> {
   void Fail(std::string error) {
     SendResult result;
     result.error = std::move(error);
+    Finish(std::move(result));
+  }
+
+  // hookd could not open a socket: the receiver is not at fault.
+  void FailLocally(const error_code& ec) {
+    SendResult result;
+    result.error = "hookd could not open a connection: " + ec.message();
+    result.local_failure = true;
     Finish(std::move(result));
   }
 

@@ -55,6 +55,12 @@ std::optional<CircuitChange> CircuitBreaker::OnStart(const std::string& endpoint
   return std::nullopt;
 }
 
+void CircuitBreaker::OnAbandoned(const std::string& endpoint_id) {
+  auto it = health_.find(endpoint_id);
+  if (it != health_.end() && it->second.state == CircuitState::kHalfOpen)
+    it->second.probe_started = false;
+}
+
 CircuitChange CircuitBreaker::Open(const std::string& endpoint_id, Health& h, int64_t now_ms,
                                    std::string reason) {
   const CircuitState from = h.state;

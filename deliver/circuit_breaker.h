@@ -64,6 +64,9 @@ class CircuitBreaker {
   // An attempt of the endpoint starts. When the cool-down is over this is the probe, and the
   // endpoint becomes half-open.
   std::optional<CircuitChange> OnStart(const std::string& endpoint_id, int64_t now_ms);
+  // An attempt that started could not be made by hookd itself (no descriptor): it says nothing
+  // of the endpoint, so a probe it was may start again.
+  void OnAbandoned(const std::string& endpoint_id);
   // An attempt of the endpoint ended; `success` means a 2xx answer.
   std::optional<CircuitChange> OnResult(const std::string& endpoint_id, bool success,
                                         int64_t now_ms);

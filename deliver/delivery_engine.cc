@@ -26,6 +26,7 @@ DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, AsyncSend
       clock_(clock),
       random_(random),
       options_(std::move(options)),
+      local_failures_(metrics.delivery_local_failures()),
       breaker_(options_.circuit),
       scheduler_({options_.per_endpoint_concurrency, options_.max_inflight, 4}, breaker_) {}
 
@@ -160,6 +161,15 @@ void DeliveryEngine::Harvest(int64_t now) {
 void DeliveryEngine::TakeResults(std::vector<AttemptRecord>& results, int64_t now) {
   for (AttemptRecord& r : results) {
     scheduler_.Finished(r.endpoint_id);
+    if (r.result.local_failure) {
+      // hookd's own failure (out of descriptors): not an attempt, not the receiver's health.
+      // The delivery is due again shortly, its attempts and schedule unchanged.
+      breaker_.OnAbandoned(r.endpoint_id);
+      local_failures_.Increment();
+      local_errors_.Log(r.result.error);
+      released_.push_back({r.delivery_id, now + options_.local_failure_delay.count()});
+      continue;
+    }
     const bool success = r.result.status >= 200 && r.result.status < 300;
     if (auto change = breaker_.OnResult(r.endpoint_id, success, now)) NoteCircuitChange(*change);
     unrecorded_.push_back(std::move(r));

@@ -55,6 +55,8 @@ struct DeliveryEngineOptions {
   std::chrono::milliseconds record_window{5};
   RetryPolicy policy = DefaultRetryPolicy();
   CircuitOptions circuit;
+  // A delivery hookd could not attempt itself (out of descriptors) is due again after this.
+  std::chrono::milliseconds local_failure_delay{1000};
   // Called after attempts were recorded (their status-log entries committed).
   std::function<void()> on_status_committed;
 };
@@ -118,8 +120,10 @@ class DeliveryEngine {
   Metrics& metrics_;
   const Clock& clock_;
   ErrorLog record_errors_{clock_, "recording delivery attempts failed (they will be retried)"};
+  ErrorLog local_errors_{clock_, "a delivery attempt could not be made (retried shortly)"};
   Random& random_;
   const DeliveryEngineOptions options_;
+  prometheus::Counter& local_failures_;
   std::unique_ptr<Db> db_;  // the dispatcher thread's connection
   std::unique_ptr<AttemptRecorder> recorder_;
 

@@ -27,6 +27,9 @@ struct SendResult {
   std::optional<std::string> retry_after;  // the Retry-After response header
   std::string error;                       // why there is no response (timeout, refused, ...)
   int64_t duration_ms = 0;
+  // True when hookd itself could not make the attempt (out of file descriptors): it is not the
+  // receiver's failure, so it is neither counted as an attempt nor fed to the circuit breaker.
+  bool local_failure = false;
 };
 
 class Sender {

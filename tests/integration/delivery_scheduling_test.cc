@@ -41,10 +41,11 @@ using std::chrono::steady_clock;
 
 // How each attempt to an endpoint ends.
 enum class Mode {
-  kOk,    // 200 at once
-  kFail,  // 500 at once
-  kHold,  // 200 when the test calls ReleaseHeld
-  kHang,  // no answer until the test calls TimeOutHanging (the deadline)
+  kOk,     // 200 at once
+  kFail,   // 500 at once
+  kHold,   // 200 when the test calls ReleaseHeld
+  kHang,   // no answer until the test calls TimeOutHanging (the deadline)
+  kLocal,  // hookd could not open a socket (out of descriptors) at once
 };
 
 class FakeAsyncSender final : public AsyncSender {
@@ -86,6 +87,12 @@ class FakeAsyncSender final : public AsyncSender {
       case Mode::kOk:
       case Mode::kFail:
         r.status = mode == Mode::kOk ? 200 : 500;
+        ready_.push_back({std::move(done), std::move(r)});
+        cv_.notify_all();
+        break;
+      case Mode::kLocal:
+        r.error = "hookd could not open a connection: Too many open files";
+        r.local_failure = true;
         ready_.push_back({std::move(done), std::move(r)});
         cv_.notify_all();
         break;
@@ -524,6 +531,48 @@ TEST_F(EngineScheduling, ARetryStartsWhenDue) {
   const auto gap = std::chrono::duration_cast<milliseconds>(starts[1].at - starts[0].at);
   EXPECT_GE(gap.count(), 290);
   EXPECT_LT(gap.count(), 2500);  // the next poll would be 5 s; the margin is for a loaded machine
+}
+
+// hookd runs out of descriptors (issue: hardening, second pass): the attempts it could not make
+// are not the receiver's. Twelve in a row over a minute on the fake clock would open the circuit
+// and count twelve attempts; instead none is recorded, the circuit stays closed, the delivery
+// keeps its schedule and succeeds at the first real attempt.
+TEST_F(EngineScheduling, ReproducesBlamedReceiverOutOfDescriptorsIsNotTheReceiversFailure) {
+  DeliveryEngineOptions options;
+  options.circuit.min_failing_span = milliseconds(0);
+  options.local_failure_delay = milliseconds(5000);
+  StartEngine(options, fake_clock_);
+  const std::string ep = AddEndpoint("healthy");
+  sender_.Script(ep, {Mode::kLocal, Mode::kLocal, Mode::kLocal, Mode::kLocal, Mode::kLocal,
+                      Mode::kLocal, Mode::kLocal, Mode::kLocal, Mode::kLocal, Mode::kLocal,
+                      Mode::kLocal, Mode::kLocal, Mode::kOk});
+  Publish("healthy", 1);
+  for (size_t n = 1; n <= 12; ++n) {
+    ASSERT_TRUE(WaitUntil([&] {
+      engine_->Wake();
+      return sender_.StartsOf(ep) >= n;
+    })) << n;
+    // Released for the delay, not at once: nothing starts until the clock passes it.
+    ASSERT_TRUE(WaitUntil([&] {
+      return Scalar(
+                 "SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND"
+                 " lease_until IS NULL AND next_attempt_at = " +
+                     std::to_string(fake_clock_.NowUnixMillis() + 5000),
+                 ep) == 1;
+    })) << n;
+    EXPECT_EQ(sender_.StartsOf(ep), n);
+    EXPECT_EQ(Circuit(ep), "closed") << n;
+    fake_clock_.Advance(milliseconds(5001));
+  }
+  EXPECT_TRUE(WaitUntil([&] {
+    engine_->Wake();
+    return Succeeded(ep) == 1;
+  }));
+  EXPECT_EQ(Scalar("SELECT attempts FROM deliveries WHERE endpoint_id = ?", ep), 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM attempts"), 1);
+  EXPECT_EQ(Circuit(ep), "closed");
+  EXPECT_TRUE(StatusTypes(ep).empty());
+  EXPECT_NE(metrics_.Serialize().find("hookd_delivery_local_failures_total 12"), std::string::npos);
 }
 
 TEST_F(EngineScheduling, RecoverWakesTheEngine) {

@@ -1,0 +1,84 @@
+// AsyncHttpSender when the process has no descriptor left for a socket (issue: hardening,
+// second pass): the result says it is hookd's own failure, not the receiver's, so the engine
+// neither counts it as an attempt nor feeds it to the circuit breaker. The open-file limit of
+// this process is lowered to what is open for one attempt, then restored.
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "deliver/async_http_sender.h"
+#include "deliver/ssrf_guard.h"
+#include "tests/testing/fake_resolver.h"
+#include "tests/testing/outbound_request.h"
+#include "tests/testing/receivers.h"
+
+namespace hookd {
+namespace {
+
+using std::chrono::milliseconds;
+
+size_t OpenDescriptors() {
+  size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (::readdir(d)) ++n;
+    ::closedir(d);
+  }
+  return n - 3;  // ".", ".." and the directory's own descriptor
+}
+
+SendResult SendOnce(AsyncSender& sender, OutboundRequest request) {
+  auto promise = std::make_shared<std::promise<SendResult>>();
+  std::future<SendResult> future = promise->get_future();
+  sender.SendAsync(std::move(request), milliseconds(2000),
+                   [promise](SendResult r) { promise->set_value(std::move(r)); });
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "done was not called";
+    return SendResult{};
+  }
+  return future.get();
+}
+
+TEST(AsyncHttpSenderDescriptors, ReproducesBlamedReceiverNoDescriptorIsALocalFailure) {
+  testing::Receiver warm;  // a first attempt sets up the I/O runtime, as a running hookd has
+  testing::Receiver receiver;
+  testing::FakeResolver resolver{testing::FakeResolver::Loopback()};
+  SsrfGuard guard{resolver, /*allow_private=*/true};
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  {
+    AsyncHttpSender sender(io, guard, "hookd/test");
+    EXPECT_EQ(SendOnce(sender, testing::SampleRequest(warm.Url("/ok"))).status, 200);
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    rlimit tight = saved;
+    tight.rlim_cur = OpenDescriptors();  // no room for the attempt's socket
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+    SendResult starved = SendOnce(sender, testing::SampleRequest(receiver.Url("/ok"), "ep_2"));
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+    EXPECT_TRUE(starved.local_failure) << starved.error;
+    EXPECT_EQ(starved.status, 0);
+    EXPECT_NE(starved.error.find("hookd could not open a connection"), std::string::npos)
+        << starved.error;
+    EXPECT_EQ(starved.error.find("could not connect to"), std::string::npos) << starved.error;
+    EXPECT_EQ(receiver.requests(), 0);
+
+    // With descriptors back, the same receiver is delivered to, and that is no local failure.
+    SendResult ok = SendOnce(sender, testing::SampleRequest(receiver.Url("/ok"), "ep_2"));
+    EXPECT_EQ(ok.status, 200) << ok.error;
+    EXPECT_FALSE(ok.local_failure);
+  }
+  work.reset();
+  io.stop();
+  runner.join();
+}
+
+}  // namespace
+}  // namespace hookd
