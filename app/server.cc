@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "app/retention_pruner.h"
 #include "common/db.h"
+#include "common/descriptor_budget.h"
 #include "common/http_errors.h"
 #include "common/http_server.h"
 #include "common/ids.h"
@@ -56,6 +58,7 @@ struct Server::Impl {
   AdminAuth auth{""};
   std::unique_ptr<SqliteSessionStore> session_store;
   std::unique_ptr<Sessions> sessions;
+  std::unique_ptr<AuthThrottle> throttle;
   std::unique_ptr<AdminAccess> access;
   Metrics metrics;
   std::unique_ptr<RetentionPruner> pruner;  // null when retention is off for every table
@@ -83,6 +86,9 @@ struct Server::Impl {
   std::unique_ptr<IoRuntime> io;
   std::unique_ptr<StreamListener> stream_listener;
 
+  // The connection caps under the open-file limit (set in Create).
+  DescriptorPlan descriptors;
+
   Impl(const Settings& s, const Clock& c, Random& r) : settings(s), clock(c), random(r) {}
   ~Impl() {
     // The acceptor before its io_context; the io_context (and the sessions its pending handlers
@@ -93,6 +99,12 @@ struct Server::Impl {
     hub.reset();
   }
   void RegisterOperationalRoutes();
+  // The configured origins of hookd's pages besides each request's own (the cross-site check).
+  std::vector<std::string> PageOrigins() const {
+    std::vector<std::string> origins = settings.dashboard_origins;
+    if (!settings.public_url.empty()) origins.push_back(settings.public_url);
+    return origins;
+  }
   Status CreateStreams();
   void WakeEngine(WakeReason reason = WakeReason::kAnything) {
     if (engine) engine->Wake(reason);
@@ -138,11 +150,13 @@ Status Server::Impl::CreateStreams() {
   hub = std::make_unique<StatusHub>(*status_source);
   StreamLimits limits;
   limits.max_queue_bytes = settings.stream_queue_limit;
-  limits.max_connections = settings.stream_max_connections;
+  limits.max_connections = descriptors.caps.streams;
   limits.ping_interval = settings.stream_ping_interval;
   stream_context = std::make_unique<StreamContext>(
       *hub, metrics, [this](const HttpRequest& req) { return access->Check(req); },
       settings.dashboard_origins, limits);
+  // An open stream's credential is checked again without counting as a use of its session.
+  stream_context->SetRecheck([this](const HttpRequest& req) { return access->Recheck(req); });
   stream_listener = std::make_unique<StreamListener>(io->context(), *stream_context);
   return stream_listener->Listen(settings.stream_listen.host, settings.stream_listen.port);
 }
@@ -198,7 +212,9 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   // Sessions of another admin token (it changed since they signed in) and expired ones go now;
   // they would be refused anyway, so a failure here is not fatal.
   (void)impl->sessions->DeleteStale();
-  impl->access = std::make_unique<AdminAccess>(impl->auth, *impl->sessions);
+  impl->throttle = std::make_unique<AuthThrottle>(clock);
+  impl->access = std::make_unique<AdminAccess>(impl->auth, *impl->sessions, *impl->throttle,
+                                               impl->PageOrigins());
 
   impl->sources = std::make_unique<SqliteSourceStore>(*impl->pool);
   impl->source_cache = std::make_unique<SourceCache>(*impl->sources, impl->metrics, clock);
@@ -218,6 +234,16 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   }
 
   Impl& s = *impl;
+  // One descriptor budget for both listeners and the outbound sockets (attempts in flight plus
+  // as many idle pooled connections).
+  const size_t outbound_wanted =
+      settings.HasRole("deliver") ? 2 * static_cast<size_t>(settings.max_inflight) : 0;
+  const DescriptorCaps wanted{static_cast<size_t>(settings.max_connections),
+                              settings.HasRole("api") ? settings.stream_max_connections : 0,
+                              outbound_wanted};
+  s.descriptors = PlanDescriptors(OpenFileLimit(), wanted);
+  if (std::string note = DescribeLowered(s.descriptors, wanted); !note.empty())
+    std::cerr << "hookd: " << note << "\n";
   s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.access->Check(req); });
   s.RegisterOperationalRoutes();
   if (settings.HasRole("ingest")) {
@@ -244,12 +270,13 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     } else {
       // Attempts in flight are callbacks on the shared I/O runtime, not threads.
       AsyncHttpSenderOptions sender_options;
-      sender_options.max_in_flight = static_cast<size_t>(settings.max_inflight);
+      // Half of the outbound descriptors for attempts in flight, half for idle connections.
+      const size_t sockets = std::max<size_t>(s.descriptors.caps.outbound / 2, 1);
+      sender_options.max_in_flight = sockets;
       // Connections are pooled per origin, which all the attempts in flight may share (10,000
       // endpoints on one receiver): every one of them keeps its connection.
-      sender_options.max_idle_per_origin = static_cast<size_t>(settings.max_inflight);
-      sender_options.max_idle_total =
-          std::max(sender_options.max_idle_total, static_cast<size_t>(settings.max_inflight));
+      sender_options.max_idle_per_origin = sockets;
+      sender_options.max_idle_total = sockets;
       auto http_sender = std::make_unique<AsyncHttpSender>(
           s.io->context(), *s.guard, std::string("hookd/") + HOOKD_VERSION, sender_options);
       s.http_sender = http_sender.get();
@@ -287,7 +314,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterWebRoutes(
         s.router, HOOKD_VERSION,
         settings.public_url.empty() ? "http://" + stream_address.ToString() : settings.public_url);
-    RegisterSessionRoutes(s.router, s.auth, *s.sessions, settings.secure_cookies);
+    RegisterSessionRoutes(s.router, s.auth, *s.sessions, *s.throttle, s.PageOrigins(),
+                          settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);
   }
   HttpServerOptions http_options;
@@ -298,7 +326,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   http_options.header_timeout = settings.header_timeout;
   http_options.body_timeout = settings.body_timeout;
   http_options.keepalive_timeout = settings.keepalive_timeout;
-  http_options.max_connections = settings.max_connections;
+  http_options.write_timeout = settings.write_timeout;
+  http_options.max_connections = s.descriptors.caps.http;
   http_options.buffer_budget_bytes = settings.request_buffer_budget;
   s.http = std::make_unique<HttpServer>(http_options, s.router);
   return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -12,6 +12,8 @@ int HttpStatusFor(ErrorKind kind) {
       return 400;
     case ErrorKind::kUnauthenticated:
       return 401;
+    case ErrorKind::kForbidden:
+      return 403;
     case ErrorKind::kNotFound:
       return 404;
     case ErrorKind::kMethodNotAllowed:
@@ -42,8 +44,12 @@ HttpResponse JsonResponse(int status, const nlohmann::json& body) {
 }
 
 HttpResponse ErrorResponse(const Status& status) {
-  return JsonResponse(HttpStatusFor(status.kind()),
-                      {{"error", {{"code", status.code()}, {"message", status.message()}}}});
+  HttpResponse r =
+      JsonResponse(HttpStatusFor(status.kind()),
+                   {{"error", {{"code", status.code()}, {"message", status.message()}}}});
+  if (status.retry_after_seconds() > 0)
+    r.headers.emplace_back("Retry-After", std::to_string(status.retry_after_seconds()));
+  return r;
 }
 
 }  // namespace hookd

@@ -6,6 +6,7 @@
 // copy and read.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -15,6 +16,7 @@ enum class ErrorKind {
   kOk,
   kMalformed,         // 400
   kUnauthenticated,   // 401
+  kForbidden,         // 403
   kNotFound,          // 404
   kMethodNotAllowed,  // 405
   kConflict,          // 409
@@ -60,11 +62,18 @@ class Status {
   const std::string& code() const { return code_; }
   const std::string& message() const { return message_; }
   std::string ToString() const { return ok() ? "ok" : code_ + ": " + message_; }
+  // Seconds the client should wait before trying again (sent as Retry-After), 0 for none.
+  int64_t retry_after_seconds() const { return retry_after_seconds_; }
+  Status& WithRetryAfter(int64_t seconds) {
+    retry_after_seconds_ = seconds;
+    return *this;
+  }
 
  private:
   ErrorKind kind_ = ErrorKind::kOk;
   std::string code_;
   std::string message_;
+  int64_t retry_after_seconds_ = 0;
 };
 
 }  // namespace hookd

@@ -8,16 +8,17 @@ namespace hookd {
 
 std::shared_ptr<LongPoll> LongPoll::Create(const StreamContext& ctx,
                                            boost::asio::any_io_executor executor, StreamQuery query,
-                                           Done done) {
-  return std::shared_ptr<LongPoll>(
-      new LongPoll(ctx, std::move(executor), std::move(query), std::move(done)));
+                                           CredentialCheck credential, Done done) {
+  return std::shared_ptr<LongPoll>(new LongPoll(ctx, std::move(executor), std::move(query),
+                                                std::move(credential), std::move(done)));
 }
 
 LongPoll::LongPoll(const StreamContext& ctx, boost::asio::any_io_executor executor,
-                   StreamQuery query, Done done)
+                   StreamQuery query, CredentialCheck credential, Done done)
     : ctx_(ctx),
       executor_(executor),
       query_(std::move(query)),
+      credential_(std::move(credential)),
       done_(std::move(done)),
       timer_(executor) {
   ctx_.longpoll_clients.Increment();
@@ -97,6 +98,12 @@ void LongPoll::Finish() {
 void LongPoll::Answer(std::vector<StreamEntryPtr> entries, int64_t next) {
   if (answered_) return;
   answered_ = true;
+  if (credential_) {
+    if (Status s = credential_(); !s.ok()) {
+      done_(ErrorResponse(s));
+      return;
+    }
+  }
   if (entries.size() >= ctx_.limits.page_size) {
     entries.resize(ctx_.limits.page_size);
     next = entries.back()->seq;

@@ -27,9 +27,11 @@ namespace hookd {
 class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<LongPoll> {
  public:
   using Done = std::function<void(HttpResponse)>;
+  // `credential` is checked again before entries are answered: a session revoked or expired
+  // while the poll waited is answered 401, not with entries.
   static std::shared_ptr<LongPoll> Create(const StreamContext& ctx,
                                           boost::asio::any_io_executor executor, StreamQuery query,
-                                          Done done);
+                                          CredentialCheck credential, Done done);
   ~LongPoll() override;
 
   void Start();
@@ -37,7 +39,7 @@ class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<
 
  private:
   LongPoll(const StreamContext& ctx, boost::asio::any_io_executor executor, StreamQuery query,
-           Done done);
+           CredentialCheck credential, Done done);
   void FetchFrom(int64_t after);
   void Wait(int64_t after);
   void Finish();
@@ -46,6 +48,7 @@ class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<
   const StreamContext& ctx_;
   boost::asio::any_io_executor executor_;
   const StreamQuery query_;
+  CredentialCheck credential_;
   Done done_;
   boost::asio::steady_timer timer_;
   std::vector<StreamEntryPtr> backlog_;  // strand only

@@ -3,6 +3,7 @@
 #include "common/api_helpers.h"
 #include "common/http_errors.h"
 #include "common/time_format.h"
+#include "web/request_origin.h"
 #include "web/session_cookie.h"
 
 namespace hookd {
@@ -15,19 +16,33 @@ HttpResponse WithCookie(HttpResponse r, std::string cookie) {
   return r;
 }
 
+// A browser request from another site's page: its Origin says so. (Requests without one are not
+// a browser's cross-site requests: a cross-site POST or DELETE always carries Origin.)
+Status CheckOrigin(const HttpRequest& req, const std::vector<std::string>& origins) {
+  if (!req.headers.Has("origin")) return Status::Ok();
+  Status s = CheckSameOriginJson(req, origins);
+  return s.kind() == ErrorKind::kForbidden ? s : Status::Ok();
+}
+
 }  // namespace
 
 void RegisterSessionRoutes(Router& router, const AdminAuth& auth, Sessions& sessions,
+                           AuthThrottle& throttle, std::vector<std::string> origins,
                            bool always_secure) {
   router.Add("POST", "/api/v1/session", Access::kPublic,
-             SyncHandler([&auth, &sessions, always_secure](HttpRequest& req) {
+             SyncHandler([&auth, &sessions, &throttle, origins, always_secure](HttpRequest& req) {
+               if (Status s = CheckOrigin(req, origins); !s.ok()) return ErrorResponse(s);
+               const std::string address = ClientAddress(req);
+               if (Status s = throttle.Admit(address); !s.ok()) return ErrorResponse(s);
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());
                auto token = OptionalString(*body, "token");
                if (!token.ok()) return ErrorResponse(token.status());
-               if (!*token || (*token)->empty() || !auth.TokenMatches(**token))
+               if (!*token || (*token)->empty() || !auth.TokenMatches(**token)) {
+                 throttle.Failed(address);
                  return ErrorResponse(
                      Status::Unauthenticated("unauthorized", "the token is not the admin token"));
+               }
                // A sign-in over an existing session replaces it rather than leaving it live.
                if (auto old = SessionCookieValue(req)) (void)sessions.Revoke(*old);
                auto session = sessions.Create();
@@ -40,7 +55,8 @@ void RegisterSessionRoutes(Router& router, const AdminAuth& auth, Sessions& sess
                    SessionSetCookie(session->value, max_age_seconds, secure));
              }));
   router.Add("DELETE", "/api/v1/session", Access::kPublic,
-             SyncHandler([&sessions, always_secure](HttpRequest& req) {
+             SyncHandler([&sessions, origins, always_secure](HttpRequest& req) {
+               if (Status s = CheckOrigin(req, origins); !s.ok()) return ErrorResponse(s);
                const bool secure = always_secure || ForwardedOverHttps(req);
                Status revoked = Status::Ok();
                if (auto value = SessionCookieValue(req)) revoked = sessions.Revoke(*value);

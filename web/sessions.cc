@@ -88,7 +88,7 @@ Result<NewSession> Sessions::Create() {
   return NewSession{std::move(value), now + options_.max_age.count()};
 }
 
-Status Sessions::Validate(std::string_view value) {
+Status Sessions::Validate(std::string_view value, bool record_use) {
   if (!WellFormed(value)) return Unauthorized("unknown");
   const int64_t now = clock_.NowUnixMillis();
   const std::string hash = HashValue(value);
@@ -106,7 +106,7 @@ Status Sessions::Validate(std::string_view value) {
           cache_.erase(it);
           return Unauthorized("expired");
         }
-        touch = Use(e, now);
+        touch = MaybeUse(e, now, record_use);
         answered = true;
       }
     }
@@ -133,7 +133,7 @@ Status Sessions::Validate(std::string_view value) {
       cache_.erase(hash);
       return Unauthorized("expired");
     }
-    touch = Use(e, now);
+    touch = MaybeUse(e, now, record_use);
     cache_[hash] = e;
   }
   // A lost touch costs at most one touch interval of idle time after a restart; the request

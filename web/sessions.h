@@ -56,7 +56,8 @@ class Sessions {
   // OK for the value of a live session; 401 unauthorized for a malformed, unknown, expired or
   // revoked value or one made under another admin token; 503 unavailable when the store fails and
   // the answer is not known from memory.
-  Status Validate(std::string_view value);
+  // `record_use` false checks without counting as a use (an open stream checking again).
+  Status Validate(std::string_view value, bool record_use = true);
   // Ends the session named by `value`; OK when there is no such session. It stops validating in
   // this process at once even when the store fails to delete it (then 503 unavailable).
   Status Revoke(std::string_view value);
@@ -76,6 +77,10 @@ class Sessions {
   bool Expired(int64_t created_at, int64_t last_seen_at, int64_t now) const;
   // Records a use at `now`; returns the last_seen_at to write when a touch is due, else -1.
   int64_t Use(Entry& e, int64_t now) const;
+  // Use() when `record_use`, else -1 and nothing recorded.
+  int64_t MaybeUse(Entry& e, int64_t now, bool record_use) const {
+    return record_use ? Use(e, now) : -1;
+  }
   void Prune(int64_t now);  // requires mu_
 
   SessionStore& store_;

@@ -22,6 +22,8 @@ namespace hookd {
 
 // The admin check of a request (bearer token or session cookie).
 using StreamAuth = std::function<Status(const HttpRequest&)>;
+// Whether the credential that opened a stream is still valid (bound when the stream opens).
+using CredentialCheck = std::function<Status()>;
 
 struct StreamLimits {
   size_t max_connections = 1024;                    // open sockets on the stream listener
@@ -32,6 +34,8 @@ struct StreamLimits {
   std::chrono::milliseconds ping_interval{15000};   // SSE comment / WebSocket ping
   std::chrono::milliseconds ws_resume_wait{500};    // for a first {"after": seq} frame
   std::chrono::milliseconds drop_grace{2000};       // to write the reason before closing
+  std::chrono::milliseconds credential_recheck{1000};  // how often an open stream's credential
+                                                       // is checked again
   size_t page_size = 500;  // entries per catch-up page and long-poll answer
 };
 
@@ -62,6 +66,13 @@ class StreamContext {
   void SetAllowedOrigins(std::vector<std::string> origins) {
     allowed_origins_ = std::move(origins);
   }
+  // The check an open stream's credential is checked again with, every credential_recheck: it
+  // must not count as a use of the session (an open dashboard is not activity). Defaults to
+  // `auth`. Before the listener starts only.
+  void SetRecheck(StreamAuth recheck) { recheck_ = std::move(recheck); }
+  // The check of the credential `req` carries, for the stream it opens: only its
+  // Authorization and Cookie headers are kept.
+  CredentialCheck BindCredential(const HttpRequest& req) const;
   prometheus::Counter& dropped(const std::string& reason) const {
     return dropped_.Add({{"reason", reason}});
   }
@@ -80,6 +91,7 @@ class StreamContext {
  private:
   prometheus::Family<prometheus::Counter>& dropped_;
   std::vector<std::string> allowed_origins_;
+  StreamAuth recheck_;
 };
 
 // One open socket counted against StreamLimits::max_connections; released on destruction.

@@ -37,7 +37,10 @@ HttpResponse JsonError(int status, const std::string& code, const std::string& m
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
   HttpConnection(tcp::socket socket, StreamContext& ctx, ConnectionSlot slot)
-      : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)) {}
+      : remote_address_(RemoteAddress(socket)),
+        stream_(std::move(socket)),
+        ctx_(ctx),
+        slot_(std::move(slot)) {}
 
   void Read() {
     parser_.emplace();
@@ -71,6 +74,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     HttpRequest hr;
     hr.method = std::string(req.method_string());
     ParseTarget(std::string_view(req.target().data(), req.target().size()), &hr);
+    hr.remote_address = remote_address_;
     for (const auto& field : req)
       hr.headers.Add(std::string(field.name_string()), std::string(field.value()));
 
@@ -113,11 +117,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       Respond(ErrorResponse(query.status()), keep_alive_);
       return;
     }
+    CredentialCheck credential = ctx_.BindCredential(hr);
     if (hr.path == kStreamPath) {
       stream_.expires_never();
-      SseSession::Create(stream_.release_socket(), ctx_, std::move(query).value(), std::move(cors_),
-                         std::move(slot_))
-          ->Start();
+      auto session = SseSession::Create(stream_.release_socket(), ctx_, std::move(query).value(),
+                                        std::move(cors_), std::move(slot_));
+      session->BindCredential(std::move(credential));
+      session->Start();
     } else if (hr.path == kWsPath) {
       if (!beast::websocket::is_upgrade(req)) {
         Respond(JsonError(400, "websocket_upgrade_required",
@@ -125,11 +131,14 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                 false);
         return;
       }
-      WsSession::Create(std::move(stream_), ctx_, std::move(query).value(), std::move(slot_))
-          ->Start(std::move(req));
+      auto session =
+          WsSession::Create(std::move(stream_), ctx_, std::move(query).value(), std::move(slot_));
+      session->BindCredential(std::move(credential));
+      session->Start(std::move(req));
     } else {
       stream_.expires_never();  // the long-poll's own timer bounds the wait
       LongPoll::Create(ctx_, stream_.get_executor(), std::move(query).value(),
+                       std::move(credential),
                        [self = shared_from_this()](HttpResponse r) {
                          self->Respond(std::move(r), self->keep_alive_);
                        })
@@ -158,6 +167,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     stream_.close();
   }
 
+  static std::string RemoteAddress(const tcp::socket& socket) {
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string() : endpoint.address().to_string();
+  }
+
+  const std::string remote_address_;
   beast::tcp_stream stream_;
   StreamContext& ctx_;
   ConnectionSlot slot_;

@@ -13,7 +13,8 @@ StreamSession::StreamSession(const StreamContext& ctx, boost::asio::any_io_execu
       filter_(std::move(filter)),
       sent_(sent),
       queue_(ctx.limits.max_queue_bytes),
-      drop_timer_(executor) {}
+      drop_timer_(executor),
+      credential_timer_(executor) {}
 
 void StreamSession::OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) {
   // On the hub's reader thread: hand over to the strand, the only place the queue is touched.
@@ -70,7 +71,21 @@ bool StreamSession::EnqueueBatch(InboxItem& item) {
 
 void StreamSession::BeginFeed(std::optional<int64_t> after) {
   cursor_ = after;
+  if (credential_) ScheduleCredentialCheck();
   Resume();
+}
+
+void StreamSession::ScheduleCredentialCheck() {
+  credential_timer_.expires_after(ctx_.limits.credential_recheck);
+  credential_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->stopped_ || self->dropping_) return;
+    // A store that cannot answer now does not end a stream its check let in; a refusal does.
+    if (Status s = self->credential_(); !s.ok() && s.kind() != ErrorKind::kUnavailable) {
+      self->Drop("unauthorized");
+      return;
+    }
+    self->ScheduleCredentialCheck();
+  });
 }
 
 // Attaches to the hub when the ring covers the cursor, else reads the next page of the gap from
@@ -189,6 +204,7 @@ void StreamSession::Stop() {
   if (attached_) ctx_.hub.Detach(this);
   attached_ = false;
   drop_timer_.cancel();
+  credential_timer_.cancel();
   CloseTransport(drop_reason_);
 }
 

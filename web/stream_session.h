@@ -36,6 +36,11 @@ namespace hookd {
 class StreamSession : public StreamSink, public std::enable_shared_from_this<StreamSession> {
  public:
   void OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) final;
+  // Binds the session to the credential that opened it: checked again every
+  // credential_recheck from BeginFeed on, and when it stops being valid (session revoked or
+  // expired, token no longer valid) the session is dropped with reason "unauthorized". Call
+  // before starting.
+  void BindCredential(CredentialCheck check) { credential_ = std::move(check); }
   // The completion of WriteFrame (on the strand).
   void OnWriteDone(const boost::system::error_code& ec);
 
@@ -80,6 +85,7 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
  private:
   void Resume();
   void OnFetched(FetchResult r);
+  void ScheduleCredentialCheck();
   struct InboxItem {
     StreamBatchPtr batch;
     uint32_t from = 0, to = 0;   // every entry in [from, to) when `list` is empty
@@ -100,6 +106,8 @@ class StreamSession : public StreamSink, public std::enable_shared_from_this<Str
   bool stopped_ = false;
   std::optional<std::string> drop_reason_;
   boost::asio::steady_timer drop_timer_;
+  CredentialCheck credential_;
+  boost::asio::steady_timer credential_timer_;
   uint64_t writes_done_ = 0;
   size_t in_flight_ = 0;  // chunks of queue_ in the write being made
   std::vector<boost::asio::const_buffer> write_buffers_;

@@ -11,11 +11,13 @@ namespace websocket = boost::beast::websocket;
 namespace {
 
 // RFC 6455 close codes: 1013 "try again later" for a client dropped for lagging (it resumes),
-// 1008 "policy violation" for a bad first frame, 1011 for a server-side failure.
+// 1008 "policy violation" for a bad first frame or a credential no longer valid, 1011 for a
+// server-side failure.
 websocket::close_code CloseCodeFor(const std::string& reason) {
   if (reason == "slow_consumer" || reason == "write_stalled")
     return websocket::close_code::try_again_later;
-  if (reason == "bad_request") return websocket::close_code::policy_error;
+  if (reason == "bad_request" || reason == "unauthorized")
+    return websocket::close_code::policy_error;
   return websocket::close_code::internal_error;
 }
 

@@ -31,10 +31,10 @@ class ApiError extends Error {
 
 async function api(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: {} };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+  // hookd refuses a change made with the session cookie unless it is JSON (a cross-site form
+  // cannot send that), so every non-GET request says so, with or without a body.
+  if (method !== 'GET') init.headers['content-type'] = 'application/json';
+  if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(path, init);
   let json = null;
   try {

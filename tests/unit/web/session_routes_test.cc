@@ -28,11 +28,17 @@ class SessionRoutesTest : public ::testing::Test {
         random_(7),
         auth_("admin-token"),
         sessions_(store_, clock_, random_, Sessions::TokenFingerprint("admin-token")),
-        access_(auth_, sessions_) {
+        throttle_(clock_),
+        access_(auth_, sessions_, throttle_, {"https://hooks.example.com"}) {
     router_.SetAuthenticator([this](const HttpRequest& req) { return access_.Check(req); });
-    RegisterSessionRoutes(router_, auth_, sessions_, false);
+    RegisterSessionRoutes(router_, auth_, sessions_, throttle_, {"https://hooks.example.com"},
+                          false);
     router_.Add("GET", "/admin", Access::kAdmin, SyncHandler([](HttpRequest&) {
                   return JsonResponse(200, {{"ok", true}});
+                }));
+    router_.Add("POST", "/admin", Access::kAdmin, SyncHandler([this](HttpRequest&) {
+                  ++changes_;
+                  return JsonResponse(200, {{"changed", true}});
                 }));
   }
 
@@ -79,8 +85,10 @@ class SessionRoutesTest : public ::testing::Test {
   SeededRandom random_;
   AdminAuth auth_;
   Sessions sessions_;
+  AuthThrottle throttle_;
   AdminAccess access_;
   Router router_;
+  int changes_ = 0;
 };
 
 TEST_F(SessionRoutesTest, SignInSetsAStrictHttpOnlyCookieNamingANewSession) {
@@ -107,7 +115,7 @@ TEST_F(SessionRoutesTest, SecureOverHttps) {
                 .find("; Secure"),
             std::string::npos);
   Router always;
-  RegisterSessionRoutes(always, auth_, sessions_, true);
+  RegisterSessionRoutes(always, auth_, sessions_, throttle_, {}, true);
   HttpRequest req;
   req.method = "POST";
   req.path = "/api/v1/session";
@@ -184,6 +192,7 @@ TEST_F(SessionRoutesTest, AdminAccessAcceptsTheBearerTokenOrALiveSession) {
   const std::string pair = Pair(SetCookie(SignIn(R"({"token": "admin-token"})")));
   auto check = [&](std::vector<std::pair<std::string, std::string>> headers) {
     HttpRequest req;
+    req.method = "GET";
     for (auto& [k, v] : headers) req.headers.Add(k, v);
     return access_.Check(req);
   };
@@ -206,6 +215,144 @@ TEST_F(SessionRoutesTest, AdminAccessAcceptsTheBearerTokenOrALiveSession) {
   HttpResponse r = WithCookie("GET", "/admin", pair);
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(ErrorCode(r), "unavailable");
+}
+
+// A request that changes state with the session cookie, as a browser on `origin` would send it
+// to hookd at 127.0.0.1:8080.
+HttpRequest CookiePost(const std::string& cookie,
+                       std::vector<std::pair<std::string, std::string>> headers) {
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/admin";
+  req.remote_address = "127.0.0.1";
+  req.headers.Add("Host", "127.0.0.1:8080");
+  req.headers.Add("Cookie", cookie);
+  for (auto& [k, v] : headers) req.headers.Add(k, v);
+  return req;
+}
+
+TEST_F(SessionRoutesTest, ReproducesCrossSiteCookieChangesNeedASameOriginJsonRequest) {
+  const std::string pair = Pair(SetCookie(SignIn(R"({"token": "admin-token"})")));
+  const std::pair<std::string, std::string> json{"Content-Type", "application/json"};
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {{{"Origin", "http://127.0.0.1:8080"}, json}, 200, ""},
+      {{{"Origin", "HTTP://127.0.0.1:8080"}, {"Content-Type", "application/json; charset=utf-8"}},
+       200,
+       ""},
+      {{{"Referer", "http://127.0.0.1:8080/#/endpoints"}, json}, 200, ""},
+      {{{"Origin", "https://hooks.example.com"}, json}, 200, ""},  // HOOKD_PUBLIC_URL
+      {{{"Origin", "http://evil.example"}, json}, 403, "forbidden_origin"},
+      {{{"Origin", "http://127.0.0.1:9999"}, json}, 403, "forbidden_origin"},  // another port
+      {{{"Origin", "https://127.0.0.1:8080"}, json}, 403, "forbidden_origin"},
+      {{{"Origin", "null"}, json}, 403, "forbidden_origin"},
+      {{{"Referer", "http://evil.example/page"}, json}, 403, "forbidden_origin"},
+      {{json}, 403, "forbidden_origin"},  // neither Origin nor Referer
+      {{{"Origin", "http://127.0.0.1:8080"}, {"Content-Type", "application/x-www-form-urlencoded"}},
+       415,
+       "unsupported_media_type"},
+      {{{"Origin", "http://127.0.0.1:8080"}}, 415, "unsupported_media_type"},  // empty body
+      {{{"Origin", "http://127.0.0.1:8080"}, {"Content-Type", "text/plain"}},
+       415,
+       "unsupported_media_type"},
+  };
+  int allowed = 0;
+  for (const Case& c : cases) {
+    HttpResponse r = Send(CookiePost(pair, c.headers));
+    EXPECT_EQ(r.status, c.status) << r.body;
+    if (c.status == 200) {
+      ++allowed;
+    } else {
+      EXPECT_EQ(ErrorCode(r), c.code);
+    }
+  }
+  EXPECT_EQ(changes_, allowed);  // a refused request changed nothing
+  // Behind a TLS proxy the page's origin is https.
+  EXPECT_EQ(
+      Send(CookiePost(pair,
+                      {{"X-Forwarded-Proto", "https"}, {"Origin", "https://127.0.0.1:8080"}, json}))
+          .status,
+      200);
+  // Reads need no Origin, and bearer-token requests are not checked.
+  EXPECT_EQ(WithCookie("GET", "/admin", pair).status, 200);
+  HttpRequest bearer;
+  bearer.method = "POST";
+  bearer.path = "/admin";
+  bearer.headers.Add("Authorization", "Bearer admin-token");
+  bearer.headers.Add("Origin", "http://evil.example");
+  EXPECT_EQ(Send(bearer).status, 200);
+  // Sign-in and sign-out from another site's page are refused too.
+  HttpResponse foreign = SignIn(R"({"token": "admin-token"})", {{"Origin", "http://evil.example"}});
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(SetCookie(foreign), "");
+}
+
+TEST_F(SessionRoutesTest, ReproducesTokenGuessingWrongTokensAreThrottledPerAddress) {
+  auto sign_in = [&](const std::string& token, const std::string& address) {
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/api/v1/session";
+    req.remote_address = address;
+    req.headers.Add("Content-Type", "application/json");
+    req.body = nlohmann::json{{"token", token}}.dump();
+    return Send(std::move(req));
+  };
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(sign_in("guess", "203.0.113.5").status, 401) << i;
+  HttpResponse limited = sign_in("guess", "203.0.113.5");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(ErrorCode(limited), "too_many_attempts");
+  std::string retry_after;
+  for (const auto& [k, v] : limited.headers)
+    if (k == "Retry-After") retry_after = v;
+  EXPECT_EQ(retry_after, "6");
+  // The right token is not even looked at from there now; another address is not limited.
+  EXPECT_EQ(sign_in("admin-token", "203.0.113.5").status, 429);
+  EXPECT_EQ(sign_in("admin-token", "198.51.100.7").status, 200);
+  // The bearer token counts against the same bucket.
+  HttpRequest bearer;
+  bearer.method = "GET";
+  bearer.path = "/admin";
+  bearer.remote_address = "203.0.113.5";
+  bearer.headers.Add("Authorization", "Bearer admin-token");
+  EXPECT_EQ(Send(bearer).status, 429);
+  // One more try per refill interval.
+  clock_.Advance(std::chrono::seconds(6));
+  EXPECT_EQ(Send(bearer).status, 200);
+  bearer.headers = {};
+  bearer.headers.Add("Authorization", "Bearer wrong");
+  EXPECT_EQ(Send(bearer).status, 401);
+  EXPECT_EQ(Send(bearer).status, 429);
+}
+
+TEST_F(SessionRoutesTest, BehindTheLoopbackProxyTheForwardedAddressIsCounted) {
+  HttpRequest req;
+  req.remote_address = "127.0.0.1";
+  req.headers.Add("X-Forwarded-For", "10.9.9.9, 203.0.113.5");
+  EXPECT_EQ(ClientAddress(req), "203.0.113.5");  // what the proxy added, not what the client said
+  req.remote_address = "198.51.100.7";  // not a proxy of ours: the header is the client's own say
+  EXPECT_EQ(ClientAddress(req), "198.51.100.7");
+  HttpRequest plain;
+  plain.remote_address = "::1";
+  EXPECT_EQ(ClientAddress(plain), "::1");
+}
+
+TEST_F(SessionRoutesTest, RecheckDoesNotCountAsAUseOfTheSession) {
+  const std::string pair = Pair(SetCookie(SignIn(R"({"token": "admin-token"})")));
+  HttpRequest req;
+  req.headers.Add("Cookie", pair);
+  // Checked again every minute for 13 hours: the session still ends 12 h after its last use.
+  for (int i = 0; i < 13 * 60; ++i) {
+    clock_.Advance(std::chrono::minutes(1));
+    if (!access_.Recheck(req).ok()) {
+      EXPECT_GE(i, 12 * 60 - 1);
+      return;
+    }
+  }
+  ADD_FAILURE() << "an open stream kept its session alive past the idle limit";
 }
 
 }  // namespace
