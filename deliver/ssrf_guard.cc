@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include "deliver/request_target.h"
 #include "deliver/special_addresses.h"
 
 namespace hookd {
@@ -141,9 +142,9 @@ Result<EndpointUrl> ParseEndpointUrl(std::string_view url) {
   if (target.empty()) {
     out.target = "/";
   } else if (target.front() == '?') {
-    out.target = "/" + std::string(target);
+    out.target = "/" + EncodeRequestTarget(target);
   } else {
-    out.target = std::string(target);
+    out.target = EncodeRequestTarget(target);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "deliver/ip_address.h"
+#include "deliver/request_target.h"
 #include "deliver/ssrf_guard.h"
 #include "fuzz/fuzz_util.h"
 
@@ -58,6 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (char c : u.host + u.target)
     FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f && c != '#', std::string(url));
   FUZZ_CHECK(u.host.find('@') == std::string::npos, "no userinfo");
+  // The target goes on the request line as it is: ASCII only, "%" only in escapes.
+  FUZZ_CHECK(EncodeRequestTarget(u.target) == u.target, u.target);
+  for (char c : u.target) FUZZ_CHECK(static_cast<unsigned char>(c) < 0x80, u.target);
   // The parts, written back as a URL, parse to the same parts.
   const Result<EndpointUrl> again = ParseEndpointUrl(Unparse(u));
   FUZZ_CHECK(again.ok(), Unparse(u) + ": " + again.status().ToString());
