@@ -146,6 +146,11 @@ Result<EndpointUrl> ParseEndpointUrl(std::string_view url) {
   } else {
     out.target = EncodeRequestTarget(target);
   }
+  // The limit holds for the URL as it is sent, too.
+  if (url.size() - target.size() + out.target.size() > kMaxUrlLength) {
+    return InvalidUrl("url is longer than " + std::to_string(kMaxUrlLength) +
+                      " characters once percent-encoded");
+  }
   return out;
 }
 

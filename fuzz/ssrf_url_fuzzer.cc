@@ -31,10 +31,13 @@ class ScriptedResolver final : public Resolver {
   std::vector<IpAddress> answers_;
 };
 
+// The scheme's default port is left out, so the result is never longer than the URL parsed (its
+// target is percent-encoded already, and the encoded length is what the length limit counts).
 std::string Unparse(const EndpointUrl& u) {
   const bool v6 = u.host.find(':') != std::string::npos;
-  return u.scheme + "://" + (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port) +
-         u.target;
+  const bool default_port = u.port == (u.scheme == "https" ? 443 : 80);
+  return u.scheme + "://" + (v6 ? "[" + u.host + "]" : u.host) +
+         (default_port ? "" : ":" + std::to_string(u.port)) + u.target;
 }
 
 }  // namespace

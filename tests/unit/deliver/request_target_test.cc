@@ -50,5 +50,15 @@ TEST(RequestTargetTest, AParsedEndpointUrlHasAnEncodedTarget) {
   EXPECT_EQ(query_only->target, "/?%C3%A9");
 }
 
+TEST(RequestTargetTest, TheUrlLengthLimitCountsTheEncodedTarget) {
+  std::string path = "/";
+  while (path.size() < 1000) path += "\xc3\xa9";  // 1001 bytes, 3001 once encoded
+  auto url = ParseEndpointUrl("https://example.com" + path);
+  ASSERT_FALSE(url.ok());
+  EXPECT_EQ(url.status().code(), "invalid_url");
+  EXPECT_NE(url.status().message().find("once percent-encoded"), std::string::npos);
+  EXPECT_TRUE(ParseEndpointUrl("https://example.com" + path.substr(0, 501)).ok());
+}
+
 }  // namespace
 }  // namespace hookd
