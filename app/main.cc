@@ -53,8 +53,9 @@ int Serve(const std::vector<std::string>& args) {
     return 1;
   }
   const std::string base = (*server)->base_url();
-  std::cout << "hookd " HOOKD_VERSION " listening on " << base << "\n"
-            << "dashboard: " << base << "/\n";
+  std::cout << "hookd " HOOKD_VERSION " listening on " << base << "\n";
+  // The dashboard is served with the admin API: a deliver- or ingest-only process has none.
+  if (settings->HasRole("api")) std::cout << "dashboard: " << base << "/\n";
   if (const std::string streams = (*server)->stream_base_url(); !streams.empty())
     std::cout << "status streams: " << streams << "/api/v1/stream\n";
   if ((*server)->auth().generated())

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/retention_pruner.h"
+#include "common/data_dir.h"
 #include "common/db.h"
 #include "common/descriptor_budget.h"
 #include "common/http_errors.h"
@@ -166,11 +167,9 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                std::unique_ptr<EventStore> event_store,
                                                std::unique_ptr<AsyncSender> sender) {
   auto impl = std::make_unique<Impl>(settings, clock, random);
-  std::error_code ec;
-  std::filesystem::create_directories(settings.data_dir, ec);
-  if (ec)
-    return Status::Unavailable("cannot create data dir " + settings.data_dir + ": " + ec.message());
-  ::chmod(settings.data_dir.c_str(), 0700);
+  if (Status s = PrepareDataDir(settings.data_dir); !s.ok()) return s;
+  // Made 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
+  if (Status s = CreatePrivateFile(settings.data_dir + "/hookd.db"); !s.ok()) return s;
 
   DbOptions db_options;
   db_options.synchronous = settings.sqlite_synchronous;

@@ -19,7 +19,8 @@ namespace hookd {
 class Server {
  public:
   // Opens <data-dir>/hookd.db (creating the directory), applies migrations and loads the admin
-  // token. Fails with a clear Status on a database newer than this binary or an unwritable dir.
+  // token. Fails with a clear Status on a database newer than this binary, an unwritable dir or
+  // one that other users can write to (common/data_dir.h).
   // `event_store` replaces the SQLite event store when given (tests inject faults through it);
   // `sender` replaces the outbound HTTP client the same way.
   static Result<std::unique_ptr<Server>> Create(const Settings& settings, const Clock& clock,

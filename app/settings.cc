@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/http_types.h"
+#include "common/token_strength.h"
 #include "common/units.h"
 
 namespace hookd {
@@ -35,7 +36,8 @@ constexpr Option kOptions[] = {
      "SSE ping comment and WebSocket ping interval"},
     {"--data-dir", "HOOKD_DATA_DIR", "./data", "directory of hookd.db and admin_token"},
     {nullptr, "HOOKD_ADMIN_TOKEN", "(generated)",
-     "admin bearer token; generated into <data-dir>/admin_token when unset"},
+     "admin bearer token, at least 24 characters (8 different); generated into "
+     "<data-dir>/admin_token when unset"},
     {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h",
      "delays between delivery attempts"},
     {"--allow-private-targets", "HOOKD_ALLOW_PRIVATE_TARGETS", "false",
@@ -291,6 +293,10 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
   }
   if (values["--retention-status-log"].empty()) s.retention_status_log = s.retention;
   if (const char* t = getenv("HOOKD_ADMIN_TOKEN")) s.admin_token = t;
+  if (!s.admin_token.empty()) {
+    if (Status st = CheckAdminTokenStrength(s.admin_token, "HOOKD_ADMIN_TOKEN"); !st.ok())
+      return st;
+  }
   return s;
 }
 

@@ -42,7 +42,7 @@ SAMPLE=${BENCH_RETENTION_SAMPLE:-5}
 CONNS=${BENCH_RETENTION_CONNECTIONS:-8}
 DELAY_MS=${BENCH_RETENTION_DELAY_MS:-7}
 FLAT_LIMIT=1.2
-ADMIN_TOKEN=benchtoken
+ADMIN_TOKEN=bench-admin-token-0123456789abcdef
 SOURCE_SECRET=benchsecret
 
 for tool in wrk sqlite3 openssl curl awk stat; do

@@ -29,7 +29,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 SERVER_THREADS=${BENCH_SERVER_THREADS:-2}
 WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-2}
-ADMIN_TOKEN=benchtoken
+ADMIN_TOKEN=bench-admin-token-0123456789abcdef
 SOURCE_SECRET=benchsecret
 
 GOAL_KA=0.15          # hookd keep-alive events/s  / bare keep-alive req/s

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/crypto.h"
+#include "common/token_strength.h"
 
 namespace hookd {
 
@@ -30,6 +31,7 @@ Result<AdminAuth> AdminAuth::Load(const std::string& configured, const std::stri
     std::string token = ss.str();
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     if (token.empty()) return Status::Internal(path + " is empty; delete it to generate a token");
+    if (Status st = CheckAdminTokenStrength(token, path); !st.ok()) return st;
     return AdminAuth(token);
   }
   std::string token = "hkd_" + HexEncode(random.Bytes(24));

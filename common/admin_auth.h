@@ -1,7 +1,9 @@
 // AdminAuth: the admin bearer token (API.md, "Auth and errors").
 //
 // The token comes from HOOKD_ADMIN_TOKEN; if that is unset, it is read from <data-dir>/admin_token,
-// or generated there (mode 0600) on first start. Comparisons are in constant time. Browser
+// or generated there (mode 0600) on first start. A token read from the file must pass
+// common/token_strength.h; HOOKD_ADMIN_TOKEN is checked where settings are parsed
+// (app/settings.cc), so `configured` is taken as given. Comparisons are in constant time. Browser
 // sessions are web/sessions.h; web/admin_access.h accepts either.
 // Immutable after construction; thread-safe.
 #pragma once

@@ -5,7 +5,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/optional.hpp>
 #include <cctype>
+#include <iterator>
 #include <optional>
+#include <string_view>
 
 namespace hookd {
 namespace {
@@ -74,6 +76,19 @@ bool AsksContinue(const Parser& p) {
   return v == "100-continue";
 }
 
+// True when the request has no Transfer-Encoding, or exactly one field whose value is "chunked"
+// (any case, with OWS). Beast frames "gzip, chunked" as chunked and a lone "gzip" as no body at
+// all; neither is implemented here (RFC 9112 section 6.1: 501).
+bool TransferCodingSupported(const Parser& p) {
+  const auto [first, last] = p.get().equal_range(http::field::transfer_encoding);
+  if (first == last) return true;
+  if (std::next(first) != last) return false;
+  std::string_view v(first->value().data(), first->value().size());
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return EqualsIgnoreCase(v, "chunked") && p.chunked();
+}
+
 }  // namespace
 
 struct RequestFramer::Impl {
@@ -82,6 +97,7 @@ struct RequestFramer::Impl {
   size_t pos = 0;
   std::optional<Parser> parser;
   bool continue_taken = false;
+  bool coding_checked = false;  // the current request's Transfer-Encoding was looked at
   bool failed = false;
 
   void NewParser() {
@@ -90,6 +106,7 @@ struct RequestFramer::Impl {
     parser->body_limit(limits.max_body_bytes);
     parser->eager(true);
     continue_taken = false;
+    coding_checked = false;
   }
   void Compact() {
     if (pos == in.size()) {
@@ -102,7 +119,7 @@ struct RequestFramer::Impl {
   }
 };
 
-RequestFramer::RequestFramer(FramingLimits limits) : impl_(new Impl{limits, {}, 0, {}, false}) {
+RequestFramer::RequestFramer(FramingLimits limits) : impl_(new Impl{limits, {}, 0, {}}) {
   impl_->NewParser();
 }
 
@@ -113,6 +130,7 @@ void RequestFramer::Append(std::string_view bytes) { impl_->in.append(bytes); }
 RequestFramer::Outcome RequestFramer::Next(HttpRequest* out) {
   Impl& m = *impl_;
   if (m.failed) return Outcome::kError;
+  // The HTTP status is error_status(); a 501's kind is kMalformed, there being no closer one.
   const auto fail = [&](int status, const char* code, std::string message) {
     m.failed = true;
     error_status_ = status;
@@ -126,6 +144,13 @@ RequestFramer::Outcome RequestFramer::Next(HttpRequest* out) {
     size_t used = 0;
     if (avail > 0) used = m.parser->put(boost::asio::const_buffer(m.in.data() + m.pos, avail), ec);
     m.pos += used;
+    // As soon as the headers are in, before any body error: a coding not implemented is a 501.
+    if (!m.coding_checked && m.parser->is_header_done()) {
+      m.coding_checked = true;
+      if (!TransferCodingSupported(*m.parser))
+        return fail(501, "not_implemented",
+                    "Transfer-Encoding other than a lone \"chunked\" is not implemented");
+    }
     if (ec == http::error::header_limit)
       return fail(431, "headers_too_large",
                   "the request line and headers exceed " +
@@ -250,6 +275,8 @@ const char* ReasonPhrase(int status) {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     default:

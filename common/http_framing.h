@@ -1,7 +1,8 @@
 // RequestFramer: turns the bytes of one HTTP/1.1 connection into complete requests, strictly.
 //
 // Boost.Beast's parser does the framing (RFC 9112): one Content-Length, digits only; chunk sizes
-// that fit; CRLF line ends; a request target without spaces; header and body size limits.
+// that fit; CRLF line ends; a request target without spaces; header and body size limits. The
+// only transfer coding is a lone "chunked"; any other (e.g. "gzip, chunked") is a 501.
 // Pipelined requests are kept in order: bytes after a complete request stay buffered until the
 // caller asks for the next one. Anything malformed is an error that ends the connection, with a
 // neutral message (no exception text reaches a client).
@@ -47,10 +48,10 @@ class RequestFramer {
   bool keep_alive() const { return keep_alive_; }
   // True once per request whose headers ask "Expect: 100-continue" and whose body has not come.
   bool TakeContinue();
-  // The error to answer after kError: 400 bad_request, 413 payload_too_large or
-  // 431 headers_too_large.
+  // The error to answer after kError: 400 bad_request, 413 payload_too_large,
+  // 431 headers_too_large or 501 not_implemented (a transfer coding other than "chunked").
   const Status& error() const { return error_; }
-  // 400, 413 or 431: the HTTP status for error().
+  // 400, 413, 431 or 501: the HTTP status for error().
   int error_status() const { return error_status_; }
 
   // Frees everything held; afterwards every call to Next returns kError. For a connection that is

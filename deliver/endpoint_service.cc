@@ -35,7 +35,24 @@ bool IsTokenChar(char c) {
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-// Custom headers may not break the request (CR/LF), override what hookd sends, or be hop-by-hop.
+// A field value (RFC 9110 section 5.5) holds visible ASCII, space, HTAB and obs-text (0x80-0xff);
+// any other control character (NUL, CR, LF, 0x01-0x1f, DEL) could end or corrupt the header.
+Status CheckHeaderValue(const std::string& name, std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      const std::string byte = {'0', 'x', kHex[u >> 4], kHex[u & 0x0f]};
+      return Status::InvalidField(
+          "header " + name + " has a control character (" + byte + " at offset " +
+          std::to_string(i) + "); values may hold visible ASCII, space, tab and bytes 0x80-0xFF");
+    }
+  }
+  return Status::Ok();
+}
+
+// Custom headers may not break the request (control characters), override what hookd sends, or
+// be hop-by-hop.
 Result<std::vector<std::pair<std::string, std::string>>> ParseHeaders(const nlohmann::json& v) {
   if (!v.is_object()) return Status::InvalidField("headers must be an object of strings");
   if (v.size() > kMaxHeaders) return Status::InvalidField("headers: at most 20");
@@ -45,9 +62,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseHeaders(const nloh
       return Status::InvalidField("header name \"" + name + "\" is not a valid HTTP token");
     if (!value.is_string()) return Status::InvalidField("header " + name + " must be a string");
     const std::string& text = value.get_ref<const std::string&>();
-    if (text.size() > 4096 || text.find_first_of("\r\n") != std::string::npos ||
-        text.find('\0') != std::string::npos)
-      return Status::InvalidField("header " + name + " has CR, LF or NUL, or is too long");
+    if (text.size() > 4096) return Status::InvalidField("header " + name + " is too long");
+    if (Status s = CheckHeaderValue(name, text); !s.ok()) return s;
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower.starts_with("webhook-") || lower.starts_with("svix-") ||

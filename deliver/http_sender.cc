@@ -264,7 +264,7 @@ SendResult HttpSender::Send(const OutboundRequest& request, std::chrono::millise
     client->set_keep_alive(true);
     client->set_tcp_nodelay(true);  // else Nagle + delayed ACK: ~23 POSTs/s per connection
     client->set_follow_location(false);
-    client->set_url_encode(false);  // the target is sent exactly as registered
+    client->set_url_encode(false);  // the target is encoded already (deliver/request_target.h)
     client->set_decompress(false);  // no accept-encoding: bytes read are bytes on the wire
   }
   if (!client->is_valid()) {

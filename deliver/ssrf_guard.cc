@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include "deliver/request_target.h"
 #include "deliver/special_addresses.h"
 
 namespace hookd {
@@ -141,9 +142,14 @@ Result<EndpointUrl> ParseEndpointUrl(std::string_view url) {
   if (target.empty()) {
     out.target = "/";
   } else if (target.front() == '?') {
-    out.target = "/" + std::string(target);
+    out.target = "/" + EncodeRequestTarget(target);
   } else {
-    out.target = std::string(target);
+    out.target = EncodeRequestTarget(target);
+  }
+  // The limit holds for the URL as it is sent, too.
+  if (url.size() - target.size() + out.target.size() > kMaxUrlLength) {
+    return InvalidUrl("url is longer than " + std::to_string(kMaxUrlLength) +
+                      " characters once percent-encoded");
   }
   return out;
 }

@@ -39,7 +39,7 @@ struct EndpointUrl {
   std::string scheme;  // "http" | "https"
   std::string host;    // lower-case; IPv6 without brackets
   uint16_t port = 0;   // explicit or the scheme's default
-  std::string target;  // path and query, at least "/"
+  std::string target;  // path and query, at least "/"; percent-encoded (deliver/request_target.h)
 };
 
 // Parses an endpoint URL. 422 invalid_url (kInvalidField) unless it is absolute http(s) with a

@@ -2,6 +2,10 @@
 // network reaches. Input: raw connection bytes. They are fed once whole and once split at a
 // point the input chooses; both ways must frame the same requests, the framer must never hold
 // more than its limits allow, and a request it frames re-serializes to one it frames again.
+// A framed request carries no transfer coding but a lone "chunked"; any other is a 501 (and only
+// a Transfer-Encoding field makes one).
+#include <algorithm>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -13,6 +17,18 @@ namespace {
 using namespace hookd;
 
 constexpr FramingLimits kLimits{4096, 16384};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TrimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
 
 struct Framed {
   std::vector<HttpRequest> requests;
@@ -30,14 +46,25 @@ Framed Frame(std::string_view first, std::string_view second) {
       const auto outcome = f.Next(&r);
       if (outcome == RequestFramer::Outcome::kRequest) {
         FUZZ_CHECK(r.body.size() <= kLimits.max_body_bytes, std::to_string(r.body.size()));
+        const auto codings = r.headers.GetAll("transfer-encoding");
+        FUZZ_CHECK(codings.size() <= 1, "two Transfer-Encoding fields were framed");
+        if (!codings.empty())
+          FUZZ_CHECK(Lower(TrimOws(codings[0])) == "chunked",
+                     "framed Transfer-Encoding: " + std::string(codings[0]));
         out.requests.push_back(std::move(r));
         continue;
       }
       if (outcome == RequestFramer::Outcome::kError) {
         out.failed = true;
         out.status = f.error_status();
-        FUZZ_CHECK(out.status == 400 || out.status == 413 || out.status == 431,
+        FUZZ_CHECK(out.status == 400 || out.status == 413 || out.status == 431 || out.status == 501,
                    std::to_string(out.status));
+        if (out.status == 501) {
+          FUZZ_CHECK(f.error().code() == "not_implemented", f.error().code());
+          FUZZ_CHECK(Lower(std::string(first) + std::string(second)).find("transfer-encoding") !=
+                         std::string::npos,
+                     "a 501 without a Transfer-Encoding field");
+        }
         FUZZ_CHECK(!f.error().message().empty(), "an error without a message");
       }
       break;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/settings.h"
+#include "common/token_strength.h"
 #include "fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -37,6 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!s.retry_schedule.empty(), "a retry schedule");
     FUZZ_CHECK(!s.roles.empty() && !s.data_dir.empty(), "roles and a data dir");
     FUZZ_CHECK(s.sqlite_synchronous == "FULL" || s.sqlite_synchronous == "NORMAL", "synchronous");
+    // A configured admin token was checked: none or a strong one.
+    FUZZ_CHECK(s.admin_token.empty() || CheckAdminTokenStrength(s.admin_token, "x").ok(),
+               s.admin_token);
     // The listen address is printed (hookd's own URL) and must read back the same.
     for (const ListenAddress& a : {s.listen, s.stream_listen}) {
       auto again = ParseListenAddress(a.ToString());

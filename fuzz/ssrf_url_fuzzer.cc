@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "deliver/ip_address.h"
+#include "deliver/request_target.h"
 #include "deliver/ssrf_guard.h"
 #include "fuzz/fuzz_util.h"
 
@@ -30,10 +31,13 @@ class ScriptedResolver final : public Resolver {
   std::vector<IpAddress> answers_;
 };
 
+// The scheme's default port is left out, so the result is never longer than the URL parsed (its
+// target is percent-encoded already, and the encoded length is what the length limit counts).
 std::string Unparse(const EndpointUrl& u) {
   const bool v6 = u.host.find(':') != std::string::npos;
-  return u.scheme + "://" + (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port) +
-         u.target;
+  const bool default_port = u.port == (u.scheme == "https" ? 443 : 80);
+  return u.scheme + "://" + (v6 ? "[" + u.host + "]" : u.host) +
+         (default_port ? "" : ":" + std::to_string(u.port)) + u.target;
 }
 
 }  // namespace
@@ -58,6 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (char c : u.host + u.target)
     FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f && c != '#', std::string(url));
   FUZZ_CHECK(u.host.find('@') == std::string::npos, "no userinfo");
+  // The target goes on the request line as it is: ASCII only, "%" only in escapes.
+  FUZZ_CHECK(EncodeRequestTarget(u.target) == u.target, u.target);
+  for (char c : u.target) FUZZ_CHECK(static_cast<unsigned char>(c) < 0x80, u.target);
   // The parts, written back as a URL, parse to the same parts.
   const Result<EndpointUrl> again = ParseEndpointUrl(Unparse(u));
   FUZZ_CHECK(again.ok(), Unparse(u) + ": " + again.status().ToString());

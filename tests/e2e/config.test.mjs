@@ -1,15 +1,18 @@
 // End-to-end tests of start-up settings (API.md "Processes, ports, storage", "Auth and errors"):
-// a generated admin token when HOOKD_ADMIN_TOKEN is unset, and HOOKD_MAX_BODY.
+// a generated admin token when HOOKD_ADMIN_TOKEN is unset, a weak one refused, the data dir's
+// and its files' modes, and HOOKD_MAX_BODY.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import { sign as githubSign } from '@octokit/webhooks-methods';
 
-import { startHookd } from './lib/hookd.mjs';
+import { HOOKD_BIN, freePort, startHookd } from './lib/hookd.mjs';
 import { assertError, poll } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -61,6 +64,77 @@ describe('generated admin token (HOOKD_ADMIN_TOKEN unset)', TIMEOUT, () => {
     const ok = await h.api('GET', '/api/v1/sources', undefined, { token });
     assert.equal(ok.status, 200, ok.text);
     assert.ok(!h.log.slice(before).includes(token), `token printed again on restart:\n${h.log.slice(before)}`);
+  });
+});
+
+// Runs `hookd serve` expecting it to refuse to start: its exit code and stderr.
+async function refusedStart(dataDir, env) {
+  const args = ['serve', '--listen', `127.0.0.1:${await freePort()}`, '--data-dir', dataDir];
+  const run = spawnSync(HOOKD_BIN, args, {
+    env: { ...process.env, HOOKD_STREAM_LISTEN: `127.0.0.1:${await freePort()}`, ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  return { code: run.status, stderr: run.stderr, stdout: run.stdout };
+}
+
+describe('start-up refusals and file modes', TIMEOUT, () => {
+  const strong = `tok_${crypto.randomBytes(24).toString('hex')}`;
+
+  test('a short or low-entropy HOOKD_ADMIN_TOKEN is refused with exit code 2', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-token-'));
+    try {
+      for (const token of ['x', 'test-token', 'a'.repeat(40)]) {
+        const dataDir = path.join(base, 'data');
+        const r = await refusedStart(dataDir, { HOOKD_ADMIN_TOKEN: token });
+        assert.equal(r.code, 2, `${token}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /HOOKD_ADMIN_TOKEN/);
+        assert.match(r.stderr, /at least 24 characters/);
+        assert.ok(!fs.existsSync(dataDir), 'nothing was created');
+      }
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('a data dir other users can write to is refused and left untouched', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-shared-'));
+    try {
+      fs.chmodSync(dir, 0o1777);
+      const r = await refusedStart(dir, { HOOKD_ADMIN_TOKEN: strong });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.ok(r.stderr.includes(dir), r.stderr);
+      assert.match(r.stderr, /mode 1777/);
+      assert.match(r.stderr, /chmod go-w/);
+      assert.equal((fs.statSync(dir).mode & 0o7777).toString(8), '1777');
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a new data dir is 0700, an existing one keeps its mode, the files are 0600', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-modes-'));
+    const modeOf = (p) => (fs.statSync(p).mode & 0o7777).toString(8);
+    try {
+      const fresh = await start({ token: null, dataDir: path.join(base, 'new') });
+      await poll(() => /admin token \(generated/.test(fresh.log), 10_000, 'the generated token line');
+      fresh.token = fs.readFileSync(path.join(fresh.dataDir, 'admin_token'), 'utf8').trim();
+      assert.equal((await fresh.api('POST', '/api/v1/sources', { name: 'm', provider: 'github' })).status, 201);
+      assert.equal(modeOf(fresh.dataDir), '700');
+      for (const name of ['hookd.db', 'hookd.db-wal', 'hookd.db-shm', 'admin_token'])
+        assert.equal(modeOf(path.join(fresh.dataDir, name)), '600', name);
+
+      const existing = path.join(base, 'existing');
+      fs.mkdirSync(existing);
+      fs.chmodSync(existing, 0o755);
+      const h = await start({ dataDir: existing });
+      assert.equal((await h.api('GET', '/api/v1/sources')).status, 200);
+      assert.equal(modeOf(existing), '755');
+    } finally {
+      for (const h of started.splice(0)) await h.cleanup();
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 

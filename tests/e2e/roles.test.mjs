@@ -36,6 +36,9 @@ test('an ingest,api process and a deliver process on one data dir split the work
   const front = await startHookd({ env: ENV, args: ['--roles', 'ingest,api'], dataDir, token });
   front.name = 'ingest-api';
   started.push(front);
+  // It serves the dashboard and says where (start-up lines are written in one flush).
+  await poll(() => /listening on/.test(front.log), 5000, 'the start-up lines of the ingest,api process');
+  assert.match(front.log, new RegExp(`^dashboard: ${front.base}/$`, 'm'), front.log);
 
   const src = (await front.api('POST', '/api/v1/sources', { name: 'roles', provider: 'github' })).json;
   assert.match(src?.id ?? '', /^src_/);
@@ -64,6 +67,9 @@ test('an ingest,api process and a deliver process on one data dir split the work
   const back = await startHookd({ env: ENV, args: ['--roles', 'deliver'], dataDir, token });
   back.name = 'deliver';
   started.push(back);
+  // It serves no dashboard, so it prints no dashboard URL.
+  await poll(() => /listening on/.test(back.log), 5000, 'the start-up lines of the deliver process');
+  assert.doesNotMatch(back.log, /dashboard/, back.log);
   const resend = await back.ingest(src.id, body, {
     'x-github-event': 'issues',
     'x-github-delivery': crypto.randomUUID(),

@@ -100,6 +100,35 @@ TEST_F(HttpEdgeTest, ReproducesInternalErrorTextBadFramingIsANeutralJson400AndCl
   ExpectServing();
 }
 
+// "gzip, chunked" was framed as plain chunked, and a lone "gzip" as no body at all (its bytes then
+// read as the next request). Any transfer coding but a lone "chunked" is a JSON 501 that closes.
+TEST_F(HttpEdgeTest, TransferCodingsOtherThanChunkedAreA501ThatCloses) {
+  Start();
+  for (const std::string te : {"gzip, chunked", "gzip", "deflate ,chunked", "chunked, chunked"}) {
+    RawClient c(port());
+    c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+           "\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + kHealth);
+    std::string got = c.Read(milliseconds(1000));
+    EXPECT_EQ(RawClient::CountResponses(got), 1) << te << "\n" << got;
+    EXPECT_EQ(got.rfind("HTTP/1.1 501 Not Implemented\r\n", 0), 0u) << te << "\n" << got;
+    EXPECT_NE(got.find("application/json"), std::string::npos) << got;
+    EXPECT_NE(got.find("\"not_implemented\""), std::string::npos) << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+    EXPECT_TRUE(c.closed()) << te;
+  }
+  for (const std::string te : {"chunked", "CHUNKED", " Chunked\t"}) {
+    RawClient c(port());
+    c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:" + te +
+           "\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + kHealth);
+    std::string got = c.Read(milliseconds(500));
+    EXPECT_EQ(RawClient::CountResponses(got), 2) << te << "\n" << got;
+    EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+    EXPECT_NE(got.find("\"bytes\":5"), std::string::npos) << got;
+    EXPECT_FALSE(c.closed()) << te;
+  }
+  ExpectServing();
+}
+
 TEST_F(HttpEdgeTest, ReproducesSlowlorisHeadersNotCompleteInTimeAre408AndClosed) {
   HttpServerOptions o;
   o.header_timeout = milliseconds(300);

@@ -75,7 +75,7 @@ TEST(SettingsTest, EnvironmentOverridesDefaults) {
   auto s = Parse({}, {{"HOOKD_LISTEN", "0.0.0.0:9000"},
                       {"HOOKD_STREAM_LISTEN", "0.0.0.0:9001"},
                       {"HOOKD_DATA_DIR", "/var/lib/hookd"},
-                      {"HOOKD_ADMIN_TOKEN", "tok"},
+                      {"HOOKD_ADMIN_TOKEN", "tok_5f3a9c1e2b7d4a6f8e0c1b3d"},
                       {"HOOKD_RETRY_SCHEDULE", "1s,2s"},
                       {"HOOKD_ALLOW_PRIVATE_TARGETS", "yes"},
                       {"HOOKD_DELIVERY_TIMEOUT", "30s"},
@@ -87,7 +87,7 @@ TEST(SettingsTest, EnvironmentOverridesDefaults) {
   EXPECT_EQ(s->listen.ToString(), "0.0.0.0:9000");
   EXPECT_EQ(s->stream_listen.ToString(), "0.0.0.0:9001");
   EXPECT_EQ(s->data_dir, "/var/lib/hookd");
-  EXPECT_EQ(s->admin_token, "tok");
+  EXPECT_EQ(s->admin_token, "tok_5f3a9c1e2b7d4a6f8e0c1b3d");
   EXPECT_EQ(s->retry_schedule, (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000)}));
   EXPECT_TRUE(s->allow_private_targets);
   EXPECT_EQ(s->delivery_timeout, milliseconds(30000));
@@ -200,6 +200,24 @@ TEST(SettingsTest, Roles) {
 
 TEST(SettingsTest, AdminTokenOnlyFromEnvironment) {
   ExpectRejected(Parse({"--admin-token=abc"}), "--admin-token", "", "--admin-token");
+}
+
+TEST(SettingsTest, AWeakAdminTokenIsRefused) {
+  for (const char* weak :
+       {"x", "test-token", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "correct horse battery staple"}) {
+    auto r = Parse({}, {{"HOOKD_ADMIN_TOKEN", weak}});
+    ExpectRejected(r, "HOOKD_ADMIN_TOKEN", "", weak);
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("at least 24"), std::string::npos);
+    }
+  }
+  // Unset or empty: hookd generates one (common/admin_auth.h).
+  auto empty = Parse({}, {{"HOOKD_ADMIN_TOKEN", ""}});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->admin_token, "");
+  auto generated =
+      Parse({}, {{"HOOKD_ADMIN_TOKEN", "hkd_0123456789abcdef0123456789abcdef0123456789abcdef"}});
+  EXPECT_TRUE(generated.ok()) << generated.status().ToString();
 }
 
 TEST(SettingsTest, UnknownFlagsRejected) {

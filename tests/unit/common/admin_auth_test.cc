@@ -102,12 +102,24 @@ TEST(AdminAuthTest, SecondLoadReadsTheSameToken) {
 
 TEST(AdminAuthTest, ReadsAHandWrittenTokenFile) {
   TempDir dir;
-  WriteFile(dir.path() + "/admin_token", "my-own-token\r\n");
+  WriteFile(dir.path() + "/admin_token", "my-own-token-of-good-length\r\n");
   SeededRandom random(1);
   auto auth = AdminAuth::Load("", dir.path(), random);
-  ASSERT_TRUE(auth.ok());
-  EXPECT_EQ(auth->token(), "my-own-token");
+  ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+  EXPECT_EQ(auth->token(), "my-own-token-of-good-length");
   EXPECT_FALSE(auth->generated());
+}
+
+TEST(AdminAuthTest, AWeakTokenFileIsRefused) {
+  TempDir dir;
+  WriteFile(dir.path() + "/admin_token", "my-own-token\n");
+  SeededRandom random(1);
+  auto auth = AdminAuth::Load("", dir.path(), random);
+  ASSERT_FALSE(auth.ok());
+  EXPECT_NE(auth.status().message().find(dir.path() + "/admin_token"), std::string::npos)
+      << auth.status().message();
+  EXPECT_NE(auth.status().message().find("at least 24"), std::string::npos)
+      << auth.status().message();
 }
 
 TEST(AdminAuthTest, EmptyTokenFileIsAnError) {

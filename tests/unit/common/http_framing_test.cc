@@ -205,3 +205,49 @@ TEST(FormatResponseTest, StatusLengthConnectionAndNoHeaderInjection) {
 
 }  // namespace
 }  // namespace hookd
+
+namespace hookd {
+namespace {
+
+// Transfer codings other than a lone "chunked" (gzip, chunked; gzip; identity; chunked, chunked;
+// one in each of two fields) are not implemented: 501, and the connection is closed (RFC 9112
+// section 6.1). A lone "chunked" in any case and with OWS frames as usual.
+TEST(RequestFramerTest, TransferCodingsOtherThanALoneChunkedAre501) {
+  const std::string body = "5\r\nhello\r\n0\r\n\r\n";
+  for (const char* te :
+       {"Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: gzip\r\n",
+        "Transfer-Encoding: GZIP , Chunked\r\n", "Transfer-Encoding: deflate,chunked\r\n",
+        "Transfer-Encoding: identity\r\n", "Transfer-Encoding: chunked, chunked\r\n",
+        "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", "Transfer-Encoding: \r\n",
+        "Transfer-Encoding: x-custom;q=1, chunked\r\n",
+        // Empty list elements are not worth the ambiguity: the value is "chunked" or refused.
+        "Transfer-Encoding: , chunked\r\n", "Transfer-Encoding: chunked,\r\n"}) {
+    Framed f = Frame("POST /m HTTP/1.1\r\nHost: x\r\n" + std::string(te) + "\r\n" + body + kGet);
+    EXPECT_EQ(f.last, Outcome::kError) << te;
+    EXPECT_EQ(f.error_status, 501) << te;
+    EXPECT_EQ(f.error_code, "not_implemented") << te;
+    EXPECT_NE(f.error_message.find("chunked"), std::string::npos) << f.error_message;
+    EXPECT_TRUE(f.requests.empty()) << te;
+  }
+}
+
+TEST(RequestFramerTest, ANotImplementedCodingIsRefusedOnceItsHeadersArrive) {
+  RequestFramer f({});
+  f.Append("POST /m HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+  HttpRequest r;
+  EXPECT_EQ(f.Next(&r), Outcome::kError);  // no need to wait for a body
+  EXPECT_EQ(f.error_status(), 501);
+}
+
+TEST(RequestFramerTest, ALoneChunkedInAnyCaseAndWithOwsFrames) {
+  for (const char* te : {"chunked", "Chunked", "CHUNKED", " chunked ", "\tchunked\t", "chunked "}) {
+    Framed f = Frame("POST /m HTTP/1.1\r\nTransfer-Encoding:" + std::string(te) +
+                     "\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + kGet);
+    ASSERT_EQ(f.requests.size(), 2u) << "[" << te << "] " << f.error_status;
+    EXPECT_EQ(f.requests[0].body, "hello") << te;
+    EXPECT_EQ(f.requests[1].path, "/healthz") << te;
+  }
+}
+
+}  // namespace
+}  // namespace hookd
