@@ -2,11 +2,6 @@
 
 #include "app/io_runtime.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <thread>
 

@@ -62,7 +62,13 @@ bool IsWritableHeader(const std::string& name, const std::string& value) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f || c == ':') return false;
   }
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+  // No control character but HTAB (as the endpoint API refuses them; rows stored before it did
+  // may still hold some).
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
 }
 
 int64_t MillisSince(steady_clock::time_point start) {

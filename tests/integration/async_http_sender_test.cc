@@ -158,6 +158,10 @@ TEST_F(AsyncHttpSenderTest, ReservedAndMalformedHeadersFromTheRequestAreNotSent)
   req.headers.emplace_back("Content-Length", "1");
   req.headers.emplace_back("Transfer-Encoding", "chunked");
   req.headers.emplace_back("X-Split", "a\r\nX-Injected: yes");
+  // Stored before the endpoint API refused control characters: never sent.
+  req.headers.emplace_back("X-Control", std::string("a\x01z"));
+  req.headers.emplace_back("X-Delete", std::string("a\x7fz"));
+  req.headers.emplace_back("X-Tab", "a\tz");
   SendResult r = Send(*sender_, req, milliseconds(2000));
   ASSERT_EQ(r.status, 200) << r.error;
   httplib::Request got = receiver_.last();
@@ -166,6 +170,9 @@ TEST_F(AsyncHttpSenderTest, ReservedAndMalformedHeadersFromTheRequestAreNotSent)
   EXPECT_EQ(got.get_header_value("User-Agent"), "hookd/test");
   EXPECT_FALSE(got.has_header("X-Split"));
   EXPECT_FALSE(got.has_header("X-Injected"));
+  EXPECT_FALSE(got.has_header("X-Control"));
+  EXPECT_FALSE(got.has_header("X-Delete"));
+  EXPECT_EQ(got.get_header_value("X-Tab"), "a\tz");
   EXPECT_EQ(got.body, req.body);
 }
 
