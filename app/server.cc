@@ -109,10 +109,17 @@ struct Server::Impl {
   void StatusCommitted() {
     if (hub) hub->Notify();
   }
+  // The endpoints as the ingest commit's transaction sees them (once per batch, before its
+  // events); used only on the ingest commit thread.
+  EndpointCache::Snapshot ingest_endpoints;
+  Status OnIngestBatch(Db& db) {
+    auto endpoints = endpoint_cache->GetIn(db);
+    if (!endpoints.ok()) return endpoints.status();
+    ingest_endpoints = std::move(endpoints).value();
+    return Status::Ok();
+  }
   // Every accepted event becomes a message, fanned out in the event's own transaction.
   Status OnEventInserted(Db& db, const Event& e) {
-    auto endpoints = endpoint_cache->Get();
-    if (!endpoints.ok()) return endpoints.status();
     NewMessage m;
     m.id = NewId("msg", clock, random);
     m.event_type = e.type;
@@ -120,7 +127,7 @@ struct Server::Impl {
     m.event_id = e.id;
     // payload stays empty: the message is delivered from the event's stored body.
     m.created_at = e.received_at;
-    return InsertMessage(db, m, **endpoints, clock, random).status();
+    return InsertMessage(db, m, *ingest_endpoints, clock, random).status();
   }
 };
 
@@ -222,7 +229,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   } else {
     Impl* raw = impl.get();
     auto store = SqliteEventStore::Open(
-        *impl->pool, [raw](Db& db, const Event& e) { return raw->OnEventInserted(db, e); });
+        *impl->pool, [raw](Db& db, const Event& e) { return raw->OnEventInserted(db, e); },
+        [raw](Db& db) { return raw->OnIngestBatch(db); });
     if (!store.ok()) return store.status();
     impl->events = std::move(store).value();
   }

@@ -6,15 +6,43 @@ Result<EndpointCache::Snapshot> EndpointCache::Get() {
   const int64_t now = clock_.NowUnixMillis();
   std::lock_guard<std::mutex> lock(mu_);
   if (snapshot_ && !stale_ && now - loaded_at_ms_ < ttl_.count()) return snapshot_;
-  auto all = store_.All();
+  auto all = store_.AllVersioned();
   if (!all.ok()) {
     if (snapshot_) return snapshot_;
     return all.status();
   }
-  snapshot_ = std::make_shared<const EndpointSnapshot>(std::move(all).value());
+  snapshot_ = std::make_shared<const EndpointSnapshot>(std::move(all->endpoints));
+  version_ = all->version;
   loaded_at_ms_ = now;
   stale_ = false;
   return snapshot_;
+}
+
+Result<EndpointCache::Snapshot> EndpointCache::GetIn(Db& db) {
+  auto version = EndpointStore::VersionIn(db);
+  if (!version.ok()) return version.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The version covers every column fan-out reads, so neither the TTL nor Invalidate() (made
+    // for the engine's columns too) matters here.
+    if (snapshot_ && version_ == *version) return snapshot_;
+  }
+  // Outside the lock: the engine's Get() does not wait behind this transaction's reads.
+  auto all = EndpointStore::AllIn(db);
+  if (!all.ok()) return all.status();
+  return Install(std::move(all).value(), clock_.NowUnixMillis());
+}
+
+EndpointCache::Snapshot EndpointCache::Install(VersionedEndpoints loaded, int64_t now) {
+  auto snapshot = std::make_shared<const EndpointSnapshot>(std::move(loaded.endpoints));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!snapshot_ || loaded.version >= version_) {
+    snapshot_ = snapshot;
+    version_ = loaded.version;
+    loaded_at_ms_ = now;
+    stale_ = false;
+  }
+  return snapshot;
 }
 
 void EndpointCache::Invalidate() {

@@ -1,6 +1,10 @@
 // EndpointCache: an immutable snapshot of every endpoint, for fan-out (on the ingest commit
-// thread) and for the delivery engine. Reloaded when older than the TTL or after Invalidate()
-// (called by this process's endpoint API), so another process's changes show within the TTL.
+// thread and the messages writer) and for the delivery engine. Get() reloads it when older than
+// the TTL or after Invalidate() (called by this process's endpoint API), so another process's
+// changes show within the TTL. Fan-out uses GetIn() inside its write transaction instead: the
+// snapshot is reloaded there when the endpoints version it was loaded at is not the one the
+// transaction sees, so an endpoint disabled, deleted or resubscribed by a commit before it (the
+// engine's 410, another process) never gets a delivery from a snapshot made before that commit.
 // Thread-safe.
 #pragma once
 
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/db.h"
 #include "deliver/endpoint.h"
 #include "deliver/endpoint_store.h"
 
@@ -41,6 +46,10 @@ class EndpointCache {
   // The current endpoints. On a store error the previous snapshot is kept and returned, and
   // the error is returned when there is none yet.
   Result<Snapshot> Get();
+  // The endpoints as `db`'s open transaction sees them, for fan-out in that transaction: one
+  // SELECT of the endpoints version, and a reload on `db` only when the cached snapshot was
+  // loaded at another version. A store error is returned (never a snapshot that may be stale).
+  Result<Snapshot> GetIn(Db& db);
   void Invalidate();
 
   // The endpoint with `id` in `snapshot`, or nullptr.
@@ -50,8 +59,12 @@ class EndpointCache {
   EndpointStore& store_;
   const Clock& clock_;
   const std::chrono::milliseconds ttl_;
+  // Installs `loaded` unless the snapshot held is at a newer version; returns it.
+  Snapshot Install(VersionedEndpoints loaded, int64_t now);
+
   std::mutex mu_;
   Snapshot snapshot_;         // guarded by mu_
+  int64_t version_ = -1;      // guarded by mu_; the endpoints version snapshot_ was loaded at
   int64_t loaded_at_ms_ = 0;  // guarded by mu_
   bool stale_ = true;         // guarded by mu_
 };

@@ -123,11 +123,39 @@ Result<std::vector<Endpoint>> EndpointStore::List(const std::optional<std::strin
 }
 
 Result<std::vector<Endpoint>> EndpointStore::All() {
+  auto all = AllVersioned();
+  if (!all.ok()) return all.status();
+  return std::move(all->endpoints);
+}
+
+Result<VersionedEndpoints> EndpointStore::AllVersioned() {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(std::string("SELECT ") + kReadColumns + " FROM endpoints ORDER BY id");
+  return AllIn(**db);
+}
+
+Result<int64_t> EndpointStore::VersionIn(Db& db) {
+  auto st = db.Cached("SELECT version FROM endpoints_version WHERE id = 1");
   if (!st.ok()) return st.status();
-  return ReadAll(**st);
+  auto row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Internal("endpoints_version has no row");
+  const int64_t version = (*st)->Int(0);
+  (*st)->Reset();
+  return version;
+}
+
+Result<VersionedEndpoints> EndpointStore::AllIn(Db& db) {
+  VersionedEndpoints out;
+  auto version = VersionIn(db);
+  if (!version.ok()) return version.status();
+  out.version = *version;
+  auto st = db.Cached(std::string("SELECT ") + kReadColumns + " FROM endpoints ORDER BY id");
+  if (!st.ok()) return st.status();
+  auto all = ReadAll(**st);
+  if (!all.ok()) return all.status();
+  out.endpoints = std::move(all).value();
+  return out;
 }
 
 Status EndpointStore::UpdateIn(Db& db, const Endpoint& e) {

@@ -1,6 +1,7 @@
 // EndpointStore: durable storage of endpoints on SQLite (through the pool). Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,12 @@
 #include "deliver/endpoint.h"
 
 namespace hookd {
+
+// Every endpoint with the endpoints version (migrations/0007) they are at or after.
+struct VersionedEndpoints {
+  int64_t version = 0;
+  std::vector<Endpoint> endpoints;
+};
 
 class EndpointStore {
  public:
@@ -22,12 +29,20 @@ class EndpointStore {
   Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit);
   // Every endpoint, enabled or not (the delivery engine's and fan-out's snapshot).
   Result<std::vector<Endpoint>> All();
+  // The same with the endpoints version, read first: a change committed between the two reads
+  // makes the endpoints newer than the version, never older (a later check reloads them).
+  Result<VersionedEndpoints> AllVersioned();
   // Replaces the stored row; 404 when missing.
   Status Update(const Endpoint& e);
   Status Delete(const std::string& id);
 
   // Row codec, shared with writers that run inside another transaction.
   static Status UpdateIn(Db& db, const Endpoint& e);
+  // On `db`, in its transaction when it has one: the endpoints version (bumped by triggers in
+  // every transaction that adds, deletes, or changes the fan-out columns of an endpoint), and
+  // every endpoint with it.
+  static Result<int64_t> VersionIn(Db& db);
+  static Result<VersionedEndpoints> AllIn(Db& db);
 
  private:
   DbPool& pool_;

@@ -175,8 +175,6 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoi
 Result<std::vector<nlohmann::json>> MessageService::CommitMessages(Db& db,
                                                                    std::vector<NewMessage>& batch,
                                                                    bool sync_wal) {
-  auto endpoints = endpoints_.Get();
-  if (!endpoints.ok()) return endpoints.status();
   std::vector<nlohmann::json> out;
   out.reserve(batch.size());
   int deliveries = 0;
@@ -184,9 +182,15 @@ Result<std::vector<nlohmann::json>> MessageService::CommitMessages(Db& db,
   {
     auto txn = Transaction::Begin(db);
     if (!txn.ok()) return txn.status();
+    // The endpoints as this transaction sees them: one committed change before it (a 410 that
+    // disabled one) is never missed for a snapshot the cache made earlier.
+    auto endpoints = endpoints_.GetIn(db);
+    if (!endpoints.ok()) s = endpoints.status();
     const int64_t now = clock_.NowUnixMillis();
-    for (NewMessage& m : batch)
-      if (s = CommitOne(db, m, **endpoints, now, out, deliveries); !s.ok()) break;
+    for (NewMessage& m : batch) {
+      if (!s.ok()) break;
+      s = CommitOne(db, m, **endpoints, now, out, deliveries);
+    }
     db.ResetCached();
     if (s.ok()) s = (*txn)->Commit();
   }  // a transaction that did not commit rolls back here

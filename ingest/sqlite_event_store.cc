@@ -5,7 +5,8 @@
 namespace hookd {
 
 Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(DbPool& pool,
-                                                                 AfterInsert after_insert) {
+                                                                 AfterInsert after_insert,
+                                                                 BeforeBatch before_batch) {
   // With synchronous=FULL the writer commits without the sync and syncs the WAL after SQLite's
   // write lock is released, before CommitBatch returns (so before any request is answered): the
   // other writers and the delivery engine do not wait behind the disk (docs/DECISIONS.md, "The
@@ -15,13 +16,16 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(DbPool& pool,
   options.synchronous = "NORMAL";
   auto writer = Db::Open(pool.path(), options);
   if (!writer.ok()) return writer.status();
-  return std::unique_ptr<SqliteEventStore>(
-      new SqliteEventStore(pool, std::move(writer).value(), std::move(after_insert), sync_wal));
+  return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(
+      pool, std::move(writer).value(), std::move(after_insert), std::move(before_batch), sync_wal));
 }
 
 Status SqliteEventStore::InsertAll(const std::vector<Event>& batch,
                                    std::vector<IngestOutcome>& out) {
   Db& db = *writer_;
+  if (before_batch_) {
+    if (Status s = before_batch_(db); !s.ok()) return s;
+  }
   for (const Event& e : batch) {
     // ON CONFLICT DO NOTHING + RETURNING yields no row for a duplicate, which the unique index
     // decides, so concurrent requests and restarts cannot make a second event.

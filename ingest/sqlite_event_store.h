@@ -15,9 +15,13 @@ class SqliteEventStore final : public EventStore {
   // Runs inside the commit's transaction for every newly inserted event (delivery uses it to
   // create the event's message and deliveries); an error rolls the whole batch back.
   using AfterInsert = std::function<Status(Db&, const Event&)>;
+  // Runs once inside each commit's transaction, before the batch's events are inserted (delivery
+  // uses it to read the endpoints as that transaction sees them); an error rolls it back.
+  using BeforeBatch = std::function<Status(Db&)>;
 
   static Result<std::unique_ptr<SqliteEventStore>> Open(DbPool& pool,
-                                                        AfterInsert after_insert = nullptr);
+                                                        AfterInsert after_insert = nullptr,
+                                                        BeforeBatch before_batch = nullptr);
 
   Result<std::vector<IngestOutcome>> CommitBatch(const std::vector<Event>& batch) override;
   Result<Event> Get(const std::string& id) override;
@@ -26,16 +30,18 @@ class SqliteEventStore final : public EventStore {
 
  private:
   SqliteEventStore(DbPool& pool, std::unique_ptr<Db> writer, AfterInsert after_insert,
-                   bool sync_wal)
+                   BeforeBatch before_batch, bool sync_wal)
       : pool_(pool),
         writer_(std::move(writer)),
         after_insert_(std::move(after_insert)),
+        before_batch_(std::move(before_batch)),
         sync_wal_(sync_wal) {}
   Status InsertAll(const std::vector<Event>& batch, std::vector<IngestOutcome>& out);
 
   DbPool& pool_;
   std::unique_ptr<Db> writer_;  // only touched by CommitBatch's caller thread
   AfterInsert after_insert_;
+  BeforeBatch before_batch_;
   const bool sync_wal_;  // after each commit (the pool's synchronous=FULL)
 };
 

@@ -2,10 +2,8 @@
 // playwright-core: sign-in, live updates over SSE, WebSocket and long-polling (each later one
 // with the ones before blocked), retry of a failed delivery, provider text shown as text.
 //
-// The status streams are hookd's own when its stream listener serves them; otherwise a stand-in
-// (lib/stream-stub.mjs) follows hookd's log and serves the same three transports, and the page is
-// told its stream_base through a routed GET /api/v1/info (with the page's CSP bypassed, since the
-// policy names hookd's listener). The run prints which one it used.
+// The status streams are hookd's own (its stream listener, at the stream_base GET /api/v1/info
+// names), under the page's own CSP: the suite fails before any test when they do not answer.
 //
 // DASHBOARD_SCREENSHOTS=<dir> also saves 1366x768 screenshots of the overview, the endpoints
 // and a message page there.
@@ -19,7 +17,6 @@ import { chromium } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 
 import { startHookd } from './lib/hookd.mjs';
-import { startStreamStub } from './lib/stream-stub.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { rand, sleep } from './lib/util.mjs';
 
@@ -29,30 +26,28 @@ const WAIT = 10_000; // for anything the page should show
 
 let h;
 let browser;
-let stub = null; // set when hookd does not serve the streams itself
+let streamBase; // hookd's stream listener, as GET /api/v1/info names it
 let receiver;
 let endpoint;
 let source;
 
 
-async function streamsServedByHookd() {
+/** Fails unless hookd's stream listener answers a long-poll at the stream_base it advertises. */
+async function assertStreamsServedByHookd() {
   const { json } = await h.api('GET', '/api/v1/info');
-  try {
-    const res = await fetch(`${json.stream_base}/api/v1/updates?after=0&timeout=0`, {
-      headers: { authorization: `Bearer ${h.token}` },
-      signal: AbortSignal.timeout(3000),
-    });
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
+  assert.ok(json?.stream_base, `GET /api/v1/info names no stream_base: ${JSON.stringify(json)}`);
+  streamBase = json.stream_base;
+  const res = await fetch(`${streamBase}/api/v1/updates?after=0&timeout=0`, {
+    headers: { authorization: `Bearer ${h.token}` },
+    signal: AbortSignal.timeout(3000),
+  });
+  await res.arrayBuffer();
+  assert.equal(res.status, 200, `hookd's ${streamBase}/api/v1/updates answered ${res.status}`);
 }
 
 before(async () => {
   h = await startHookd({ env: { HOOKD_ALLOW_PRIVATE_TARGETS: '1', HOOKD_RETRY_SCHEDULE: '300ms' } });
-  if (!(await streamsServedByHookd())) stub = await startStreamStub(h, h.streamPort);
-  console.log(`# status streams: ${stub ? `stand-in at ${stub.base} (hookd does not serve them)` : 'hookd\'s own'}`);
+  await assertStreamsServedByHookd();
   receiver = await startReceiver();
   endpoint = (await h.api('POST', '/api/v1/endpoints', { url: receiver.url, description: 'e2e receiver' })).json;
   source = (await h.api('POST', '/api/v1/sources', { name: 'Billing (standard)', provider: 'standard' })).json;
@@ -65,7 +60,6 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (stub) await stub.close();
   if (receiver) await receiver.close();
   if (h) {
     h.saveLog('dashboard');
@@ -75,17 +69,11 @@ after(async () => {
 
 /** A signed-in page. block: transports the page must not reach ('sse', 'websocket'). */
 async function openDashboard({ block = [], viewport = { width: 1366, height: 768 } } = {}) {
-  const context = await browser.newContext({ viewport, bypassCSP: !!stub });
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.errors = errors;
-  if (stub) {
-    await page.route('**/api/v1/info', async (route) => {
-      const res = await route.fetch();
-      await route.fulfill({ response: res, json: { ...(await res.json()), stream_base: stub.base } });
-    });
-  }
   if (block.includes('sse')) await page.route('**/api/v1/stream**', (route) => route.abort());
   if (block.includes('websocket')) await page.routeWebSocket(/\/api\/v1\/ws/, (ws) => ws.close({ code: 1011, reason: 'blocked' }));
   await page.goto(h.base + '/');
@@ -154,11 +142,14 @@ describe('dashboard', TIMEOUT, () => {
   });
 
   test('with SSE and WebSocket blocked the page long-polls', async () => {
-    const before = stub ? stub.hits.longpoll : 0;
     const page = await openDashboard({ block: ['sse', 'websocket'] });
+    const polls = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(`${streamBase}/api/v1/updates`)) polls.push(r.status());
+    });
     await expectTransport(page, 'longpoll', 'long-polling');
     await expectLiveDelivery(page);
-    if (stub) assert.ok(stub.hits.longpoll > before);
+    assert.ok(polls.includes(200), `no long-poll of hookd's ${streamBase} answered 200: ${polls}`);
     await page.context().close();
   });
 

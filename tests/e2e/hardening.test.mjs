@@ -163,22 +163,33 @@ describe('the HTTP edge, direct', () => {
     });
   }
 
-  test('100 clients sending headers at a byte every 300 ms are all cut at the header timeout', async () => {
+  test('100 clients sending headers at a byte every 300 ms are all answered 408 request_timeout and cut at the header timeout', async () => {
     const socks = [];
+    const got = [];
     let closed = 0;
     for (let i = 0; i < 100; i++) {
       const s = net.connect(h.port, '127.0.0.1');
+      got.push('');
+      s.on('data', (d) => {
+        got[i] += d.toString('latin1');
+      });
       s.on('close', () => closed++);
       s.on('error', () => {});
       socks.push(s);
     }
     const line = 'GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     for (let k = 0; k < line.length && closed < 100; k++) {
-      for (const s of socks) if (!s.destroyed) s.write(line[k]);
+      // A client stops sending once answered (bytes after the close would reset the connection).
+      for (const [i, s] of socks.entries()) if (!s.destroyed && got[i] === '') s.write(line[k]);
       await sleep(300);
       if (k * 300 > 4000) break;
     }
     assert.equal(closed, 100, `${closed} of 100 slow clients were cut within 4 s`);
+    for (const [i, text] of got.entries()) {
+      assert.match(text, /^HTTP\/1\.1 408 /, `client ${i} got: ${JSON.stringify(text)}`);
+      const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+      assert.equal(body.error.code, 'request_timeout', `client ${i} got: ${text}`);
+    }
     await assertServing(h);
   });
 

@@ -246,7 +246,7 @@ describe('stripe ingest', TIMEOUT, () => {
   test('garbage Stripe-Signature → 401 invalid_signature', async () => {
     const { body } = stripeEvent();
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': 'nonsense' }));
-    assertError(r, 401);
+    assertError(r, 401, 'invalid_signature');
   });
 
   test('two v1 signatures, one valid → 202', async () => {
@@ -278,16 +278,16 @@ describe('stripe ingest', TIMEOUT, () => {
     assertError(tampered, 401, 'invalid_signature');
   });
 
-  test('valid signature but no "id" in the body → 400, nothing stored', async () => {
+  test('valid signature but no "id" in the body → 400 missing_event_id, nothing stored', async () => {
     const body = `{"object":"event","type":"invoice.paid","n":"${rand()}"}`;
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': stripeHeader(src.secret, body) }));
-    assertError(r, 400);
+    assertError(r, 400, 'missing_event_id');
   });
 
-  test('invalid JSON with a valid signature → 400, nothing stored', async () => {
+  test('invalid JSON with a valid signature → 400 invalid_json, nothing stored', async () => {
     const body = `{"id": "evt_${rand()}", "type": "invoice.paid",`;
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { 'stripe-signature': stripeHeader(src.secret, body) }));
-    assertError(r, 400);
+    assertError(r, 400, 'invalid_json');
   });
 });
 
@@ -355,36 +355,36 @@ describe('github ingest', TIMEOUT, () => {
     assertError(r, 401, 'invalid_signature');
   });
 
-  test('missing X-GitHub-Delivery (no event id) → 400, nothing stored', async () => {
+  test('missing X-GitHub-Delivery (no event id) → 400 missing_event_id, nothing stored', async () => {
     const { body } = githubEvent();
     const headers = await githubHeaders(src.secret, body);
     delete headers['x-github-delivery'];
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
-    assertError(r, 400);
+    assertError(r, 400, 'missing_event_id');
   });
 
-  test('invalid JSON with a valid signature → 400, nothing stored', async () => {
+  test('invalid JSON with a valid signature → 400 invalid_json, nothing stored', async () => {
     const body = '{"action": "opened", "issue": ';
     const headers = await githubHeaders(src.secret, body);
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, headers));
-    assertError(r, 400);
+    assertError(r, 400, 'invalid_json');
   });
 
-  test('content-type text/plain → 415, nothing stored', async () => {
+  test('content-type text/plain → 415 unsupported_media_type, nothing stored', async () => {
     const { body } = githubEvent();
     const headers = await githubHeaders(src.secret, body);
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, body, { ...headers, 'content-type': 'text/plain' }));
-    assertError(r, 415);
+    assertError(r, 415, 'unsupported_media_type');
   });
 
-  test('body larger than 1 MiB → 413, nothing stored', async () => {
+  test('body larger than 1 MiB → 413 payload_too_large, nothing stored', async () => {
     const pad = 'x'.repeat(1024 * 1024 + 1024);
     const body = `{"action":"opened","pad":"${pad}"}`;
     const headers = await githubHeaders(src.secret, body);
     const r = await expectNoNewEvent(src.id, () =>
       h.rawPost(`/ingest/${src.id}`, body, { 'content-type': 'application/json', ...headers }),
     );
-    assertError(r, 413);
+    assertError(r, 413, 'payload_too_large');
   });
 
   test('a body just under 1 MiB is accepted', async () => {
@@ -598,19 +598,19 @@ describe('shopify ingest', TIMEOUT, () => {
 // ---------------------------------------------------------------- general ingest errors
 
 describe('ingest errors', TIMEOUT, () => {
-  test('unknown source → 404 JSON error', async () => {
+  test('unknown source → 404 not_found', async () => {
     const body = '{"id":"evt_x","type":"invoice.paid"}';
     const r = await h.ingest(`src_doesnotexist${rand(4)}`, body, {
       'stripe-signature': stripeHeader('whsec_whatever', body),
     });
-    assertError(r, 404);
+    assertError(r, 404, 'not_found');
   });
 });
 
 // ---------------------------------------------------------------- sources API beyond create
 
 describe('sources API', TIMEOUT, () => {
-  test('GET list and one; unknown id → 404 JSON', async () => {
+  test('GET list and one; unknown id → 404 not_found', async () => {
     const s = await createSource('github');
     const list = await h.api('GET', '/api/v1/sources?limit=500');
     assert.equal(list.status, 200, list.text);
@@ -631,7 +631,7 @@ describe('sources API', TIMEOUT, () => {
     assert.equal(one.json.name, s.name);
     assert.equal(one.json.provider, 'github');
     assert.equal(one.json.ingest_path, `/ingest/${s.id}`);
-    assertError(await h.api('GET', `/api/v1/sources/src_nope${rand(4)}`), 404);
+    assertError(await h.api('GET', `/api/v1/sources/src_nope${rand(4)}`), 404, 'not_found');
   });
 
   test('PATCH name; DELETE → then GET 404 and ingest 404', async () => {
@@ -643,15 +643,15 @@ describe('sources API', TIMEOUT, () => {
 
     const d = await h.api('DELETE', `/api/v1/sources/${s.id}`);
     assert.ok(d.status === 200 || d.status === 204, `DELETE → 200/204, got ${d.status}: ${d.text}`);
-    assertError(await h.api('GET', `/api/v1/sources/${s.id}`), 404);
+    assertError(await h.api('GET', `/api/v1/sources/${s.id}`), 404, 'not_found');
     const { body } = githubEvent();
-    assertError(await h.ingest(s.id, body, await githubHeaders(s.secret, body)), 404);
+    assertError(await h.ingest(s.id, body, await githubHeaders(s.secret, body)), 404, 'not_found');
   });
 
-  test('invalid create requests: unknown provider → 422, missing name → 422, malformed JSON → 400', async () => {
-    assertError(await h.api('POST', '/api/v1/sources', { name: 'x', provider: 'paypal-ish' }), 422);
-    assertError(await h.api('POST', '/api/v1/sources', { provider: 'github' }), 422);
-    assertError(await h.api('POST', '/api/v1/sources', '{"name": "x", "provider": '), 400);
+  test('invalid create requests: unknown provider → 422 invalid_field, missing name → 422 invalid_field, malformed JSON → 400 invalid_json', async () => {
+    assertError(await h.api('POST', '/api/v1/sources', { name: 'x', provider: 'paypal-ish' }), 422, 'invalid_field');
+    assertError(await h.api('POST', '/api/v1/sources', { provider: 'github' }), 422, 'invalid_field');
+    assertError(await h.api('POST', '/api/v1/sources', '{"name": "x", "provider": '), 400, 'invalid_json');
     // The server is still fine.
     assert.equal((await h.request('GET', '/healthz')).status, 200);
   });
@@ -728,8 +728,8 @@ describe('events API', TIMEOUT, () => {
     assert.ok(closed.json.data.every((e) => e.type === 'issues.closed'));
   });
 
-  test('GET an unknown event id → 404 JSON', async () => {
-    assertError(await h.api('GET', `/api/v1/events/evt_nope${rand(4)}`), 404);
+  test('GET an unknown event id → 404 not_found', async () => {
+    assertError(await h.api('GET', `/api/v1/events/evt_nope${rand(4)}`), 404, 'not_found');
   });
 
   test('50 concurrent distinct events → 50 × 202, 50 stored', async () => {
@@ -770,7 +770,7 @@ describe('robustness', TIMEOUT, () => {
     assertAccepted(r);
   });
 
-  test('empty body with a valid signature → 400, nothing stored', async () => {
+  test('empty body with a valid signature → 400 invalid_json, nothing stored', async () => {
     const src = await createSource('github');
     // @octokit/webhooks-methods refuses an empty payload, so sign it with node:crypto.
     const headers = {
@@ -779,7 +779,7 @@ describe('robustness', TIMEOUT, () => {
       'x-hub-signature-256': `sha256=${crypto.createHmac('sha256', src.secret).update('').digest('hex')}`,
     };
     const r = await expectNoNewEvent(src.id, () => h.ingest(src.id, '', headers));
-    assertError(r, 400);
+    assertError(r, 400, 'invalid_json');
   });
 
   test('a chunked body over 1 MiB (no Content-Length) is refused with a JSON 4xx and not stored', async () => {
@@ -832,21 +832,21 @@ describe('robustness', TIMEOUT, () => {
 // ---------------------------------------------------------------- admin auth, health, metrics
 
 describe('admin auth, health and metrics', TIMEOUT, () => {
-  test('admin API without a bearer token → 401 JSON', async () => {
+  test('admin API without a bearer token → 401 unauthorized', async () => {
     const r = await h.api('GET', '/api/v1/sources', undefined, { token: null });
-    assertError(r, 401);
+    assertError(r, 401, 'unauthorized');
     const p = await h.api('POST', '/api/v1/sources', { name: 'x', provider: 'github' }, { token: null });
-    assertError(p, 401);
+    assertError(p, 401, 'unauthorized');
   });
 
-  test('admin API with a wrong bearer token → 401 JSON', async () => {
+  test('admin API with a wrong bearer token → 401 unauthorized', async () => {
     const r = await h.api('GET', '/api/v1/events', undefined, { token: `${h.token}x` });
-    assertError(r, 401);
+    assertError(r, 401, 'unauthorized');
   });
 
   test('POST /api/v1/session sets an HttpOnly SameSite=Strict cookie that authenticates the admin API', async () => {
     const bad = await h.api('POST', '/api/v1/session', { token: `${h.token}x` }, { token: null });
-    assertError(bad, 401);
+    assertError(bad, 401, 'unauthorized');
 
     const res = await fetch(`${h.base}/api/v1/session`, {
       method: 'POST',

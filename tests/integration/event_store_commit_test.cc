@@ -23,6 +23,7 @@
 #include "ingest/sqlite_event_store.h"
 #include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
 
 namespace hookd::testing {
 namespace {
@@ -42,9 +43,14 @@ struct Answers {
       cv.notify_all();
     };
   }
-  void WaitFor(size_t n) {
+  // Succeeds once `n` answers have come, fails after kWaitDeadline (a committer that never
+  // answers fails the test instead of hanging it until CTest's timeout).
+  ::testing::AssertionResult WaitFor(size_t n) {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return count >= n; });
+    if (cv.wait_for(lock, kWaitDeadline, [&] { return count >= n; }))
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << count << " of " << n << " answers after " << kWaitDeadline.count() << " ms";
   }
   const Result<IngestOutcome>& Of(const std::string& event_id) {
     std::lock_guard<std::mutex> lock(mu);
@@ -186,7 +192,7 @@ TEST_F(EventStoreCommitTest, TheCommitterAnswersEveryRequestOfAFailedBatchAndSto
   committer.Submit(MakeEvent("evt_p", "poison"), answers.For("evt_p"));
   committer.Submit(MakeEvent("evt_b", "b"), answers.For("evt_b"));
   committer.Start();
-  answers.WaitFor(3);
+  ASSERT_TRUE(answers.WaitFor(3));
   for (const char* id : {"evt_a", "evt_p", "evt_b"}) {
     SCOPED_TRACE(id);
     ASSERT_FALSE(answers.Of(id).ok());
@@ -197,7 +203,7 @@ TEST_F(EventStoreCommitTest, TheCommitterAnswersEveryRequestOfAFailedBatchAndSto
   // The providers' retries then go through as first deliveries.
   committer.Submit(MakeEvent("evt_a2", "a"), answers.For("evt_a2"));
   committer.Submit(MakeEvent("evt_b2", "b"), answers.For("evt_b2"));
-  answers.WaitFor(5);
+  ASSERT_TRUE(answers.WaitFor(5));
   for (const char* id : {"evt_a2", "evt_b2"}) {
     SCOPED_TRACE(id);
     ASSERT_TRUE(answers.Of(id).ok());
@@ -218,7 +224,7 @@ TEST_F(EventStoreCommitTest, DuplicatesInOneBatchEndAsOneRow) {
   committer.Submit(MakeEvent("evt_3", "other"), answers.For("evt_3"));
   committer.Submit(MakeEvent("evt_4", "k"), answers.For("evt_4"));
   committer.Start();
-  answers.WaitFor(4);
+  ASSERT_TRUE(answers.WaitFor(4));
   committer.Stop();
   ASSERT_TRUE(answers.Of("evt_1").ok());
   EXPECT_FALSE(answers.Of("evt_1")->duplicate);
@@ -253,11 +259,11 @@ TEST_F(EventStoreCommitTest, ConcurrentDuplicatesAcrossBatchesEndAsOneRowPerKey)
     });
   }
   for (auto& th : threads) th.join();
-  answers.WaitFor(kThreads * kKeys);
+  ASSERT_TRUE(answers.WaitFor(kThreads * kKeys));
 
   // A copy sent after everything above committed is a duplicate of the stored event.
   committer.Submit(MakeEvent("evt_late", "key0"), answers.For("evt_late"));
-  answers.WaitFor(kThreads * kKeys + 1);
+  ASSERT_TRUE(answers.WaitFor(kThreads * kKeys + 1));
   committer.Stop();
 
   std::map<std::string, std::string> stored_id;  // key -> the id every copy was answered with

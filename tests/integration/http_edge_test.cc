@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/http_errors.h"
 #include "common/http_server.h"
 #include "tests/testing/raw_client.h"
@@ -135,13 +137,21 @@ TEST_F(HttpEdgeTest, ReproducesSlowlorisHeadersNotCompleteInTimeAre408AndClosed)
   Start(o);
   RawClient slow(port());
   const auto start = std::chrono::steady_clock::now();
+  std::string got;
   for (int i = 0; i < 20 && !slow.closed(); ++i) {
     slow.Send("X");  // one byte at a time never extends the deadline
-    slow.Read(milliseconds(50));
+    got += slow.Read(milliseconds(50));
   }
-  std::string got = slow.Read(milliseconds(2000));
+  got += slow.Read(milliseconds(2000));
   EXPECT_TRUE(slow.closed());
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(3000));
+  // Answered before the close: 408 with the JSON error, and nothing else.
+  EXPECT_EQ(got.rfind("HTTP/1.1 408 ", 0), 0u) << got;
+  EXPECT_EQ(RawClient::CountResponses(got), 1) << got;
+  const size_t body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << got;
+  auto error = nlohmann::json::parse(got.substr(body + 4), nullptr, false);
+  EXPECT_EQ(error["error"]["code"], "request_timeout") << got;
   RawClient silent(port());
   silent.Read(milliseconds(3000));
   EXPECT_TRUE(silent.closed());  // a connection that sends nothing is closed too

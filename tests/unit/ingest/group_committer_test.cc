@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/testing/wait.h"
 #include "tests/unit/ingest/fake_event_store.h"
 
 namespace hookd::testing {
@@ -33,9 +34,14 @@ struct Answers {
       cv.notify_all();
     };
   }
-  void WaitFor(size_t n) {
+  // Succeeds once `n` answers have come, fails after kWaitDeadline (a committer that never
+  // answers fails the test instead of hanging it until CTest's timeout).
+  ::testing::AssertionResult WaitFor(size_t n) {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return all.size() >= n; });
+    if (cv.wait_for(lock, kWaitDeadline, [&] { return all.size() >= n; }))
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << all.size() << " of " << n << " answers after " << kWaitDeadline.count() << " ms";
   }
 };
 
@@ -53,13 +59,13 @@ TEST(GroupCommitter, FailedCommitAnswersUnavailableNeverSuccess) {
   committer.Start();
   Answers answers;
   committer.Submit(MakeEvent("evt_a", "a"), answers.Collector());
-  answers.WaitFor(1);
+  ASSERT_TRUE(answers.WaitFor(1));
   ASSERT_FALSE(answers.all[0].ok());
   EXPECT_EQ(answers.all[0].status().kind(), ErrorKind::kUnavailable);
 
   // The next commit succeeds and its request gets the store's outcome.
   committer.Submit(MakeEvent("evt_a2", "a"), answers.Collector());
-  answers.WaitFor(2);
+  ASSERT_TRUE(answers.WaitFor(2));
   ASSERT_TRUE(answers.all[1].ok());
   EXPECT_FALSE(answers.all[1]->duplicate);
   EXPECT_EQ(answers.all[1]->id, "evt_a2");
@@ -82,7 +88,7 @@ TEST(GroupCommitter, EveryRequestInAFailedBatchIsAnsweredWithAnError) {
         committer.Submit(MakeEvent(sent[i], std::to_string(i)), answers.Collector());
     });
   for (auto& th : threads) th.join();
-  answers.WaitFor(kN);
+  ASSERT_TRUE(answers.WaitFor(kN));
   committer.Stop();
   ASSERT_EQ(answers.all.size(), static_cast<size_t>(kN));
   for (const auto& r : answers.all) {
@@ -109,7 +115,7 @@ TEST(GroupCommitter, EachRequestGetsItsOwnOutcomeFromTheBatch) {
                      });
   }
   committer.Start();
-  answers.WaitFor(4);
+  ASSERT_TRUE(answers.WaitFor(4));
   committer.Stop();
   ASSERT_EQ(store.batches().size(), 1u);
   ASSERT_TRUE(got[0].ok() && got[1].ok() && got[2].ok() && got[3].ok());
@@ -131,7 +137,7 @@ TEST(GroupCommitter, AStoreAnsweringTheWrongCountIsAnErrorForEveryRequest) {
   for (int i = 0; i < 3; ++i)
     committer.Submit(MakeEvent("evt_" + std::to_string(i), std::to_string(i)), answers.Collector());
   committer.Start();
-  answers.WaitFor(3);
+  ASSERT_TRUE(answers.WaitFor(3));
   committer.Stop();
   for (const auto& r : answers.all) {
     ASSERT_FALSE(r.ok());
@@ -157,7 +163,7 @@ TEST(GroupCommitter, ConcurrentSubmitsShareCommitsAndReachTheStoreOnce) {
                          answers.Collector());
     });
   for (auto& th : threads) th.join();
-  answers.WaitFor(kThreads * kPerThread);
+  ASSERT_TRUE(answers.WaitFor(kThreads * kPerThread));
   committer.Stop();
   for (const auto& r : answers.all) ASSERT_TRUE(r.ok());
   std::sort(sent.begin(), sent.end());

@@ -158,5 +158,37 @@ TEST_F(SseSessionTest, AClientThatStopsReadingIsDroppedAndMemoryStaysBounded) {
   EXPECT_EQ(ctx->sse_clients.Value(), 0) << "the session is gone";
 }
 
+// README.md documents how the stream of a dropped client ends: once it reads again (within the
+// drop grace) it gets what was held for it and then the comment `: dropped slow_consumer`.
+TEST_F(SseSessionTest, ADroppedClientThatReadsAgainGetsTheDroppedSlowConsumerCommentLast) {
+  limits.drop_grace = std::chrono::seconds(30);  // the test reads again long before
+  ctx = std::make_unique<StreamContext>(
+      hub, metrics, [](const HttpRequest&) { return Status::Ok(); }, std::vector<std::string>{},
+      limits);
+  tcp::socket client = Connect({});
+  auto& dropped = ctx->dropped("slow_consumer");
+  for (int round = 0; round < 200 && dropped.Value() == 0; ++round) Publish(20, 1000);
+  ASSERT_EQ(dropped.Value(), 1);
+
+  std::string got;
+  boost::system::error_code ended;
+  client.non_blocking(true);
+  char buf[65536];
+  for (int i = 0; i < 1000 && !ended; ++i) {
+    boost::system::error_code ec;
+    size_t n = client.read_some(asio::buffer(buf), ec);
+    got.append(buf, n);
+    if (ec == asio::error::would_block)
+      ioc.run_for(std::chrono::milliseconds(10));
+    else if (ec)
+      ended = ec;
+  }
+  EXPECT_EQ(ended, asio::error::eof) << ended.message();
+  const std::string farewell = ": dropped slow_consumer\n\n";
+  ASSERT_GE(got.size(), farewell.size());
+  EXPECT_EQ(got.substr(got.size() - farewell.size()), farewell)
+      << "the stream ends with: " << got.substr(got.size() > 200 ? got.size() - 200 : 0);
+}
+
 }  // namespace
 }  // namespace hookd
