@@ -118,14 +118,20 @@ struct Edge {
   }
 
   void Write(const std::shared_ptr<Conn>& c, const HttpResponse& r, bool keep_alive) {
-    if (c->peer.expired()) return;
-    auto bytes = std::make_shared<const std::string>(FormatResponse(r, keep_alive));
+    auto peer = c->peer.lock();
+    if (!peer) return;
+    std::string bytes = FormatResponse(r, keep_alive);
     {
       // The write deadline runs from here: a peer that does not read is closed at it.
       std::lock_guard<std::mutex> lock(c->mu);
       SetPhase(*c, Phase::kWriting, options.write_timeout.count());
     }
-    WriteFrom(c, std::move(bytes), 0, keep_alive);
+    if (bytes.size() > kWriteChunk)
+      return WriteFrom(c, std::make_shared<const std::string>(std::move(bytes)), 0, keep_alive);
+    const size_t n = bytes.size();
+    peer->send(RawBuffer(std::move(bytes), n))
+        .then([this, c, keep_alive](ssize_t) { OnWritten(c, keep_alive); },
+              [this, c](std::exception_ptr) { OnWritten(c, false); });
   }
 
   // Hands the answer to Pistache kWriteChunk bytes at a time, the next when the last is written.
