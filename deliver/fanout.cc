@@ -19,7 +19,7 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const std::vector<Endpoin
                           const Clock& clock, Random& random) {
   auto ins = db.Cached(
       "INSERT INTO messages (id, event_type, source_id, event_id, payload, idempotency_key,"
-      " response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      " request_hash, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!ins.ok()) return ins.status();
   Stmt& st = **ins;
   st.Bind(1, m.id).Bind(2, m.event_type);
@@ -30,7 +30,8 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const std::vector<Endpoin
   else
     st.BindBlob(5, m.payload);
   BindOptional(st, 6, m.idempotency_key);
-  st.Bind(7, m.response).Bind(8, m.created_at);
+  BindOptional(st, 7, m.request_hash);
+  st.Bind(8, m.response).Bind(9, m.created_at);
   if (Status s = st.Run(); !s.ok()) return s;
 
   int count = 0;

@@ -23,6 +23,8 @@ struct NewMessage {
   std::optional<std::string> event_id;
   std::string payload;  // the bytes delivered; empty with event_id set: the event's body
   std::optional<std::string> idempotency_key;
+  // With a key: what identifies the request that used it (hex SHA-256, see MessageService).
+  std::optional<std::string> request_hash;
   std::string response;  // the JSON answered to the creating request (idempotent replays)
   int64_t created_at = 0;
 };

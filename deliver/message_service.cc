@@ -1,6 +1,7 @@
 #include "deliver/message_service.h"
 
 #include "common/api_helpers.h"
+#include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_limits.h"
 #include "common/time_format.h"
@@ -78,6 +79,14 @@ bool ValidEventType(const std::string& t) {
   return true;
 }
 
+// What identifies a request made with an Idempotency-Key: event_type and source_id (neither can
+// hold a newline; a present source_id is never empty) then the payload bytes as stored, which
+// are canonical (keys sorted, no spaces), so a payload sent with its keys in another order is
+// the same request.
+std::string RequestHash(const NewMessage& m) {
+  return HexEncode(Sha256(m.event_type + '\n' + m.source_id.value_or("") + '\n' + m.payload));
+}
+
 }  // namespace
 
 MessageService::~MessageService() { Stop(); }
@@ -93,7 +102,7 @@ Status MessageService::Start() {
   auto writer = Db::Open(pool_.path(), options);
   if (!writer.ok()) return writer.status();
   writer_ = std::move(writer).value();
-  committer_ = std::make_unique<BatchCommitter<NewMessage, nlohmann::json>>(
+  committer_ = std::make_unique<BatchCommitter<NewMessage, Result<nlohmann::json>>>(
       [this, sync_wal](std::vector<NewMessage>& batch) {
         return CommitMessages(*writer_, batch, sync_wal);
       },
@@ -127,16 +136,18 @@ Result<NewMessage> MessageService::Prepare(const nlohmann::json& req,
   m.source_id = *source;
   m.payload = DumpJson(req.at("payload"));
   m.idempotency_key = key;
+  if (key) m.request_hash = RequestHash(m);
   return m;
 }
 
 Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints,
-                                 int64_t now, std::vector<nlohmann::json>& out, int& deliveries) {
+                                 int64_t now, std::vector<Result<nlohmann::json>>& out,
+                                 int& deliveries) {
   if (m.idempotency_key) {
     // An earlier message of this batch is visible here too: concurrent duplicates get the first
     // answer.
-    auto prior =
-        db.Cached("SELECT id, response, created_at FROM messages WHERE idempotency_key = ?");
+    auto prior = db.Cached(
+        "SELECT id, response, created_at, request_hash FROM messages WHERE idempotency_key = ?");
     if (!prior.ok()) return prior.status();
     auto row = (*prior)->Bind(1, *m.idempotency_key).Step();
     if (!row.ok()) return row.status();
@@ -144,7 +155,16 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoi
       const std::string old_id = (*prior)->Text(0);
       const std::string first = (*prior)->Text(1);
       const bool live = now - (*prior)->Int(2) < kIdempotencyWindowMs;
+      // NULL for a message stored before requests were recorded: any request gets its answer.
+      const std::optional<std::string> hash =
+          (*prior)->IsNull(3) ? std::nullopt : std::optional<std::string>((*prior)->Text(3));
       (*prior)->Reset();
+      if (live && hash && hash != m.request_hash) {
+        out.push_back(Status(ErrorKind::kInvalidField, "idempotency_key_reused",
+                             "this Idempotency-Key was used with another request (event_type, "
+                             "payload or source_id) in the last 24 hours; use a new key"));
+        return Status::Ok();
+      }
       if (live) {
         auto answer = ParseJsonBounded(first);
         if (!answer.ok()) return answer.status();
@@ -172,10 +192,9 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoi
   return Status::Ok();
 }
 
-Result<std::vector<nlohmann::json>> MessageService::CommitMessages(Db& db,
-                                                                   std::vector<NewMessage>& batch,
-                                                                   bool sync_wal) {
-  std::vector<nlohmann::json> out;
+Result<std::vector<Result<nlohmann::json>>> MessageService::CommitMessages(
+    Db& db, std::vector<NewMessage>& batch, bool sync_wal) {
+  std::vector<Result<nlohmann::json>> out;
   out.reserve(batch.size());
   int deliveries = 0;
   Status s;
@@ -212,7 +231,11 @@ void MessageService::Publish(const nlohmann::json& req, const std::optional<std:
   auto m = Prepare(req, key);
   if (!m.ok()) return done(m.status());
   if (!committer_) return done(Status::Unavailable("the messages writer is not running"));
-  committer_->Submit(std::move(m).value(), std::move(done));
+  committer_->Submit(std::move(m).value(),
+                     [done = std::move(done)](Result<Result<nlohmann::json>> r) {
+                       if (!r.ok()) return done(r.status());
+                       done(std::move(r).value());
+                     });
 }
 
 Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,

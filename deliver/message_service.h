@@ -1,8 +1,8 @@
-// MessageService: publishing messages through the API (with Idempotency-Key, 24 h) and reading
-// messages and deliveries back. Publish group-commits: requests queue their messages and one
-// writer thread (a BatchCommitter, common/batch_committer.h) commits everything queued in one
-// transaction on its own connection, answering each request after the commit. Thread-safe;
-// Start/Stop from one owner thread.
+// MessageService: publishing messages through the API (with Idempotency-Key, 24 h; a key reused
+// with another request is refused) and reading messages and deliveries back. Publish group-commits:
+// requests queue their messages and one writer thread (a BatchCommitter, common/batch_committer.h)
+// commits everything queued in one transaction on its own connection, answering each request after
+// the commit. Thread-safe; Start/Stop from one owner thread.
 #pragma once
 
 #include <cstdint>
@@ -58,10 +58,13 @@ class MessageService {
   void Stop();
 
   // {"event_type", "payload", "source_id"?} → {"id", "event_type", "deliveries"}. The same
-  // Idempotency-Key within 24 h returns the first answer and creates nothing, also when the
-  // duplicates are committed in one batch. `done` runs exactly once: at once with a validation
-  // error (422) or 503 when not started or stopping, else on the writer thread after the commit
-  // (503 unavailable when the batch's commit failed: nothing of it was stored).
+  // Idempotency-Key with the same request (event_type, payload, source_id) within 24 h returns
+  // the first answer and creates nothing, also when the duplicates are committed in one batch;
+  // with another request it is 422 idempotency_key_reused and creates nothing (a key stored
+  // before requests were recorded answers the first answer to any request). `done` runs exactly
+  // once: at once with a validation error (422) or 503 when not started or stopping, else on the
+  // writer thread after the commit (503 unavailable when the batch's commit failed: nothing of it
+  // was stored).
   void Publish(const nlohmann::json& req, const std::optional<std::string>& idempotency_key,
                Done done);
   // The same, committed alone on a pool connection, on the caller's thread.
@@ -83,14 +86,15 @@ class MessageService {
  private:
   // The request as a message to insert (id, type, payload, key); 422 when invalid.
   Result<NewMessage> Prepare(const nlohmann::json& req, const std::optional<std::string>& key);
-  // In one transaction of `db`: each message, or for a key seen within 24 h the first answer.
-  // `sync_wal`: `db` commits without syncing (synchronous=NORMAL), so the WAL is synced after the
-  // commit, outside the write lock, before this returns.
-  Result<std::vector<nlohmann::json>> CommitMessages(Db& db, std::vector<NewMessage>& batch,
-                                                     bool sync_wal);
+  // In one transaction of `db`: each message, or for a key seen within 24 h the first answer
+  // (or the refusal of a reused key). `sync_wal`: `db` commits without syncing
+  // (synchronous=NORMAL), so the WAL is synced after the commit, outside the write lock, before
+  // this returns.
+  Result<std::vector<Result<nlohmann::json>>> CommitMessages(Db& db, std::vector<NewMessage>& batch,
+                                                             bool sync_wal);
   // One message of CommitMessages: appends its answer to `out`, counts its deliveries.
   Status CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints, int64_t now,
-                   std::vector<nlohmann::json>& out, int& deliveries);
+                   std::vector<Result<nlohmann::json>>& out, int& deliveries);
 
   DbPool& pool_;
   EndpointCache& endpoints_;
@@ -99,7 +103,8 @@ class MessageService {
   std::function<void(WakeReason)> wake_;
   BatchObserver observer_;
   std::unique_ptr<Db> writer_;  // the committer thread's connection
-  std::unique_ptr<BatchCommitter<NewMessage, nlohmann::json>> committer_;
+  // Each item's outcome is its answer or its own refusal (a reused key).
+  std::unique_ptr<BatchCommitter<NewMessage, Result<nlohmann::json>>> committer_;
   std::function<void()> status_committed_;
 };
 

@@ -393,6 +393,28 @@ describe('Idempotency-Key', () => {
       await recv.close();
     }
   });
+
+  test('the same key with another body: 422 idempotency_key_reused, nothing created', { timeout: 30_000 }, async () => {
+    const type = `e2e.idem.${rand(4)}`;
+    const key = `idem-${rand(8)}`;
+    const headers = { 'idempotency-key': key };
+    const r1 = await h.api('POST', '/api/v1/messages', { event_type: type, payload: { order: 1 } }, { headers });
+    assert.equal(r1.status, 202, `first: ${r1.status} ${r1.text}`);
+    for (const body of [
+      { event_type: type, payload: { order: 2 } },
+      { event_type: `${type}.other`, payload: { order: 1 } },
+    ]) {
+      const r = await h.api('POST', '/api/v1/messages', body, { headers });
+      assertError(r, 422, 'idempotency_key_reused');
+    }
+    const msgs = await listAll(h, '/api/v1/messages', { event_type: type });
+    assert.equal(msgs.length, 1, `one message stored: ${JSON.stringify(msgs)}`);
+    assert.equal((await listAll(h, '/api/v1/messages', { event_type: `${type}.other` })).length, 0);
+    // The first body again is still the first answer.
+    const r2 = await h.api('POST', '/api/v1/messages', { event_type: type, payload: { order: 1 } }, { headers });
+    assert.equal(r2.status, 202, `same body: ${r2.status} ${r2.text}`);
+    assert.deepEqual(r2.json, r1.json);
+  });
 });
 
 // ---------------------------------------------------------------- 5. bad inputs

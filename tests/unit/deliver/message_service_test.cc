@@ -1,4 +1,5 @@
-// MessageService against a real SQLite database with a fake clock: the Idempotency-Key window.
+// MessageService against a real SQLite database with a fake clock: the Idempotency-Key window and
+// a key reused with another request.
 #include "deliver/message_service.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/migrations.h"
 #include "deliver/endpoint_cache.h"
@@ -35,6 +37,16 @@ class MessageServiceTest : public ::testing::Test {
     return r.ok() ? *r : nlohmann::json();
   }
 
+  // The error code of a Create that must fail ("" when it succeeded).
+  std::string Refusal(int n, const std::optional<std::string>& key,
+                      const std::string& type = "order.created",
+                      const std::optional<std::string>& source = std::nullopt) {
+    nlohmann::json req = {{"event_type", type}, {"payload", {{"n", n}}}};
+    if (source) req["source_id"] = *source;
+    auto r = service_.Create(req, key);
+    return r.ok() ? "" : r.status().code();
+  }
+
   int64_t Messages() {
     auto db = pool_.Acquire();
     auto st = (*db)->Prepare("SELECT COUNT(*) FROM messages");
@@ -57,7 +69,7 @@ class MessageServiceTest : public ::testing::Test {
 TEST_F(MessageServiceTest, TheSameKeyWithin24HoursReturnsTheFirstAnswer) {
   const nlohmann::json first = Create(1, "key-1");
   clock_.Advance(hours(24) - milliseconds(1));
-  const nlohmann::json again = Create(2, "key-1");
+  const nlohmann::json again = Create(1, "key-1");
   EXPECT_EQ(again, first);
   EXPECT_EQ(Messages(), 1);
   // Another key, or none, is another message.
@@ -72,9 +84,10 @@ TEST_F(MessageServiceTest, AfterTheWindowTheKeyMakesANewMessage) {
   const nlohmann::json later = Create(2, "key-1");
   EXPECT_NE(later["id"], first["id"]);
   EXPECT_EQ(Messages(), 2);
-  // The new message now owns the key.
+  // The new message now owns the key, with its own request.
   clock_.Advance(hours(1));
-  EXPECT_EQ(Create(3, "key-1"), later);
+  EXPECT_EQ(Create(2, "key-1"), later);
+  EXPECT_EQ(Refusal(3, "key-1"), "idempotency_key_reused");
   // The first message is still there, with its own payload.
   auto old = service_.Get(first["id"]);
   ASSERT_TRUE(old.ok());
@@ -93,7 +106,7 @@ TEST_F(MessageServiceTest, PublishAnswersAfterTheWritersCommitAndSync) {
   EXPECT_EQ((*r)["event_type"], "order.created");
   // Stored (visible to another connection) by the time it is answered; the key is honoured.
   EXPECT_EQ(Messages(), 1);
-  EXPECT_EQ(Create(2, "key-p"), *r);
+  EXPECT_EQ(Create(1, "key-p"), *r);
   service_.Stop();
 }
 
@@ -134,6 +147,67 @@ TEST(MessageServiceSync, TheWriterSyncsTheWalOnlyWithSynchronousFull) {
     else
       EXPECT_EQ(vfs.wal_syncs(), 0);
   }
+}
+
+TEST_F(MessageServiceTest, AKeyReusedWithAnotherRequestIsRefusedAndCreatesNothing) {
+  const nlohmann::json first = Create(1, "key-1");
+  const int wakes = wakes_;
+  EXPECT_EQ(Refusal(2, "key-1"), "idempotency_key_reused");  // another payload
+  EXPECT_EQ(Refusal(1, "key-1", "order.paid"), "idempotency_key_reused");
+  EXPECT_EQ(Refusal(1, "key-1", "order.created", "src_0123456789ABCDEFGHJKMNPQRS"),
+            "idempotency_key_reused");
+  auto r = service_.Create({{"event_type", "order.created"}, {"payload", {{"n", 2}}}}, "key-1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidField);  // 422
+  EXPECT_EQ(Messages(), 1);
+  EXPECT_EQ(wakes_, wakes);
+  // The same request still answers with the first answer; the payload's key order is not part
+  // of the request.
+  EXPECT_EQ(Create(1, "key-1"), first);
+  auto same = service_.Create(
+      nlohmann::json::parse(R"({"payload": {"n": 1}, "event_type": "order.created"})"), "key-1");
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(*same, first);
+  EXPECT_EQ(Messages(), 1);
+}
+
+TEST_F(MessageServiceTest, AKeyStoredWithoutItsRequestKeepsAnsweringTheFirstAnswer) {
+  const nlohmann::json first = Create(1, "key-1");
+  {
+    // A message written before the request was stored with its key.
+    auto db = pool_.Acquire();
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("UPDATE messages SET request_hash = NULL").ok());
+  }
+  EXPECT_EQ(Create(2, "key-1"), first);
+  EXPECT_EQ(Messages(), 1);
+}
+
+TEST_F(MessageServiceTest, PublishRefusesOneReusedKeyOfABatchAndCommitsTheRest) {
+  ASSERT_TRUE(service_.Start().ok());
+  constexpr int kRequests = 6;
+  std::vector<std::promise<Result<nlohmann::json>>> answered(kRequests);
+  // Queued back to back, so most land in one batch: requests 0-2 share a key with request 0's
+  // body, 3 reuses it with another body, 4 and 5 have keys of their own.
+  for (int i = 0; i < kRequests; ++i) {
+    const int n = i == 3 ? 99 : (i < 3 ? 0 : i);
+    const std::string key = i <= 3 ? "key-b" : "key-" + std::to_string(i);
+    service_.Publish({{"event_type", "order.created"}, {"payload", {{"n", n}}}}, key,
+                     [&, i](Result<nlohmann::json> r) { answered[i].set_value(std::move(r)); });
+  }
+  std::vector<Result<nlohmann::json>> r;
+  for (auto& a : answered) {
+    auto future = a.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    r.push_back(future.get());
+  }
+  service_.Stop();
+  for (int i : {0, 1, 2, 4, 5}) ASSERT_TRUE(r[i].ok()) << i << r[i].status().message();
+  EXPECT_EQ(*r[1], *r[0]);
+  EXPECT_EQ(*r[2], *r[0]);
+  ASSERT_FALSE(r[3].ok());
+  EXPECT_EQ(r[3].status().code(), "idempotency_key_reused");
+  EXPECT_EQ(Messages(), 3);
 }
 
 TEST_F(MessageServiceTest, BadKeysAreRefusedAndStoreNothing) {
