@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/status_log.h"
 #include "common/time_format.h"
+#include "deliver/endpoint_disabled.h"
 #include "deliver/signer.h"
 
 namespace hookd {
@@ -228,16 +229,24 @@ Result<int64_t> EndpointService::Recover(const std::string& id, const nlohmann::
   if (!*since_text) return Status::InvalidField("since is required (RFC 3339)");
   auto since = ParseRfc3339(**since_text);
   if (!since) return Status::InvalidField("since must be an RFC 3339 time");
-  if (auto e = store_.Get(id); !e.ok()) return e.status();
+  auto e = store_.Get(id);
+  if (!e.ok()) return e.status();
+  // Its deliveries would only fail again at once, without an attempt.
+  if (e->disabled) return EndpointDisabled(id);
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
+  // The endpoint is checked again in the statement: one disabled since the read re-queues nothing.
   auto st = (*db)->Cached(
       "UPDATE deliveries SET status = 'pending', retry_index = 0, next_attempt_at = ?1,"
-      " updated_at = ?1 WHERE endpoint_id = ?2 AND status = 'failed' AND created_at >= ?3");
+      " updated_at = ?1 WHERE endpoint_id = ?2 AND status = 'failed' AND created_at >= ?3"
+      " AND NOT EXISTS (SELECT 1 FROM endpoints WHERE id = ?2 AND disabled != 0)");
   if (!st.ok()) return st.status();
   const int64_t now = clock_.NowUnixMillis();
   if (Status s = (*st)->Bind(1, now).Bind(2, id).Bind(3, *since).Run(); !s.ok()) return s;
   const int64_t requeued = (*db)->Changes();
+  if (requeued == 0) {
+    if (auto again = store_.Get(id); again.ok() && again->disabled) return EndpointDisabled(id);
+  }
   if (requeued > 0 && wake_) wake_();
   return requeued;
 }

@@ -5,6 +5,7 @@
 #include "common/ids.h"
 #include "common/json_limits.h"
 #include "common/time_format.h"
+#include "deliver/endpoint_disabled.h"
 #include "deliver/fanout.h"
 
 namespace hookd {
@@ -349,15 +350,24 @@ Result<nlohmann::json> MessageService::RetryDelivery(const std::string& id) {
   {
     auto db = pool_.Acquire();
     if (!db.ok()) return db.status();
+    // A disabled endpoint's delivery would only fail at once without an attempt: refused, in
+    // the same statement, so an endpoint disabled meanwhile is seen.
     auto st = (*db)->Cached(
         "UPDATE deliveries SET status = CASE status WHEN 'retrying' THEN 'retrying' ELSE"
         " 'pending' END, retry_index = 0, next_attempt_at = ?1, updated_at = ?1"
-        " WHERE id = ?2 AND (lease_until IS NULL OR lease_until < ?1)");
+        " WHERE id = ?2 AND (lease_until IS NULL OR lease_until < ?1) AND NOT EXISTS"
+        " (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.disabled != 0)");
     if (!st.ok()) return st.status();
     if (Status s = (*st)->Bind(1, clock_.NowUnixMillis()).Bind(2, id).Run(); !s.ok()) return s;
     if ((*db)->Changes() == 0) {
       auto current = GetDelivery(id);
       if (!current.ok()) return current.status();
+      auto disabled = (*db)->Cached("SELECT 1 FROM endpoints WHERE id = ? AND disabled != 0");
+      if (!disabled.ok()) return disabled.status();
+      auto row = (*disabled)->Bind(1, (*current)["endpoint_id"].get<std::string>()).Step();
+      (*disabled)->Reset();
+      if (!row.ok()) return row.status();
+      if (*row) return EndpointDisabled((*current)["endpoint_id"].get<std::string>());
       return Status::Conflict("attempt_in_progress", "an attempt of " + id + " is in progress");
     }
   }

@@ -80,7 +80,9 @@ class MessageService {
                                         const std::optional<std::string>& after, int limit);
   // The delivery with all its attempts; 404 when missing.
   Result<nlohmann::json> GetDelivery(const std::string& id);
-  // Queues the delivery for an attempt now, restarting its retry schedule.
+  // Queues the delivery for an attempt now, restarting its retry schedule. 409
+  // endpoint_disabled when its endpoint is disabled, attempt_in_progress during an attempt;
+  // neither changes anything.
   Result<nlohmann::json> RetryDelivery(const std::string& id);
 
  private:

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/crypto.h"
@@ -345,6 +346,53 @@ TEST_F(DeliveryIntegration, GoneDisablesEndpointUntilEnabled) {
   for (const StatusEntry& s : StatusLogFor(t, "endpoint_id", ep["id"]))
     if (s.type.starts_with("endpoint.")) types.push_back(s.type);
   EXPECT_EQ(types, (std::vector<std::string>{"endpoint.disabled", "endpoint.enabled"}));
+}
+
+// Retry and recover against a disabled endpoint are 409 endpoint_disabled and change nothing
+// (they used to answer 202 and then fail at once); once enabled, both work again.
+TEST_F(DeliveryIntegration, RetryAndRecoverOnADisabledEndpointAre409AndChangeNothing) {
+  ScriptedReceiver rx;
+  rx.Script("/gone", {{410, "gone", {}, {}}});
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}));
+  json ep = t.CreateEndpoint({{"url", rx.Url("/gone")}});
+  const std::string ep_path = "/api/v1/endpoints/" + ep["id"].get<std::string>();
+  const std::string since = FormatRfc3339(
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      60'000);
+  json msg = t.PostMessage("order.created", {{"n", 1}});
+  const std::string dlv = OnlyDelivery(t, msg["id"]);
+  ASSERT_FALSE(dlv.empty());
+  const json failed = WaitDelivery(t, dlv, "failed", 1);
+  ASSERT_EQ(t.GetJson(ep_path)["disabled"], true);
+  rx.Script("/gone", {{200, "ok", {}, {}}});
+
+  for (const auto& [path, body] :
+       std::vector<std::pair<std::string, json>>{{"/api/v1/deliveries/" + dlv + "/retry", {}},
+                                                 {ep_path + "/recover", {{"since", since}}}}) {
+    auto r = t.Post(path, body.is_null() ? json::object() : body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 409) << path << " -> " << r->body;
+    const json err = json::parse(r->body, nullptr, false);
+    EXPECT_EQ(err["error"]["code"], "endpoint_disabled") << r->body;
+    EXPECT_NE(err["error"]["message"].get<std::string>().find("/enable"), std::string::npos)
+        << r->body;
+  }
+  std::this_thread::sleep_for(milliseconds(300));  // an attempt would have been made by now
+  EXPECT_EQ(t.GetJson("/api/v1/deliveries/" + dlv), failed);
+  EXPECT_EQ(rx.Count("/gone"), 1u);
+
+  auto enable = t.Post(ep_path + "/enable", json::object());
+  ASSERT_TRUE(enable);
+  ASSERT_EQ(enable->status, 200) << enable->body;
+  auto retry = t.Post("/api/v1/deliveries/" + dlv + "/retry", json::object());
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, 202) << retry->body;
+  WaitDelivery(t, dlv, "succeeded", 2);
+  auto recover = t.Post(ep_path + "/recover", {{"since", since}});
+  ASSERT_TRUE(recover);
+  EXPECT_EQ(recover->status, 202) << recover->body;
+  EXPECT_EQ(json::parse(recover->body)["requeued"], 0);  // nothing failed any more
 }
 
 // Case 6: 429 with Retry-After waits that long, clamped to [delay, 2 x delay].
