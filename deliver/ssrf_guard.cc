@@ -25,7 +25,10 @@ Status Forbidden(const IpAddress& addr, const SpecialBlock& block, const std::st
   return Status(ErrorKind::kInvalidField, "forbidden_target",
                 "host '" + host + "' is or resolves to " + addr.ToString() + ", in " +
                     std::string(block.cidr) + " (" + std::string(block.name) + ", " +
-                    std::string(block.rfc) + "), which is not a globally reachable address");
+                    std::string(block.rfc) +
+                    "), which is not a globally reachable address; to deliver to such targets "
+                    "(a local receiver while testing) set HOOKD_ALLOW_PRIVATE_TARGETS=1 "
+                    "(--allow-private-targets)");
 }
 
 Status Unresolvable(const std::string& host, const std::string& why) {

@@ -440,6 +440,7 @@ describe('bad inputs', () => {
     for (const url of ['http://127.0.0.1:1/', 'http://169.254.169.254/']) {
       const r = await x.api('POST', '/api/v1/endpoints', { url });
       assertError(r, 422, 'forbidden_target');
+      assert.match(r.json.error.message, /HOOKD_ALLOW_PRIVATE_TARGETS=1/, 'the message names the setting');
     }
     // More of the ranges and spellings API.md names: a name resolving to loopback, IPv6 loopback,
     // IPv4-mapped metadata, private, unique-local, unspecified, multicast, inet_aton spellings.

@@ -569,7 +569,12 @@ TEST_F(DeliveryIntegration, CustomHeadersDeliveredAndUnsafeEndpointsRefused) {
   auto r = strict.Post("/api/v1/endpoints", {{"url", rx.Url("/h")}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 422) << r->body;
-  EXPECT_EQ(json::parse(r->body, nullptr, false)["error"]["code"], "forbidden_target") << r->body;
+  const json refused = json::parse(r->body, nullptr, false);
+  EXPECT_EQ(refused["error"]["code"], "forbidden_target") << r->body;
+  // It names the setting that allows a local receiver.
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("HOOKD_ALLOW_PRIVATE_TARGETS=1"),
+            std::string::npos)
+      << r->body;
   EXPECT_EQ(strict.GetJson("/api/v1/endpoints")["data"].size(), 0u);
 }
 

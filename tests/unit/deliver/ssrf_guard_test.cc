@@ -101,6 +101,9 @@ TEST_P(ForbiddenLiteralTest, RefusedWithoutDns) {
   EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidField);
   EXPECT_EQ(r.status().code(), "forbidden_target");
   EXPECT_NE(r.status().message().find(addr.ToString()), std::string::npos) << r.status().message();
+  // The message names the setting that allows such a target (a local receiver while testing).
+  EXPECT_NE(r.status().message().find("HOOKD_ALLOW_PRIVATE_TARGETS"), std::string::npos)
+      << r.status().message();
   EXPECT_EQ(dns.calls, 0);
   SsrfGuard open(dns, true);
   EXPECT_TRUE(open.CheckUrl(UrlFor(GetParam())).ok());
