@@ -6,7 +6,7 @@ namespace hookd {
 
 std::vector<std::string> Endpoint::LiveSecrets(int64_t now_ms) const {
   std::vector<std::string> out{secret};
-  if (previous_secret && now_ms < previous_expires_at) out.push_back(*previous_secret);
+  AppendLiveSecrets(previous_secrets, now_ms, out);
   return out;
 }
 
@@ -31,8 +31,8 @@ nlohmann::json EndpointJson(const Endpoint& e) {
     j["circuit_retry_at"] = FormatRfc3339(*e.circuit_retry_at);
   if (e.disabled) j["disabled_reason"] = e.disabled_reason;
   if (e.failing_since) j["failing_since"] = FormatRfc3339(*e.failing_since);
-  if (e.previous_secret && e.previous_expires_at > 0)
-    j["previous_secret_expires_at"] = FormatRfc3339(e.previous_expires_at);
+  if (const int64_t last = LastGraceEnd(e.previous_secrets); last > 0)
+    j["previous_secret_expires_at"] = FormatRfc3339(last);
   return j;
 }
 

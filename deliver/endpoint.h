@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/previous_secrets.h"
 #include "deliver/endpoint_filter.h"
 
 namespace hookd {
@@ -20,8 +21,7 @@ struct Endpoint {
   EndpointFilter filter;
   std::vector<std::pair<std::string, std::string>> headers;  // custom, sent on every attempt
   std::string secret;                                        // whsec_...
-  std::optional<std::string> previous_secret;                // signs too until previous_expires_at
-  int64_t previous_expires_at = 0;
+  std::vector<PreviousSecret> previous_secrets;              // each signs too during its grace
   std::optional<int64_t> rate_limit_per_second;
   bool disabled = false;
   std::string disabled_reason;
@@ -31,7 +31,7 @@ struct Endpoint {
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
-  // The secrets that sign at `now_ms`: the current one, plus the previous during its grace.
+  // The secrets that sign at `now_ms`: the current one, plus every previous one in its grace.
   std::vector<std::string> LiveSecrets(int64_t now_ms) const;
 };
 

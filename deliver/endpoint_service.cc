@@ -167,8 +167,10 @@ Result<Endpoint> EndpointService::RotateSecret(const std::string& id, const nloh
   auto e = store_.Get(id);
   if (!e.ok()) return e.status();
   const int64_t now = clock_.NowUnixMillis();
-  e->previous_secret = e->secret;
-  e->previous_expires_at = now + grace->value_or(86400) * 1000;
+  if (Status s = AddPreviousSecret(e->previous_secrets, e->secret,
+                                   now + grace->value_or(86400) * 1000, now);
+      !s.ok())
+    return s;
   e->secret = next;
   e->updated_at = now;
   if (Status s = store_.Update(*e); !s.ok()) return s;

@@ -5,13 +5,15 @@
 namespace hookd {
 namespace {
 
+// previous_secret and previous_expires_at are kept in step with the newest of previous_secrets
+// for whoever reads the table directly (migrations/0009); hookd reads previous_secrets only.
 constexpr char kColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at";
+    " created_at, updated_at, previous_secrets";
 // Written only by the delivery engine (AttemptRecorder), so Update leaves them alone.
 constexpr char kReadColumns[] =
-    "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
+    "id, url, description, event_types, source_ids, headers, secret, previous_secrets,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
     " created_at, updated_at, circuit, circuit_retry_at";
 
@@ -36,8 +38,7 @@ Endpoint Read(const Stmt& st) {
     for (const auto& [k, v] : headers.items())
       if (v.is_string()) e.headers.emplace_back(k, v.get<std::string>());
   e.secret = st.Text(6);
-  if (!st.IsNull(7)) e.previous_secret = st.Text(7);
-  e.previous_expires_at = st.Int(8);
+  e.previous_secrets = ParsePreviousSecrets(st.Text(7));
   if (!st.IsNull(9)) e.rate_limit_per_second = st.Int(9);
   e.disabled = st.Int(10) != 0;
   e.disabled_reason = st.Text(11);
@@ -56,11 +57,11 @@ void Bind(Stmt& st, const Endpoint& e) {
   st.Bind(4, DumpJson(e.filter.event_types));
   st.Bind(5, DumpJson(e.filter.source_ids));
   st.Bind(6, DumpJson(headers)).Bind(7, e.secret);
-  if (e.previous_secret)
-    st.Bind(8, *e.previous_secret);
-  else
-    st.BindNull(8);
-  st.Bind(9, e.previous_expires_at);
+  if (e.previous_secrets.empty()) {
+    st.BindNull(8).Bind(9, int64_t{0});
+  } else {
+    st.Bind(8, e.previous_secrets.front().secret).Bind(9, e.previous_secrets.front().expires_at);
+  }
   if (e.rate_limit_per_second)
     st.Bind(10, *e.rate_limit_per_second);
   else
@@ -70,7 +71,9 @@ void Bind(Stmt& st, const Endpoint& e) {
     st.Bind(13, *e.failing_since);
   else
     st.BindNull(13);
-  st.Bind(14, e.created_at).Bind(15, e.updated_at);
+  st.Bind(14, e.created_at)
+      .Bind(15, e.updated_at)
+      .Bind(16, DumpPreviousSecrets(e.previous_secrets));
 }
 
 Result<std::vector<Endpoint>> ReadAll(Stmt& st) {
@@ -89,7 +92,7 @@ Status EndpointStore::Insert(const Endpoint& e) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(std::string("INSERT INTO endpoints (") + kColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st.ok()) return st.status();
   Bind(**st, e);
   return (*st)->Run();
@@ -163,7 +166,7 @@ Status EndpointStore::UpdateIn(Db& db, const Endpoint& e) {
       "UPDATE endpoints SET url = ?2, description = ?3, event_types = ?4, source_ids = ?5,"
       " headers = ?6, secret = ?7, previous_secret = ?8, previous_expires_at = ?9,"
       " rate_limit_per_second = ?10, disabled = ?11, disabled_reason = ?12, failing_since = ?13,"
-      " created_at = ?14, updated_at = ?15 WHERE id = ?1");
+      " created_at = ?14, updated_at = ?15, previous_secrets = ?16 WHERE id = ?1");
   if (!st.ok()) return st.status();
   Bind(**st, e);
   if (Status s = (*st)->Run(); !s.ok()) return s;

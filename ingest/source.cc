@@ -6,7 +6,7 @@ namespace hookd {
 
 std::vector<std::string> Source::LiveSecrets(int64_t now_ms) const {
   std::vector<std::string> out{secret};
-  if (previous_secret && now_ms < previous_expires_at) out.push_back(*previous_secret);
+  AppendLiveSecrets(previous_secrets, now_ms, out);
   return out;
 }
 
@@ -19,8 +19,8 @@ nlohmann::json SourceJson(const Source& s) {
                       {"tolerance_seconds", s.tolerance_seconds},
                       {"created_at", FormatRfc3339(s.created_at)},
                       {"updated_at", FormatRfc3339(s.updated_at)}};
-  if (s.previous_secret && s.previous_expires_at > 0)
-    j["previous_secret_expires_at"] = FormatRfc3339(s.previous_expires_at);
+  if (const int64_t last = LastGraceEnd(s.previous_secrets); last > 0)
+    j["previous_secret_expires_at"] = FormatRfc3339(last);
   return j;
 }
 

@@ -3,11 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "common/previous_secrets.h"
 
 namespace hookd {
 
@@ -16,13 +17,12 @@ struct Source {
   std::string name;
   std::string provider;  // stripe | github | standard | shopify
   std::string secret;
-  std::optional<std::string> previous_secret;  // verifies until previous_expires_at
-  int64_t previous_expires_at = 0;             // unix ms
+  std::vector<PreviousSecret> previous_secrets;  // each verifies too during its grace
   int64_t tolerance_seconds = 300;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
-  // The secrets that verify at `now_ms`: the current one, plus the previous one during a
+  // The secrets that verify at `now_ms`: the current one, plus every previous one during its
   // rotation's grace period.
   std::vector<std::string> LiveSecrets(int64_t now_ms) const;
 };

@@ -101,8 +101,10 @@ Result<Source> SourceService::RotateSecret(const std::string& id, const nlohmann
   const std::string next = *secret ? **secret : GenerateSecret(source->provider);
   if (Status v = ValidateSecret(source->provider, next); !v.ok()) return v;
   const int64_t now = clock_.NowUnixMillis();
-  source->previous_secret = source->secret;
-  source->previous_expires_at = now + grace->value_or(86400) * 1000;
+  if (Status s = AddPreviousSecret(source->previous_secrets, source->secret,
+                                   now + grace->value_or(86400) * 1000, now);
+      !s.ok())
+    return s;
   source->secret = next;
   source->updated_at = now;
   if (Status s = store_.Update(*source); !s.ok()) return s;

@@ -3,9 +3,11 @@
 namespace hookd {
 namespace {
 
+// previous_secret and previous_expires_at are kept in step with the newest of previous_secrets
+// for whoever reads the table directly (migrations/0009); hookd reads previous_secrets only.
 constexpr char kColumns[] =
     "id, name, provider, secret, previous_secret, previous_expires_at, tolerance_seconds,"
-    " created_at, updated_at";
+    " created_at, updated_at, previous_secrets";
 
 Source ReadSource(const Stmt& st) {
   Source s;
@@ -13,22 +15,22 @@ Source ReadSource(const Stmt& st) {
   s.name = st.Text(1);
   s.provider = st.Text(2);
   s.secret = st.Text(3);
-  if (!st.IsNull(4)) s.previous_secret = st.Text(4);
-  s.previous_expires_at = st.Int(5);
   s.tolerance_seconds = st.Int(6);
   s.created_at = st.Int(7);
   s.updated_at = st.Int(8);
+  s.previous_secrets = ParsePreviousSecrets(st.Text(9));
   return s;
 }
 
 void BindMutable(Stmt& st, const Source& s) {
   st.Bind(1, s.id).Bind(2, s.name).Bind(3, s.provider).Bind(4, s.secret);
-  if (s.previous_secret)
-    st.Bind(5, *s.previous_secret);
-  else
-    st.BindNull(5);
-  st.Bind(6, s.previous_expires_at).Bind(7, s.tolerance_seconds).Bind(8, s.created_at);
-  st.Bind(9, s.updated_at);
+  if (s.previous_secrets.empty()) {
+    st.BindNull(5).Bind(6, int64_t{0});
+  } else {
+    st.Bind(5, s.previous_secrets.front().secret).Bind(6, s.previous_secrets.front().expires_at);
+  }
+  st.Bind(7, s.tolerance_seconds).Bind(8, s.created_at);
+  st.Bind(9, s.updated_at).Bind(10, DumpPreviousSecrets(s.previous_secrets));
 }
 
 }  // namespace
@@ -37,7 +39,7 @@ Status SqliteSourceStore::Insert(const Source& s) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(std::string("INSERT INTO sources (") + kColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st.ok()) return st.status();
   BindMutable(**st, s);
   return (*st)->Run();
@@ -82,8 +84,8 @@ Status SqliteSourceStore::Update(const Source& s) {
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(
       "UPDATE sources SET name = ?2, provider = ?3, secret = ?4, previous_secret = ?5,"
-      " previous_expires_at = ?6, tolerance_seconds = ?7, created_at = ?8, updated_at = ?9"
-      " WHERE id = ?1");
+      " previous_expires_at = ?6, tolerance_seconds = ?7, created_at = ?8, updated_at = ?9,"
+      " previous_secrets = ?10 WHERE id = ?1");
   if (!st.ok()) return st.status();
   BindMutable(**st, s);
   Status r = (*st)->Run();

@@ -194,6 +194,28 @@ describe('outbound signatures (standardwebhooks and svix)', () => {
     assert.throws(() => new StandardWebhook(newSec).verify(rec2.body.toString(), whHeaders(rec2)), 'the replaced secret (no grace) no longer verifies');
     assert.throws(() => new SvixWebhook(newSec).verify(rec2.body.toString(), rec2.headers), 'the replaced secret (no grace) no longer verifies (svix)');
   });
+
+  test('two rotations within the grace: three signatures, every secret verifies', { timeout: 30_000 }, async () => {
+    const rx = await startReceiver();
+    try {
+      const type = `e2e.rotate2.${rand(4)}`;
+      const e = await createEndpoint(h, { url: rx.url, event_types: [type] });
+      const secrets = [e.secret];
+      for (let i = 0; i < 2; i++) {
+        const r = await h.api('POST', `/api/v1/endpoints/${e.id}/rotate-secret`, { grace_seconds: 3600 });
+        assert.equal(r.status, 200, `rotate-secret ${i + 1}: ${r.status} ${r.text}`);
+        secrets.push(r.json.secret);
+      }
+      const msg = await publish(h, type, { twice: true });
+      await rx.waitFor(() => rx.requests.some((x) => x.headers['webhook-id'] === msg.id), 15_000, `message ${msg.id}`);
+      const rec = rx.requests.find((x) => x.headers['webhook-id'] === msg.id);
+      const sigs = rec.headers['webhook-signature'].split(' ');
+      assert.equal(sigs.length, 3, `one signature per live secret: ${rec.headers['webhook-signature']}`);
+      for (const secret of secrets) assert.doesNotThrow(() => verifyBoth(secret, rec), `verifies with ${secret}`);
+    } finally {
+      await rx.close();
+    }
+  });
 });
 
 // ---------------------------------------------------------------- 2. ingest → delivery

@@ -395,6 +395,52 @@ TEST_F(DeliveryIntegration, RetryAndRecoverOnADisabledEndpointAre409AndChangeNot
   EXPECT_EQ(json::parse(recover->body)["requeued"], 0);  // nothing failed any more
 }
 
+// Two rotations within the grace: every delivery is signed with all three secrets, and each
+// previous one stops signing at the end of its own grace.
+TEST_F(DeliveryIntegration, EverySecretInItsGraceSignsAfterTwoRotations) {
+  ScriptedReceiver rx;
+  FakeClock clock(1'767'225'600'000);
+  TestServer t("", nullptr, LocalDeliverySettings({milliseconds(200)}), &clock);
+  const std::string a = "whsec_" + Base64Encode("0123456789abcdefghijklmn");
+  const std::string b = "whsec_" + Base64Encode("nmlkjihgfedcba9876543210");
+  const std::string c = "whsec_" + Base64Encode("abcdefghijklmn0123456789");
+  json ep = t.CreateEndpoint({{"url", rx.Url("/signed")}, {"secret", a}});
+  const std::string rotate_path =
+      "/api/v1/endpoints/" + ep["id"].get<std::string>() + "/rotate-secret";
+  auto rotate = [&](const std::string& secret) {
+    auto r = t.Post(rotate_path, {{"secret", secret}, {"grace_seconds", 100}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+  };
+  // The signatures of one new message's delivery.
+  int n = 0;
+  auto signed_with = [&] {
+    json msg = t.PostMessage("order.created", {{"n", ++n}});
+    const std::string dlv = OnlyDelivery(t, msg["id"]);
+    WaitDelivery(t, dlv, "succeeded", 1);
+    auto reqs = rx.Requests("/signed");
+    if (reqs.size() != static_cast<size_t>(n)) return std::set<std::string>{"<missing request>"};
+    const Received& r = reqs.back();
+    std::set<std::string> secrets;
+    for (const std::string& sig : SplitSpaces(r.Header("webhook-signature"))) {
+      for (const std::string& s : {a, b, c})
+        if (sig == ExpectedSignature(s, r)) secrets.insert(s);
+      if (sig != ExpectedSignature(a, r) && sig != ExpectedSignature(b, r) &&
+          sig != ExpectedSignature(c, r))
+        secrets.insert("<unknown signature>");
+    }
+    return secrets;
+  };
+  rotate(b);  // a signs for 100 s more
+  clock.Advance(std::chrono::seconds(10));
+  rotate(c);  // b signs for 100 s more
+  EXPECT_EQ(signed_with(), (std::set<std::string>{a, b, c}));
+  clock.Advance(std::chrono::seconds(90));  // a's grace has ended
+  EXPECT_EQ(signed_with(), (std::set<std::string>{b, c}));
+  clock.Advance(std::chrono::seconds(10));  // and b's
+  EXPECT_EQ(signed_with(), (std::set<std::string>{c}));
+}
+
 // Case 6: 429 with Retry-After waits that long, clamped to [delay, 2 x delay].
 TEST_F(DeliveryIntegration, RetryAfterIsClampedToTwiceTheDelay) {
   ScriptedReceiver rx;

@@ -283,5 +283,45 @@ TEST(IngestIntegration, ResponseHeadersReachTheClient) {
             std::string::npos);
 }
 
+// Two rotations within the grace: all three secrets verify, and each previous one stops at the
+// end of its own grace.
+TEST(IngestIntegration, EverySecretInItsGraceVerifiesAfterTwoRotations) {
+  FakeClock clock(1'767'225'600'000);
+  TestServer t("", nullptr, Settings{}, &clock);
+  json src = t.CreateSource("github", "first");
+  const std::string id = src["id"];
+  const std::string path = src["ingest_path"];
+  auto rotate = [&](const std::string& secret) {
+    auto r = t.Post("/api/v1/sources/" + id + "/rotate-secret",
+                    {{"secret", secret}, {"grace_seconds", 100}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+  };
+  int n = 0;
+  auto status_with = [&](const std::string& secret) {
+    const std::string body = R"({"n":)" + std::to_string(++n) + "}";
+    auto r = t.client().Post(path, GithubHeaders(secret, body, "d-" + std::to_string(n)), body,
+                             "application/json");
+    return r ? r->status : 0;
+  };
+  rotate("second");  // "first" verifies for 100 s more
+  clock.Advance(std::chrono::seconds(10));
+  rotate("third");  // "second" verifies for 100 s more
+  EXPECT_EQ(status_with("first"), 202);
+  EXPECT_EQ(status_with("second"), 202);
+  EXPECT_EQ(status_with("third"), 202);
+  EXPECT_EQ(status_with("other"), 401);
+
+  clock.Advance(std::chrono::seconds(90));  // the first's grace has ended
+  EXPECT_EQ(status_with("first"), 401);
+  EXPECT_EQ(status_with("second"), 202);
+  EXPECT_EQ(status_with("third"), 202);
+
+  clock.Advance(std::chrono::seconds(10));  // and the second's
+  EXPECT_EQ(status_with("first"), 401);
+  EXPECT_EQ(status_with("second"), 401);
+  EXPECT_EQ(status_with("third"), 202);
+}
+
 }  // namespace
 }  // namespace hookd::testing
