@@ -1,7 +1,6 @@
 #include "deliver/scheduler.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace hookd {
@@ -13,17 +12,20 @@ Scheduler::Scheduler(SchedulerOptions options, CircuitBreaker& breaker)
           options.max_inflight)),
       breaker_(breaker) {}
 
-void Scheduler::Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms) {
+namespace {
+
+constexpr int64_t kRateWindowMs = 1000;
+
+}  // namespace
+
+void Scheduler::ExpireStarts(Lane& lane, std::optional<int64_t> rate, int64_t now_ms) {
   lane.rate = rate;
-  if (!rate) return;
-  const double r = static_cast<double>(*rate);
-  if (lane.refilled_at_ms < 0) {
-    lane.tokens = r;
-  } else if (now_ms > lane.refilled_at_ms) {
-    lane.tokens =
-        std::min(r, lane.tokens + r * static_cast<double>(now_ms - lane.refilled_at_ms) / 1000.0);
+  if (!rate) {
+    lane.starts.clear();
+    return;
   }
-  lane.refilled_at_ms = std::max(lane.refilled_at_ms, now_ms);
+  while (!lane.starts.empty() && lane.starts.front() + kRateWindowMs <= now_ms)
+    lane.starts.pop_front();
 }
 
 int Scheduler::RoomShare(int claimed, int room) const {
@@ -43,16 +45,19 @@ int Scheduler::ClaimBudget(const std::string& endpoint_id, std::optional<int64_t
   const int allowance = breaker_.Allowance(endpoint_id, now_ms);
   if (allowance != std::numeric_limits<int>::max()) budget = std::min(budget, allowance - claimed);
   if (rate_per_second && budget > 0) {
+    // Every claimed job may start at once: the window's starts and the jobs waiting to start
+    // stay within the limit. Later starts only move jobs from the queue into the window, so no
+    // window can hold more (docs/DECISIONS.md, "A rate limit of N is N in any second").
     Lane& lane = lanes_[endpoint_id];
-    Refill(lane, rate_per_second, now_ms);
-    budget = std::min(budget, static_cast<int>(lane.tokens));
+    ExpireStarts(lane, rate_per_second, now_ms);
+    const int64_t used = static_cast<int64_t>(lane.starts.size() + lane.queue.size());
+    budget = static_cast<int>(std::min<int64_t>(budget, *rate_per_second - used));
   }
   return std::max(budget, 0);
 }
 
 void Scheduler::Enqueue(DeliveryJob job) {
   Lane& lane = lanes_[job.endpoint_id];
-  if (lane.rate) lane.tokens -= 1.0;
   if (!lane.in_ring) {
     lane.in_ring = true;
     ring_.push_back(job.endpoint_id);
@@ -79,6 +84,7 @@ std::optional<DeliveryJob> Scheduler::NextToStart(int64_t now_ms) {
     --queued_;
     ++lane.inflight;
     ++inflight_;
+    if (lane.rate) lane.starts.push_back(now_ms);
     if (lane.queue.empty())
       lane.in_ring = false;
     else
@@ -100,9 +106,8 @@ void Scheduler::Forget(const std::string& endpoint_id) {
   auto it = lanes_.find(endpoint_id);
   if (it == lanes_.end()) return;
   const Lane& lane = it->second;
-  // A bucket that is not full must be kept; a full one is the same as a new one.
-  const bool bucket_full = !lane.rate || lane.tokens >= static_cast<double>(*lane.rate);
-  if (lane.inflight == 0 && lane.queue.empty() && bucket_full) lanes_.erase(it);
+  // Starts still in the window must be kept (they are dropped as they expire, at the next claim).
+  if (lane.inflight == 0 && lane.queue.empty() && lane.starts.empty()) lanes_.erase(it);
 }
 
 std::vector<DeliveryJob> Scheduler::TakeQueued(const std::string& endpoint_id) {
@@ -135,11 +140,13 @@ int64_t Scheduler::NextTokenAt(const std::string& endpoint_id,
                                std::optional<int64_t> rate_per_second, int64_t now_ms) {
   if (!rate_per_second || *rate_per_second <= 0) return now_ms;
   Lane& lane = lanes_[endpoint_id];
-  Refill(lane, rate_per_second, now_ms);
-  if (lane.tokens >= 1.0) return now_ms;
-  const double missing = 1.0 - lane.tokens;
-  return now_ms +
-         static_cast<int64_t>(std::ceil(missing * 1000.0 / static_cast<double>(*rate_per_second)));
+  ExpireStarts(lane, rate_per_second, now_ms);
+  const int64_t used = static_cast<int64_t>(lane.starts.size() + lane.queue.size());
+  if (used < *rate_per_second) return now_ms;
+  // This many starts must leave the window; the queued jobs leave it only by starting.
+  const int64_t leaving = used - *rate_per_second + 1;
+  if (leaving > static_cast<int64_t>(lane.starts.size())) return now_ms;
+  return lane.starts[static_cast<size_t>(leaving - 1)] + kRateWindowMs;
 }
 
 int Scheduler::Claimed(const std::string& endpoint_id) const {

@@ -2,9 +2,9 @@
 // Claimed jobs wait in one queue per endpoint; attempts start round-robin across the endpoints
 // that have a free slot, so one endpoint's backlog never sits in front of another's job. It
 // holds the limits: per-endpoint concurrency, the global in-flight cap, how far claims may run
-// ahead of the attempts, each endpoint's rate limit (a token bucket, spent when a job is
-// claimed) and the circuit breaker's verdict. Times are unix milliseconds passed in, so tests
-// need no clock.
+// ahead of the attempts, each endpoint's rate limit (no more than N attempts start in any
+// one-second window) and the circuit breaker's verdict. Times are unix milliseconds passed in, so
+// tests need no clock.
 //
 // Thread-safety: none; the delivery engine's dispatcher thread owns it.
 #pragma once
@@ -48,8 +48,10 @@ class Scheduler {
 
   // How many due deliveries of the endpoint may be claimed at `now_ms`, out of `room` free
   // slots of the global bound not yet promised to other endpoints: within its claim-ahead bound,
-  // its share of the room (RoomShare), its rate-limit tokens (`rate_per_second`, unlimited when
-  // absent) and the circuit breaker's allowance. Never negative; 0 while more than half of the
+  // its share of the room (RoomShare), its rate limit (`rate_per_second`, unlimited when
+  // absent: the starts of the last second and the jobs claimed but not started stay within it,
+  // so however the claimed jobs start, no one-second window holds more than the limit's starts)
+  // and the circuit breaker's allowance. Never negative; 0 while more than half of the
   // claim-ahead bound is claimed, so claims come in batches.
   int ClaimBudget(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
                   int64_t now_ms, int room);
@@ -58,11 +60,11 @@ class Scheduler {
   int RoomShare(int claimed, int room) const;
   // Free slots of the global bound: max_inflight less the jobs in flight and queued.
   int room() const { return options_.max_inflight - inflight_ - queued_; }
-  // Queues a claimed job, spending one rate-limit token of its endpoint.
+  // Queues a claimed job.
   void Enqueue(DeliveryJob job);
   // The next job to start, taken round-robin from the endpoints below their concurrency cap that
   // the breaker lets through, under the global in-flight cap; it counts as in flight until
-  // Finished. nullopt when none can start.
+  // Finished (and as a start of its rate-limit window). nullopt when none can start.
   std::optional<DeliveryJob> NextToStart(int64_t now_ms);
   // An attempt of the endpoint ended.
   void Finished(const std::string& endpoint_id);
@@ -70,7 +72,8 @@ class Scheduler {
   std::vector<DeliveryJob> TakeQueued(const std::string& endpoint_id);
   // Removes and returns every queued job.
   std::vector<DeliveryJob> TakeAllQueued();
-  // When the endpoint's bucket next holds a whole token (`now_ms` when it does now).
+  // When the endpoint's rate limit next lets one more job be claimed (`now_ms` when it does now,
+  // or when only the jobs already claimed stand in the way).
   int64_t NextTokenAt(const std::string& endpoint_id, std::optional<int64_t> rate_per_second,
                       int64_t now_ms);
 
@@ -85,18 +88,18 @@ class Scheduler {
     std::deque<DeliveryJob> queue;
     int inflight = 0;
     bool in_ring = false;
-    // The token bucket; a new one starts full.
-    double tokens = 0;
-    int64_t refilled_at_ms = -1;
+    // With a rate limit: when its attempts of the last second started, oldest first.
+    std::deque<int64_t> starts;
     std::optional<int64_t> rate;
   };
-  void Refill(Lane& lane, std::optional<int64_t> rate, int64_t now_ms);
+  // Sets the lane's limit and drops the starts a second old or older.
+  void ExpireStarts(Lane& lane, std::optional<int64_t> rate, int64_t now_ms);
   void Forget(const std::string& endpoint_id);
 
   const SchedulerOptions options_;
   const int reserve_;  // first_job_reserve, resolved
   CircuitBreaker& breaker_;
-  std::map<std::string, Lane> lanes_;  // endpoints with claimed jobs or a partly spent bucket
+  std::map<std::string, Lane> lanes_;  // endpoints with claimed jobs or starts in the window
   std::deque<std::string> ring_;       // endpoints with queued jobs, in round-robin order
   int inflight_ = 0;
   int queued_ = 0;

@@ -1,9 +1,12 @@
 // Scheduler on explicit times (unix ms): per-endpoint queues started round-robin, the
-// concurrency and in-flight caps, claim budgets, rate-limit tokens and the breaker's verdict.
+// concurrency and in-flight caps, claim budgets, the rate limit's one-second window and the
+// breaker's verdict.
 #include "deliver/scheduler.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -121,18 +124,51 @@ TEST(Scheduler, ClaimsRunAheadByRoundsOfTheConcurrency) {
   EXPECT_EQ(s.ClaimBudget("a", std::nullopt, kNow, s.room()), 4);
 }
 
-TEST(Scheduler, RateLimitTokensRefillOverTime) {
+TEST(Scheduler, RateLimitFreesAStartOneSecondAfterIt) {
   CircuitBreaker breaker;
   Scheduler s({8, 100, 4}, breaker);
-  // A new bucket is full: a burst of 5, then one token every 200 ms.
+  // Nothing started yet: 5 may start now, then none until a second after the first of them.
   EXPECT_EQ(s.ClaimBudget("a", 5, kNow, s.room()), 5);
-  for (int i = 0; i < 5; ++i) s.Enqueue(Job("a", i));
+  for (int i = 0; i < 3; ++i) s.Enqueue(Job("a", i));
   StartAll(s, kNow);
+  for (int i = 3; i < 5; ++i) s.Enqueue(Job("a", i));
+  StartAll(s, kNow + 400);
   for (int i = 0; i < 5; ++i) s.Finished("a");
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow, s.room()), 0);
-  EXPECT_EQ(s.NextTokenAt("a", 5, kNow), kNow + 200);
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 200, s.room()), 1);
-  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 10'000, s.room()), 5);  // never more than the burst
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 999, s.room()), 0);
+  EXPECT_EQ(s.NextTokenAt("a", 5, kNow + 500), kNow + 1000);
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 1000, s.room()), 3);  // the three started at kNow
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 1400, s.room()), 5);
+  // A claimed job not started yet counts: it may start within the window.
+  s.Enqueue(Job("a", 5));
+  EXPECT_EQ(s.ClaimBudget("a", 5, kNow + 1400, s.room()), 4);
+}
+
+// Claiming and starting as fast as the scheduler allows, with attempts that end at once: no
+// one-second window ever holds more than the limit's starts (a bucket that starts full let
+// nearly twice as many through in the first second), and the limit is still reached.
+TEST(Scheduler, RateLimitNeverStartsMoreThanItsLimitInAnyOneSecondWindow) {
+  for (const int rate : {1, 5, 20}) {
+    SCOPED_TRACE(rate);
+    CircuitBreaker breaker;
+    Scheduler s({8, 1000, 4}, breaker);
+    std::vector<int64_t> starts;
+    int n = 0;
+    for (int64_t t = kNow; t < kNow + 5'000; t += 10) {
+      const int budget = s.ClaimBudget("a", rate, t, s.room());
+      for (int i = 0; i < budget; ++i) s.Enqueue(Job("a", n++));
+      while (s.NextToStart(t)) {
+        starts.push_back(t);
+        s.Finished("a");
+      }
+    }
+    for (size_t i = 0; i < starts.size(); ++i) {
+      const auto in_window =
+          std::count_if(starts.begin() + static_cast<std::ptrdiff_t>(i), starts.end(),
+                        [&](int64_t at) { return at - starts[i] < 1000; });
+      ASSERT_LE(in_window, rate) << "starting at +" << starts[i] - kNow << " ms";
+    }
+    EXPECT_EQ(starts.size(), static_cast<size_t>(rate * 5));
+  }
 }
 
 TEST(Scheduler, AnOpenCircuitStopsClaimsAndStartsUntilItsProbe) {
