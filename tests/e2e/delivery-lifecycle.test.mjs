@@ -1,5 +1,6 @@
 // Delivery behaviours that had no test: a manual retry during an attempt, deliveries queued for
-// an endpoint that is then disabled, and SIGTERM with attempts in flight.
+// an endpoint that is then disabled, retry and recover refused on a disabled endpoint, and
+// SIGTERM with attempts in flight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHookd } from './lib/hookd.mjs';
@@ -60,6 +61,34 @@ test('deliveries queued for an endpoint that is then disabled end without an att
     for (const d of unattempted) assert.equal(d.status, 'failed', JSON.stringify(d));
     // The receiver saw only the attempts that had started before the disable.
     assert.equal(new Set(rx.requests.map((r) => r.headers['webhook-id'])).size, ds.filter((d) => d.attempts > 0).length);
+  } finally {
+    rx.close();
+    await h.cleanup();
+  }
+});
+
+test('retry and recover on a disabled endpoint are 409 endpoint_disabled and change nothing', async () => {
+  const h = await startHookd({ env });
+  const rx = await startReceiver({ status: 204 });
+  try {
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const ep = (await h.api('POST', '/api/v1/endpoints', { url: rx.url })).json;
+    const [msg] = await publish(h, 1);
+    await poll(async () => (await deliveryOf(h, msg)).status === 'succeeded', 5000, 'the delivery');
+    assert.equal((await h.api('POST', `/api/v1/endpoints/${ep.id}/disable`)).status, 200);
+    const before = await deliveryOf(h, msg);
+    for (const [path, body] of [[`/api/v1/deliveries/${before.id}/retry`], [`/api/v1/endpoints/${ep.id}/recover`, { since }]]) {
+      const r = await h.api('POST', path, body);
+      assert.equal(r.status, 409, `${path}: ${JSON.stringify(r.json)}`);
+      assert.equal(r.json.error.code, 'endpoint_disabled');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500)); // an attempt would have been made by now
+    assert.deepEqual(await deliveryOf(h, msg), before);
+    assert.equal(rx.attemptsOf(msg), 1);
+    // Enabled again, a retry is queued and made.
+    assert.equal((await h.api('POST', `/api/v1/endpoints/${ep.id}/enable`)).status, 200);
+    assert.equal((await h.api('POST', `/api/v1/deliveries/${before.id}/retry`)).status, 202);
+    await poll(() => rx.attemptsOf(msg) === 2, 5000, 'the retry');
   } finally {
     rx.close();
     await h.cleanup();
