@@ -111,7 +111,7 @@ TEST_F(HttpEdgeAbuseTest, AClientThatDoesNotReadItsAnswerIsClosedAtTheWriteDeadl
 TEST_F(HttpEdgeAbuseTest, ReproducesSlotsHeldClientsThatDoNotReadFreeTheirSlots) {
   HttpServerOptions o;
   o.max_connections = 8;
-  o.write_timeout = milliseconds(500);
+  o.write_timeout = milliseconds(2000);  // room for the refusal below on a loaded machine
   o.keepalive_timeout = std::chrono::minutes(5);
   Start(o);
   std::vector<std::unique_ptr<RawClient>> stuck;
@@ -119,14 +119,14 @@ TEST_F(HttpEdgeAbuseTest, ReproducesSlotsHeldClientsThatDoNotReadFreeTheirSlots)
     stuck.push_back(std::make_unique<RawClient>(port(), 4096));
     ASSERT_TRUE(stuck.back()->Send(kGetBig));
   }
-  std::this_thread::sleep_for(milliseconds(300));
+  std::this_thread::sleep_for(milliseconds(200));
   {
     RawClient refused(port());  // every slot is held now
-    EXPECT_EQ(refused.Read(milliseconds(2000)).rfind("HTTP/1.1 503", 0), 0u);
+    EXPECT_EQ(refused.Read(milliseconds(1000)).rfind("HTTP/1.1 503", 0), 0u);
   }
   // Past the write deadline (checked every 100 ms) the stuck ones are gone and a new client is
   // served, while the stuck clients still have not read a byte.
-  std::this_thread::sleep_for(milliseconds(1000));
+  std::this_thread::sleep_for(milliseconds(2500));
   RawClient fresh(port());
   ASSERT_TRUE(fresh.Send(kHealth));
   EXPECT_EQ(fresh.Read(milliseconds(2000), 12).rfind("HTTP/1.1 200", 0), 0u);
