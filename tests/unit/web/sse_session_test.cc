@@ -12,11 +12,13 @@
 
 #include "common/metrics.h"
 #include "tests/unit/web/fake_status_source.h"
+#include "tests/unit/web/socket_reads.h"
 
 namespace hookd {
 namespace {
 
 namespace asio = boost::asio;
+using testing::ReadAvailable;
 using tcp = asio::ip::tcp;
 
 class SseSessionTest : public ::testing::Test {
@@ -54,19 +56,6 @@ class SseSessionTest : public ::testing::Test {
                     {{"message_id", "msg_" + std::to_string(i)}, {"pad", std::string(size, 'p')}});
     ASSERT_TRUE(hub.PollOnce().ok());
     ioc.run_for(std::chrono::milliseconds(20));
-  }
-
-  static std::string ReadAvailable(tcp::socket& s) {
-    std::string out;
-    char buf[65536];
-    boost::system::error_code ec;
-    s.non_blocking(true);
-    while (true) {
-      size_t n = s.read_some(asio::buffer(buf), ec);
-      if (ec) break;
-      out.append(buf, n);
-    }
-    return out;
   }
 
   FakeStatusSource source;

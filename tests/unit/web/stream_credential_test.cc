@@ -16,6 +16,7 @@
 #include "common/random.h"
 #include "tests/unit/web/fake_session_store.h"
 #include "tests/unit/web/fake_status_source.h"
+#include "tests/unit/web/socket_reads.h"
 #include "web/admin_access.h"
 #include "web/sessions.h"
 #include "web/sse_session.h"
@@ -26,6 +27,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using std::chrono::milliseconds;
+using testing::ReadAvailable;
 
 class StreamCredentialTest : public ::testing::Test {
  protected:
@@ -61,20 +63,6 @@ class StreamCredentialTest : public ::testing::Test {
     source.Append("message.created", {{"message_id", id}});
     ASSERT_TRUE(hub.PollOnce().ok());
     ioc.run_for(milliseconds(20));
-  }
-  // What arrived, and whether the server closed the stream.
-  static std::string ReadAvailable(tcp::socket& s, bool* closed) {
-    std::string out;
-    char buf[65536];
-    boost::system::error_code ec;
-    s.non_blocking(true);
-    while (true) {
-      size_t n = s.read_some(asio::buffer(buf), ec);
-      if (ec) break;
-      out.append(buf, n);
-    }
-    *closed = ec == asio::error::eof || ec == asio::error::connection_reset;
-    return out;
   }
   HttpRequest WithCookie(const std::string& value) {
     HttpRequest req;
