@@ -6,6 +6,8 @@
 namespace hookd {
 namespace {
 
+constexpr size_t kMaxAddressLength = 45;
+
 bool IsLoopback(std::string_view address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
 }
@@ -28,7 +30,10 @@ std::string ClientAddress(const HttpRequest& req) {
   if (size_t comma = last.rfind(','); comma != std::string_view::npos)
     last.remove_prefix(comma + 1);
   last = Trim(last);
-  return last.empty() ? req.remote_address : std::string(last);
+  // An address is at most 45 characters (IPv6 with an IPv4 tail); anything longer is not one,
+  // and must not become a key the throttle keeps (100,000 of them).
+  if (last.empty() || last.size() > kMaxAddressLength) return req.remote_address;
+  return std::string(last);
 }
 
 AuthThrottle::AuthThrottle(const Clock& clock, AuthThrottleOptions options)

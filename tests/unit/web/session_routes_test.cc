@@ -338,6 +338,11 @@ TEST_F(SessionRoutesTest, BehindTheLoopbackProxyTheForwardedAddressIsCounted) {
   HttpRequest plain;
   plain.remote_address = "::1";
   EXPECT_EQ(ClientAddress(plain), "::1");
+  // A last entry too long to be an address is not kept as a throttle key.
+  HttpRequest oversized;
+  oversized.remote_address = "127.0.0.1";
+  oversized.headers.Add("X-Forwarded-For", std::string(60000, 'a'));
+  EXPECT_EQ(ClientAddress(oversized), "127.0.0.1");
 }
 
 TEST_F(SessionRoutesTest, RecheckDoesNotCountAsAUseOfTheSession) {
