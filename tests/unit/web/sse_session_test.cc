@@ -12,7 +12,7 @@
 
 #include "common/metrics.h"
 #include "tests/unit/web/fake_status_source.h"
-#include "tests/unit/web/socket_reads.h"
+#include "tests/unit/web/loopback_sockets.h"
 
 namespace hookd {
 namespace {
@@ -35,18 +35,12 @@ class SseSessionTest : public ::testing::Test {
 
   // A connected pair: the client end (small receive buffer) and a started SseSession.
   tcp::socket Connect(StreamQuery query) {
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket client(ioc);
-    client.open(tcp::v4());
-    client.set_option(asio::socket_base::receive_buffer_size(4096));
-    client.connect(acceptor.local_endpoint());
-    tcp::socket server = acceptor.accept();
-    server.set_option(asio::socket_base::send_buffer_size(limits.send_buffer_bytes));
+    auto [client, server] = testing::LoopbackPair(ioc, 4096, limits.send_buffer_bytes);
     auto session =
         SseSession::Create(std::move(server), *ctx, std::move(query), {}, ConnectionSlot());
     asio::post(ioc, [session] { session->Start(); });
     ioc.run_for(std::chrono::milliseconds(20));
-    return client;
+    return std::move(client);
   }
 
   // Appends `n` entries of about `size` bytes each and lets the hub and the session run.

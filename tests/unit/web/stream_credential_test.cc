@@ -16,7 +16,7 @@
 #include "common/random.h"
 #include "tests/unit/web/fake_session_store.h"
 #include "tests/unit/web/fake_status_source.h"
-#include "tests/unit/web/socket_reads.h"
+#include "tests/unit/web/loopback_sockets.h"
 #include "web/admin_access.h"
 #include "web/sessions.h"
 #include "web/sse_session.h"
@@ -50,14 +50,12 @@ class StreamCredentialTest : public ::testing::Test {
 
   // An SSE stream opened with `req`'s credential; returns the client end.
   tcp::socket Open(const HttpRequest& req) {
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket client(ioc);
-    client.connect(acceptor.local_endpoint());
-    auto session = SseSession::Create(acceptor.accept(), *ctx, {}, {}, ConnectionSlot());
+    auto [client, server] = testing::LoopbackPair(ioc);
+    auto session = SseSession::Create(std::move(server), *ctx, {}, {}, ConnectionSlot());
     session->BindCredential(ctx->BindCredential(req));
     asio::post(ioc, [session] { session->Start(); });
     ioc.run_for(milliseconds(20));
-    return client;
+    return std::move(client);
   }
   void Publish(const std::string& id) {
     source.Append("message.created", {{"message_id", id}});

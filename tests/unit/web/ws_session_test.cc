@@ -17,6 +17,7 @@
 
 #include "common/metrics.h"
 #include "tests/unit/web/fake_status_source.h"
+#include "tests/unit/web/loopback_sockets.h"
 
 namespace hookd {
 namespace {
@@ -49,13 +50,7 @@ class WsSessionTest : public ::testing::Test {
   // A client (small receive buffer) upgraded to a WsSession fed from the start of the log, as
   // the stream listener hands the upgrade request over.
   void Connect() {
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket socket(ioc);
-    socket.open(tcp::v4());
-    socket.set_option(asio::socket_base::receive_buffer_size(4096));
-    socket.connect(acceptor.local_endpoint());
-    tcp::socket server = acceptor.accept();
-    server.set_option(asio::socket_base::send_buffer_size(limits.send_buffer_bytes));
+    auto [socket, server] = testing::LoopbackPair(ioc, 4096, limits.send_buffer_bytes);
     client = std::make_unique<websocket::stream<tcp::socket>>(std::move(socket));
 
     auto stream = std::make_shared<beast::tcp_stream>(std::move(server));
