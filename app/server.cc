@@ -1,6 +1,7 @@
 #include "app/server.h"
 
 #include "app/io_runtime.h"
+#include "app/listen_probe.h"
 
 #include <iostream>
 #include <thread>
@@ -43,6 +44,17 @@
 #include "web/stream_listener.h"
 
 namespace hookd {
+namespace {
+
+constexpr char kListenSetting[] = "--listen / HOOKD_LISTEN";
+constexpr char kStreamListenSetting[] = "--stream-listen / HOOKD_STREAM_LISTEN";
+
+// `s` with `prefix` before its message: where the failure was.
+Status Prefixed(const std::string& prefix, const Status& s) {
+  return Status(s.kind(), s.code(), prefix + s.message());
+}
+
+}  // namespace
 
 struct Server::Impl {
   Settings settings;
@@ -161,7 +173,12 @@ Status Server::Impl::CreateStreams() {
   // An open stream's credential is checked again without counting as a use of its session.
   stream_context->SetRecheck([this](const HttpRequest& req) { return access->Recheck(req); });
   stream_listener = std::make_unique<StreamListener>(io->context(), *stream_context);
-  return stream_listener->Listen(settings.stream_listen.host, settings.stream_listen.port);
+  Status listening =
+      stream_listener->Listen(settings.stream_listen.host, settings.stream_listen.port);
+  if (listening.ok()) return listening;
+  return Prefixed(
+      std::string(kStreamListenSetting) + " " + settings.stream_listen.ToString() + ": ",
+      listening);
 }
 
 Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const Clock& clock,
@@ -169,6 +186,11 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                std::unique_ptr<EventStore> event_store,
                                                std::unique_ptr<AsyncSender> sender) {
   auto impl = std::make_unique<Impl>(settings, clock, random);
+  // A port that is taken fails start-up before anything is created in the data directory.
+  if (Status s = ProbeListen(settings.listen, kListenSetting); !s.ok()) return s;
+  if (settings.HasRole("api")) {
+    if (Status s = ProbeListen(settings.stream_listen, kStreamListenSetting); !s.ok()) return s;
+  }
   if (Status s = PrepareDataDir(settings.data_dir); !s.ok()) return s;
   // Made 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
   if (Status s = CreatePrivateFile(settings.data_dir + "/hookd.db"); !s.ok()) return s;
@@ -181,9 +203,12 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   impl->checkpointer = std::make_unique<WalCheckpointer>(
       settings.data_dir + "/hookd.db", db_options, std::chrono::milliseconds(100));
   {
+    // SQLite's own words ("unable to open database file") do not say which file.
+    const std::string database = "database " + settings.data_dir + "/hookd.db: ";
     auto db = impl->pool->Acquire();
-    if (!db.ok()) return db.status();
-    if (Status s = ApplyMigrations(**db, EmbeddedMigrations()); !s.ok()) return s;
+    if (!db.ok()) return Prefixed(database, db.status());
+    if (Status s = ApplyMigrations(**db, EmbeddedMigrations()); !s.ok())
+      return Prefixed(database, s);
   }
   impl->readiness = std::make_unique<Readiness>(*impl->pool, settings.data_dir, clock);
   if (settings.retention || settings.retention_status_log) {
@@ -360,7 +385,9 @@ Status Server::Start() {
   if (impl_->message_service) {
     if (Status s = impl_->message_service->Start(); !s.ok()) return s;
   }
-  if (Status s = impl_->http->Start(); !s.ok()) return s;
+  if (Status s = impl_->http->Start(); !s.ok())
+    return Prefixed(std::string(kListenSetting) + " " + impl_->settings.listen.ToString() + ": ",
+                    s);
   if (impl_->stream_listener) {
     // Browsers on the dashboard (the main listener, under any loopback name) and the configured
     // origins may use the streams.

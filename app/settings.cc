@@ -1,7 +1,9 @@
 #include "app/settings.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
+#include <string_view>
 
 #include "common/http_types.h"
 #include "common/token_strength.h"
@@ -97,8 +99,10 @@ bool IsOrigin(const std::string& origin) {
          origin.size() > scheme_end + 3 && origin.find('/', scheme_end + 3) == std::string::npos;
 }
 
-Status Apply(Settings& s, const std::string& key, const std::string& value) {
-  auto fail = [&](const Status& st) { return Status::InvalidField(key + ": " + st.message()); };
+// `name` is where the value came from (the flag, or its HOOKD_* variable): errors name it.
+Status Apply(Settings& s, const std::string& key, const std::string& name,
+             const std::string& value) {
+  auto fail = [&](const Status& st) { return Status::InvalidField(name + ": " + st.message()); };
   if (key == "--listen" || key == "--stream-listen") {
     auto a = ParseListenAddress(value);
     if (!a.ok()) return fail(a.status());
@@ -113,34 +117,34 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
       start = comma + 1;
       if (origin.empty()) continue;
       if (!IsOrigin(origin))
-        return Status::InvalidField(key + ": origins are scheme://host[:port], got \"" + origin +
+        return Status::InvalidField(name + ": origins are scheme://host[:port], got \"" + origin +
                                     "\"");
       s.dashboard_origins.push_back(origin);
     }
   } else if (key == "--public-url") {
     if (!value.empty() && !IsOrigin(value))
-      return Status::InvalidField(key + ": scheme://host[:port] without a path, got \"" + value +
+      return Status::InvalidField(name + ": scheme://host[:port] without a path, got \"" + value +
                                   "\"");
     s.public_url = value;
   } else if (key == "--stream-max-connections") {
     uint64_t n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 1000000)
-      return Status::InvalidField(key + ": an integer from 1 to 1000000");
+      return Status::InvalidField(name + ": an integer from 1 to 1000000");
     s.stream_max_connections = n;
   } else if (key == "--stream-queue-limit") {
     auto n = ParseSize(value);
     if (!n.ok()) return fail(n.status());
-    if (*n < 4096 || *n > (256ULL << 20)) return Status::InvalidField(key + ": 4KiB to 256MiB");
+    if (*n < 4096 || *n > (256ULL << 20)) return Status::InvalidField(name + ": 4KiB to 256MiB");
     s.stream_queue_limit = *n;
   } else if (key == "--stream-ping-interval") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
     if (d->count() < 100 || d->count() > 3600 * 1000)
-      return Status::InvalidField(key + ": 100ms to 1h");
+      return Status::InvalidField(name + ": 100ms to 1h");
     s.stream_ping_interval = *d;
   } else if (key == "--data-dir") {
-    if (value.empty()) return Status::InvalidField(key + ": must not be empty");
+    if (value.empty()) return Status::InvalidField(name + ": must not be empty");
     s.data_dir = value;
   } else if (key == "--retry-schedule") {
     auto d = ParseDurationList(value);
@@ -156,41 +160,41 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     // Whole seconds (the cookie's Max-Age), from a minute (the last-seen write interval) to a
     // year.
     if (*d < std::chrono::minutes(1) || *d > std::chrono::hours(24 * 366) || d->count() % 1000)
-      return Status::InvalidField(key + ": whole seconds from 1m to 366d");
+      return Status::InvalidField(name + ": whole seconds from 1m to 366d");
     (key == "--session-idle" ? s.session_idle : s.session_max_age) = *d;
   } else if (key == "--delivery-timeout") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
-    if (d->count() <= 0) return Status::InvalidField(key + ": must be positive");
+    if (d->count() <= 0) return Status::InvalidField(name + ": must be positive");
     s.delivery_timeout = *d;
   } else if (key == "--disable-after") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
-    if (d->count() <= 0) return Status::InvalidField(key + ": must be positive");
+    if (d->count() <= 0) return Status::InvalidField(name + ": must be positive");
     s.disable_after = *d;
   } else if (key == "--max-body") {
     auto n = ParseSize(value);
     if (!n.ok()) return fail(n.status());
-    if (*n < 1024 || *n > (64ULL << 20)) return Status::InvalidField(key + ": 1KiB to 64MiB");
+    if (*n < 1024 || *n > (64ULL << 20)) return Status::InvalidField(name + ": 1KiB to 64MiB");
     s.max_body = *n;
   } else if (key == "--max-inflight") {
     int n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 100000)
-      return Status::InvalidField(key + ": an integer from 1 to 100000");
+      return Status::InvalidField(name + ": an integer from 1 to 100000");
     s.max_inflight = n;
   } else if (key == "--http-threads") {
     int n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 64)
-      return Status::InvalidField(key + ": an integer from 1 to 64");
+      return Status::InvalidField(name + ": an integer from 1 to 64");
     s.http_threads = n;
   } else if (key == "--header-timeout" || key == "--body-timeout" || key == "--keepalive-timeout" ||
              key == "--write-timeout") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
     if (d->count() < 100 || *d > std::chrono::hours(1))
-      return Status::InvalidField(key + ": 100ms to 1h");
+      return Status::InvalidField(name + ": 100ms to 1h");
     (key == "--header-timeout"  ? s.header_timeout
      : key == "--body-timeout"  ? s.body_timeout
      : key == "--write-timeout" ? s.write_timeout
@@ -199,16 +203,17 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     uint64_t n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 1000000)
-      return Status::InvalidField(key + ": an integer from 1 to 1000000");
+      return Status::InvalidField(name + ": an integer from 1 to 1000000");
     s.max_connections = n;
   } else if (key == "--request-buffer-budget") {
     auto n = ParseSize(value);
     if (!n.ok()) return fail(n.status());
     if (*n < (1ULL << 20) || *n > (64ULL << 30))
-      return Status::InvalidField(key + ": 1MiB to 64GiB");
+      return Status::InvalidField(name + ": 1MiB to 64GiB");
     s.request_buffer_budget = *n;
   } else if (key == "--sqlite-synchronous") {
-    if (value != "FULL" && value != "NORMAL") return Status::InvalidField(key + ": FULL or NORMAL");
+    if (value != "FULL" && value != "NORMAL")
+      return Status::InvalidField(name + ": FULL or NORMAL");
     s.sqlite_synchronous = value;
   } else if (key == "--roles") {
     s.roles.clear();
@@ -218,7 +223,7 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
       if (comma == std::string::npos) comma = value.size();
       std::string role = value.substr(start, comma - start);
       if (role != "ingest" && role != "api" && role != "deliver")
-        return Status::InvalidField(key + ": roles are ingest, api, deliver");
+        return Status::InvalidField(name + ": roles are ingest, api, deliver");
       s.roles.insert(role);
       start = comma + 1;
     }
@@ -230,10 +235,10 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
   } else if (key == "--retention-interval") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
-    if (d->count() < 100) return Status::InvalidField(key + ": at least 100ms");
+    if (d->count() < 100) return Status::InvalidField(name + ": at least 100ms");
     s.retention_interval = *d;
   } else {
-    return Status::InvalidField("unknown flag " + key + " (see hookd --help)");
+    return Status::InvalidField("unknown flag " + key + " (see hookd serve --help)");
   }
   return Status::Ok();
 }
@@ -267,16 +272,27 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
   Settings s;
   // Defaults first, then the environment, then flags: later sources override earlier ones.
   std::map<std::string, std::string> values;
+  std::map<std::string, std::string> names;  // flag -> where its value came from, for errors
   for (const Option& o : kOptions) {
     if (!o.flag) continue;
     values[o.flag] = o.default_value;
-    if (const char* v = getenv(o.env)) values[o.flag] = v;
+    names[o.flag] = o.flag;
+    if (const char* v = getenv(o.env)) {
+      values[o.flag] = v;
+      names[o.flag] = o.env;
+    }
   }
   for (size_t i = 0; i < args.size(); ++i) {
     std::string key = args[i], value;
-    if (auto eq = key.find('='); eq != std::string::npos) {
+    const auto eq = key.find('=');
+    if (eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
+    }
+    // An unknown flag is named as such, whether or not a value follows it.
+    if (!values.count(key))
+      return Status::InvalidField("unknown flag " + key + " (see hookd serve --help)");
+    if (eq != std::string::npos) {
     } else if (key == "--allow-private-targets" || key == "--secure-cookies") {
       value = "true";
     } else if (i + 1 < args.size()) {
@@ -284,12 +300,11 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
     } else {
       return Status::InvalidField(key + " needs a value");
     }
-    if (!values.count(key))
-      return Status::InvalidField("unknown flag " + key + " (see hookd --help)");
     values[key] = value;
+    names[key] = key;
   }
   for (const auto& [key, value] : values) {
-    if (Status st = Apply(s, key, value); !st.ok()) return st;
+    if (Status st = Apply(s, key, names[key], value); !st.ok()) return st;
   }
   if (values["--retention-status-log"].empty()) s.retention_status_log = s.retention;
   if (const char* t = getenv("HOOKD_ADMIN_TOKEN")) s.admin_token = t;
@@ -301,11 +316,18 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
 }
 
 std::string SettingsHelp() {
+  // Columns as wide as their longest entry plus two spaces, so no two run together.
+  size_t flag_width = 0, env_width = 0;
+  for (const Option& o : kOptions) {
+    flag_width = std::max(flag_width, std::string_view(o.flag ? o.flag : "").size());
+    env_width = std::max(env_width, std::string_view(o.env).size());
+  }
   std::string out = "Settings (flag, environment variable, default):\n";
   for (const Option& o : kOptions) {
-    out += "  " + std::string(o.flag ? o.flag : "") +
-           std::string(24 - (o.flag ? std::string(o.flag).size() : 0), ' ') + o.env +
-           std::string(30 - std::string(o.env).size(), ' ') +
+    const std::string_view flag = o.flag ? o.flag : "";
+    const std::string_view env = o.env;
+    out += "  " + std::string(flag) + std::string(flag_width + 2 - flag.size(), ' ') +
+           std::string(env) + std::string(env_width + 2 - env.size(), ' ') +
            (o.shown_default ? o.shown_default : o.default_value) + "\n      " + o.help + "\n";
   }
   return out;

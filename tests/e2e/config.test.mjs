@@ -113,6 +113,71 @@ describe('start-up refusals and file modes', TIMEOUT, () => {
     }
   });
 
+  test('a busy stream port fails start-up naming the setting, before the data dir is created', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-busy-'));
+    const net = await import('node:net');
+    const holder = net.createServer();
+    await new Promise((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = holder.address().port;
+      const dataDir = path.join(base, 'data');
+      const r = await refusedStart(dataDir, { HOOKD_ADMIN_TOKEN: strong, HOOKD_STREAM_LISTEN: `127.0.0.1:${port}` });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.ok(r.stderr.includes(`--stream-listen / HOOKD_STREAM_LISTEN 127.0.0.1:${port}`), r.stderr);
+      assert.match(r.stderr, /in use/i);
+      assert.ok(!fs.existsSync(dataDir), 'nothing was created');
+
+      // The main listener the same way.
+      const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
+      const main = spawnSync(HOOKD_BIN, args, {
+        env: { ...process.env, HOOKD_ADMIN_TOKEN: strong, HOOKD_STREAM_LISTEN: `127.0.0.1:${await freePort()}` },
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      assert.equal(main.status, 1, main.stderr);
+      assert.ok(main.stderr.includes(`--listen / HOOKD_LISTEN 127.0.0.1:${port}`), main.stderr);
+      assert.ok(!fs.existsSync(dataDir), 'nothing was created');
+    } finally {
+      holder.close();
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('a database that cannot be opened is named in the error', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-baddb-'));
+    try {
+      fs.chmodSync(base, 0o700);
+      // Not a database: SQLite's own words would not say which file.
+      fs.writeFileSync(path.join(base, 'hookd.db'), crypto.randomBytes(8192), { mode: 0o600 });
+      const r = await refusedStart(base, { HOOKD_ADMIN_TOKEN: strong });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.ok(r.stderr.includes(`database ${base}/hookd.db: `), r.stderr);
+      assert.match(r.stderr, /not a database/);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('settings errors name the flag or the variable used, and an unknown flag as unknown', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-flags-'));
+    try {
+      const dataDir = path.join(base, 'data');
+      const env = await refusedStart(dataDir, { HOOKD_ADMIN_TOKEN: strong, HOOKD_MAX_BODY: 'lots' });
+      assert.equal(env.code, 2, env.stderr);
+      assert.match(env.stderr, /^hookd: HOOKD_MAX_BODY: /);
+      const bogus = spawnSync(HOOKD_BIN, ['serve', '--bogus'], { encoding: 'utf8', timeout: 15_000 });
+      assert.equal(bogus.status, 2, bogus.stderr);
+      assert.match(bogus.stderr, /unknown flag --bogus/);
+      assert.doesNotMatch(bogus.stderr, /needs a value/);
+      const help = spawnSync(HOOKD_BIN, ['serve', '--help'], { encoding: 'utf8', timeout: 15_000 });
+      assert.equal(help.status, 0);
+      assert.match(help.stdout, /--stream-max-connections +HOOKD_STREAM_MAX_CONNECTIONS +10000/);
+      assert.ok(!fs.existsSync(dataDir), 'nothing was created');
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   test('a new data dir is 0700, an existing one keeps its mode, the files are 0600', async () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hookd-e2e-modes-'));
     const modeOf = (p) => (fs.statSync(p).mode & 0o7777).toString(8);

@@ -449,5 +449,68 @@ TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
     EXPECT_NE(help.find(word), std::string::npos) << word;
 }
 
+// A bad value is reported under the name the operator used: the variable when it came from the
+// environment, the flag when it came from the command line.
+TEST(SettingsTest, ErrorsNameTheVariableOrTheFlagTheValueCameFrom) {
+  auto from_env = Parse({}, {{"HOOKD_MAX_BODY", "lots"}});
+  ASSERT_FALSE(from_env.ok());
+  EXPECT_EQ(from_env.status().message().rfind("HOOKD_MAX_BODY: ", 0), 0u)
+      << from_env.status().message();
+  EXPECT_EQ(from_env.status().message().find("--max-body"), std::string::npos);
+
+  auto from_flag = Parse({"--max-body", "lots"}, {{"HOOKD_MAX_BODY", "2MiB"}});
+  ASSERT_FALSE(from_flag.ok());
+  EXPECT_EQ(from_flag.status().message().rfind("--max-body: ", 0), 0u)
+      << from_flag.status().message();
+
+  // A flag overriding a bad variable: the flag's value is the one used, so nothing is wrong.
+  EXPECT_TRUE(Parse({"--max-body=2MiB"}, {{"HOOKD_MAX_BODY", "lots"}}).ok());
+  auto listen = Parse({}, {{"HOOKD_STREAM_LISTEN", "nowhere"}});
+  ASSERT_FALSE(listen.ok());
+  EXPECT_EQ(listen.status().message().rfind("HOOKD_STREAM_LISTEN: ", 0), 0u)
+      << listen.status().message();
+}
+
+// `hookd serve --bogus` is an unknown flag, with or without something after it.
+TEST(SettingsTest, UnknownFlagIsNamedAsUnknownEvenWithoutAValue) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--bogus"}, {"--bogus", "1"}, {"--bogus=1"}, {"--listen", "127.0.0.1:1", "--bogus"}}) {
+    auto r = Parse(args);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("unknown flag --bogus"), std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(r.status().message().find("needs a value"), std::string::npos);
+  }
+  auto missing = Parse({"--listen"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "--listen needs a value");
+}
+
+// Every settings line of --help has the flag, the variable and the default apart, however long
+// the flag (--stream-max-connections once ran into its variable).
+TEST(SettingsTest, HelpColumnsNeverRunTogether) {
+  const std::string help = SettingsHelp();
+  size_t lines = 0, pos = 0;
+  while ((pos = help.find("\n  ", pos)) != std::string::npos) {
+    pos += 3;
+    if (help.compare(pos, 1, " ") == 0) continue;  // a description line
+    const size_t end = help.find('\n', pos);
+    const std::string line = help.substr(pos, end - pos);
+    ++lines;
+    const size_t env = line.find("HOOKD_");
+    ASSERT_NE(env, std::string::npos) << line;
+    if (line.starts_with("--")) {
+      EXPECT_GE(line.find(' '), 2u) << line;
+      EXPECT_LT(line.find(' '), env) << line;
+      EXPECT_EQ(line.substr(env - 2, 2), "  ") << line;
+    }
+    const size_t env_end = line.find(' ', env);
+    ASSERT_NE(env_end, std::string::npos) << line;
+    EXPECT_EQ(line.substr(env_end, 2), "  ") << line;
+  }
+  EXPECT_GE(lines, 25u);
+  EXPECT_NE(help.find("--stream-max-connections  HOOKD_STREAM_MAX_CONNECTIONS"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hookd
