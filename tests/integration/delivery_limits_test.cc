@@ -46,16 +46,10 @@ TEST(DeliveryLimits, RateLimitPerSecondSpreadsAttempts) {
   EXPECT_TRUE(WaitUntil([&] { return rx.Count("/hook") >= 15; }, seconds(30)));
   std::vector<Received> got = rx.Requests("/hook");
   ASSERT_EQ(got.size(), 15u);
-  // 5 in any one-second window: 15 need at least 2 s. Load only makes it slower.
+  // 5 in any one-second window: 15 need at least 2 s. Load only makes it slower. (Arrival times
+  // at the receiver bunch on a loaded machine; the exact per-window bound is checked on the
+  // engine's clock below.)
   EXPECT_GE(got.back().at - got.front().at, milliseconds(1950));
-  // No second holds more than 5 (arrival times, so a window 50 ms short of a second allows for
-  // the way from the engine to the receiver).
-  for (size_t i = 0; i < got.size(); ++i) {
-    const auto in_window = std::count_if(
-        got.begin() + static_cast<std::ptrdiff_t>(i), got.end(),
-        [&](const Received& r) { return r.at - got[i].at < seconds(1) - milliseconds(50); });
-    EXPECT_LE(in_window, 5);
-  }
 }
 
 // On the engine's clock: with a backlog of 60 and a limit of 20, 20 attempts start at once and

@@ -111,22 +111,26 @@ TEST_F(HttpEdgeAbuseTest, AClientThatDoesNotReadItsAnswerIsClosedAtTheWriteDeadl
 TEST_F(HttpEdgeAbuseTest, ReproducesSlotsHeldClientsThatDoNotReadFreeTheirSlots) {
   HttpServerOptions o;
   o.max_connections = 8;
-  o.write_timeout = milliseconds(2000);  // room for the refusal below on a loaded machine
+  o.write_timeout = milliseconds(4000);  // room for the refusal below on a loaded machine
   o.keepalive_timeout = std::chrono::minutes(5);
   Start(o);
+  const auto sent = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<RawClient>> stuck;
   for (int i = 0; i < 8; ++i) {
     stuck.push_back(std::make_unique<RawClient>(port(), 4096));
     ASSERT_TRUE(stuck.back()->Send(kGetBig));
   }
-  std::this_thread::sleep_for(milliseconds(200));
-  {
-    RawClient refused(port());  // every slot is held now
-    EXPECT_EQ(refused.Read(milliseconds(1000)).rfind("HTTP/1.1 503", 0), 0u);
+  // Every slot is held once the server has taken the eight (on a loaded machine that can take a
+  // moment): a new client is refused.
+  bool refused = false;
+  while (!refused && std::chrono::steady_clock::now() - sent < milliseconds(3000)) {
+    RawClient probe(port());
+    refused = probe.Read(milliseconds(500)).rfind("HTTP/1.1 503", 0) == 0;
   }
+  EXPECT_TRUE(refused) << "a ninth client was not refused while eight held every slot";
   // Past the write deadline (checked every 100 ms) the stuck ones are gone and a new client is
   // served, while the stuck clients still have not read a byte.
-  std::this_thread::sleep_for(milliseconds(2500));
+  std::this_thread::sleep_until(sent + milliseconds(5000));
   RawClient fresh(port());
   ASSERT_TRUE(fresh.Send(kHealth));
   EXPECT_EQ(fresh.Read(milliseconds(2000), 12).rfind("HTTP/1.1 200", 0), 0u);
