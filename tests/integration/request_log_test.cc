@@ -49,7 +49,7 @@ TEST(RequestIdIntegration, TakenOrMadeEchoedAndInEveryErrorBody) {
   }
 
   // An unusable id (a space, too long) is replaced, never echoed.
-  for (const std::string bad : {std::string("two words"), std::string(129, 'x')}) {
+  for (const std::string& bad : {std::string("two words"), std::string(129, 'x')}) {
     auto r = t.client().Get("/nowhere", {{"X-Request-Id", bad}});
     ASSERT_TRUE(r);
     const std::string id = r->get_header_value("X-Request-Id");

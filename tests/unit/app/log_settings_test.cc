@@ -90,7 +90,9 @@ TEST(LogSettingsTest, TheStartUpFieldsMaskTheAdminToken) {
   auto generated = ParseSettings({}, EnvOf({}));
   ASSERT_TRUE(generated.ok());
   for (const LogField& f : SettingsLogFields(*generated))
-    if (f.key == "admin_token") EXPECT_EQ(f.value, "(data dir)");
+    if (f.key == "admin_token") {
+      EXPECT_EQ(f.value, "(data dir)");
+    }
 }
 
 TEST(LogSettingsTest, TheRequestedFormatIsKnownEvenWhenSettingsFail) {

@@ -41,8 +41,8 @@ TEST(RequestIdTest, TakesAUsableClientIdElseMakesOne) {
   EXPECT_TRUE(LooksLikeId("req", made)) << made;
   EXPECT_NE(RequestIdFor(none, clock, random), made) << "each request its own";
 
-  for (const std::string bad : {std::string(""), std::string("a b"), std::string(129, 'y'),
-                                std::string("evil\r\nSet-Cookie: x=1")}) {
+  for (const std::string& bad : {std::string(""), std::string("a b"), std::string(129, 'y'),
+                                 std::string("evil\r\nSet-Cookie: x=1")}) {
     Headers insane;
     insane.Add("X-Request-Id", bad);
     const std::string id = RequestIdFor(insane, clock, random);
