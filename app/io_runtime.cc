@@ -1,11 +1,11 @@
 #include "app/io_runtime.h"
 
 #include <exception>
-#include <iostream>
 
 namespace hookd {
 
-IoRuntime::IoRuntime(int threads) : threads_(threads), ioc_(threads) {}
+IoRuntime::IoRuntime(int threads, const Logger& logger)
+    : threads_(threads), logger_(logger), ioc_(threads) {}
 
 IoRuntime::~IoRuntime() { Stop(); }
 
@@ -20,7 +20,7 @@ void IoRuntime::Start() {
           ioc_.run();
           return;
         } catch (const std::exception& e) {
-          std::cerr << "hookd: io handler failed: " << e.what() << "\n";
+          logger_.Error("io handler failed", {{"error", e.what()}});
         }
       }
     });

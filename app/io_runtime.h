@@ -11,11 +11,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "common/log.h"
+
 namespace hookd {
 
 class IoRuntime {
  public:
-  explicit IoRuntime(int threads);
+  // A handler that throws is logged to `logger`; the thread keeps running.
+  explicit IoRuntime(int threads, const Logger& logger = Logger::Discard());
   // Stops; the io_context then destroys the handlers it still holds (and the sessions they own),
   // so whatever those reference must still be alive.
   ~IoRuntime();
@@ -27,6 +30,7 @@ class IoRuntime {
 
  private:
   const int threads_;
+  const Logger& logger_;
   boost::asio::io_context ioc_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> pool_;

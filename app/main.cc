@@ -1,6 +1,7 @@
 // hookd: `hookd serve`, `hookd version`, `hookd --help`.
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -21,11 +22,20 @@ constexpr char kUsage[] = "hookd " HOOKD_VERSION
                           "  hookd --help          this help\n\n";
 
 int Serve(const std::vector<std::string>& args) {
-  auto settings = hookd::ParseSettings(args, [](const char* name) { return std::getenv(name); });
+  const hookd::GetEnv getenv = [](const char* name) { return std::getenv(name); };
+  hookd::SystemClock clock;
+  // Every line `serve` writes goes through the logger, to stderr (stdout is left to commands).
+  hookd::FdLogSink sink(STDERR_FILENO);
+  auto settings = hookd::ParseSettings(args, getenv);
   if (!settings.ok()) {
-    std::cerr << "hookd: " << settings.status().message() << "\n";
+    hookd::Logger(sink, clock, hookd::LogLevel::kInfo, hookd::RequestedLogFormat(args, getenv))
+        .Error(settings.status().message());
     return 2;
   }
+  const hookd::Logger log(sink, clock, settings->log_level, settings->log_format);
+  std::vector<hookd::LogField> effective = hookd::SettingsLogFields(*settings);
+  effective.insert(effective.begin(), {"version", HOOKD_VERSION});
+  log.Log(hookd::LogLevel::kInfo, "starting", effective);
   // Block the shutdown signals before any thread starts, so every thread inherits the mask and
   // only the sigwait below sees them.
   sigset_t signals;
@@ -41,33 +51,32 @@ int Serve(const std::vector<std::string>& args) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
 
-  hookd::SystemClock clock;
   hookd::SecureRandom random;
-  auto server = hookd::Server::Create(*settings, clock, random);
+  auto server = hookd::Server::Create(*settings, clock, random, nullptr, nullptr, log);
   if (!server.ok()) {
-    std::cerr << "hookd: " << server.status().message() << "\n";
+    log.Error(server.status().message());
     return 1;
   }
   if (hookd::Status s = (*server)->Start(); !s.ok()) {
-    std::cerr << "hookd: " << s.message() << "\n";
+    log.Error(s.message());
     return 1;
   }
   const std::string base = (*server)->base_url();
-  std::cout << "hookd " HOOKD_VERSION " listening on " << base << "\n";
+  log.Info("listening", {{"url", base}, {"version", HOOKD_VERSION}});
   // The dashboard is served with the admin API: a deliver- or ingest-only process has none.
-  if (settings->HasRole("api")) std::cout << "dashboard: " << base << "/\n";
+  if (settings->HasRole("api")) log.Info("dashboard", {{"url", base + "/"}});
   if (const std::string streams = (*server)->stream_base_url(); !streams.empty())
-    std::cout << "status streams: " << streams << "/api/v1/stream\n";
+    log.Info("status streams", {{"url", streams + "/api/v1/stream"}});
+  // The one time a generated token is shown (it is in the file afterwards).
   if ((*server)->auth().generated())
-    std::cout << "admin token (generated, stored in " << settings->data_dir
-              << "/admin_token): " << (*server)->auth().token() << "\n";
-  std::cout.flush();
+    log.Info("admin token generated",
+             {{"path", settings->data_dir + "/admin_token"}, {"token", (*server)->auth().token()}});
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cout << "hookd: received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", shutting down\n";
+  log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Stop();
-  std::cout << "hookd: stopped\n";
+  log.Info("stopped");
   return 0;
 }
 

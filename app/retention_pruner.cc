@@ -1,7 +1,6 @@
 #include "app/retention_pruner.h"
 
 #include <algorithm>
-#include <iostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,10 +10,11 @@
 namespace hookd {
 
 RetentionPruner::RetentionPruner(std::unique_ptr<Db> db, RetentionOptions options,
-                                 const Clock& clock, Metrics& metrics)
+                                 const Clock& clock, Metrics& metrics, const Logger& logger)
     : db_(std::move(db)),
       options_(std::move(options)),
       clock_(clock),
+      logger_(logger),
       pruned_events_(metrics.retention_pruned().Add({{"table", "events"}})),
       pruned_messages_(metrics.retention_pruned().Add({{"table", "messages"}})),
       pruned_deliveries_(metrics.retention_pruned().Add({{"table", "deliveries"}})),
@@ -281,8 +281,7 @@ void RetentionPruner::Loop() {
     lock.unlock();
     const PruneReport r = RunOnce(clock_.NowUnixMillis());
     if (!r.status.ok())
-      std::cerr << "hookd: retention pruning failed (retried later): " << r.status.message()
-                << "\n";
+      logger_.Error("retention pruning failed (retried later)", {{"error", r.status.message()}});
     lock.lock();
   }
 }

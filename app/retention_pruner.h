@@ -30,6 +30,7 @@
 
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "common/status.h"
 
@@ -69,8 +70,9 @@ class RetentionPruner {
  public:
   // `db` is the pruner's own connection (synchronous=NORMAL is enough: a deletion lost to a
   // power failure is simply made again).
+  // A failed run is logged to `logger` (and retried at the next interval).
   RetentionPruner(std::unique_ptr<Db> db, RetentionOptions options, const Clock& clock,
-                  Metrics& metrics);
+                  Metrics& metrics, const Logger& logger = Logger::Discard());
   ~RetentionPruner();
   RetentionPruner(const RetentionPruner&) = delete;
   RetentionPruner& operator=(const RetentionPruner&) = delete;
@@ -102,6 +104,7 @@ class RetentionPruner {
   std::chrono::steady_clock::time_point locked_at_;  // used by RunOnce only
   const RetentionOptions options_;
   const Clock& clock_;
+  const Logger& logger_;
   prometheus::Counter& pruned_events_;
   prometheus::Counter& pruned_messages_;
   prometheus::Counter& pruned_deliveries_;

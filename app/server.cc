@@ -3,7 +3,6 @@
 #include "app/io_runtime.h"
 #include "app/listen_probe.h"
 
-#include <iostream>
 #include <thread>
 
 #include "app/retention_pruner.h"
@@ -60,6 +59,7 @@ struct Server::Impl {
   Settings settings;
   const Clock& clock;
   Random& random;
+  const Logger& logger;
   std::unique_ptr<DbPool> pool;
   std::unique_ptr<WalCheckpointer> checkpointer;
   std::unique_ptr<Readiness> readiness;
@@ -97,7 +97,8 @@ struct Server::Impl {
   // The connection caps under the open-file limit (set in Create).
   DescriptorPlan descriptors;
 
-  Impl(const Settings& s, const Clock& c, Random& r) : settings(s), clock(c), random(r) {}
+  Impl(const Settings& s, const Clock& c, Random& r, const Logger& l)
+      : settings(s), clock(c), random(r), logger(l) {}
   ~Impl() {
     // The acceptor before its io_context; the io_context (and the sessions its pending handlers
     // own) before the context and hub those sessions use.
@@ -184,8 +185,9 @@ Status Server::Impl::CreateStreams() {
 Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const Clock& clock,
                                                Random& random,
                                                std::unique_ptr<EventStore> event_store,
-                                               std::unique_ptr<AsyncSender> sender) {
-  auto impl = std::make_unique<Impl>(settings, clock, random);
+                                               std::unique_ptr<AsyncSender> sender,
+                                               const Logger& logger) {
+  auto impl = std::make_unique<Impl>(settings, clock, random, logger);
   // A port that is taken fails start-up before anything is created in the data directory.
   if (Status s = ProbeListen(settings.listen, kListenSetting); !s.ok()) return s;
   if (settings.HasRole("api")) {
@@ -202,6 +204,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   impl->pool = std::make_unique<DbPool>(settings.data_dir + "/hookd.db", db_options);
   impl->checkpointer = std::make_unique<WalCheckpointer>(
       settings.data_dir + "/hookd.db", db_options, std::chrono::milliseconds(100));
+  impl->checkpointer->SetLogger(logger);
   {
     // SQLite's own words ("unable to open database file") do not say which file.
     const std::string database = "database " + settings.data_dir + "/hookd.db: ";
@@ -222,8 +225,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     pruner_options.synchronous = "NORMAL";
     auto db = Db::Open(settings.data_dir + "/hookd.db", pruner_options);
     if (!db.ok()) return db.status();
-    impl->pruner =
-        std::make_unique<RetentionPruner>(std::move(db).value(), retention, clock, impl->metrics);
+    impl->pruner = std::make_unique<RetentionPruner>(std::move(db).value(), retention, clock,
+                                                     impl->metrics, logger);
   }
   auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
   if (!auth.ok()) return auth.status();
@@ -269,8 +272,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                               settings.HasRole("api") ? settings.stream_max_connections : 0,
                               outbound_wanted};
   s.descriptors = PlanDescriptors(OpenFileLimit(), wanted);
-  if (std::string note = DescribeLowered(s.descriptors, wanted); !note.empty())
-    std::cerr << "hookd: " << note << "\n";
+  if (std::string note = DescribeLowered(s.descriptors, wanted); !note.empty()) logger.Warn(note);
   s.router.SetAuthenticator([&s](const HttpRequest& req) { return s.access->Check(req); });
   s.RegisterOperationalRoutes();
   if (settings.HasRole("ingest")) {
@@ -285,11 +287,12 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
           }
         });
     s.ingest = std::make_unique<IngestService>(*s.source_cache, *s.committer, s.metrics, clock,
-                                               random, settings.max_body);
+                                               random, settings.max_body, logger);
     RegisterIngestRoutes(s.router, *s.ingest);
   }
   // One I/O runtime for the stream listener and outbound deliveries.
-  if (settings.HasRole("api") || settings.HasRole("deliver")) s.io = std::make_unique<IoRuntime>(2);
+  if (settings.HasRole("api") || settings.HasRole("deliver"))
+    s.io = std::make_unique<IoRuntime>(2, logger);
   if (settings.HasRole("deliver")) {
     DeliveryEngineOptions options;
     if (sender) {
@@ -314,13 +317,14 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
     options.disable_after = settings.disable_after;
     options.on_status_committed = [&s] { s.StatusCommitted(); };
+    options.logger = &logger;
     s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.async_sender,
                                                 s.metrics, clock, random, options);
   }
   if (settings.HasRole("api")) {
     s.endpoint_service = std::make_unique<EndpointService>(
         *s.endpoint_store, *s.endpoint_cache, *s.guard, *s.pool, clock, random,
-        [&s] { s.WakeEngine(); }, [&s] { s.StatusCommitted(); });
+        [&s] { s.WakeEngine(); }, [&s] { s.StatusCommitted(); }, logger);
     s.message_service = std::make_unique<MessageService>(
         *s.pool, *s.endpoint_cache, clock, random,
         [&s](WakeReason reason) { s.WakeEngine(reason); },
@@ -356,6 +360,10 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
   http_options.write_timeout = settings.write_timeout;
   http_options.max_connections = s.descriptors.caps.http;
   http_options.buffer_budget_bytes = settings.request_buffer_budget;
+  http_options.clock = &clock;
+  http_options.random = &random;
+  http_options.logger = &logger;
+  http_options.access_log = settings.access_log;
   s.http = std::make_unique<HttpServer>(http_options, s.router);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -9,6 +9,7 @@
 #include "app/settings.h"
 #include "common/admin_auth.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "common/result.h"
 #include "deliver/async_sender.h"
@@ -22,11 +23,13 @@ class Server {
   // token. Fails with a clear Status on a database newer than this binary, an unwritable dir or
   // one that other users can write to (common/data_dir.h).
   // `event_store` replaces the SQLite event store when given (tests inject faults through it);
-  // `sender` replaces the outbound HTTP client the same way.
+  // `sender` replaces the outbound HTTP client the same way. What the server does is logged to
+  // `logger` (which must outlive it).
   static Result<std::unique_ptr<Server>> Create(const Settings& settings, const Clock& clock,
                                                 Random& random,
                                                 std::unique_ptr<EventStore> event_store = nullptr,
-                                                std::unique_ptr<AsyncSender> sender = nullptr);
+                                                std::unique_ptr<AsyncSender> sender = nullptr,
+                                                const Logger& logger = Logger::Discard());
   ~Server();
 
   Status Start();

@@ -78,7 +78,27 @@ constexpr Option kOptions[] = {
      "prune status-log entries older than this (off: keep everything)", "(HOOKD_RETENTION)"},
     {"--retention-interval", "HOOKD_RETENTION_INTERVAL", "1m",
      "how often the pruner looks for rows past their retention"},
+    {"--log-level", "HOOKD_LOG_LEVEL", "info",
+     "debug, info, warn or error: lines below it are left out"},
+    {"--log-format", "HOOKD_LOG_FORMAT", "text",
+     "text (time level message key=value...) or json (one object per line)"},
+    {"--access-log", "HOOKD_ACCESS_LOG", "false",
+     "log one line per HTTP request (method, path, status, bytes, duration, request id, client)"},
 };
+
+// The shortest exact spelling: 30d, 12h, 1m, 15s, 250ms.
+std::string FormatDuration(std::chrono::milliseconds d) {
+  const int64_t ms = d.count();
+  for (auto [unit, size] : {std::pair{"d", 86400000LL}, std::pair{"h", 3600000LL},
+                            std::pair{"m", 60000LL}, std::pair{"s", 1000LL}}) {
+    if (ms != 0 && ms % size == 0) return std::to_string(ms / size) + unit;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+bool IsBoolFlag(const std::string& key) {
+  return key == "--allow-private-targets" || key == "--secure-cookies" || key == "--access-log";
+}
 
 // "off" keeps everything; otherwise a duration of at least one second.
 Result<std::optional<std::chrono::milliseconds>> ParseRetention(const std::string& value) {
@@ -150,10 +170,20 @@ Status Apply(Settings& s, const std::string& key, const std::string& name,
     auto d = ParseDurationList(value);
     if (!d.ok()) return fail(d.status());
     s.retry_schedule = *d;
-  } else if (key == "--allow-private-targets" || key == "--secure-cookies") {
+  } else if (IsBoolFlag(key)) {
     auto b = ParseBool(value);
     if (!b.ok()) return fail(b.status());
-    (key == "--secure-cookies" ? s.secure_cookies : s.allow_private_targets) = *b;
+    (key == "--secure-cookies" ? s.secure_cookies
+     : key == "--access-log"   ? s.access_log
+                               : s.allow_private_targets) = *b;
+  } else if (key == "--log-level") {
+    auto level = ParseLogLevel(value);
+    if (!level) return Status::InvalidField(key + ": debug, info, warn or error");
+    s.log_level = *level;
+  } else if (key == "--log-format") {
+    auto format = ParseLogFormat(value);
+    if (!format) return Status::InvalidField(key + ": text or json");
+    s.log_format = *format;
   } else if (key == "--session-idle" || key == "--session-max-age") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
@@ -293,7 +323,7 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
     if (!values.count(key))
       return Status::InvalidField("unknown flag " + key + " (see hookd serve --help)");
     if (eq != std::string::npos) {
-    } else if (key == "--allow-private-targets" || key == "--secure-cookies") {
+    } else if (IsBoolFlag(key)) {
       value = "true";
     } else if (i + 1 < args.size()) {
       value = args[++i];
@@ -331,6 +361,61 @@ std::string SettingsHelp() {
            (o.shown_default ? o.shown_default : o.default_value) + "\n      " + o.help + "\n";
   }
   return out;
+}
+
+}  // namespace hookd
+
+namespace hookd {
+
+std::vector<LogField> SettingsLogFields(const Settings& s) {
+  auto join = [](const auto& items, auto format) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ",") + format(item);
+    return out;
+  };
+  auto same = [](const std::string& v) { return v; };
+  auto retention = [](const std::optional<std::chrono::milliseconds>& r) {
+    return r ? FormatDuration(*r) : std::string("off");
+  };
+  return {
+      {"listen", s.listen.ToString()},
+      {"stream_listen", s.stream_listen.ToString()},
+      {"roles", join(s.roles, same)},
+      {"data_dir", s.data_dir},
+      // Never the token itself: where it comes from.
+      {"admin_token", s.admin_token.empty() ? "(data dir)" : "***"},
+      {"public_url", s.public_url},
+      {"dashboard_origins", join(s.dashboard_origins, same)},
+      {"retry_schedule",
+       s.retry_schedule.empty() ? std::string("default") : join(s.retry_schedule, FormatDuration)},
+      {"allow_private_targets", s.allow_private_targets},
+      {"delivery_timeout", FormatDuration(s.delivery_timeout)},
+      {"disable_after", FormatDuration(s.disable_after)},
+      {"max_inflight", s.max_inflight},
+      {"max_body", s.max_body},
+      {"http_threads", s.http_threads},
+      {"max_connections", s.max_connections},
+      {"stream_max_connections", s.stream_max_connections},
+      {"sqlite_synchronous", s.sqlite_synchronous},
+      {"retention", retention(s.retention)},
+      {"retention_status_log", retention(s.retention_status_log)},
+      {"secure_cookies", s.secure_cookies},
+      {"log_level", LogLevelName(s.log_level)},
+      {"log_format", s.log_format == LogFormat::kJson ? "json" : "text"},
+      {"access_log", s.access_log},
+  };
+}
+
+LogFormat RequestedLogFormat(const std::vector<std::string>& args, const GetEnv& getenv) {
+  std::optional<LogFormat> format;
+  if (const char* v = getenv("HOOKD_LOG_FORMAT")) format = ParseLogFormat(v);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--log-format" && i + 1 < args.size())
+      format = ParseLogFormat(args[i + 1]);
+    else if (args[i].starts_with("--log-format="))
+      format = ParseLogFormat(args[i].substr(13));
+  }
+  return format.value_or(LogFormat::kText);
 }
 
 }  // namespace hookd

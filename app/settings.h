@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "common/result.h"
 
 namespace hookd {
@@ -61,6 +62,11 @@ struct Settings {
   std::optional<std::chrono::milliseconds> retention_status_log{30LL * 24 * 3600 * 1000};
   // How often the pruner looks for rows past their window.
   std::chrono::milliseconds retention_interval{60000};
+  // The log (common/log.h): lines below log_level are not written; access_log adds one line
+  // per HTTP request.
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  bool access_log = false;
 
   bool HasRole(const std::string& r) const { return roles.count(r) > 0; }
 };
@@ -75,5 +81,12 @@ Result<ListenAddress> ParseListenAddress(const std::string& text);
 
 // The settings table printed by `hookd --help`.
 std::string SettingsHelp();
+
+// The effective settings as log fields, for the start-up line; the admin token is not shown.
+std::vector<LogField> SettingsLogFields(const Settings& settings);
+
+// The log format asked for by --log-format or HOOKD_LOG_FORMAT, for reporting a failure of
+// ParseSettings in that format; text when neither says json.
+LogFormat RequestedLogFormat(const std::vector<std::string>& args, const GetEnv& getenv);
 
 }  // namespace hookd

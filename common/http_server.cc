@@ -16,6 +16,8 @@
 #include "common/byte_budget.h"
 #include "common/http_errors.h"
 #include "common/http_framing.h"
+#include "common/ids.h"
+#include "common/request_id.h"
 
 namespace hookd {
 namespace {
@@ -35,6 +37,30 @@ int64_t SteadyMs() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+const Clock& ClockOf(const HttpServerOptions& o) {
+  static const SystemClock system;
+  return o.clock ? *o.clock : system;
+}
+
+Random& RandomOf(const HttpServerOptions& o) {
+  static SecureRandom secure;
+  return o.random ? *o.random : secure;
+}
+
+// An error answer the edge makes itself (no handler), with a new request id.
+std::string FormatRefusal(HttpResponse r, const HttpServerOptions& o) {
+  AttachRequestId(r, NewId("req", ClockOf(o), RandomOf(o)));
+  return FormatResponse(r, false);
+}
+
+// What the log needs of a request once it is answered.
+struct RequestLine {
+  std::string method;
+  std::string path;
+  std::string id;
+  std::chrono::steady_clock::time_point started;
+};
 
 // Where a connection is in its request cycle; each phase has its own deadline.
 // kBusy: a request was dispatched and its handler has not answered; kWriting: the answer was
@@ -66,12 +92,18 @@ struct Edge {
       : router(r),
         options(o),
         max_connections(max_conns),
-        budget(o.buffer_budget_bytes, kSmallRequestBytes) {}
+        budget(o.buffer_budget_bytes, kSmallRequestBytes),
+        clock(ClockOf(o)),
+        random(RandomOf(o)),
+        logger(o.logger ? *o.logger : Logger::Discard()) {}
 
   const Router* router;
   const HttpServerOptions options;
   const size_t max_connections;
   ByteBudget budget;
+  const Clock& clock;
+  Random& random;
+  const Logger& logger;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> in_flight{0};  // dispatched and not yet answered
 
@@ -115,6 +147,34 @@ struct Edge {
     if (!budget.Resize(c.charged, now)) return false;
     c.charged = now;
     return true;
+  }
+
+  // Gives the answer its request id, writes it and logs it (answers 500 always, every answer
+  // with access_log).
+  void Answer(const std::shared_ptr<Conn>& c, HttpResponse r, bool keep_alive,
+              const RequestLine& line) {
+    const std::optional<ErrorBody> error = AttachRequestId(r, line.id);
+    Write(c, r, keep_alive);
+    if (r.status == 500 && error) {
+      logger.Error("request failed", {{"request_id", line.id},
+                                      {"method", line.method},
+                                      {"path", line.path},
+                                      {"status", r.status},
+                                      {"code", error->code},
+                                      {"error", error->message}});
+    }
+    if (options.access_log && logger.Enabled(LogLevel::kInfo)) {
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - line.started)
+              .count();
+      logger.Info("request", {{"method", line.method},
+                              {"path", line.path},
+                              {"status", r.status},
+                              {"bytes", r.body.size()},
+                              {"duration_ms", ms},
+                              {"request_id", line.id},
+                              {"remote", c->remote}});
+    }
   }
 
   void Write(const std::shared_ptr<Conn>& c, const HttpResponse& r, bool keep_alive) {
@@ -220,11 +280,14 @@ struct Edge {
         peer->send(RawBuffer(kContinue, kContinue.size()));
       }
     }
-    if (refusal) return Write(c, *refusal, false);
-    if (!dispatch) return;
+    if (!refusal && !dispatch) return;
+    request.request_id = RequestIdFor(request.headers, clock, random);
+    RequestLine line{request.method, request.path, request.request_id,
+                     std::chrono::steady_clock::now()};
+    if (refusal) return Answer(c, std::move(*refusal), false, line);
     in_flight.fetch_add(1);
-    router->Dispatch(request, [this, c, keep_alive](HttpResponse r) {
-      Write(c, r, keep_alive && !draining.load());
+    router->Dispatch(request, [this, c, keep_alive, line = std::move(line)](HttpResponse r) {
+      Answer(c, std::move(r), keep_alive && !draining.load(), line);
       in_flight.fetch_sub(1);
     });
   }
@@ -232,11 +295,11 @@ struct Edge {
   // Closes connections whose phase deadline passed: 408 if part of a request was held.
   void Reap() {
     const int64_t now = SteadyMs();
-    static const std::string k408 = [] {
+    static const HttpResponse k408 = [] {
       HttpResponse r = ErrorResponse(
           Status(ErrorKind::kMalformed, "request_timeout", "the request did not arrive in time"));
       r.status = 408;
-      return FormatResponse(r, false);
+      return r;
     }();
     std::lock_guard<std::mutex> lock(mu);
     for (auto& [raw, c] : conns) {
@@ -247,7 +310,8 @@ struct Edge {
       if (phase == Phase::kHeaders || phase == Phase::kBody ||
           (phase == Phase::kFirst && c->charged > 0)) {
         // Nothing of ours is being written in these phases, so the 408 cannot interleave.
-        ::send(c->fd, k408.data(), k408.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        const std::string bytes = FormatRefusal(k408, options);
+        ::send(c->fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       }
       ::shutdown(c->fd, SHUT_RDWR);
       c->deadline_ms = 0;
@@ -287,11 +351,11 @@ class Handler final : public Http::Handler {
       return;
     }
     conn->closing = true;
-    static const std::string k503 =
-        FormatResponse(ErrorResponse(Status(ErrorKind::kUnavailable, "too_many_connections",
-                                            "the server has too many connections; retry later")),
-                       false);
-    ::send(conn->fd, k503.data(), k503.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    static const HttpResponse k503 =
+        ErrorResponse(Status(ErrorKind::kUnavailable, "too_many_connections",
+                             "the server has too many connections; retry later"));
+    const std::string bytes = FormatRefusal(k503, edge_->options);
+    ::send(conn->fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     ::shutdown(conn->fd, SHUT_RDWR);
   }
 

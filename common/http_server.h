@@ -14,6 +14,9 @@
 // held for unfinished requests across all connections stay within buffer_budget_bytes; a
 // connection that would pass it is answered 503 and closed. Any error response closes the
 // connection (unread request bytes are never taken as a new request).
+// Every answer carries a request id (common/request_id.h): in X-Request-Id, in an error body,
+// and in the log lines about the request (internal errors always; every request with
+// access_log).
 // Start/Stop from one thread.
 #pragma once
 
@@ -23,6 +26,9 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/random.h"
 #include "common/router.h"
 #include "common/status.h"
 
@@ -45,6 +51,12 @@ struct HttpServerOptions {
   // so accept() never fails for want of descriptors.
   size_t max_connections = 10000;
   size_t buffer_budget_bytes = 64 << 20;
+  // Request ids are made from these; null: the system clock and a secure random source.
+  const Clock* clock = nullptr;
+  Random* random = nullptr;
+  // Where answers 500 are logged, and with access_log one line per request; null: nowhere.
+  const Logger* logger = nullptr;
+  bool access_log = false;
 };
 
 class HttpServer {

@@ -39,6 +39,7 @@ struct HttpRequest {
   Headers headers;
   std::string body;
   std::string remote_address;  // the peer's IP address (the proxy's, behind one)
+  std::string request_id;      // set by the HTTP edge (common/request_id.h)
 };
 
 struct HttpResponse {

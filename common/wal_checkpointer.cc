@@ -18,7 +18,7 @@ WalCheckpointer::WalCheckpointer(std::string path, DbOptions options,
       options_(std::move(options)),
       interval_(interval),
       restart_frames_(restart_frames),
-      errors_(SystemClockInstance(), "WAL checkpoint failed (retried later)") {}
+      errors_(Logger::Discard(), SystemClockInstance(), "WAL checkpoint failed (retried later)") {}
 
 WalCheckpointer::~WalCheckpointer() { Stop(); }
 

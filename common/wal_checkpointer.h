@@ -43,6 +43,8 @@ class WalCheckpointer {
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
+  // Where failed checkpoints are logged (before Start; none by default).
+  void SetLogger(const Logger& logger) { errors_.SetLogger(logger); }
   // Opens the checkpointer's connection (once; later calls do nothing).
   Status Open();
   // Opens the connection if needed and starts the thread, which calls RunOnce() every interval.

@@ -30,6 +30,7 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
   const int64_t now = clock_.NowUnixMillis();
   pending_change_ = false;
   pending_retry_ = 0;
+  pending_lines_.clear();
   succeeded_endpoints_.clear();
   Status s;
   for (const AttemptRecord& r : records) {
@@ -41,6 +42,10 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
     s = ClearFailing(*it);
   db_.ResetCached();
   if (s.ok()) s = (*txn)->Commit();
+  if (s.ok()) {
+    for (const PendingLine& line : pending_lines_) logger_.Log(line.level, line.msg, line.fields);
+  }
+  pending_lines_.clear();
   if (s.ok() && pending_change_) endpoints_changed_ = true;
   if (s.ok() && pending_retry_ && (!earliest_retry_ || pending_retry_ < earliest_retry_))
     earliest_retry_ = pending_retry_;
@@ -56,15 +61,23 @@ Status AttemptRecorder::WriteCircuit(const CircuitChange& c, int64_t now) {
   else
     (*st)->BindNull(3);
   if (Status s = (*st)->Run(); !s.ok()) return s;
-  if (c.to == CircuitState::kOpen && c.from != CircuitState::kOpen)
+  if (c.to == CircuitState::kOpen && c.from != CircuitState::kOpen) {
+    pending_lines_.push_back({LogLevel::kWarn,
+                              "circuit opened",
+                              {{"endpoint_id", c.endpoint_id},
+                               {"reason", c.reason},
+                               {"retry_at", FormatRfc3339(c.retry_at_ms)}}});
     return AppendStatus(db_, "endpoint.circuit_opened", now,
                         {{"endpoint_id", c.endpoint_id},
                          {"circuit", "open"},
                          {"circuit_retry_at", FormatRfc3339(c.retry_at_ms)},
                          {"reason", c.reason}});
-  if (c.to == CircuitState::kClosed)
+  }
+  if (c.to == CircuitState::kClosed) {
+    pending_lines_.push_back({LogLevel::kInfo, "circuit closed", {{"endpoint_id", c.endpoint_id}}});
     return AppendStatus(db_, "endpoint.circuit_closed", now,
                         {{"endpoint_id", c.endpoint_id}, {"circuit", "closed"}});
+  }
   return Status::Ok();
 }
 
@@ -161,6 +174,15 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
                                   data.Text());
       !s.ok())
     return s;
+  if (decision.kind != RetryDecision::Kind::kSucceeded && !retry) {
+    std::vector<LogField> fields = {{"delivery_id", r.delivery_id},
+                                    {"message_id", r.message_id},
+                                    {"endpoint_id", r.endpoint_id},
+                                    {"attempts", r.attempts_before + (r.attempted ? 1 : 0)}};
+    if (res.status) fields.emplace_back("last_status", res.status);
+    if (!res.error.empty()) fields.emplace_back("last_error", res.error);
+    pending_lines_.push_back({LogLevel::kWarn, "delivery failed for good", std::move(fields)});
+  }
   if (!r.attempted) return Status::Ok();
 
   // A success clears the endpoint's failure tracking once per batch (not once per delivery);
@@ -207,6 +229,8 @@ Status AttemptRecorder::DisableEndpoint(const std::string& endpoint_id, const st
   if (Status s = (*st)->Bind(1, endpoint_id).Bind(2, reason).Bind(3, now).Run(); !s.ok()) return s;
   if (db_.Changes() == 0) return Status::Ok();
   pending_change_ = true;
+  pending_lines_.push_back(
+      {LogLevel::kWarn, "endpoint disabled", {{"endpoint_id", endpoint_id}, {"reason", reason}}});
   return AppendStatus(db_, "endpoint.disabled", now,
                       {{"endpoint_id", endpoint_id}, {"reason", reason}});
 }

@@ -1,6 +1,8 @@
 // AttemptRecorder: writes the outcome of delivery attempts, in batches, in one transaction each:
 // the attempt row, the delivery's new state from the retry policy, the endpoint's failure
 // tracking (disabling it on 410 or after failing for too long) and the status-log entries.
+// Once a batch is committed, the changes an operator cares about are logged: a circuit opened or
+// closed, an endpoint disabled, a delivery failed for good.
 // Used only by the delivery engine's dispatcher thread.
 #pragma once
 
@@ -13,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "common/random.h"
 #include "deliver/circuit_breaker.h"
@@ -42,7 +45,7 @@ struct ReleasedDelivery {
 class AttemptRecorder {
  public:
   AttemptRecorder(Db& db, Metrics& metrics, const Clock& clock, Random& random, RetryPolicy policy,
-                  std::chrono::milliseconds disable_after)
+                  std::chrono::milliseconds disable_after, const Logger& logger = Logger::Discard())
       : db_(db),
         metrics_(metrics),
         attempts_success_(metrics.delivery_attempts().Add({{"result", "success"}})),
@@ -51,7 +54,8 @@ class AttemptRecorder {
         clock_(clock),
         random_(random),
         policy_(std::move(policy)),
-        disable_after_(disable_after) {}
+        disable_after_(disable_after),
+        logger_(logger) {}
 
   // Writes every record in one transaction; on failure nothing is written (the deliveries'
   // leases then expire and the attempts are made again: at-least-once).
@@ -73,6 +77,13 @@ class AttemptRecorder {
   Status ClearFailing(const std::string& endpoint_id);
   Status DisableEndpoint(const std::string& endpoint_id, const std::string& reason, int64_t now);
 
+  // A line to log once the transaction that made the change commits.
+  struct PendingLine {
+    LogLevel level;
+    std::string msg;
+    std::vector<LogField> fields;
+  };
+
   Db& db_;
   Metrics& metrics_;
   // hookd_delivery_attempts_total's label handles, looked up once.
@@ -83,6 +94,8 @@ class AttemptRecorder {
   Random& random_;
   const RetryPolicy policy_;
   const std::chrono::milliseconds disable_after_;
+  const Logger& logger_;
+  std::vector<PendingLine> pending_lines_;  // within the transaction being written
   bool endpoints_changed_ = false;
   bool pending_change_ = false;  // within the transaction being written
   int64_t pending_retry_ = 0;    // within the transaction being written

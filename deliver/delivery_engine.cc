@@ -1,7 +1,6 @@
 #include "deliver/delivery_engine.h"
 
 #include <algorithm>
-#include <iostream>
 #include <unordered_map>
 #include <utility>
 
@@ -28,7 +27,10 @@ DeliveryEngine::DeliveryEngine(DbPool& pool, EndpointCache& endpoints, AsyncSend
       options_(std::move(options)),
       local_failures_(metrics.delivery_local_failures()),
       breaker_(options_.circuit),
-      scheduler_({options_.per_endpoint_concurrency, options_.max_inflight, 4}, breaker_) {}
+      scheduler_({options_.per_endpoint_concurrency, options_.max_inflight, 4}, breaker_) {
+  record_errors_.SetLogger(logger());
+  local_errors_.SetLogger(logger());
+}
 
 DeliveryEngine::~DeliveryEngine() { Stop(); }
 
@@ -54,7 +56,7 @@ Status DeliveryEngine::Start() {
   if (!db.ok()) return db.status();
   db_ = std::move(db).value();
   recorder_ = std::make_unique<AttemptRecorder>(*db_, metrics_, clock_, random_, options_.policy,
-                                                options_.disable_after);
+                                                options_.disable_after, logger());
   // A paused endpoint stays paused across a restart.
   if (auto snapshot = endpoints_.Get(); snapshot.ok()) {
     const int64_t now = clock_.NowUnixMillis();
@@ -145,7 +147,8 @@ void DeliveryEngine::DispatchLoop() {
   }
   RecordPending();
   if (!unrecorded_.empty() || !released_.empty())
-    std::cerr << "hookd: recording delivery attempts failed at shutdown; their leases expire\n";
+    logger().Error("recording delivery attempts failed at shutdown; their leases expire",
+                   {{"unrecorded", unrecorded_.size()}, {"released", released_.size()}});
 }
 
 void DeliveryEngine::Harvest(int64_t now) {

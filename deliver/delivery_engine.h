@@ -59,6 +59,9 @@ struct DeliveryEngineOptions {
   std::chrono::milliseconds local_failure_delay{1000};
   // Called after attempts were recorded (their status-log entries committed).
   std::function<void()> on_status_committed;
+  // Where state changes (circuits, disabled endpoints, deliveries failed for good) and errors
+  // are logged; nothing is logged when null.
+  const Logger* logger = nullptr;
 };
 
 class DeliveryEngine {
@@ -113,14 +116,17 @@ class DeliveryEngine {
   int64_t NextWakeAt(int64_t now) const;
   void NoteCircuitChange(const CircuitChange& change);
   void UpdatePendingGauge(int64_t now);
+  const Logger& logger() const { return options_.logger ? *options_.logger : Logger::Discard(); }
 
   DbPool& pool_;
   EndpointCache& endpoints_;
   AsyncSender& sender_;
   Metrics& metrics_;
   const Clock& clock_;
-  ErrorLog record_errors_{clock_, "recording delivery attempts failed (they will be retried)"};
-  ErrorLog local_errors_{clock_, "a delivery attempt could not be made (retried shortly)"};
+  ErrorLog record_errors_{Logger::Discard(), clock_,
+                          "recording delivery attempts failed (they will be retried)"};
+  ErrorLog local_errors_{Logger::Discard(), clock_,
+                         "a delivery attempt could not be made (retried shortly)"};
   Random& random_;
   const DeliveryEngineOptions options_;
   prometheus::Counter& local_failures_;

@@ -198,6 +198,7 @@ Result<Endpoint> EndpointService::Enable(const std::string& id) {
   }
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
   cache_.Invalidate();
+  if (was_disabled) logger_.Info("endpoint enabled", {{"endpoint_id", id}});
   if (was_disabled && status_committed_) status_committed_();
   return e;
 }
@@ -221,6 +222,7 @@ Result<Endpoint> EndpointService::Disable(const std::string& id, const std::stri
     return s;
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
   cache_.Invalidate();
+  logger_.Warn("endpoint disabled", {{"endpoint_id", id}, {"reason", reason}});
   return e;
 }
 

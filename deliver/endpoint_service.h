@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_store.h"
@@ -20,9 +21,11 @@ class EndpointService {
  public:
   // `wake` tells the delivery engine that deliveries became due (recover); `status_committed`
   // that a change appended to the status log was committed (for the status streams).
+  // Enabling and disabling by hand are logged to `logger`.
   EndpointService(EndpointStore& store, EndpointCache& cache, SsrfGuard& guard, DbPool& pool,
                   const Clock& clock, Random& random, std::function<void()> wake = nullptr,
-                  std::function<void()> status_committed = {})
+                  std::function<void()> status_committed = {},
+                  const Logger& logger = Logger::Discard())
       : store_(store),
         cache_(cache),
         guard_(guard),
@@ -30,7 +33,8 @@ class EndpointService {
         clock_(clock),
         random_(random),
         wake_(std::move(wake)),
-        status_committed_(std::move(status_committed)) {}
+        status_committed_(std::move(status_committed)),
+        logger_(logger) {}
 
   // {"url", "description"?, "event_types"?, "source_ids"?, "secret"?, "rate_limit_per_second"?,
   //  "headers"?}
@@ -67,6 +71,7 @@ class EndpointService {
   Random& random_;
   std::function<void()> wake_;
   std::function<void()> status_committed_;
+  const Logger& logger_;
 };
 
 }  // namespace hookd

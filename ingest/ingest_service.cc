@@ -40,16 +40,19 @@ std::string HeadersJson(const Headers& headers) {
 }  // namespace
 
 IngestService::IngestService(SourceCache& sources, GroupCommitter& committer, Metrics& metrics,
-                             const Clock& clock, Random& random, size_t max_body_bytes)
+                             const Clock& clock, Random& random, size_t max_body_bytes,
+                             const Logger& logger, std::chrono::milliseconds signature_log_interval)
     : sources_(sources),
       committer_(committer),
       metrics_(metrics),
       clock_(clock),
       random_(random),
-      max_body_bytes_(max_body_bytes) {}
+      max_body_bytes_(max_body_bytes),
+      logger_(logger),
+      signature_failures_(clock, signature_log_interval) {}
 
 void IngestService::Ingest(const std::string& source_id, const Headers& headers, std::string body,
-                           Done done) {
+                           Done done, std::string_view request_id) {
   const auto started = std::chrono::steady_clock::now();
   auto finish = [this, started, done = std::move(done)](const IngestCounters& counters,
                                                         Result<IngestOutcome> r) {
@@ -78,7 +81,19 @@ void IngestService::Ingest(const std::string& source_id, const Headers& headers,
   const std::vector<std::string> secrets = src.source.LiveSecrets(now_ms);
   auto verified =
       src.verifier->Verify({headers, body, secrets, src.source.tolerance_seconds, now_ms / 1000});
-  if (!verified.ok()) return finish(counters, verified.status());
+  if (!verified.ok()) {
+    const Status& failure = verified.status();
+    if (failure.kind() == ErrorKind::kUnauthenticated && logger_.Enabled(LogLevel::kWarn)) {
+      // This failure and the ones left out since the last line.
+      if (auto left_out = signature_failures_.Admit(src.source.id))
+        logger_.Warn("signatures failing for a source", {{"source_id", src.source.id},
+                                                         {"failures", *left_out + 1},
+                                                         {"code", failure.code()},
+                                                         {"reason", failure.message()},
+                                                         {"request_id", request_id}});
+    }
+    return finish(counters, failure);
+  }
 
   Event event;
   event.id = NewId("evt", clock_, random_);

@@ -36,7 +36,7 @@ describe('generated admin token (HOOKD_ADMIN_TOKEN unset)', TIMEOUT, () => {
     h = await start({ token: null });
     // The banner is printed once the listeners are up, so it may reach us just after /readyz
     // answers (seen under load): wait for the token line before looking for it.
-    await poll(() => /admin token \(generated/.test(h.log), 10_000, () => `the printed admin token; output:\n${h.log}`);
+    await poll(() => /admin token generated/.test(h.log), 10_000, () => `the printed admin token; output:\n${h.log}`);
     // The stored token is a file in the data dir whose content hookd also printed.
     const candidates = [];
     for (const name of fs.readdirSync(h.dataDir)) {
@@ -183,7 +183,7 @@ describe('start-up refusals and file modes', TIMEOUT, () => {
     const modeOf = (p) => (fs.statSync(p).mode & 0o7777).toString(8);
     try {
       const fresh = await start({ token: null, dataDir: path.join(base, 'new') });
-      await poll(() => /admin token \(generated/.test(fresh.log), 10_000, 'the generated token line');
+      await poll(() => /admin token generated/.test(fresh.log), 10_000, 'the generated token line');
       fresh.token = fs.readFileSync(path.join(fresh.dataDir, 'admin_token'), 'utf8').trim();
       assert.equal((await fresh.api('POST', '/api/v1/sources', { name: 'm', provider: 'github' })).status, 201);
       assert.equal(modeOf(fresh.dataDir), '700');

@@ -37,8 +37,8 @@ test('an ingest,api process and a deliver process on one data dir split the work
   front.name = 'ingest-api';
   started.push(front);
   // It serves the dashboard and says where (start-up lines are written in one flush).
-  await poll(() => /listening on/.test(front.log), 5000, 'the start-up lines of the ingest,api process');
-  assert.match(front.log, new RegExp(`^dashboard: ${front.base}/$`, 'm'), front.log);
+  await poll(() => / INFO listening url=/.test(front.log), 5000, 'the start-up lines of the ingest,api process');
+  assert.match(front.log, new RegExp(` INFO dashboard url=${front.base}/$`, 'm'), front.log);
 
   const src = (await front.api('POST', '/api/v1/sources', { name: 'roles', provider: 'github' })).json;
   assert.match(src?.id ?? '', /^src_/);
@@ -68,8 +68,8 @@ test('an ingest,api process and a deliver process on one data dir split the work
   back.name = 'deliver';
   started.push(back);
   // It serves no dashboard, so it prints no dashboard URL.
-  await poll(() => /listening on/.test(back.log), 5000, 'the start-up lines of the deliver process');
-  assert.doesNotMatch(back.log, /dashboard/, back.log);
+  await poll(() => / INFO listening url=/.test(back.log), 5000, 'the start-up lines of the deliver process');
+  assert.doesNotMatch(back.log, / INFO dashboard /, back.log);
   const resend = await back.ingest(src.id, body, {
     'x-github-event': 'issues',
     'x-github-delivery': crypto.randomUUID(),

@@ -22,17 +22,19 @@ class TestServer {
  public:
   // Serves from `data_dir`, or from a temp dir of its own (removed afterwards) when empty. The
   // admin token is settings.admin_token, "test-token" when that is empty. `clock` replaces the
-  // system clock (a FakeClock that the test moves, then calls WakeDelivery()).
+  // system clock (a FakeClock that the test moves, then calls WakeDelivery()). What the server
+  // logs goes to `logger` (nowhere by default).
   explicit TestServer(std::string data_dir = "", std::unique_ptr<EventStore> events = nullptr,
-                      Settings settings = {}, const Clock* clock = nullptr)
+                      Settings settings = {}, const Clock* clock = nullptr,
+                      const Logger& logger = Logger::Discard())
       : own_dir_(data_dir.empty() ? std::make_unique<TempDir>() : nullptr),
         data_dir_(own_dir_ ? own_dir_->path() : std::move(data_dir)) {
     settings.listen = {"127.0.0.1", 0};
     settings.stream_listen = {"127.0.0.1", 0};
     settings.data_dir = data_dir_;
     if (settings.admin_token.empty()) settings.admin_token = "test-token";
-    auto server =
-        Server::Create(settings, clock ? *clock : system_clock_, random_, std::move(events));
+    auto server = Server::Create(settings, clock ? *clock : system_clock_, random_,
+                                 std::move(events), nullptr, logger);
     if (!server.ok()) throw std::runtime_error(server.status().ToString());
     server_ = std::move(server).value();
     Status s = server_->Start();

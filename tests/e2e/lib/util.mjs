@@ -70,6 +70,9 @@ export function assertError(r, status, code) {
   assert.ok(r.json.error.code.length > 0, 'error.code is not empty');
   assert.equal(typeof r.json.error.message, 'string', `error.message is a string: ${r.text}`);
   if (code) assert.equal(r.json.error.code, code, `error code: ${r.text}`);
+  // The main listener names the request in every error (the stream listener has no ids).
+  const requestId = r.headers.get('x-request-id');
+  if (requestId !== null) assert.equal(r.json.error.request_id, requestId, `error.request_id is X-Request-Id: ${r.text}`);
   return r.json.error.code;
 }
 
