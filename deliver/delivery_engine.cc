@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/json_text.h"
+#include "deliver/delivery_headers.h"
 #include "deliver/signer.h"
 
 namespace hookd {
@@ -416,6 +417,8 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
   auto txn = Transaction::Begin(*db_);
   if (!txn.ok()) return;
   std::vector<DeliveryJob> chosen;
+  // The endpoint of each chosen job (in `snapshot`, or `earlier`).
+  std::vector<const Endpoint*> chosen_endpoints;
   std::vector<AttemptRecord> finished;  // ended without an attempt, or not attemptable
   std::vector<std::string> drained;     // endpoints with no due delivery left
   // One claimed row (id, message_id, attempts, retry_index) of `take` becomes a job, or a record
@@ -441,10 +444,9 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     }
     job.request.endpoint_id = take.endpoint_id;
     job.request.url = *url;
-    job.request.headers = take.endpoint->headers;
-    job.request.headers.emplace_back("webhook-id", job.message_id);  // the same on every retry
     job.secrets = take.endpoint->LiveSecrets(now);
     chosen.push_back(std::move(job));
+    chosen_endpoints.push_back(take.endpoint);  // its headers are made with the message's
   };
   auto url_of = [](const Take& take) {
     return take.endpoint ? ParseEndpointUrl(take.endpoint->url)
@@ -507,22 +509,33 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     for (const auto& [id, take] : by_id) drained.push_back(take->endpoint_id);
   }
   // (A subquery in RETURNING above would scan messages instead of using its index.)
-  // A message fanned out to many endpoints is read once per claim, not once per delivery.
-  std::unordered_map<std::string, std::string> bodies;
-  for (DeliveryJob& j : chosen) {
-    if (auto known = bodies.find(j.message_id); known != bodies.end()) {
-      j.request.body = known->second;
-      continue;
+  // A message fanned out to many endpoints is read once per claim, not once per delivery: its
+  // body and what its headers need (deliver/delivery_headers.h).
+  std::unordered_map<std::string, DeliveryMessage> messages;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    DeliveryJob& j = chosen[i];
+    auto known = messages.find(j.message_id);
+    if (known == messages.end()) {
+      auto st = db_->Cached(
+          "SELECT COALESCE(m.payload, e.body), m.event_type, m.source_id, e.headers"
+          " FROM messages m LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
+      if (!st.ok()) return;
+      auto row = (*st)->Bind(1, j.message_id).Step();
+      if (!row.ok()) return;
+      DeliveryMessage m;
+      m.id = j.message_id;
+      m.body = std::string("null");
+      if (*row) {
+        m.body = (*st)->Text(0);
+        m.event_type = (*st)->Text(1);
+        if (!(*st)->IsNull(2)) m.source_id = (*st)->Text(2);
+        if (!(*st)->IsNull(3)) m.event_headers_json = (*st)->Text(3);
+      }
+      (*st)->Reset();
+      known = messages.emplace(j.message_id, std::move(m)).first;
     }
-    auto payload = db_->Cached(
-        "SELECT COALESCE(m.payload, e.body) FROM messages m"
-        " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
-    if (!payload.ok()) return;
-    auto row = (*payload)->Bind(1, j.message_id).Step();
-    if (!row.ok()) return;
-    j.request.body = *row ? (*payload)->Text(0) : std::string("null");
-    (*payload)->Reset();
-    bodies.emplace(j.message_id, j.request.body);
+    j.request.body = known->second.body;
+    j.request.headers = DeliveryHeaders(*chosen_endpoints[i], known->second);
   }
   db_->ResetCached();
   if (!(*txn)->Commit().ok()) return;

@@ -19,6 +19,7 @@ nlohmann::json EndpointJson(const Endpoint& e) {
                       {"event_types", e.filter.event_types},
                       {"source_ids", e.filter.source_ids},
                       {"headers", headers},
+                      {"forward_headers", e.forward_headers},
                       {"secret", e.secret},
                       {"rate_limit_per_second", nullptr},
                       {"disabled", e.disabled},

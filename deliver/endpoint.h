@@ -22,6 +22,9 @@ struct Endpoint {
   std::vector<std::pair<std::string, std::string>> headers;  // custom, sent on every attempt
   std::string secret;                                        // whsec_...
   std::vector<PreviousSecret> previous_secrets;              // each signs too during its grace
+  // Lower-case names and "prefix*" patterns of the provider's original request headers copied
+  // onto deliveries of messages made from an ingested event (deliver/forward_headers.h).
+  std::vector<std::string> forward_headers;
   std::optional<int64_t> rate_limit_per_second;
   bool disabled = false;
   std::string disabled_reason;

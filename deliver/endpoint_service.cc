@@ -9,6 +9,7 @@
 #include "common/status_log.h"
 #include "common/time_format.h"
 #include "deliver/endpoint_disabled.h"
+#include "deliver/forward_headers.h"
 #include "deliver/signer.h"
 
 namespace hookd {
@@ -68,9 +69,10 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseHeaders(const nloh
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower.starts_with("webhook-") || lower.starts_with("svix-") ||
-        std::string_view(lower) == "content-type" || lower == "content-length" || lower == "host" ||
-        lower == "user-agent" || lower == "connection" || lower == "transfer-encoding" ||
-        lower == "te" || lower == "upgrade" || lower == "keep-alive" || lower == "expect")
+        lower.starts_with("hookd-") || std::string_view(lower) == "content-type" ||
+        lower == "content-length" || lower == "host" || lower == "user-agent" ||
+        lower == "connection" || lower == "transfer-encoding" || lower == "te" ||
+        lower == "upgrade" || lower == "keep-alive" || lower == "expect")
       return Status::InvalidField("header " + name + " is set by hookd and cannot be overridden");
     out.emplace_back(name, text);
   }
@@ -79,13 +81,23 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseHeaders(const nloh
 
 }  // namespace
 
-Status EndpointService::Apply(const nlohmann::json& req, Endpoint& e) {
+Status EndpointService::Apply(const nlohmann::json& req, Endpoint& e,
+                              std::vector<EndpointWarning>& warnings) {
   if (req.contains("url")) {
     auto url = OptionalString(req, "url");
     if (!url.ok()) return url.status();
     if (!*url) return Status::InvalidField("url must be a string");
     auto checked = guard_.CheckUrl(**url);
-    if (!checked.ok()) return checked.status();
+    if (!checked.ok()) {
+      // A name that does not resolve now (no DNS on this machine, a record not made yet) cannot
+      // reach anything forbidden now, and every attempt resolves and checks it again.
+      if (checked.status().code() != "unresolvable_host") return checked.status();
+      warnings.push_back({"unresolvable_host",
+                          checked.status().message() +
+                              "; the endpoint is saved anyway: its host is resolved and checked "
+                              "again at every delivery, and attempts fail (and are retried) "
+                              "until it resolves to an allowed address"});
+    }
     e.url = **url;
   }
   if (req.contains("description")) {
@@ -118,17 +130,25 @@ Status EndpointService::Apply(const nlohmann::json& req, Endpoint& e) {
     if (!headers.ok()) return headers.status();
     e.headers = std::move(headers).value();
   }
+  if (req.contains("forward_headers")) {
+    auto forward = ParseForwardHeaders(req.at("forward_headers"));
+    if (!forward.ok()) return forward.status();
+    e.forward_headers = std::move(forward).value();
+  }
   return Status::Ok();
 }
 
-Result<Endpoint> EndpointService::Create(const nlohmann::json& req) {
-  if (Status s = RejectUnknownFields(req, {"url", "description", "event_types", "source_ids",
-                                           "secret", "rate_limit_per_second", "headers"});
+Result<Endpoint> EndpointService::Create(const nlohmann::json& req,
+                                         std::vector<EndpointWarning>* warnings) {
+  if (Status s =
+          RejectUnknownFields(req, {"url", "description", "event_types", "source_ids", "secret",
+                                    "rate_limit_per_second", "headers", "forward_headers"});
       !s.ok())
     return s;
   if (!req.contains("url")) return Status::InvalidField("url is required");
   Endpoint e;
-  if (Status s = Apply(req, e); !s.ok()) return s;
+  std::vector<EndpointWarning> found;
+  if (Status s = Apply(req, e, found); !s.ok()) return s;
   auto secret = OptionalString(req, "secret");
   if (!secret.ok()) return secret.status();
   e.secret = *secret ? **secret : GenerateEndpointSecret(random_);
@@ -137,22 +157,26 @@ Result<Endpoint> EndpointService::Create(const nlohmann::json& req) {
   e.created_at = e.updated_at = clock_.NowUnixMillis();
   if (Status s = store_.Insert(e); !s.ok()) return s;
   cache_.Invalidate();
+  if (warnings) *warnings = std::move(found);
   return e;
 }
 
-Result<Endpoint> EndpointService::Update(const std::string& id, const nlohmann::json& req) {
+Result<Endpoint> EndpointService::Update(const std::string& id, const nlohmann::json& req,
+                                         std::vector<EndpointWarning>* warnings) {
   if (req.contains("secret"))
     return Status::InvalidField("change the secret with POST /api/v1/endpoints/{id}/rotate-secret");
   if (Status s = RejectUnknownFields(req, {"url", "description", "event_types", "source_ids",
-                                           "rate_limit_per_second", "headers"});
+                                           "rate_limit_per_second", "headers", "forward_headers"});
       !s.ok())
     return s;
   auto e = store_.Get(id);
   if (!e.ok()) return e.status();
-  if (Status s = Apply(req, *e); !s.ok()) return s;
+  std::vector<EndpointWarning> found;
+  if (Status s = Apply(req, *e, found); !s.ok()) return s;
   e->updated_at = clock_.NowUnixMillis();
   if (Status s = store_.Update(*e); !s.ok()) return s;
   cache_.Invalidate();
+  if (warnings) *warnings = std::move(found);
   return e;
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,12 @@
 #include "deliver/ssrf_guard.h"
 
 namespace hookd {
+
+// Something about an accepted request the caller should know: the answer's `warnings` array.
+struct EndpointWarning {
+  std::string code;  // unresolvable_host
+  std::string message;
+};
 
 class EndpointService {
  public:
@@ -37,10 +45,14 @@ class EndpointService {
         logger_(logger) {}
 
   // {"url", "description"?, "event_types"?, "source_ids"?, "secret"?, "rate_limit_per_second"?,
-  //  "headers"?}
-  Result<Endpoint> Create(const nlohmann::json& req);
-  // Any of Create's fields but "secret".
-  Result<Endpoint> Update(const std::string& id, const nlohmann::json& req);
+  //  "headers"?, "forward_headers"?}. A url whose host does not resolve now is accepted (every
+  // attempt resolves and checks it again) with an unresolvable_host warning in `warnings`; one
+  // that resolves to a forbidden address is 422 forbidden_target.
+  Result<Endpoint> Create(const nlohmann::json& req,
+                          std::vector<EndpointWarning>* warnings = nullptr);
+  // Any of Create's fields but "secret"; `warnings` as Create's.
+  Result<Endpoint> Update(const std::string& id, const nlohmann::json& req,
+                          std::vector<EndpointWarning>* warnings = nullptr);
   // {"secret"?, "grace_seconds"? (86400)}: both secrets sign during the grace.
   Result<Endpoint> RotateSecret(const std::string& id, const nlohmann::json& req);
   // Re-enables a disabled endpoint and appends `endpoint.enabled`.
@@ -60,8 +72,8 @@ class EndpointService {
   }
 
  private:
-  // Applies the mutable fields present in `req` to `e`.
-  Status Apply(const nlohmann::json& req, Endpoint& e);
+  // Applies the mutable fields present in `req` to `e`, adding to `warnings`.
+  Status Apply(const nlohmann::json& req, Endpoint& e, std::vector<EndpointWarning>& warnings);
 
   EndpointStore& store_;
   EndpointCache& cache_;

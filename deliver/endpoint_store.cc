@@ -10,12 +10,12 @@ namespace {
 constexpr char kColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at, previous_secrets";
+    " created_at, updated_at, previous_secrets, forward_headers";
 // Written only by the delivery engine (AttemptRecorder), so Update leaves them alone.
 constexpr char kReadColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secrets,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at, circuit, circuit_retry_at";
+    " created_at, updated_at, circuit, circuit_retry_at, forward_headers";
 
 std::vector<std::string> StringList(const std::string& text) {
   std::vector<std::string> out;
@@ -47,6 +47,7 @@ Endpoint Read(const Stmt& st) {
   e.updated_at = st.Int(14);
   e.circuit = st.Text(15);
   if (!st.IsNull(16)) e.circuit_retry_at = st.Int(16);
+  e.forward_headers = StringList(st.Text(17));
   return e;
 }
 
@@ -73,7 +74,8 @@ void Bind(Stmt& st, const Endpoint& e) {
     st.BindNull(13);
   st.Bind(14, e.created_at)
       .Bind(15, e.updated_at)
-      .Bind(16, DumpPreviousSecrets(e.previous_secrets));
+      .Bind(16, DumpPreviousSecrets(e.previous_secrets))
+      .Bind(17, DumpJson(e.forward_headers));
 }
 
 Result<std::vector<Endpoint>> ReadAll(Stmt& st) {
@@ -92,7 +94,7 @@ Status EndpointStore::Insert(const Endpoint& e) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(std::string("INSERT INTO endpoints (") + kColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st.ok()) return st.status();
   Bind(**st, e);
   return (*st)->Run();
@@ -166,7 +168,8 @@ Status EndpointStore::UpdateIn(Db& db, const Endpoint& e) {
       "UPDATE endpoints SET url = ?2, description = ?3, event_types = ?4, source_ids = ?5,"
       " headers = ?6, secret = ?7, previous_secret = ?8, previous_expires_at = ?9,"
       " rate_limit_per_second = ?10, disabled = ?11, disabled_reason = ?12, failing_since = ?13,"
-      " created_at = ?14, updated_at = ?15, previous_secrets = ?16 WHERE id = ?1");
+      " created_at = ?14, updated_at = ?15, previous_secrets = ?16, forward_headers = ?17"
+      " WHERE id = ?1");
   if (!st.ok()) return st.status();
   Bind(**st, e);
   if (Status s = (*st)->Run(); !s.ok()) return s;

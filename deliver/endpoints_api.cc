@@ -20,12 +20,28 @@ SyncHandler WithBody(int status, Call call) {
   };
 }
 
+// The endpoint a create or an update made, with the request's `warnings` (always present in
+// these answers, empty when there are none: an answer's shape does not depend on DNS).
+HttpResponse ChangedResponse(int status, const Result<Endpoint>& e,
+                             const std::vector<EndpointWarning>& warnings) {
+  if (!e.ok()) return ErrorResponse(e.status());
+  nlohmann::json body = EndpointJson(*e);
+  body["warnings"] = nlohmann::json::array();
+  for (const EndpointWarning& w : warnings)
+    body["warnings"].push_back({{"code", w.code}, {"message", w.message}});
+  return JsonResponse(status, body);
+}
+
 }  // namespace
 
 void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
-  router.Add(
-      "POST", "/api/v1/endpoints", Access::kAdmin,
-      WithBody(201, [&svc](HttpRequest&, const nlohmann::json& b) { return svc.Create(b); }));
+  router.Add("POST", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+               auto body = ParseJsonObject(req);
+               if (!body.ok()) return ErrorResponse(body.status());
+               std::vector<EndpointWarning> warnings;
+               auto e = svc.Create(*body, &warnings);
+               return ChangedResponse(201, e, warnings);
+             }));
   router.Add("GET", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
                auto params = ParseListParams(req);
                if (!params.ok()) return ErrorResponse(params.status());
@@ -41,8 +57,12 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
                return EndpointResponse(200, svc.Get(req.params["id"]));
              }));
   router.Add("PATCH", "/api/v1/endpoints/:id", Access::kAdmin,
-             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json& b) {
-               return svc.Update(req.params["id"], b);
+             SyncHandler([&svc](HttpRequest& req) {
+               auto body = ParseJsonObject(req);
+               if (!body.ok()) return ErrorResponse(body.status());
+               std::vector<EndpointWarning> warnings;
+               auto e = svc.Update(req.params["id"], *body, &warnings);
+               return ChangedResponse(200, e, warnings);
              }));
   router.Add("DELETE", "/api/v1/endpoints/:id", Access::kAdmin,
              SyncHandler([&svc](HttpRequest& req) {
