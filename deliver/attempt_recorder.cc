@@ -4,6 +4,7 @@
 #include "common/json_text.h"
 #include "common/status_log.h"
 #include "common/time_format.h"
+#include "deliver/delivery_wait.h"
 
 namespace hookd {
 namespace {
@@ -32,6 +33,13 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
   pending_retry_ = 0;
   pending_lines_.clear();
   succeeded_endpoints_.clear();
+  // The circuits as they are once this batch is written (its changes are written after the
+  // attempts).
+  batch_circuits_.clear();
+  for (const CircuitChange& c : circuit)
+    batch_circuits_[c.endpoint_id] = {
+        CircuitStateName(c.to),
+        c.to == CircuitState::kOpen ? std::optional<int64_t>(c.retry_at_ms) : std::nullopt};
   Status s;
   for (const AttemptRecord& r : records) {
     if (s = RecordOne(r, now); !s.ok()) break;
@@ -79,6 +87,22 @@ Status AttemptRecorder::WriteCircuit(const CircuitChange& c, int64_t now) {
                         {{"endpoint_id", c.endpoint_id}, {"circuit", "closed"}});
   }
   return Status::Ok();
+}
+
+Result<std::pair<std::string, std::optional<int64_t>>> AttemptRecorder::CircuitOf(
+    const std::string& endpoint_id) {
+  if (auto it = batch_circuits_.find(endpoint_id); it != batch_circuits_.end()) return it->second;
+  auto st = db_.Cached("SELECT circuit, circuit_retry_at FROM endpoints WHERE id = ?");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, endpoint_id).Step();
+  if (!row.ok()) return row.status();
+  std::pair<std::string, std::optional<int64_t>> out{"closed", std::nullopt};
+  if (*row) {
+    out.first = (*st)->Text(0);
+    if (!(*st)->IsNull(1)) out.second = (*st)->Int(1);
+  }
+  (*st)->Reset();
+  return out;
 }
 
 Status AttemptRecorder::Release(const ReleasedDelivery& r) {
@@ -134,13 +158,22 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     if (Status s = AppendStatusText(db_, "delivery.attempted", now, data.Text()); !s.ok()) return s;
   }
 
+  // A failed manual attempt returns the delivery to where it was (manual_return_*, set by a
+  // manual retry or recover): its status, retry index and next_attempt_at are kept.
+  const bool failed_attempt = r.attempted && decision.kind != RetryDecision::Kind::kSucceeded;
   const bool retry = decision.kind == RetryDecision::Kind::kRetry;
-  if (retry && (!pending_retry_ || decision.next_attempt_at_ms < pending_retry_))
-    pending_retry_ = decision.next_attempt_at_ms;
   auto upd = db_.Cached(
-      "UPDATE deliveries SET status = ?2, attempts = attempts + ?3, retry_index = ?4,"
-      " next_attempt_at = ?5, lease_until = NULL, last_status = ?6, last_error = ?7,"
-      " updated_at = ?8 WHERE id = ?1");
+      "UPDATE deliveries SET"
+      " status = CASE WHEN ?9 AND manual_return_status IS NOT NULL THEN manual_return_status"
+      "  ELSE ?2 END,"
+      " attempts = attempts + ?3,"
+      " retry_index = CASE WHEN ?9 AND manual_return_status IS NOT NULL THEN retry_index"
+      "  ELSE ?4 END,"
+      " next_attempt_at = CASE WHEN ?9 AND manual_return_status IS NOT NULL THEN manual_return_at"
+      "  ELSE ?5 END,"
+      " lease_until = NULL, last_status = ?6, last_error = ?7, updated_at = ?8,"
+      " manual_return_status = NULL, manual_return_at = NULL"
+      " WHERE id = ?1 RETURNING status, next_attempt_at");
   if (!upd.ok()) return upd.status();
   Stmt& st = **upd;
   st.Bind(1, r.delivery_id).Bind(2, StatusName(decision.kind));
@@ -158,23 +191,42 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     st.BindNull(7);
   else
     st.Bind(7, res.error);
-  st.Bind(8, now);
+  st.Bind(8, now).Bind(9, static_cast<int64_t>(failed_attempt ? 1 : 0));
+  auto updated = st.Step();
+  if (!updated.ok()) return updated.status();
+  if (!*updated) return Status::Ok();  // deleted meanwhile (retention never deletes a leased one)
+  const std::string status = st.Text(0);
+  const std::optional<int64_t> next =
+      st.IsNull(1) ? std::nullopt : std::optional<int64_t>(st.Int(1));
   if (Status s = st.Run(); !s.ok()) return s;
+  if (next && (!pending_retry_ || *next < pending_retry_)) pending_retry_ = *next;
 
+  // What the delivery waits for now, as the API shows it: the endpoint's circuit may hold it.
+  DeliveryWait wait;
+  if (next) {
+    auto circuit = CircuitOf(r.endpoint_id);
+    if (!circuit.ok()) return circuit.status();
+    DeliveryWaitInput in;
+    in.status = status;
+    in.next_attempt_at = next;
+    in.circuit = circuit->first;
+    in.circuit_retry_at = circuit->second;
+    wait = ShowWait(in, now);
+  }
   JsonObjectText data;
   data.Int("attempt", r.attempts_before + (r.attempted ? 1 : 0))
       .Str("delivery_id", r.delivery_id)
       .Str("endpoint_id", r.endpoint_id);
   if (!r.attempted) data.Str("error", res.error);
   data.Str("message_id", r.message_id);
-  if (retry) data.Str("next_attempt_at", FormatRfc3339(decision.next_attempt_at_ms));
+  if (wait.next_attempt_at) data.Str("next_attempt_at", FormatRfc3339(*wait.next_attempt_at));
   if (res.status) data.Int("response_status", res.status);
-  data.Str("status", StatusName(decision.kind));
-  if (Status s = AppendStatusText(db_, std::string("delivery.") + StatusName(decision.kind), now,
-                                  data.Text());
-      !s.ok())
-    return s;
-  if (decision.kind != RetryDecision::Kind::kSucceeded && !retry) {
+  data.Str("status", status);
+  if (wait.waiting) data.Str("waiting", wait.waiting);
+  if (Status s = AppendStatusText(db_, "delivery." + status, now, data.Text()); !s.ok()) return s;
+  // Failed for good: the last scheduled attempt failed, or the endpoint is gone. A failed manual
+  // attempt on a delivery that was already failed returns it there; it is not a second failure.
+  if (status == "failed" && !r.manual) {
     std::vector<LogField> fields = {{"delivery_id", r.delivery_id},
                                     {"message_id", r.message_id},
                                     {"endpoint_id", r.endpoint_id},

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -32,6 +34,7 @@ struct AttemptRecord {
   int retry_index = 0;          // failed attempts since last queued
   int64_t started_at = 0;
   bool attempted = true;  // false: finished without an attempt (endpoint disabled or deleted)
+  bool manual = false;    // a manual retry's or recover's attempt (it returns a failure)
   SendResult result;
 };
 
@@ -74,6 +77,8 @@ class AttemptRecorder {
   Status RecordOne(const AttemptRecord& r, int64_t now);
   Status WriteCircuit(const CircuitChange& c, int64_t now);
   Status Release(const ReleasedDelivery& r);
+  // The endpoint's circuit (state name, retry time when open) once the batch is written.
+  Result<std::pair<std::string, std::optional<int64_t>>> CircuitOf(const std::string& endpoint_id);
   Status ClearFailing(const std::string& endpoint_id);
   Status DisableEndpoint(const std::string& endpoint_id, const std::string& reason, int64_t now);
 
@@ -102,6 +107,8 @@ class AttemptRecorder {
   int64_t earliest_retry_ = 0;
   // Endpoints with a success in the batch being written, whose failing_since is not cleared yet.
   std::set<std::string> succeeded_endpoints_;
+  // The circuit changes of the batch being written, by endpoint.
+  std::map<std::string, std::pair<std::string, std::optional<int64_t>>> batch_circuits_;
 };
 
 }  // namespace hookd

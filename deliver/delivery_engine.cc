@@ -42,6 +42,7 @@ AttemptRecord DeliveryEngine::RecordFor(const DeliveryJob& job, int64_t started_
   r.endpoint_id = job.endpoint_id;
   r.attempts_before = job.attempts;
   r.retry_index = job.retry_index;
+  r.manual = job.manual;
   r.started_at = started_at;
   return r;
 }
@@ -430,6 +431,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     job.endpoint_id = take.endpoint_id;
     job.attempts = st.Int(2);
     job.retry_index = static_cast<int>(st.Int(3));
+    job.manual = st.Int(4) != 0;
     if (!take.endpoint || !url.ok()) {
       AttemptRecord r = RecordFor(job, now);
       if (!take.endpoint) {
@@ -465,7 +467,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
         "UPDATE deliveries SET next_attempt_at = ?4, lease_until = ?4 WHERE rowid IN"
         " (SELECT rowid FROM deliveries WHERE endpoint_id = ?1 AND next_attempt_at <= ?2"
         "  ORDER BY next_attempt_at LIMIT ?3)"
-        " RETURNING id, message_id, attempts, retry_index");
+        " RETURNING id, message_id, attempts, retry_index, manual_return_status IS NOT NULL");
     if (!st.ok()) return;
     (*st)->Bind(1, take.endpoint_id).Bind(2, now).Bind(3, static_cast<int64_t>(take.count));
     (*st)->Bind(4, take.lease_end);
@@ -494,14 +496,15 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
         " (SELECT (SELECT d.rowid FROM deliveries d WHERE d.endpoint_id = j.value"
         "   AND d.next_attempt_at <= ?2 ORDER BY d.next_attempt_at LIMIT 1)"
         "  FROM json_each(?1) j)"
-        " RETURNING id, message_id, attempts, retry_index, endpoint_id");
+        " RETURNING id, message_id, attempts, retry_index, manual_return_status IS NOT NULL,"
+        " endpoint_id");
     if (!st.ok()) return;
     (*st)->Bind(1, ids).Bind(2, now).Bind(3, lease_end);
     while (true) {
       auto row = (*st)->Step();
       if (!row.ok()) return;
       if (!*row) break;
-      auto it = by_id.find((*st)->Text(4));
+      auto it = by_id.find((*st)->Text(5));
       if (it == by_id.end()) continue;  // cannot happen: only the listed endpoints are claimed
       take_row(**st, *it->second, url_of(*it->second));
       by_id.erase(it);

@@ -263,10 +263,14 @@ Result<int64_t> EndpointService::Recover(const std::string& id, const nlohmann::
   if (e->disabled) return EndpointDisabled(id);
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  // The endpoint is checked again in the statement: one disabled since the read re-queues nothing.
+  // Each failed delivery gets one attempt, as a manual retry does (docs/DECISIONS.md, "A manual
+  // retry is one attempt"): it stays failed, and its attempt's failure leaves it failed. One
+  // whose manual attempt is already queued or in flight is left as it is. The endpoint is checked
+  // again in the statement: one disabled since the read re-queues nothing.
   auto st = (*db)->Cached(
-      "UPDATE deliveries SET status = 'pending', retry_index = 0, next_attempt_at = ?1,"
-      " updated_at = ?1 WHERE endpoint_id = ?2 AND status = 'failed' AND created_at >= ?3"
+      "UPDATE deliveries SET manual_return_status = 'failed', manual_return_at = NULL,"
+      " next_attempt_at = ?1, updated_at = ?1 WHERE endpoint_id = ?2 AND status = 'failed'"
+      " AND manual_return_status IS NULL AND next_attempt_at IS NULL AND created_at >= ?3"
       " AND NOT EXISTS (SELECT 1 FROM endpoints WHERE id = ?2 AND disabled != 0)");
   if (!st.ok()) return st.status();
   const int64_t now = clock_.NowUnixMillis();

@@ -61,9 +61,10 @@ class EndpointService {
   // its queued deliveries end failed without an attempt (re-queue them with Recover after
   // Enable). Appends `endpoint.disabled` with `reason`; a disabled endpoint is left as it is.
   Result<Endpoint> Disable(const std::string& id, const std::string& reason);
-  // {"since": RFC 3339}: re-queues the endpoint's failed deliveries created since then (due now,
-  // and the engine is woken); returns how many. 409 endpoint_disabled, re-queuing nothing, when
-  // the endpoint is disabled.
+  // {"since": RFC 3339}: queues one attempt of each of the endpoint's failed deliveries created
+  // since then (due now, and the engine is woken; each stays failed unless its attempt succeeds,
+  // and waits while the endpoint's circuit is open); returns how many. 409 endpoint_disabled,
+  // re-queuing nothing, when the endpoint is disabled.
   Result<int64_t> Recover(const std::string& id, const nlohmann::json& req);
   Status Delete(const std::string& id);
   Result<Endpoint> Get(const std::string& id) { return store_.Get(id); }

@@ -1,5 +1,6 @@
 #include "common/api_helpers.h"
 #include "common/http_errors.h"
+#include "common/time_format.h"
 #include "deliver/routes.h"
 
 namespace hookd {
@@ -88,7 +89,15 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
                if (!body.ok()) return ErrorResponse(body.status());
                auto n = svc.Recover(req.params["id"], *body);
                if (!n.ok()) return ErrorResponse(n.status());
-               return JsonResponse(202, {{"requeued", *n}});
+               nlohmann::json out = {{"requeued", *n}};
+               // While the circuit is not closed the attempts wait for it: the answer says so.
+               if (auto e = svc.Get(req.params["id"]); e.ok() && e->circuit != "closed") {
+                 out["circuit"] = e->circuit;
+                 out["circuit_retry_at"] = e->circuit_retry_at
+                                               ? nlohmann::json(FormatRfc3339(*e->circuit_retry_at))
+                                               : nlohmann::json(nullptr);
+               }
+               return JsonResponse(202, out);
              }));
 }
 

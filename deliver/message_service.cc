@@ -5,19 +5,21 @@
 #include "common/ids.h"
 #include "common/json_limits.h"
 #include "common/time_format.h"
+#include "deliver/delivery_wait.h"
 #include "deliver/endpoint_disabled.h"
 #include "deliver/fanout.h"
 
 namespace hookd {
 namespace {
 
+// A delivery with what its wait is computed from (DeliveryJson): its lease, its manual retry and
+// its endpoint's circuit. Read as "SELECT <columns> FROM <kDeliveryFrom>".
 constexpr char kDeliveryColumns[] =
-    "id, message_id, endpoint_id, status, attempts, next_attempt_at, last_status, last_error,"
-    " created_at, updated_at";
+    "d.id, d.message_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_status,"
+    " d.last_error, d.created_at, d.updated_at, d.lease_until, d.manual_return_status,"
+    " e.circuit, e.circuit_retry_at";
+constexpr char kDeliveryFrom[] = " FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id";
 
-nlohmann::json OptionalTime(const Stmt& st, int col) {
-  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(FormatRfc3339(st.Int(col)));
-}
 nlohmann::json OptionalInt(const Stmt& st, int col) {
   return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(st.Int(col));
 }
@@ -25,15 +27,32 @@ nlohmann::json OptionalText(const Stmt& st, int col) {
   return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(st.Text(col));
 }
 
-nlohmann::json DeliveryJson(const Stmt& st) {
-  const std::string status = st.Text(3);
+std::optional<int64_t> OptionalMillis(const Stmt& st, int col) {
+  return st.IsNull(col) ? std::nullopt : std::optional<int64_t>(st.Int(col));
+}
+
+// The delivery as the API shows it at `now` (API.md, "Messages and deliveries"): its wait is
+// computed from the row and its endpoint's circuit (deliver/delivery_wait.h).
+nlohmann::json DeliveryJson(const Stmt& st, int64_t now) {
+  DeliveryWaitInput in;
+  in.status = st.Text(3);
+  in.next_attempt_at = OptionalMillis(st, 5);
+  in.lease_until = OptionalMillis(st, 10);
+  in.manual = !st.IsNull(11);
+  if (!st.IsNull(12)) in.circuit = st.Text(12);
+  in.circuit_retry_at = OptionalMillis(st, 13);
+  const DeliveryWait wait = ShowWait(in, now);
   return {{"id", st.Text(0)},
           {"message_id", st.Text(1)},
           {"endpoint_id", st.Text(2)},
-          {"status", status},
+          {"status", in.status},
           {"attempts", st.Int(4)},
-          {"next_attempt_at",
-           status == "pending" || status == "retrying" ? OptionalTime(st, 5) : nullptr},
+          {"next_attempt_at", wait.next_attempt_at
+                                  ? nlohmann::json(FormatRfc3339(*wait.next_attempt_at))
+                                  : nlohmann::json(nullptr)},
+          {"in_flight", wait.in_flight},
+          {"waiting", wait.waiting ? nlohmann::json(wait.waiting) : nlohmann::json(nullptr)},
+          {"manual_retry", in.manual},
           {"last_response_status", OptionalInt(st, 6)},
           {"last_error", OptionalText(st, 7)},
           {"created_at", FormatRfc3339(st.Int(8))},
@@ -47,7 +66,8 @@ void BindOptional(Stmt& st, int i, const std::optional<std::string>& v) {
     st.BindNull(i);
 }
 
-Result<nlohmann::json> Rows(Stmt& st, int limit, nlohmann::json (*row)(const Stmt&)) {
+Result<nlohmann::json> Rows(Stmt& st, int limit,
+                            const std::function<nlohmann::json(const Stmt&)>& row) {
   nlohmann::json items = nlohmann::json::array();
   bool more = false;
   while (true) {
@@ -86,6 +106,25 @@ bool ValidEventType(const std::string& t) {
 // the same request.
 std::string RequestHash(const NewMessage& m) {
   return HexEncode(Sha256(m.event_type + '\n' + m.source_id.value_or("") + '\n' + m.payload));
+}
+
+// The refusal of a manual retry while the endpoint's circuit is open or half-open (409
+// circuit_open): its attempt could not be made now, so nothing is queued. Retry-After is the time
+// left of the cool-down.
+Status CircuitNotClosed(const std::string& endpoint_id, const std::string& circuit,
+                        std::optional<int64_t> retry_at, int64_t now) {
+  std::string message = "the circuit of endpoint " + endpoint_id + " is " + circuit;
+  if (circuit == "open" && retry_at && *retry_at > now)
+    message += " until " + FormatRfc3339(*retry_at) +
+               " after repeated failures: nothing is sent to it before then, when one probe "
+               "attempt decides";
+  else
+    message += ": a probe attempt decides whether it closes";
+  message += "; the delivery keeps its place; retry by hand once the circuit is closed";
+  Status s = Status::Conflict("circuit_open", message);
+  if (circuit == "open" && retry_at && *retry_at > now)
+    s.WithRetryAfter((*retry_at - now + 999) / 1000);
+  return s;
 }
 
 }  // namespace
@@ -267,11 +306,12 @@ Result<nlohmann::json> MessageService::Get(const std::string& id) {
   // the limit) is shown as its text rather than parsed.
   auto payload = ParseJsonBounded((*st)->Text(5));
   j["payload"] = payload.ok() ? std::move(payload).value() : nlohmann::json((*st)->Text(5));
-  auto dl = (*db)->Cached(std::string("SELECT ") + kDeliveryColumns +
-                          " FROM deliveries WHERE message_id = ? ORDER BY seq");
+  auto dl = (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom +
+                          " WHERE d.message_id = ? ORDER BY d.seq");
   if (!dl.ok()) return dl.status();
   (*dl)->Bind(1, id);
-  auto deliveries = Rows(**dl, 1000, DeliveryJson);
+  const int64_t now = clock_.NowUnixMillis();
+  auto deliveries = Rows(**dl, 1000, [now](const Stmt& st) { return DeliveryJson(st, now); });
   if (!deliveries.ok()) return deliveries.status();
   j["deliveries"] = (*deliveries)["data"];
   return j;
@@ -299,30 +339,31 @@ Result<nlohmann::json> MessageService::ListDeliveries(const DeliveryFilter& f,
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st =
-      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns +
-                    " FROM deliveries WHERE (?1 IS NULL OR status = ?1)"
-                    " AND (?2 IS NULL OR endpoint_id = ?2) AND (?3 IS NULL OR message_id = ?3)"
-                    " AND (?4 IS NULL OR seq < (SELECT seq FROM deliveries WHERE id = ?4))"
-                    " ORDER BY seq DESC LIMIT ?5");
+      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom +
+                    " WHERE (?1 IS NULL OR d.status = ?1)"
+                    " AND (?2 IS NULL OR d.endpoint_id = ?2) AND (?3 IS NULL OR d.message_id = ?3)"
+                    " AND (?4 IS NULL OR d.seq < (SELECT seq FROM deliveries WHERE id = ?4))"
+                    " ORDER BY d.seq DESC LIMIT ?5");
   if (!st.ok()) return st.status();
   BindOptional(**st, 1, f.status);
   BindOptional(**st, 2, f.endpoint_id);
   BindOptional(**st, 3, f.message_id);
   BindOptional(**st, 4, after);
   (*st)->Bind(5, static_cast<int64_t>(limit) + 1);
-  return Rows(**st, limit, DeliveryJson);
+  const int64_t now = clock_.NowUnixMillis();
+  return Rows(**st, limit, [now](const Stmt& row) { return DeliveryJson(row, now); });
 }
 
 Result<nlohmann::json> MessageService::GetDelivery(const std::string& id) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st =
-      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + " FROM deliveries WHERE id = ?");
+      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom + " WHERE d.id = ?");
   if (!st.ok()) return st.status();
   auto row = (*st)->Bind(1, id).Step();
   if (!row.ok()) return row.status();
   if (!*row) return Status::NotFound("no delivery " + id);
-  nlohmann::json j = DeliveryJson(**st);
+  nlohmann::json j = DeliveryJson(**st, clock_.NowUnixMillis());
   auto at = (*db)->Cached(
       "SELECT id, number, started_at, duration_ms, response_status, response_body, error"
       " FROM attempts WHERE delivery_id = ? ORDER BY number");
@@ -350,24 +391,42 @@ Result<nlohmann::json> MessageService::RetryDelivery(const std::string& id) {
   {
     auto db = pool_.Acquire();
     if (!db.ok()) return db.status();
-    // A disabled endpoint's delivery would only fail at once without an attempt: refused, in
-    // the same statement, so an endpoint disabled meanwhile is seen.
+    const int64_t now = clock_.NowUnixMillis();
+    // One attempt now (docs/DECISIONS.md, "A manual retry is one attempt"): the delivery keeps
+    // its status, retry index and, when retrying, its next_attempt_at in manual_return_*, and
+    // the attempt's failure returns it there (AttemptRecorder). A pending delivery's attempt is
+    // its first one brought forward, with nothing to return to. A second retry before the
+    // attempt keeps the first one's return point. Refused in the same statement, so a change
+    // made meanwhile is seen: a disabled endpoint (its delivery would fail without an attempt)
+    // and a circuit that is not closed (nothing would be sent before its cool-down ends).
     auto st = (*db)->Cached(
-        "UPDATE deliveries SET status = CASE status WHEN 'retrying' THEN 'retrying' ELSE"
-        " 'pending' END, retry_index = 0, next_attempt_at = ?1, updated_at = ?1"
+        "UPDATE deliveries SET"
+        " manual_return_status = CASE WHEN manual_return_status IS NOT NULL"
+        "  THEN manual_return_status WHEN status = 'pending' THEN NULL ELSE status END,"
+        " manual_return_at = CASE WHEN manual_return_status IS NOT NULL THEN manual_return_at"
+        "  WHEN status = 'retrying' THEN next_attempt_at ELSE NULL END,"
+        " next_attempt_at = ?1, lease_until = NULL, updated_at = ?1"
         " WHERE id = ?2 AND (lease_until IS NULL OR lease_until < ?1) AND NOT EXISTS"
-        " (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.disabled != 0)");
+        " (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id"
+        "  AND (e.disabled != 0 OR e.circuit != 'closed'))");
     if (!st.ok()) return st.status();
-    if (Status s = (*st)->Bind(1, clock_.NowUnixMillis()).Bind(2, id).Run(); !s.ok()) return s;
+    if (Status s = (*st)->Bind(1, now).Bind(2, id).Run(); !s.ok()) return s;
     if ((*db)->Changes() == 0) {
       auto current = GetDelivery(id);
       if (!current.ok()) return current.status();
-      auto disabled = (*db)->Cached("SELECT 1 FROM endpoints WHERE id = ? AND disabled != 0");
-      if (!disabled.ok()) return disabled.status();
-      auto row = (*disabled)->Bind(1, (*current)["endpoint_id"].get<std::string>()).Step();
-      (*disabled)->Reset();
+      const std::string endpoint_id = (*current)["endpoint_id"];
+      auto ep =
+          (*db)->Cached("SELECT disabled, circuit, circuit_retry_at FROM endpoints WHERE id = ?");
+      if (!ep.ok()) return ep.status();
+      auto row = (*ep)->Bind(1, endpoint_id).Step();
       if (!row.ok()) return row.status();
-      if (*row) return EndpointDisabled((*current)["endpoint_id"].get<std::string>());
+      const bool found = *row;
+      const bool disabled = found && (*ep)->Int(0) != 0;
+      const std::string circuit = found ? (*ep)->Text(1) : "closed";
+      const std::optional<int64_t> retry_at = found ? OptionalMillis(**ep, 2) : std::nullopt;
+      (*ep)->Reset();
+      if (disabled) return EndpointDisabled(endpoint_id);
+      if (circuit != "closed") return CircuitNotClosed(endpoint_id, circuit, retry_at, now);
       return Status::Conflict("attempt_in_progress", "an attempt of " + id + " is in progress");
     }
   }

@@ -80,9 +80,11 @@ class MessageService {
                                         const std::optional<std::string>& after, int limit);
   // The delivery with all its attempts; 404 when missing.
   Result<nlohmann::json> GetDelivery(const std::string& id);
-  // Queues the delivery for an attempt now, restarting its retry schedule. 409
-  // endpoint_disabled when its endpoint is disabled, attempt_in_progress during an attempt;
-  // neither changes anything.
+  // Queues one attempt of the delivery now. Its success makes it succeeded; its failure returns
+  // it to where it was (a failed or succeeded delivery keeps its status, a retrying one its
+  // place in the schedule; a pending one's attempt is its first). 409 endpoint_disabled when its
+  // endpoint is disabled, circuit_open (with Retry-After) while the endpoint's circuit is open or
+  // half-open, attempt_in_progress during an attempt; none of them changes anything.
   Result<nlohmann::json> RetryDelivery(const std::string& id);
 
  private:

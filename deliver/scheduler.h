@@ -26,6 +26,7 @@ struct DeliveryJob {
   std::string delivery_id, message_id, endpoint_id;
   int64_t attempts = 0;
   int retry_index = 0;
+  bool manual = false;  // queued by a manual retry or recover (manual_return_status is set)
   std::vector<std::string> secrets;  // live at claim time; signed when the attempt starts
   OutboundRequest request;
 };

@@ -153,7 +153,7 @@ describe('dashboard', TIMEOUT, () => {
     await page.context().close();
   });
 
-  test('a failed delivery is retried from its message page and succeeds', async () => {
+  test('a failed delivery retried from its message page stays failed when the attempt fails, and succeeds', async () => {
     receiver.status = 500;
     receiver.body = '<b>receiver says no</b>'; // shown by the dashboard, never as markup
     const { json: msg } = await h.api('POST', '/api/v1/messages', { event_type: `invoice.${rand(4)}`, payload: { amount: 5 } });
@@ -172,11 +172,19 @@ describe('dashboard', TIMEOUT, () => {
     assert.equal(await panel.getAttribute('data-status'), 'failed');
     assert.equal(await panel.locator('tbody tr').count(), 2);
     await panel.getByText('<b>receiver says no</b>').first().waitFor({ state: 'attached' });
+    // A retry is one attempt: failing, the delivery stays failed with the attempt listed, and
+    // the notice says how it ended.
+    await panel.getByRole('button', { name: 'Retry now' }).click();
+    await page.locator('#notice', { hasText: 'Retry failed (500): the delivery stays failed.' }).waitFor({ timeout: WAIT });
+    const again = page.locator(`.delivery[data-delivery="${delivery.id}"]`);
+    assert.equal(await again.getAttribute('data-status'), 'failed');
+    await page.waitForFunction((id) => document.querySelectorAll(`.delivery[data-delivery="${id}"] tbody tr`).length === 3, delivery.id, { timeout: WAIT });
     receiver.status = 200;
     receiver.body = 'ok';
-    await panel.getByRole('button', { name: 'Retry now' }).click();
+    await page.locator(`.delivery[data-delivery="${delivery.id}"]`).getByRole('button', { name: 'Retry now' }).click();
     await page.locator(`.delivery[data-delivery="${delivery.id}"][data-status="succeeded"]`).waitFor({ timeout: WAIT });
-    assert.equal(await page.locator(`.delivery[data-delivery="${delivery.id}"] tbody tr`).count(), 3);
+    assert.equal(await page.locator(`.delivery[data-delivery="${delivery.id}"] tbody tr`).count(), 4);
+    await page.locator('#notice', { hasText: 'Retry succeeded (200).' }).waitFor({ timeout: WAIT });
     await page.context().close();
   });
 

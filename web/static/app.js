@@ -231,6 +231,15 @@ function applyFeed(entries) {
     const d = e.data || {};
     if (e.type === 'message.created') {
       state.messageTypes.set(d.message_id, d.event_type);
+    } else if (e.type === 'endpoint.circuit_opened' || e.type === 'endpoint.circuit_closed') {
+      // The endpoint's waiting deliveries wait for its circuit (until circuit_retry_at).
+      const open = e.type === 'endpoint.circuit_opened';
+      for (const row of state.deliveries.values()) {
+        if (row.endpoint_id !== d.endpoint_id || (row.status !== 'retrying' && row.status !== 'pending')) continue;
+        row.waiting = open ? 'circuit_open' : null;
+        if (open && d.circuit_retry_at && (!row.next_attempt_at || row.next_attempt_at < d.circuit_retry_at)) row.next_attempt_at = d.circuit_retry_at;
+        deliveriesChanged = true;
+      }
     } else if (e.type === 'event.received') {
       state.events.push(e);
       eventsChanged = true;
@@ -251,6 +260,7 @@ function applyFeed(entries) {
         row.status = d.status || e.type.slice('delivery.'.length);
         if ('response_status' in d) row.response_status = d.response_status;
         row.next_attempt_at = d.next_attempt_at || null;
+        row.waiting = d.waiting || null;
       }
       state.deliveries.set(d.delivery_id, row);
       deliveriesChanged = true;
@@ -278,7 +288,8 @@ function renderDeliveriesFeed() {
     const type = state.messageTypes.get(r.message_id);
     return h('tr', { dataset: { delivery: r.id, status: r.status } },
       h('td', {}, time(r.at)),
-      h('td', {}, badge(r.status)),
+      h('td', {}, badge(r.status), r.waiting === 'circuit_open'
+        ? h('span', { class: 'muted small', dataset: { wait: 'circuit_open' } }, ' circuit open until ', time(r.next_attempt_at)) : null),
       h('td', {}, h('a', { href: `#/messages/${encodeURIComponent(r.message_id || '')}`, class: 'type' }, type || r.message_id || '—')),
       h('td', { class: 'ellipsis', title: state.endpoints.get(r.endpoint_id)?.url || r.endpoint_id }, endpointLabel(r.endpoint_id)),
       h('td', { class: 'num' }, r.attempt ?? '—'),
@@ -517,17 +528,48 @@ async function showMessage(id) {
   };
 }
 
+// What the delivery waits for, as the API says it: an attempt in flight, a manual retry's
+// attempt, the endpoint's circuit, or its next scheduled attempt.
+function deliveryWait(d) {
+  const note = (...text) => h('span', { class: 'muted small', dataset: { wait: d.waiting || (d.in_flight ? 'in_flight' : d.manual_retry ? 'manual_retry' : 'schedule') } }, ...text);
+  if (d.in_flight) return note(d.manual_retry ? 'manual attempt in flight' : 'attempt in flight');
+  if (d.waiting === 'circuit_open') return note('waiting on open circuit until ', time(d.next_attempt_at));
+  if (d.waiting === 'circuit_half_open') return note('waiting for the circuit\'s probe attempt');
+  if (d.manual_retry) return note('manual attempt queued');
+  if (d.status === 'retrying' && d.next_attempt_at) return note('next attempt ', time(d.next_attempt_at));
+  return null;
+}
+
+// After a manual retry was accepted: waits for its one attempt and says how it ended.
+async function reportManualRetry(id, attemptsBefore) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const d = await api('GET', `/api/v1/deliveries/${encodeURIComponent(id)}`);
+    if (d.manual_retry || d.in_flight || d.attempts.length <= attemptsBefore) continue;
+    const a = d.attempts[d.attempts.length - 1];
+    const answer = a.response_status ?? (a.error || 'no answer');
+    if (d.status === 'succeeded' && a.response_status >= 200 && a.response_status < 300) notice(`Retry succeeded (${answer}).`);
+    else notice(`Retry failed (${answer}): the delivery stays ${d.status}${d.status === 'retrying' && d.next_attempt_at ? `, next attempt at ${new Date(d.next_attempt_at).toLocaleTimeString([], { hour12: false })}` : ''}.`, 'error');
+    return;
+  }
+}
+
 function deliveryPanel(d) {
   const ep = state.endpoints.get(d.endpoint_id);
-  const retry = h('button', { type: 'button', class: d.status === 'succeeded' ? 'small' : 'primary small', dataset: { retry: d.id }, onclick: async () => {
+  const held = d.waiting === 'circuit_open' || d.waiting === 'circuit_half_open';
+  const retry = h('button', { type: 'button', class: d.status === 'succeeded' ? 'small' : 'primary small', dataset: { retry: d.id }, disabled: held,
+    title: held ? 'The endpoint\'s circuit is open: nothing is sent to it until it closes' : 'One attempt now; if it fails the delivery stays as it is', onclick: async () => {
     retry.disabled = true;
     try {
-      await api('POST', `/api/v1/deliveries/${encodeURIComponent(d.id)}/retry`);
-      notice('Retry queued.');
+      const queued = await api('POST', `/api/v1/deliveries/${encodeURIComponent(d.id)}/retry`);
+      notice('One attempt queued; its result will show here.');
+      reportManualRetry(d.id, d.attempts.length).catch(failed('Retry'));
+      if (queued && queued.manual_retry) retry.hidden = true;
     } catch (e) {
       failed('Retry')(e);
     } finally {
-      retry.disabled = false;
+      retry.disabled = held;
     }
   } }, d.status === 'succeeded' ? 'Send again' : 'Retry now');
   const attempts = d.attempts.map((a) => h('tr', {},
@@ -542,8 +584,8 @@ function deliveryPanel(d) {
       badge(d.status),
       h('span', { class: 'mono ellipsis', title: ep?.url || d.endpoint_id }, ep ? ep.url : d.endpoint_id),
       h('span', { class: 'spacer' }),
-      d.status === 'retrying' && d.next_attempt_at ? h('span', { class: 'muted small' }, 'next attempt ', time(d.next_attempt_at)) : null,
-      d.status === 'pending' ? null : retry),
+      deliveryWait(d),
+      d.status === 'pending' || d.in_flight || d.manual_retry ? null : retry),
     d.attempts.length
       ? h('table', { class: 'data attempts' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'num' }, '#'), h('th', { scope: 'col' }, 'Started'),
