@@ -76,6 +76,12 @@ constexpr Option kOptions[] = {
      "prune status-log entries older than this (off: keep everything)", "(HOOKD_RETENTION)"},
     {"--retention-interval", "HOOKD_RETENTION_INTERVAL", "1m",
      "how often the pruner looks for rows past their retention"},
+    {"--metrics-per-id", "HOOKD_METRICS_PER_ID", "false",
+     "label /metrics by source and endpoint id (the label sets then grow with them)"},
+    {nullptr, "HOOKD_METRICS_TOKEN", "",
+     "bearer token /metrics then requires (same rules as "
+     "HOOKD_ADMIN_TOKEN)",
+     "(none: /metrics is open)"},
 };
 
 // "off" keeps everything; otherwise a duration of at least one second.
@@ -150,6 +156,10 @@ Status Apply(Settings& s, const std::string& key, const std::string& value) {
     auto b = ParseBool(value);
     if (!b.ok()) return fail(b.status());
     (key == "--secure-cookies" ? s.secure_cookies : s.allow_private_targets) = *b;
+  } else if (key == "--metrics-per-id") {
+    auto b = ParseBool(value);
+    if (!b.ok()) return fail(b.status());
+    s.metrics_per_id = *b;
   } else if (key == "--session-idle" || key == "--session-max-age") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
@@ -277,7 +287,8 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
     if (auto eq = key.find('='); eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
-    } else if (key == "--allow-private-targets" || key == "--secure-cookies") {
+    } else if (key == "--allow-private-targets" || key == "--secure-cookies" ||
+               key == "--metrics-per-id") {
       value = "true";
     } else if (i + 1 < args.size()) {
       value = args[++i];
@@ -295,6 +306,11 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
   if (const char* t = getenv("HOOKD_ADMIN_TOKEN")) s.admin_token = t;
   if (!s.admin_token.empty()) {
     if (Status st = CheckAdminTokenStrength(s.admin_token, "HOOKD_ADMIN_TOKEN"); !st.ok())
+      return st;
+  }
+  if (const char* t = getenv("HOOKD_METRICS_TOKEN")) s.metrics_token = t;
+  if (!s.metrics_token.empty()) {
+    if (Status st = CheckAdminTokenStrength(s.metrics_token, "HOOKD_METRICS_TOKEN"); !st.ok())
       return st;
   }
   return s;

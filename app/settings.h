@@ -62,6 +62,11 @@ struct Settings {
   // How often the pruner looks for rows past their window.
   std::chrono::milliseconds retention_interval{60000};
 
+  // /metrics (docs in README, "Metrics"): label by source and endpoint id, and the bearer token
+  // it requires (HOOKD_METRICS_TOKEN only; empty: no token, as API.md says).
+  bool metrics_per_id = false;
+  std::string metrics_token;
+
   bool HasRole(const std::string& r) const { return roles.count(r) > 0; }
 };
 

@@ -30,6 +30,7 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
   const int64_t now = clock_.NowUnixMillis();
   pending_change_ = false;
   pending_retry_ = 0;
+  pending_failed_ = 0;
   succeeded_endpoints_.clear();
   Status s;
   for (const AttemptRecord& r : records) {
@@ -42,6 +43,8 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
   db_.ResetCached();
   if (s.ok()) s = (*txn)->Commit();
   if (s.ok() && pending_change_) endpoints_changed_ = true;
+  if (s.ok() && pending_failed_)
+    metrics_.deliveries_failed().Increment(static_cast<double>(pending_failed_));
   if (s.ok() && pending_retry_ && (!earliest_retry_ || pending_retry_ < earliest_retry_))
     earliest_retry_ = pending_retry_;
   return s;
@@ -106,7 +109,11 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     const bool ok = decision.kind == RetryDecision::Kind::kSucceeded;
     (ok ? attempts_success_ : res.status ? attempts_failure_ : attempts_error_).Increment();
     metrics_.delivery_duration().Observe(static_cast<double>(res.duration_ms) / 1000.0);
-    if (!ok) metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}).Increment();
+    if (!ok) {
+      (failures_all_ ? *failures_all_
+                     : metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}))
+          .Increment();
+    }
     // Written directly (two entries per attempt), keys in nlohmann's sorted order.
     JsonObjectText data;
     data.Int("attempt", r.attempts_before + 1)
@@ -122,6 +129,7 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
   }
 
   const bool retry = decision.kind == RetryDecision::Kind::kRetry;
+  if (decision.kind != RetryDecision::Kind::kSucceeded && !retry) ++pending_failed_;
   if (retry && (!pending_retry_ || decision.next_attempt_at_ms < pending_retry_))
     pending_retry_ = decision.next_attempt_at_ms;
   auto upd = db_.Cached(
