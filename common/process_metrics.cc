@@ -4,10 +4,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_type.h>
