@@ -148,7 +148,8 @@ test('/metrics is refused through the shipped config, in every spelling, while h
   assert.match(direct.text, /^hookd_build_info\{/m);
   // ... and nothing of it comes out of the public server.
   for (const target of ['/metrics', '/metrics?x=1', '//metrics', '/%6detrics', '/%6D%65trics', '/x/../metrics',
-    '/./metrics', '/api/../metrics', '/metrics/', '/METRICS', '/metrics;x', '/metrics%3Fx']) {
+    '/./metrics', '/api/../metrics', '/metrics/', '/metrics//', '//metrics/', '/metrics%2F', '/metrics/%2e',
+    '/METRICS', '/metrics;x', '/metrics%3Fx']) {
     const r = await raw(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
     assert.equal(r.responses.length, 1, `${target}: ${r.text.slice(0, 200)}`);
     assert.ok(r.responses[0] >= 400 && r.responses[0] < 500, `${target}: ${r.responses[0]}`);
