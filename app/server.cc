@@ -3,6 +3,7 @@
 #include "app/io_runtime.h"
 #include "app/listen_probe.h"
 
+#include <optional>
 #include <thread>
 
 #include "app/retention_pruner.h"
@@ -14,11 +15,14 @@
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "common/migrations.h"
+#include "common/process_metrics.h"
 #include "common/readiness.h"
 #include "common/router.h"
+#include "common/scrape_gauge.h"
 #include "common/wal_checkpointer.h"
 #include "deliver/async_http_sender.h"
 #include "deliver/delivery_engine.h"
+#include "deliver/delivery_gauges.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/endpoint_service.h"
 #include "deliver/endpoint_store.h"
@@ -68,7 +72,9 @@ struct Server::Impl {
   std::unique_ptr<Sessions> sessions;
   std::unique_ptr<AuthThrottle> throttle;
   std::unique_ptr<AdminAccess> access;
-  Metrics metrics;
+  Metrics metrics{settings.metrics_per_id};
+  // HOOKD_METRICS_TOKEN, when set: the bearer token /metrics requires.
+  std::optional<AdminAuth> metrics_auth;
   std::unique_ptr<RetentionPruner> pruner;  // null when retention is off for every table
   std::unique_ptr<SqliteSourceStore> sources;
   std::unique_ptr<Resolver> resolver;
@@ -153,7 +159,14 @@ void Server::Impl::RegisterOperationalRoutes() {
                if (Status s = readiness->Check(); !s.ok()) return ErrorResponse(s);
                return JsonResponse(200, {{"status", "ready"}});
              }));
-  router.Add("GET", "/metrics", Access::kPublic, SyncHandler([this](HttpRequest&) {
+  router.Add("GET", "/metrics", Access::kPublic, SyncHandler([this](HttpRequest& req) {
+               if (metrics_auth) {
+                 if (!metrics_auth->CheckBearer(req).ok())
+                   return ErrorResponse(Status::Unauthenticated(
+                       "unauthorized",
+                       "missing or wrong metrics token (Authorization: Bearer "
+                       "<HOOKD_METRICS_TOKEN>)"));
+               }
                HttpResponse r;
                r.content_type = "text/plain; version=0.0.4";
                r.body = metrics.Serialize();
@@ -214,6 +227,13 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
       return Prefixed(database, s);
   }
   impl->readiness = std::make_unique<Readiness>(*impl->pool, settings.data_dir, clock);
+  // Read at every scrape: this process's figures, and the database's delivery gauges.
+  impl->metrics.AddCollectable(std::make_shared<ProcessCollector>());
+  impl->metrics.AddCollectable(std::make_shared<DeliveryGauges>(*impl->pool, clock));
+  impl->metrics.AddCollectable(std::make_shared<ScrapeGauge>(
+      "hookd_ready", "1 when GET /readyz would answer 200 (the database takes a commit), else 0",
+      [r = impl->readiness.get()] { return r->Check().ok() ? 1.0 : 0.0; }));
+  if (!settings.metrics_token.empty()) impl->metrics_auth.emplace(settings.metrics_token);
   if (settings.retention || settings.retention_status_log) {
     RetentionOptions retention;
     retention.data = settings.retention;

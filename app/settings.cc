@@ -84,6 +84,12 @@ constexpr Option kOptions[] = {
      "text (time level message key=value...) or json (one object per line)"},
     {"--access-log", "HOOKD_ACCESS_LOG", "false",
      "log one line per HTTP request (method, path, status, bytes, duration, request id, client)"},
+    {"--metrics-per-id", "HOOKD_METRICS_PER_ID", "false",
+     "label /metrics by source and endpoint id (the label sets then grow with them)"},
+    {nullptr, "HOOKD_METRICS_TOKEN", "",
+     "bearer token /metrics then requires (same rules as "
+     "HOOKD_ADMIN_TOKEN)",
+     "(none: /metrics is open)"},
 };
 
 // The shortest exact spelling: 30d, 12h, 1m, 15s, 250ms.
@@ -97,7 +103,8 @@ std::string FormatDuration(std::chrono::milliseconds d) {
 }
 
 bool IsBoolFlag(const std::string& key) {
-  return key == "--allow-private-targets" || key == "--secure-cookies" || key == "--access-log";
+  return key == "--allow-private-targets" || key == "--secure-cookies" || key == "--access-log" ||
+         key == "--metrics-per-id";
 }
 
 // "off" keeps everything; otherwise a duration of at least one second.
@@ -173,9 +180,10 @@ Status Apply(Settings& s, const std::string& key, const std::string& name,
   } else if (IsBoolFlag(key)) {
     auto b = ParseBool(value);
     if (!b.ok()) return fail(b.status());
-    (key == "--secure-cookies" ? s.secure_cookies
-     : key == "--access-log"   ? s.access_log
-                               : s.allow_private_targets) = *b;
+    (key == "--secure-cookies"   ? s.secure_cookies
+     : key == "--access-log"     ? s.access_log
+     : key == "--metrics-per-id" ? s.metrics_per_id
+                                 : s.allow_private_targets) = *b;
   } else if (key == "--log-level") {
     auto level = ParseLogLevel(value);
     if (!level) return Status::InvalidField(key + ": debug, info, warn or error");
@@ -340,6 +348,11 @@ Result<Settings> ParseSettings(const std::vector<std::string>& args, const GetEn
   if (const char* t = getenv("HOOKD_ADMIN_TOKEN")) s.admin_token = t;
   if (!s.admin_token.empty()) {
     if (Status st = CheckAdminTokenStrength(s.admin_token, "HOOKD_ADMIN_TOKEN"); !st.ok())
+      return st;
+  }
+  if (const char* t = getenv("HOOKD_METRICS_TOKEN")) s.metrics_token = t;
+  if (!s.metrics_token.empty()) {
+    if (Status st = CheckAdminTokenStrength(s.metrics_token, "HOOKD_METRICS_TOKEN"); !st.ok())
       return st;
   }
   return s;

@@ -68,6 +68,11 @@ struct Settings {
   LogFormat log_format = LogFormat::kText;
   bool access_log = false;
 
+  // /metrics (docs in README, "Metrics"): label by source and endpoint id, and the bearer token
+  // it requires (HOOKD_METRICS_TOKEN only; empty: no token, as API.md says).
+  bool metrics_per_id = false;
+  std::string metrics_token;
+
   bool HasRole(const std::string& r) const { return roles.count(r) > 0; }
 };
 

@@ -1,14 +1,28 @@
 #include "common/metrics.h"
 
+#include <iterator>
+
+#include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
 namespace hookd {
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  ingest_requests_ = &prometheus::BuildCounter()
-                          .Name("hookd_ingest_requests_total")
-                          .Help("Requests to /ingest by source, provider and result")
-                          .Register(*registry_);
+Metrics::Metrics(bool per_id)
+    : per_id_(per_id), registry_(std::make_shared<prometheus::Registry>()) {
+  prometheus::BuildGauge()
+      .Name("hookd_build_info")
+      .Help("Always 1; the version of the running hookd as a label")
+      .Register(*registry_)
+      .Add({{"version", HOOKD_VERSION}})
+      .Set(1);
+  ingest_requests_ =
+      &prometheus::BuildCounter()
+           .Name("hookd_ingest_requests_total")
+           .Help(per_id ? "Requests to /ingest by source, provider and result"
+                        : "Requests to /ingest by provider and result (source=\"all\" "
+                          "or \"unknown\"; HOOKD_METRICS_PER_ID=1 labels them by "
+                          "source)")
+           .Register(*registry_);
   ingest_duration_ =
       &prometheus::BuildHistogram()
            .Name("hookd_ingest_duration_seconds")
@@ -38,10 +52,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Deliveries waiting for an attempt or in one")
                              .Register(*registry_)
                              .Add({});
+  deliveries_failed_ = &prometheus::BuildCounter()
+                            .Name("hookd_deliveries_failed_total")
+                            .Help("Deliveries that ended failed for good")
+                            .Register(*registry_)
+                            .Add({});
   endpoint_failures_ = &prometheus::BuildCounter()
                             .Name("hookd_endpoint_failures_total")
-                            .Help("Failed delivery attempts per endpoint")
+                            .Help(per_id ? "Failed delivery attempts per endpoint"
+                                         : "Failed delivery attempts (endpoint=\"all\"; "
+                                           "HOOKD_METRICS_PER_ID=1 labels them by endpoint)")
                             .Register(*registry_);
+  // Present from the start without per-id labels, so a rate() over it has a series.
+  if (!per_id) endpoint_failures_->Add({{"endpoint", "all"}});
   retention_pruned_ = &prometheus::BuildCounter()
                            .Name("hookd_retention_pruned_rows_total")
                            .Help("Rows deleted by retention, by table")
@@ -57,6 +80,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Name("hookd_endpoint_circuits")
                             .Help("Endpoints whose circuit breaker is open or half-open")
                             .Register(*registry_);
+  for (const char* state : {"open", "half_open"}) endpoint_circuits_->Add({{"state", state}});
   delivery_local_failures_ = &prometheus::BuildCounter()
                                   .Name("hookd_delivery_local_failures_total")
                                   .Help(
@@ -68,6 +92,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                               .Name("hookd_endpoint_circuit_transitions_total")
                               .Help("Circuit breaker changes by the state entered")
                               .Register(*registry_);
+  for (const char* to : {"open", "half_open", "closed"}) circuit_transitions_->Add({{"to", to}});
   messages_batch_size_ =
       &prometheus::BuildHistogram()
            .Name("hookd_messages_batch_size")
@@ -91,8 +116,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 }
 
 std::string Metrics::Serialize() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const auto& c : collectables_) {
+    std::vector<prometheus::MetricFamily> more = c->Collect();
+    families.insert(families.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+  }
   prometheus::TextSerializer serializer;
-  return serializer.Serialize(registry_->Collect());
+  return serializer.Serialize(families);
 }
 
 }  // namespace hookd

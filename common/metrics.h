@@ -1,12 +1,17 @@
 // Metrics: hookd's prometheus-cpp registry and the metric families every slice uses, served as
 // Prometheus text on hookd's own port (GET /metrics). Families are created once here; callers
 // keep the label handles (Counter&, Histogram&) they get back and never look them up per
-// request. prometheus-cpp metrics are thread-safe.
+// request. Values computed at scrape time (process figures, database gauges) come from the
+// collectables added with AddCollectable. Label sets stay bounded: a source or endpoint id is
+// a label value only with per_id (HOOKD_METRICS_PER_ID), otherwise "all".
+// prometheus-cpp metrics are thread-safe; AddCollectable is for start-up, before serving.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -17,12 +22,22 @@ namespace hookd {
 
 class Metrics {
  public:
-  Metrics();
-  // The registry in Prometheus text exposition format.
+  // per_id: label ingest requests by source id and failures by endpoint id (the label sets then
+  // grow with the sources and endpoints); otherwise those labels hold "all".
+  explicit Metrics(bool per_id = false);
+  // The registry and the collectables, in Prometheus text exposition format.
   std::string Serialize() const;
+  // Adds families collected at every scrape. Not thread-safe: call before serving.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> c) {
+    collectables_.push_back(std::move(c));
+  }
+
+  bool per_id() const { return per_id_; }
+  // The value of a source or endpoint label: the id with per_id, "all" otherwise.
+  std::string IdLabel(const std::string& id) const { return per_id_ ? id : "all"; }
 
   prometheus::Registry& registry() { return *registry_; }
-  // hookd_ingest_requests_total{source, provider, result}
+  // hookd_ingest_requests_total{source, provider, result}: source is IdLabel(id), or "unknown".
   prometheus::Family<prometheus::Counter>& ingest_requests() { return *ingest_requests_; }
   // hookd_ingest_duration_seconds: request arrival to answer, accepted events included.
   prometheus::Histogram& ingest_duration() { return *ingest_duration_; }
@@ -38,7 +53,10 @@ class Metrics {
   prometheus::Histogram& delivery_duration() { return *delivery_duration_; }
   // hookd_deliveries_pending: deliveries waiting for an attempt or in one.
   prometheus::Gauge& deliveries_pending() { return *deliveries_pending_; }
-  // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint.
+  // hookd_deliveries_failed_total: deliveries that ended failed for good (retries exhausted,
+  // 410 Gone, the endpoint disabled or deleted).
+  prometheus::Counter& deliveries_failed() { return *deliveries_failed_; }
+  // hookd_endpoint_failures_total{endpoint}: failed attempts per endpoint (IdLabel).
   prometheus::Family<prometheus::Counter>& endpoint_failures() { return *endpoint_failures_; }
   // hookd_retention_pruned_rows_total{table}: rows deleted by retention.
   prometheus::Family<prometheus::Counter>& retention_pruned() { return *retention_pruned_; }
@@ -63,7 +81,10 @@ class Metrics {
   }
 
  private:
+  bool per_id_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  prometheus::Counter* deliveries_failed_;
   prometheus::Family<prometheus::Counter>* ingest_requests_;
   prometheus::Histogram* ingest_duration_;
   prometheus::Histogram* ingest_batch_size_;

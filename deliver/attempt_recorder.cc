@@ -32,6 +32,7 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
   pending_change_ = false;
   pending_retry_ = 0;
   pending_lines_.clear();
+  pending_failed_ = 0;
   succeeded_endpoints_.clear();
   // The circuits as they are once this batch is written (its changes are written after the
   // attempts).
@@ -55,6 +56,8 @@ Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
   }
   pending_lines_.clear();
   if (s.ok() && pending_change_) endpoints_changed_ = true;
+  if (s.ok() && pending_failed_)
+    metrics_.deliveries_failed().Increment(static_cast<double>(pending_failed_));
   if (s.ok() && pending_retry_ && (!earliest_retry_ || pending_retry_ < earliest_retry_))
     earliest_retry_ = pending_retry_;
   return s;
@@ -143,7 +146,11 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     const bool ok = decision.kind == RetryDecision::Kind::kSucceeded;
     (ok ? attempts_success_ : res.status ? attempts_failure_ : attempts_error_).Increment();
     metrics_.delivery_duration().Observe(static_cast<double>(res.duration_ms) / 1000.0);
-    if (!ok) metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}).Increment();
+    if (!ok) {
+      (failures_all_ ? *failures_all_
+                     : metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}))
+          .Increment();
+    }
     // Written directly (two entries per attempt), keys in nlohmann's sorted order.
     JsonObjectText data;
     data.Int("attempt", r.attempts_before + 1)
@@ -227,6 +234,7 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
   // Failed for good: the last scheduled attempt failed, or the endpoint is gone. A failed manual
   // attempt on a delivery that was already failed returns it there; it is not a second failure.
   if (status == "failed" && !r.manual) {
+    ++pending_failed_;
     std::vector<LogField> fields = {{"delivery_id", r.delivery_id},
                                     {"message_id", r.message_id},
                                     {"endpoint_id", r.endpoint_id},

@@ -54,6 +54,8 @@ class AttemptRecorder {
         attempts_success_(metrics.delivery_attempts().Add({{"result", "success"}})),
         attempts_failure_(metrics.delivery_attempts().Add({{"result", "failure"}})),
         attempts_error_(metrics.delivery_attempts().Add({{"result", "error"}})),
+        failures_all_(metrics.per_id() ? nullptr
+                                       : &metrics.endpoint_failures().Add({{"endpoint", "all"}})),
         clock_(clock),
         random_(random),
         policy_(std::move(policy)),
@@ -95,6 +97,8 @@ class AttemptRecorder {
   prometheus::Counter& attempts_success_;
   prometheus::Counter& attempts_failure_;
   prometheus::Counter& attempts_error_;
+  // hookd_endpoint_failures_total{endpoint="all"} without per-id labels (else looked up per id).
+  prometheus::Counter* failures_all_;
   const Clock& clock_;
   Random& random_;
   const RetryPolicy policy_;
@@ -104,6 +108,7 @@ class AttemptRecorder {
   bool endpoints_changed_ = false;
   bool pending_change_ = false;  // within the transaction being written
   int64_t pending_retry_ = 0;    // within the transaction being written
+  int64_t pending_failed_ = 0;   // deliveries failed for good within it
   int64_t earliest_retry_ = 0;
   // Endpoints with a success in the batch being written, whose failing_since is not cleared yet.
   std::set<std::string> succeeded_endpoints_;

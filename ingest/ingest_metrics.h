@@ -1,5 +1,6 @@
 // IngestCounters: the hookd_ingest_requests_total{source, provider, result} handles of one
-// source, looked up once (when the source is loaded) and then indexed by result per request.
+// source label (its id with HOOKD_METRICS_PER_ID, else "all"; "unknown" for unknown sources),
+// looked up once (when the source is loaded) and then indexed by result per request.
 // Thread-safe (prometheus-cpp counters are atomic).
 #pragma once
 

@@ -24,7 +24,7 @@ struct SourceEntry {
   SourceEntry(Source s, Metrics& metrics)
       : source(std::move(s)),
         verifier(MakeVerifier(source.provider)),
-        counters(metrics, source.id, source.provider) {}
+        counters(metrics, metrics.IdLabel(source.id), source.provider) {}
   Source source;
   std::unique_ptr<Verifier> verifier;
   IngestCounters counters;

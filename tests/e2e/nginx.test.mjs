@@ -140,3 +140,22 @@ test('the status streams reach the browser through the same origin: info names i
   assert.match(r.text, /event: message\.created/);
   assert.match(r.text, new RegExp(pub.json.id));
 });
+
+test('/metrics is refused through the shipped config, in every spelling, while hookd itself serves it', async () => {
+  // hookd answers it on its own listener (where Prometheus scrapes) ...
+  const direct = await hookd.request('GET', '/metrics');
+  assert.equal(direct.status, 200);
+  assert.match(direct.text, /^hookd_build_info\{/m);
+  // ... and nothing of it comes out of the public server.
+  for (const target of ['/metrics', '/metrics?x=1', '//metrics', '/%6detrics', '/%6D%65trics', '/x/../metrics',
+    '/./metrics', '/api/../metrics', '/metrics/', '/metrics//', '//metrics/', '/metrics%2F', '/metrics/%2e',
+    '/METRICS', '/metrics;x', '/metrics%3Fx']) {
+    const r = await raw(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    assert.equal(r.responses.length, 1, `${target}: ${r.text.slice(0, 200)}`);
+    assert.ok(r.responses[0] >= 400 && r.responses[0] < 500, `${target}: ${r.responses[0]}`);
+    assert.doesNotMatch(r.text, /hookd_|process_|# TYPE/, `${target} leaked metrics`);
+  }
+  // With a token, too: the public server does not pass it on.
+  const r = await raw(`GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${hookd.token}\r\nConnection: close\r\n\r\n`);
+  assert.deepEqual(r.responses, [404], r.text.slice(0, 200));
+});

@@ -117,9 +117,33 @@ TEST(IngestIntegration, RejectionsStoreNothingAndAnswerJsonErrors) {
   EXPECT_EQ(json::parse(list->body)["data"].size(), 0u);
   auto metrics = t.client().Get("/metrics");
   ASSERT_TRUE(metrics);
-  const std::string sample = "provider=\"github\",result=\"invalid_signature\",source=\"" +
-                             src["id"].get<std::string>() + "\"} 3";
+  // Counted by provider; the source's id is not a label unless HOOKD_METRICS_PER_ID asks.
+  const std::string sample = "provider=\"github\",result=\"invalid_signature\",source=\"all\"} 3";
   EXPECT_NE(metrics->body.find(sample), std::string::npos) << metrics->body;
+  EXPECT_EQ(metrics->body.find(src["id"].get<std::string>()), std::string::npos);
+}
+
+TEST(IngestIntegration, MetricsPerIdLabelsRequestsBySource) {
+  Settings settings;
+  settings.metrics_per_id = true;
+  TestServer t("", nullptr, settings);
+  json a = t.CreateSource("github", "s3cret");
+  json b = t.CreateSource("github", "other-secret");
+  const std::string body = R"({"n":1})";
+  for (const json& src : {a, b}) {
+    auto r = t.client().Post(src["ingest_path"].get<std::string>(),
+                             GithubHeaders("s3cret", body, "d-" + src["id"].get<std::string>()),
+                             body, "application/json");
+    ASSERT_TRUE(r);
+  }
+  auto metrics = t.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const auto& [src, result] : {std::pair{a, "accepted"}, std::pair{b, "invalid_signature"}}) {
+    const std::string sample = std::string("provider=\"github\",result=\"") + result +
+                               "\",source=\"" + src["id"].get<std::string>() + "\"} 1";
+    EXPECT_NE(metrics->body.find(sample), std::string::npos) << sample << "\n" << metrics->body;
+  }
+  EXPECT_EQ(metrics->body.find("source=\"all\""), std::string::npos);
 }
 
 TEST(IngestIntegration, ConcurrentDuplicatesCollapseToOneEvent) {

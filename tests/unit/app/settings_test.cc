@@ -154,6 +154,40 @@ TEST(SettingsTest, AllowPrivateTargetsBareAndWithValue) {
   EXPECT_EQ(bare_then_more->http_threads, 6);
 }
 
+TEST(SettingsTest, MetricsPerIdIsOffUnlessAsked) {
+  auto defaults = Parse({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->metrics_per_id);
+  EXPECT_EQ(defaults->metrics_token, "");
+  auto env = Parse({}, {{"HOOKD_METRICS_PER_ID", "1"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_TRUE(env->metrics_per_id);
+  auto bare = Parse({"--metrics-per-id", "--http-threads", "3"});
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->metrics_per_id);
+  EXPECT_EQ(bare->http_threads, 3);
+  auto off = Parse({"--metrics-per-id=false"}, {{"HOOKD_METRICS_PER_ID", "1"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->metrics_per_id);
+  ExpectRejected(Parse({}, {{"HOOKD_METRICS_PER_ID", "sometimes"}}), "--metrics-per-id",
+                 "HOOKD_METRICS_PER_ID");
+}
+
+TEST(SettingsTest, MetricsTokenOnlyFromEnvironmentAndStrong) {
+  ExpectRejected(Parse({"--metrics-token=abc"}), "--metrics-token");
+  for (const char* weak : {"x", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+    auto r = Parse({}, {{"HOOKD_METRICS_TOKEN", weak}});
+    ExpectRejected(r, "HOOKD_METRICS_TOKEN", "", weak);
+  }
+  const std::string strong = "mtk_0123456789abcdef0123456789abcdef";
+  auto ok = Parse({}, {{"HOOKD_METRICS_TOKEN", strong}});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->metrics_token, strong);
+  auto empty = Parse({}, {{"HOOKD_METRICS_TOKEN", ""}});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->metrics_token, "");
+}
+
 TEST(SettingsTest, Sessions) {
   auto defaults = Parse({});
   ASSERT_TRUE(defaults.ok());
@@ -442,6 +476,9 @@ TEST(SettingsTest, HelpListsEveryFlagAndVariable) {
                            "HOOKD_RETENTION_STATUS_LOG",
                            "--retention-interval",
                            "HOOKD_RETENTION_INTERVAL",
+                           "--metrics-per-id",
+                           "HOOKD_METRICS_PER_ID",
+                           "HOOKD_METRICS_TOKEN",
                            "--dashboard-origin",
                            "HOOKD_DASHBOARD_ORIGIN",
                            "--stream-queue-limit",

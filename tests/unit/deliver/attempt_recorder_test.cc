@@ -194,7 +194,48 @@ TEST_F(AttemptRecorderTest, AttemptsAreCountedByResult) {
       << text;
   EXPECT_NE(text.find("hookd_delivery_attempts_total{result=\"failure\"} 1"), std::string::npos);
   EXPECT_NE(text.find("hookd_delivery_attempts_total{result=\"error\"} 1"), std::string::npos);
-  EXPECT_NE(text.find("hookd_endpoint_failures_total{endpoint=\"ep_1\"} 2"), std::string::npos);
+  // No endpoint id in the labels unless HOOKD_METRICS_PER_ID asks.
+  EXPECT_NE(text.find("hookd_endpoint_failures_total{endpoint=\"all\"} 2"), std::string::npos);
+  EXPECT_EQ(text.find("ep_1"), std::string::npos) << text;
+}
+
+TEST_F(AttemptRecorderTest, PerIdLabelsEndpointFailuresByEndpoint) {
+  Metrics per_id(true);
+  AttemptRecorder recorder(*db_, per_id, clock_, random_, DefaultRetryPolicy(), kDisableAfter);
+  ASSERT_TRUE(recorder.Record({Outcome("dlv_1", 500), Outcome("dlv_2", 502)}).ok());
+  const std::string text = per_id.Serialize();
+  EXPECT_NE(text.find("hookd_endpoint_failures_total{endpoint=\"ep_1\"} 2"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("endpoint=\"all\""), std::string::npos) << text;
+}
+
+double FailedForGood(const Metrics& m) {
+  const std::string text = m.Serialize();
+  const std::string key = "\nhookd_deliveries_failed_total ";
+  const size_t at = text.find(key);
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + key.size()));
+}
+
+TEST_F(AttemptRecorderTest, DeliveriesFailedForGoodAreCountedOnceCommitted) {
+  EXPECT_EQ(FailedForGood(metrics_), 0);
+  Record({Outcome("dlv_1", 500)});  // a retry is scheduled: not failed for good
+  EXPECT_EQ(FailedForGood(metrics_), 0);
+  Record({Outcome("dlv_2", 410)});  // 410 Gone: failed at once
+  EXPECT_EQ(FailedForGood(metrics_), 1);
+  AttemptRecord unattempted = Outcome("dlv_1", 0);
+  unattempted.attempted = false;  // its endpoint was disabled
+  unattempted.result.error = "endpoint disabled";
+  Record({unattempted, Outcome("dlv_2", 200)});
+  EXPECT_EQ(FailedForGood(metrics_), 2);
+  // The last scheduled attempt failing ends the delivery too.
+  AttemptRecord last = Outcome("dlv_1", 500);
+  last.retry_index = static_cast<int>(DefaultRetryPolicy().schedule.size());
+  Record({last});
+  EXPECT_EQ(FailedForGood(metrics_), 3);
+  // A batch whose transaction fails counts nothing.
+  Exec("DROP TABLE attempts");
+  EXPECT_FALSE(recorder_->Record({Outcome("dlv_2", 410)}).ok());
+  EXPECT_EQ(FailedForGood(metrics_), 3);
 }
 
 }  // namespace
