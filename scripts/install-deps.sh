@@ -9,7 +9,8 @@ pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsql
       libssl-dev prometheus-cpp-dev nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev
       libjemalloc-dev libjs-chart.js)
 case "$what" in
-  test) pkgs+=(clang-format curl chromium nginx openssl) ;;
+  # systemd: systemd-analyze for the package test (tests/package/package_test.sh).
+  test) pkgs+=(clang-format curl chromium nginx openssl systemd) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
   # clang and its compiler-rt (libFuzzer and the sanitizer runtimes) for the fuzz preset.
   fuzz) pkgs+=(clang libclang-rt-dev) ;;
