@@ -15,6 +15,7 @@ check() { # check "description" command...
   shift
   if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
+quiet() { "$@" >/dev/null 2>&1; }
 finish() {
   echo "package: $passed passed, $failed failed"
   [ "$failed" -eq 0 ]
@@ -82,6 +83,11 @@ check "hookd's uid is a system uid" test "$(id -u hookd)" -lt 1000
 check "/etc/default/hookd is 0600 root" test "$(stat -c '%a %U' /etc/default/hookd)" = "600 root"
 check "the unit is enabled (multi-user.target.wants)" \
   test -L /etc/systemd/system/multi-user.target.wants/hookd.service
+# Installing again runs the postinst as an upgrade does: the user exists, the conffile was edited.
+echo "# edited here" >>/etc/default/hookd
+check "installing it again (as an upgrade) works" quiet dpkg -i "$deb"
+check "and keeps the edited /etc/default/hookd" grep -qx "# edited here" /etc/default/hookd
+check "and the one hookd user" test "$(getent passwd hookd | wc -l)" -eq 1
 if [ -d /run/systemd/system ]; then
   echo "# systemd runs here: the postinst started the unit"
 else
@@ -100,7 +106,7 @@ if command -v systemd-analyze >/dev/null; then
   check "the verify check fails a unit with a bad value" \
     test -n "$(systemd-analyze verify "$work/hookd.service" 2>&1)"
   check "systemd-analyze security rates the unit at most 2.0 exposure" \
-    systemd-analyze security --offline=true --threshold=20 "$unit" >/dev/null
+    quiet systemd-analyze security --offline=true --threshold=20 "$unit"
   for key in ProtectSystem=strict NoNewPrivileges=yes StateDirectory=hookd User=hookd \
     PrivateTmp=yes PrivateDevices=yes ProtectHome=yes CapabilityBoundingSet= \
     SystemCallFilter=@system-service EnvironmentFile=-/etc/default/hookd; do
@@ -136,8 +142,8 @@ if [ -n "$base" ]; then
   check "hookd.db is hookd's, 0600" test "$(stat -c '%a %U' "$data/hookd.db")" = "600 hookd"
   check "the generated admin_token is hookd's, 0600" test "$(stat -c '%a %U' "$data/admin_token")" = "600 hookd"
   check "the hookd user can back up the running database" \
-    setpriv --reuid=hookd --regid=hookd --init-groups /usr/bin/hookd backup --data-dir "$data" \
-    --to "$data/backup.db" >/dev/null
+    quiet setpriv --reuid=hookd --regid=hookd --init-groups /usr/bin/hookd backup \
+    --data-dir "$data" --to "$data/backup.db"
 fi
 [ -n "$base" ] || cat "$work/serve.log"
 kill "$server_pid" 2>/dev/null
@@ -145,12 +151,17 @@ wait "$server_pid" 2>/dev/null
 server_pid=""
 
 # ---- remove and purge
-check "dpkg -r removes it" dpkg -r hookd >/dev/null
+check "dpkg -r removes it" quiet dpkg -r hookd
 check "the binary is gone" test ! -e /usr/bin/hookd
 check "the conffile stays until purge" test -f /etc/default/hookd
-check "dpkg --purge purges it" dpkg --purge hookd >/dev/null
+check "dpkg --purge purges it" quiet dpkg --purge hookd
 check "dpkg knows it no more" test -z "$(dpkg-query -W -f='${Status}' hookd 2>/dev/null)"
 check "the conffile is gone" test ! -e /etc/default/hookd
 check "the unit is gone" test ! -e "$unit"
+if [ "$user_existed" = no ]; then
+  # A purge keeps the user (docs/OPERATIONS.md); the test leaves the machine as it found it.
+  check "the test deletes the hookd user the postinst made" quiet userdel hookd
+  check "and its group" test -z "$(getent group hookd)"
+fi
 check "no enable link or mask is left" test ! -e /etc/systemd/system/multi-user.target.wants/hookd.service -a ! -L /etc/systemd/system/multi-user.target.wants/hookd.service -a ! -L /etc/systemd/system/hookd.service
 finish
