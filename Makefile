@@ -1,12 +1,13 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
 # `make sanitize` and `make fuzz` are the hardening runs CI adds (README, "Fuzzing and sanitizers").
+# `make deb` builds the Debian package (docs/OPERATIONS.md).
 BUILD_DIR := build/release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DATA_DIR ?= ./data
 CLANG_FORMAT ?= clang-format
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps build build-server run test unit e2e format format-check bench sanitize fuzz clean
+.PHONY: all deps build build-server run test unit e2e format format-check bench sanitize fuzz deb clean
 
 all: build
 
@@ -32,6 +33,10 @@ test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory build
 	@scripts/run-tests.sh $(BUILD_DIR)
+
+# The Debian package (docs/OPERATIONS.md, "Install"): build/release/deb/hookd_<version>-1_<arch>.deb.
+deb: build-server
+	scripts/make-deb.sh $(BUILD_DIR)
 
 # The unit and integration suites under ASan+UBSan: any report fails the test that caused it.
 ASAN_DIR := build/asan

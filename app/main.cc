@@ -1,4 +1,4 @@
-// hookd: `hookd serve`, `hookd version`, `hookd --help`.
+// hookd: `hookd serve`, `hookd backup`, `hookd version`, `hookd --help`.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/backup_command.h"
 #include "app/server.h"
 #include "app/settings.h"
 
@@ -18,6 +19,8 @@ constexpr char kUsage[] = "hookd " HOOKD_VERSION
                           " - webhook ingestion and delivery\n\n"
                           "Usage:\n"
                           "  hookd serve [flags]   run the server (all roles by default)\n"
+                          "  hookd backup --to FILE [flags]\n"
+                          "                        copy the live database (hookd backup --help)\n"
                           "  hookd version         print the version\n"
                           "  hookd --help          this help\n\n";
 
@@ -99,6 +102,10 @@ int main(int argc, char** argv) {
     }
     return Serve({args.begin() + 1, args.end()});
   }
+  if (args[0] == "backup")
+    return hookd::RunBackupCommand(
+        {args.begin() + 1, args.end()}, [](const char* name) { return std::getenv(name); },
+        std::cout, std::cerr);
   std::cerr << "hookd: unknown command \"" << args[0] << "\"\n\n" << kUsage;
   return 2;
 }

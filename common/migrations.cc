@@ -21,8 +21,9 @@ Status ApplyMigrations(Db& db, const std::vector<Migration>& migrations) {
   if (current > known) {
     return Status(ErrorKind::kConflict, "database_too_new",
                   "the database is at schema version " + std::to_string(current) +
-                      " but this hookd knows versions up to " + std::to_string(known) +
-                      "; run a newer hookd");
+                      ", newer than this hookd knows (versions up to " + std::to_string(known) +
+                      "): a newer hookd wrote it. Run that newer hookd, or restore a backup "
+                      "taken before the upgrade (docs/OPERATIONS.md, \"Upgrade and rollback\")");
   }
 
   // Every migration not yet recorded is applied, also one numbered below the newest recorded:

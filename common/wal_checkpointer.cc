@@ -68,7 +68,12 @@ void WalCheckpointer::Loop() {
 Result<WalState> WalCheckpointer::RunOnce() {
   if (!db_) return Status::Internal("the WAL checkpointer's connection is not open");
   auto state = db_->Checkpoint();
-  if (state.ok() && state->frames >= restart_frames_)
+  // A RESTART holds the write lock while it waits for the readers, so a reader of an older
+  // snapshot (`hookd backup` copying, a long query) would stall every writer for the busy timeout
+  // at each interval. The PASSIVE checkpoint stops short of such a reader's snapshot: restart only
+  // when it copied every frame. Meanwhile the WAL grows; the first checkpoint after that reader
+  // ends restarts it.
+  if (state.ok() && state->frames >= restart_frames_ && state->checkpointed == state->frames)
     state = db_->Checkpoint(Db::CheckpointMode::kRestart);
   if (!state.ok()) {
     errors_.Log(state.status().message());

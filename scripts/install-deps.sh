@@ -10,7 +10,8 @@ pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsql
       libjemalloc-dev libjs-chart.js)
 case "$what" in
   # prometheus: its promtool checks deploy/prometheus/hookd-alerts.yml (tests/e2e/metrics.test.mjs).
-  test) pkgs+=(clang-format curl chromium nginx openssl prometheus) ;;
+  # systemd: systemd-analyze for the package test (tests/package/package_test.sh).
+  test) pkgs+=(clang-format curl chromium nginx openssl prometheus systemd) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
   # clang and its compiler-rt (libFuzzer and the sanitizer runtimes) for the fuzz preset.
   fuzz) pkgs+=(clang libclang-rt-dev) ;;

@@ -148,6 +148,13 @@ TEST_F(MigrationsTest, RefusesADatabaseNewerThanThisBinary) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), "database_too_new");
   EXPECT_EQ(s.kind(), ErrorKind::kConflict);
+  // Both versions, and what the operator can do: the newer binary, or a backup.
+  EXPECT_NE(s.message().find("schema version " + std::to_string(newest + 1)), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("versions up to " + std::to_string(newest)), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("newer hookd"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("restore a backup"), std::string::npos) << s.message();
   EXPECT_EQ(SchemaDump(), schema);
   EXPECT_FALSE(TableExists("sources"));
   EXPECT_EQ(RecordedVersions(), std::vector<int64_t>{newest + 1});

@@ -75,6 +75,43 @@ TEST_F(WalCheckpointerTest, WithoutRunOnceTheWalGrows) {
   EXPECT_GT(WalBytes(), before);
 }
 
+TEST_F(WalCheckpointerTest, AReaderOfAnOldSnapshotDoesNotMakeTheCheckpointHoldTheWriters) {
+  // A RESTART waits for readers with the write lock held: behind a reader that keeps its
+  // snapshot (a backup copying), every writer would wait the busy timeout at each checkpoint.
+  DbOptions options = options_;
+  options.busy_timeout_ms = 3000;
+  WalCheckpointer checkpointer(path_, options, std::chrono::hours(1), /*restart_frames=*/100);
+  ASSERT_TRUE(checkpointer.Open().ok());
+  auto reader = Db::Open(path_, options_);
+  ASSERT_TRUE(reader.ok());
+  Write(1);
+  ASSERT_TRUE((*reader)->Exec("BEGIN; SELECT COUNT(*) FROM t").ok());  // holds this snapshot
+  Write(1);
+  const int written = WalFrames();
+  ASSERT_GT(written, 100);
+
+  const auto start = std::chrono::steady_clock::now();
+  Result<WalState> state = checkpointer.RunOnce();
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  EXPECT_LT(took, milliseconds(1000));
+  EXPECT_EQ(state->frames, written);
+  EXPECT_LT(state->checkpointed, written);  // up to the reader's snapshot only
+  // A writer meanwhile commits at once.
+  const auto write_start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES (1)").ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - write_start, milliseconds(1000));
+
+  // Once the reader is done, the next checkpoint copies everything and starts the WAL over.
+  ASSERT_TRUE((*reader)->Exec("COMMIT").ok());
+  state = checkpointer.RunOnce();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  EXPECT_EQ(state->checkpointed, state->frames);
+  const uintmax_t before = WalBytes();
+  Write(1);
+  EXPECT_LE(WalBytes(), before);
+}
+
 TEST_F(WalCheckpointerTest, StopRunsALastCheckpointOnItsThread) {
   // An hour's interval: the thread's only checkpoint is the last one, run by Stop.
   WalCheckpointer checkpointer(path_, options_, std::chrono::hours(1));
