@@ -1,5 +1,7 @@
 #include "deliver/message_service.h"
 
+#include <map>
+
 #include "common/api_helpers.h"
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -59,11 +61,11 @@ nlohmann::json DeliveryJson(const Stmt& st, int64_t now) {
           {"updated_at", FormatRfc3339(st.Int(9))}};
 }
 
-void BindOptional(Stmt& st, int i, const std::optional<std::string>& v) {
-  if (v)
-    st.Bind(i, *v);
-  else
-    st.BindNull(i);
+// Binds a ListQuery's parameters, then the limit plus one (to learn whether there is more).
+void BindAll(Stmt& st, const std::vector<std::string>& params, int limit) {
+  int i = 1;
+  for (const std::string& p : params) st.Bind(i++, p);
+  st.Bind(i, static_cast<int64_t>(limit) + 1);
 }
 
 Result<nlohmann::json> Rows(Stmt& st, int limit,
@@ -317,41 +319,48 @@ Result<nlohmann::json> MessageService::Get(const std::string& id) {
   return j;
 }
 
-Result<nlohmann::json> MessageService::List(const std::optional<std::string>& event_type,
+Result<nlohmann::json> MessageService::List(const MessageFilter& filter,
                                             const std::optional<std::string>& after, int limit) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(
-      "SELECT id, event_type, source_id, event_id, created_at FROM messages"
-      " WHERE (?1 IS NULL OR event_type = ?1)"
-      " AND (?2 IS NULL OR seq < (SELECT seq FROM messages WHERE id = ?2))"
-      " ORDER BY seq DESC LIMIT ?3");
+  const ListQuery q =
+      MessagesQuery("id, event_type, source_id, event_id, created_at", filter, after);
+  auto st = (*db)->Cached(q.sql);
   if (!st.ok()) return st.status();
-  BindOptional(**st, 1, event_type);
-  BindOptional(**st, 2, after);
-  (*st)->Bind(3, static_cast<int64_t>(limit) + 1);
+  BindAll(**st, q.params, limit);
   return Rows(**st, limit, MessageSummary);
 }
 
 Result<nlohmann::json> MessageService::ListDeliveries(const DeliveryFilter& f,
                                                       const std::optional<std::string>& after,
                                                       int limit) {
+  auto q = DeliveriesQuery(kDeliveryColumns, f, after);
+  if (!q.ok()) return q.status();
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st =
-      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom +
-                    " WHERE (?1 IS NULL OR d.status = ?1)"
-                    " AND (?2 IS NULL OR d.endpoint_id = ?2) AND (?3 IS NULL OR d.message_id = ?3)"
-                    " AND (?4 IS NULL OR d.seq < (SELECT seq FROM deliveries WHERE id = ?4))"
-                    " ORDER BY d.seq DESC LIMIT ?5");
+  auto st = (*db)->Cached(q->sql);
   if (!st.ok()) return st.status();
-  BindOptional(**st, 1, f.status);
-  BindOptional(**st, 2, f.endpoint_id);
-  BindOptional(**st, 3, f.message_id);
-  BindOptional(**st, 4, after);
-  (*st)->Bind(5, static_cast<int64_t>(limit) + 1);
+  BindAll(**st, q->params, limit);
   const int64_t now = clock_.NowUnixMillis();
-  return Rows(**st, limit, [now](const Stmt& row) { return DeliveryJson(row, now); });
+  auto list = Rows(**st, limit, [now](const Stmt& row) { return DeliveryJson(row, now); });
+  if (!list.ok()) return list;
+  // The event type of each delivery's message, one lookup by id per message on the page.
+  auto type = (*db)->Cached("SELECT event_type FROM messages WHERE id = ?");
+  if (!type.ok()) return type.status();
+  std::map<std::string, nlohmann::json> types;
+  for (nlohmann::json& d : (*list)["data"]) {
+    const std::string message_id = d["message_id"].get<std::string>();
+    auto known = types.find(message_id);
+    if (known == types.end()) {
+      auto row = (*type)->Bind(1, message_id).Step();
+      if (!row.ok()) return row.status();
+      nlohmann::json t = *row ? nlohmann::json((*type)->Text(0)) : nlohmann::json(nullptr);
+      (*type)->Reset();
+      known = types.emplace(message_id, std::move(t)).first;
+    }
+    d["event_type"] = known->second;
+  }
+  return list;
 }
 
 Result<nlohmann::json> MessageService::GetDelivery(const std::string& id) {

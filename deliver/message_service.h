@@ -20,6 +20,7 @@
 #include "common/random.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/fanout.h"
+#include "deliver/list_queries.h"
 #include "deliver/wake_reason.h"
 
 namespace hookd {
@@ -27,10 +28,6 @@ namespace hookd {
 // How long an Idempotency-Key answers with its first response (retention keeps such a message
 // at least this long).
 inline constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
-
-struct DeliveryFilter {
-  std::optional<std::string> status, endpoint_id, message_id;
-};
 
 class MessageService {
  public:
@@ -72,10 +69,12 @@ class MessageService {
                                 const std::optional<std::string>& idempotency_key);
   // The message with its payload and one entry per delivery; 404 when missing.
   Result<nlohmann::json> Get(const std::string& id);
-  // {"data", "next"}, newest first.
-  Result<nlohmann::json> List(const std::optional<std::string>& event_type,
-                              const std::optional<std::string>& after, int limit);
+  // {"data", "next"}, newest first, matching every filter given.
+  Result<nlohmann::json> List(const MessageFilter& filter, const std::optional<std::string>& after,
+                              int limit);
 
+  // {"data", "next"}, newest first; each delivery also names its message's event_type. 422 for
+  // an unknown status.
   Result<nlohmann::json> ListDeliveries(const DeliveryFilter& filter,
                                         const std::optional<std::string>& after, int limit);
   // The delivery with all its attempts; 404 when missing.

@@ -1,7 +1,10 @@
 // The operators' dashboard (API.md, "Admin UI"): sign-in, overview with counters, chart and live
-// feeds, sources, endpoints, and message and event pages. Text from providers and receivers is
-// only ever set as text (see dom.js).
-import { $, badge, copyText, dateTime, fill, h, prettyBody, time } from './dom.js';
+// feeds, sources, endpoints, lists of messages and deliveries (lists.js), and message, delivery,
+// event and endpoint pages. Text from providers and receivers is only ever set as text (see
+// dom.js).
+import { ApiError, api, setUnauthorizedHandler, withQuery } from './api.js';
+import { $, badge, copyText, dateTime, errorState, fill, h, prettyBody, time } from './dom.js';
+import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages, shortId } from './lists.js';
 import { LiveStream } from './live.js';
 import { Stats } from './stats.js';
 
@@ -18,44 +21,22 @@ const state = {
   live: null,
   stats: new Stats(),
   view: null,
-  viewRefresh: null, // (entries) => void for the open message page
+  viewRefresh: null, // (entries) => void for the open message or delivery page
+  nav: 0, // counts navigations: an answer for a page left behind is dropped
 };
 
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: {} };
-  // hookd refuses a change made with the session cookie unless it is JSON (a cross-site form
-  // cannot send that), so every non-GET request says so, with or without a body.
-  if (method !== 'GET') init.headers['content-type'] = 'application/json';
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(path, init);
-  let json = null;
-  try {
-    json = await res.json();
-  } catch {
-    json = null;
-  }
-  if (res.status === 401 && path !== '/api/v1/session') {
-    showSignIn(state.live ? 'Your session has ended; sign in again.' : '');
-    throw new ApiError(401, 'unauthorized', 'not signed in');
-  }
-  if (!res.ok) {
-    const err = (json && json.error) || {};
-    throw new ApiError(res.status, err.code || 'error', err.message || `HTTP ${res.status}`);
-  }
-  return json;
-}
+setUnauthorizedHandler(() => showSignIn(state.live ? 'Your session has ended; sign in again.' : ''));
 
 // ------------------------------------------------------------------ notices
 
+// A notice belongs to the page it was shown on: navigating elsewhere clears it (route()).
 let noticeTimer = null;
+function clearNotice() {
+  clearTimeout(noticeTimer);
+  $('#notice').hidden = true;
+  fill($('#notice'));
+}
+
 function notice(text, kind = 'info') {
   const el = $('#notice');
   el.className = `notice notice-${kind}`;
@@ -391,7 +372,7 @@ function endpointStatus(ep) {
 
 function renderEndpoints() {
   const rows = [...state.endpoints.values()].map((ep) => h('tr', { dataset: { endpoint: ep.id } },
-    h('td', {}, h('div', { class: 'mono ellipsis wide', title: ep.url }, ep.url),
+    h('td', {}, h('a', { href: `#/endpoints/${encodeURIComponent(ep.id)}`, class: 'mono ellipsis wide', title: ep.url }, ep.url),
       ep.description ? h('div', { class: 'muted small' }, ep.description) : null),
     h('td', {}, endpointStatus(ep)),
     h('td', { class: 'small' },
@@ -498,22 +479,24 @@ function kv(pairs) {
 
 async function showMessage(id) {
   const view = $('#view-message');
-  fill(view, h('p', { class: 'muted' }, 'Loading…'));
+  const nav = state.nav;
   const msg = await api('GET', `/api/v1/messages/${encodeURIComponent(id)}`);
   const deliveries = await Promise.all(msg.deliveries.map((d) => api('GET', `/api/v1/deliveries/${encodeURIComponent(d.id)}`)));
-  if (state.view !== 'message') return;
+  if (nav !== state.nav) return;
   const source = msg.source_id ? state.sources.get(msg.source_id) : null;
+  const endpointIds = [...new Set(deliveries.map((d) => d.endpoint_id))];
   fill(view,
-    h('p', { class: 'back' }, h('a', { href: '#/overview' }, '← Overview')),
+    h('p', { class: 'back' }, h('a', { href: '#/messages' }, '← Messages')),
     h('div', { class: 'view-head' }, h('h1', {}, 'Message ', h('span', { class: 'type' }, msg.event_type))),
     h('div', { class: 'panel' }, kv([
       ['Message', h('code', {}, msg.id)],
       ['Created', dateTime(msg.created_at)],
       ['Source', source ? source.name : msg.source_id || '— (sent through the API)'],
-      msg.event_id ? ['Event', h('a', { href: `#/events/${encodeURIComponent(msg.event_id)}` }, msg.event_id)] : null,
+      msg.event_id ? ['Event', h('a', { href: `#/events/${encodeURIComponent(msg.event_id)}`, id: 'message-event' }, msg.event_id)] : null,
+      endpointIds.length ? ['Endpoints', h('span', { class: 'link-list' }, endpointIds.map((e) => links.endpoint(linkCtx, e)))] : null,
     ])),
     h('h2', {}, `Deliveries (${deliveries.length})`),
-    deliveries.length ? deliveries.map(deliveryPanel) : h('p', { class: 'muted' }, 'No endpoint subscribed to this message.'),
+    deliveries.length ? deliveries.map((d) => withDeliveryLinks(deliveryPanel(d), d)) : h('p', { class: 'muted' }, 'No endpoint subscribed to this message.'),
     h('h2', {}, 'Payload'),
     h('pre', { class: 'body' }, prettyBody(msg.payload)));
   // Live entries for this message's deliveries reload the page (a few times a second at most).
@@ -523,7 +506,7 @@ async function showMessage(id) {
     if (pending) return;
     pending = setTimeout(() => {
       pending = null;
-      if (state.view === 'message' && currentParam() === id) showMessage(id).catch(failed('Reload'));
+      if (nav === state.nav) showMessage(id).catch(failed('Reload'));
     }, 300);
   };
 }
@@ -553,6 +536,71 @@ async function reportManualRetry(id, attemptsBefore) {
     else notice(`Retry failed (${answer}): the delivery stays ${d.status}${d.status === 'retrying' && d.next_attempt_at ? `, next attempt at ${new Date(d.next_attempt_at).toLocaleTimeString([], { hour12: false })}` : ''}.`, 'error');
     return;
   }
+}
+
+/** Adds to a delivery panel the links to its own page and to its endpoint's. */
+function withDeliveryLinks(panel, d) {
+  const line = h('p', { class: 'delivery-links small muted' },
+    'Delivery ', links.delivery(d.id, d.id), ' to ', links.endpoint(linkCtx, d.endpoint_id));
+  panel.insertBefore(line, panel.children[1] || null);
+  return panel;
+}
+
+async function showDelivery(id) {
+  const view = $('#view-delivery');
+  const nav = state.nav;
+  const d = await api('GET', `/api/v1/deliveries/${encodeURIComponent(id)}`);
+  // The message names the event type and the event; a pruned one leaves the delivery readable.
+  const msg = await api('GET', `/api/v1/messages/${encodeURIComponent(d.message_id)}`).catch(() => null);
+  if (nav !== state.nav) return;
+  fill(view,
+    h('p', { class: 'back' }, h('a', { href: '#/deliveries' }, '← Deliveries')),
+    h('div', { class: 'view-head' }, h('h1', {}, 'Delivery ', h('span', { class: 'type' }, msg ? msg.event_type : shortId(d.id)))),
+    h('div', { class: 'panel' }, kv([
+      ['Delivery', h('code', {}, d.id)],
+      ['Message', h('a', { href: `#/messages/${encodeURIComponent(d.message_id)}`, id: 'delivery-message', class: 'mono' }, d.message_id)],
+      msg && msg.event_id ? ['Event', links.event(msg.event_id, msg.event_id)] : null,
+      ['Endpoint', h('span', { id: 'delivery-endpoint' }, links.endpoint(linkCtx, d.endpoint_id))],
+      ['Created', dateTime(d.created_at)],
+      ['Updated', dateTime(d.updated_at)],
+    ])),
+    h('h2', {}, 'Status and attempts'),
+    deliveryPanel(d));
+  let pending = null;
+  state.viewRefresh = (entries) => {
+    if (!entries.some((e) => e.data && e.data.delivery_id === id)) return;
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      if (nav === state.nav) showDelivery(id).catch(failed('Reload'));
+    }, 300);
+  };
+}
+
+async function showEndpoint(id) {
+  const view = $('#view-endpoint');
+  const nav = state.nav;
+  const ep = await api('GET', `/api/v1/endpoints/${encodeURIComponent(id)}`);
+  const recent = await deliveriesPanel(linkCtx, { endpoint_id: id });
+  if (nav !== state.nav) return;
+  state.endpoints.set(ep.id, { ...state.endpoints.get(ep.id), ...ep });
+  fill(view,
+    h('p', { class: 'back' }, h('a', { href: '#/endpoints' }, '← Endpoints')),
+    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(ep.id)))),
+    h('div', { class: 'panel' }, kv([
+      ['Endpoint', h('code', {}, ep.id)],
+      ['URL', h('code', {}, ep.url)],
+      ep.description ? ['Description', ep.description] : null,
+      ['Status', h('span', {}, endpointStatus(ep))],
+      ['Event types', ep.event_types.length ? ep.event_types.join(', ') : 'all'],
+      ['Sources', ep.source_ids.length ? ep.source_ids.map((s) => state.sources.get(s)?.name || s).join(', ') : 'all'],
+      ['Created', dateTime(ep.created_at)],
+    ])),
+    h('p', { class: 'link-list' },
+      h('a', { href: withQuery('#/deliveries', { endpoint_id: ep.id }) }, 'All its deliveries'),
+      h('a', { href: withQuery('#/failed', { endpoint_id: ep.id }) }, 'Its failed deliveries')),
+    h('h2', {}, 'Latest deliveries'),
+    h('div', { class: 'panel' }, recent));
 }
 
 function deliveryPanel(d) {
@@ -596,9 +644,12 @@ function deliveryPanel(d) {
 
 async function showEvent(id) {
   const view = $('#view-event');
-  fill(view, h('p', { class: 'muted' }, 'Loading…'));
+  const nav = state.nav;
   const e = await api('GET', `/api/v1/events/${encodeURIComponent(id)}`);
-  if (state.view !== 'event') return;
+  // Every accepted event became one message (API.md): its deliveries are the event's.
+  const messages = (await api('GET', withQuery('/api/v1/messages', { event_id: id }))).data;
+  const delivered = await Promise.all(messages.map(async (m) => [m, await deliveriesPanel(linkCtx, { message_id: m.id }, 100)]));
+  if (nav !== state.nav) return;
   const headers = e.headers && typeof e.headers === 'object' ? Object.entries(e.headers) : [];
   fill(view,
     h('p', { class: 'back' }, h('a', { href: '#/overview' }, '← Overview')),
@@ -609,28 +660,65 @@ async function showEvent(id) {
       ['Source', state.sources.get(e.source_id)?.name || e.source_id],
       ['Provider', e.provider],
       ['Provider event id', h('code', {}, e.provider_event_id ?? '—')],
+      ['Message', messages.length
+        ? h('span', { class: 'link-list', id: 'event-messages' }, messages.map((m) => links.message(m.id, m.id)))
+        : h('span', { class: 'muted' }, 'none (pruned by retention?)')],
     ])),
-    headers.length ? [h('h2', {}, 'Headers'), h('table', { class: 'data panel' }, h('tbody', {},
-      headers.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, k), h('td', { class: 'mono' }, Array.isArray(v) ? v.join(', ') : String(v))))))] : null,
+    delivered.map(([m, panel]) => [h('h2', {}, 'Deliveries of ', links.message(m.id, shortId(m.id))), h('div', { class: 'panel', dataset: { eventDeliveries: m.id } }, panel)]),
+    headers.length ? [h('h2', {}, 'Headers'), h('div', { class: 'panel scroll-x' }, h('table', { class: 'data' }, h('tbody', {},
+      headers.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, k), h('td', { class: 'mono' }, Array.isArray(v) ? v.join(', ') : String(v)))))))] : null,
     h('h2', {}, 'Body'),
     h('pre', { class: 'body', id: 'event-body' }, prettyBody(e.body)));
 }
 
 // ------------------------------------------------------------------ routing
 
-function currentParam() {
-  return decodeURIComponent(location.hash.split('/')[2] || '');
+// What lists.js needs of this page.
+const linkCtx = {
+  state,
+  endpointLabel,
+  reloadEndpoints: loadEndpoints,
+  current: null, // set per navigation
+};
+
+// "#/messages/msg_1?x=1" -> { name: 'messages', param: 'msg_1', query }.
+function parseHash() {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const q = hash.indexOf('?');
+  const path = q < 0 ? hash : hash.slice(0, q);
+  const [name = '', param = ''] = path.split('/');
+  let decoded = param;
+  try {
+    decoded = decodeURIComponent(param);
+  } catch {
+    // a malformed escape: looked up as it is, and not found
+  }
+  return { name: name || 'overview', param: decoded, query: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)) };
 }
+
+// Hash name (and whether it has an id) -> the view shown, its section and the nav entry lit.
+function viewFor(name, param) {
+  const pages = { messages: 'message', deliveries: 'delivery', events: 'event', endpoints: 'endpoint' };
+  if (param && pages[name]) return pages[name];
+  if (['overview', 'messages', 'deliveries', 'failed', 'sources', 'endpoints'].includes(name)) return name;
+  return 'overview';
+}
+const NAV_OF = { message: 'messages', delivery: 'deliveries', endpoint: 'endpoints', event: 'overview' };
+const PAGES = { message: showMessage, delivery: showDelivery, event: showEvent, endpoint: showEndpoint };
 
 async function route() {
   if (!state.live) return;
-  const [, name = 'overview', param] = location.hash.split('/');
-  const view = { overview: 'overview', sources: 'sources', endpoints: 'endpoints', messages: 'message', events: 'event', deliveries: 'delivery' }[name] || 'overview';
+  const { name, param, query } = parseHash();
+  const view = viewFor(name, param);
+  const nav = ++state.nav;
+  linkCtx.current = () => nav === state.nav;
   state.view = view;
   state.viewRefresh = null;
-  for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== `view-${view === 'delivery' ? 'message' : view}`;
+  clearNotice();
+  const section = $(`#view-${view}`);
+  for (const v of document.querySelectorAll('.view')) v.hidden = v !== section;
   for (const a of document.querySelectorAll('#nav a')) {
-    if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+    if (a.dataset.view === (NAV_OF[view] || view)) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   try {
@@ -646,19 +734,23 @@ async function route() {
       renderEndpoints();
       await loadEndpoints();
       renderEndpoints();
-    } else if (view === 'message') {
-      await showMessage(decodeURIComponent(param || ''));
-    } else if (view === 'delivery') {
-      const d = await api('GET', `/api/v1/deliveries/${encodeURIComponent(decodeURIComponent(param || ''))}`);
-      location.replace(`#/messages/${encodeURIComponent(d.message_id)}`);
-    } else if (view === 'event') {
-      await showEvent(decodeURIComponent(param || ''));
+    } else if (view === 'messages') {
+      await renderMessages(section, query, linkCtx);
+    } else if (view === 'deliveries') {
+      await renderDeliveries(section, query, linkCtx);
+    } else if (view === 'failed') {
+      await renderFailed(section, query, linkCtx);
+    } else {
+      fill(section, h('p', { class: 'muted', dataset: { state: 'loading' } }, 'Loading…'));
+      await PAGES[view](param);
     }
   } catch (e) {
-    failed('Loading')(e);
+    if (e instanceof ApiError && e.status === 401) return;
+    if (nav !== state.nav) return;
+    if (PAGES[view]) fill(section, h('p', { class: 'back' }, h('a', { href: '#/overview' }, '← Overview')), errorState(e, { what: view, id: param }));
+    else failed('Loading')(e);
   }
 }
-
 window.addEventListener('hashchange', () => {
   route();
   $('#main').focus({ preventScroll: true });

@@ -83,3 +83,24 @@ export function prettyBody(text) {
     return text;
   }
 }
+
+const WHAT = { message: 'message', delivery: 'delivery', event: 'event', endpoint: 'endpoint', list: 'list' };
+
+/**
+ * What a page shows when it cannot show its subject: "not found" for a 404 (the id is wrong, or
+ * retention pruned it), else the API's error. e: an error with status, code and message.
+ */
+export function errorState(e, { what = 'page', id = '' } = {}) {
+  const noun = WHAT[what] || what;
+  if (e && e.status === 404) {
+    return h('div', { class: 'panel state state-missing', dataset: { state: 'not-found' } },
+      h(what === 'list' ? 'h2' : 'h1', {}, `${noun[0].toUpperCase()}${noun.slice(1)} not found`),
+      h('p', {}, 'No ', noun, ' has the id ', h('code', {}, id || '(none)'), '.'),
+      h('p', { class: 'muted' }, 'Check the id; an old one may have been pruned by retention (HOOKD_RETENTION).'),
+      h('p', {}, h('a', { href: '#/messages' }, 'Search messages'), ' · ', h('a', { href: '#/deliveries' }, 'Search deliveries')));
+  }
+  return h('div', { class: 'panel state state-error', dataset: { state: 'error' }, role: 'alert' },
+    h(what === 'list' ? 'h2' : 'h1', {}, `Could not load the ${noun}`),
+    h('p', {}, e?.message || String(e), e?.code && e.code !== 'error' ? h('span', { class: 'muted' }, ` (${e.code}${e.status ? `, HTTP ${e.status}` : ''})`) : null),
+    h('p', {}, h('button', { type: 'button', onclick: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }, 'Try again')));
+}

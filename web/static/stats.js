@@ -5,6 +5,19 @@
 import { $ } from './dom.js';
 
 const MINUTE = 60_000;
+
+// What depends on the chart's width: a narrow chart (a phone) shows fewer time labels, a
+// smaller legend and no axis titles, so that no two labels overlap.
+function fitTo(options, width) {
+  const narrow = width < 600;
+  options.scales.x.ticks.maxTicksLimit = narrow ? Math.max(3, Math.floor(width / 80)) : 13;
+  options.scales.y.title.display = !narrow;
+  options.scales.latency.title.display = !narrow;
+  options.plugins.legend.align = narrow ? 'start' : 'end';
+  options.plugins.legend.labels.boxWidth = narrow ? 10 : 12;
+  options.plugins.legend.labels.padding = narrow ? 8 : 10;
+  options.plugins.legend.labels.font = { size: narrow ? 11 : 12 };
+}
 const KEEP = 20_000; // entries kept for re-applying on top of a newer snapshot
 
 export class Stats {
@@ -135,10 +148,11 @@ export class Stats {
         options: {
           animation: false,
           maintainAspectRatio: false,
+          onResize: (chart, size) => fitTo(chart.options, size.width),
           interaction: { mode: 'index', intersect: false },
           plugins: { legend: { position: 'top', align: 'end', labels: { boxWidth: 12, color: color('--muted') } } },
           scales: {
-            x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 13, maxRotation: 0, color: color('--muted') } },
+            x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 13, maxRotation: 0, autoSkipPadding: 8, color: color('--muted') } },
             y: { stacked: true, beginAtZero: true, title: { display: true, text: 'deliveries / min', color: color('--muted') },
               ticks: { precision: 0, color: color('--muted') }, grid: { color: color('--grid') } },
             latency: { position: 'right', beginAtZero: true, title: { display: true, text: 'ms', color: color('--muted') },
@@ -146,6 +160,8 @@ export class Stats {
           },
         },
       });
+      fitTo(this.chart.options, this.chart.width);
+      this.chart.update('none');
       return;
     }
     this.chart.data.labels = labels;
