@@ -212,6 +212,7 @@ const RESULT_TEXT = {
   queued: ['ok', 'Retry queued'],
   endpoint_disabled: ['bad', 'Endpoint disabled: enable it, then retry'],
   attempt_in_progress: ['warn', 'An attempt is in progress'],
+  circuit_open: ['warn', 'Circuit open: it waits for the circuit'],
   not_found: ['bad', 'Not found (pruned?)'],
 };
 
