@@ -110,7 +110,8 @@ Result<BackupStats> BackupDatabase(const std::string& source, const std::string&
   // The copy keeps the source's WAL flag in its header; a backup file is one self-contained file.
   if (Status st = Exec(d, "PRAGMA journal_mode=DELETE", "finishing " + target); !st.ok()) return st;
   auto check = IntegrityCheck(d);
-  if (!check.ok()) return check.status();
+  if (!check.ok())
+    return Status::Internal("the copy in " + target + " failed: " + check.status().message());
   if (*check != "ok")
     return Status::Internal("the copy in " + target + " failed its integrity check: " + *check);
   sqlite3_stmt* st = nullptr;
@@ -125,7 +126,8 @@ Status CheckDatabaseIntegrity(const std::string& path) {
   auto db = OpenExisting(path, SQLITE_OPEN_READONLY);
   if (!db.ok()) return db.status();
   auto check = IntegrityCheck(db->get());
-  if (!check.ok()) return check.status();
+  // A page damaged badly enough fails the check itself ("database disk image is malformed").
+  if (!check.ok()) return Status::Internal(path + ": " + check.status().message());
   if (*check != "ok") return Status::Internal(path + " failed its integrity check: " + *check);
   return Status::Ok();
 }

@@ -133,7 +133,17 @@ std::string Logger::Format(LogLevel level, std::string_view msg,
         out += f.value;
     }
     out += "}\n";
-    return out;
+    // JSON lets DEL stand unescaped; a terminal does not. It occurs only inside strings here.
+    if (out.find('\x7f') == std::string::npos) return out;
+    std::string clean;
+    clean.reserve(out.size() + 16);
+    for (char c : out) {
+      if (c == '\x7f')
+        clean += "\\u007f";
+      else
+        clean += c;
+    }
+    return clean;
   }
   out += time;
   out += ' ';

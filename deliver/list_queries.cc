@@ -52,7 +52,7 @@ Result<ListQuery> DeliveriesQuery(const std::string& columns, const DeliveryFilt
     }
     status_term = " AND d.status = '" + s + "'" + status_term;
   }
-  if (f.message_id) index.clear();
+  if (f.message_id) index = "deliveries_message";
   // Each delivery with its endpoint (`e`), whose circuit the API shows as the delivery's wait.
   ListQuery q{"SELECT " + columns + " FROM deliveries d" +
                   (index.empty() ? "" : " INDEXED BY " + index) +

@@ -94,7 +94,7 @@ TEST(LogTest, ControlCharactersAndNewlinesNeverSplitALine) {
     Logger log(sink, clock, LogLevel::kInfo, format);
     log.Error(nasty, {{"error", nasty}, {nasty, "key"}});
     ASSERT_EQ(sink.Lines().size(), 1u);
-    const std::string& line = sink.Lines()[0];
+    const std::string line = sink.Lines()[0];  // Lines() is a copy
     EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
     EXPECT_EQ(line.find('\r'), std::string::npos) << line;
     EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;

@@ -52,7 +52,7 @@ TEST(Metrics, CollectablesAreServedAtEveryScrape) {
   EXPECT_TRUE(Has(m.Serialize(), "# TYPE hookd_test_gauge gauge\nhookd_test_gauge 1\n"));
   v = 0;
   EXPECT_TRUE(Has(m.Serialize(), "\nhookd_test_gauge 0\n"));
-  EXPECT_TRUE(Has(m.Serialize(), "hookd_ingest_requests_total"));  // the registry too
+  EXPECT_TRUE(Has(m.Serialize(), "hookd_deliveries_failed_total 0\n"));  // the registry too
 }
 
 }  // namespace

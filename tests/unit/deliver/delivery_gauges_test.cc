@@ -89,7 +89,7 @@ TEST_F(DeliveryGaugesTest, TheOldestDueUnstartedDeliveryAcrossEndpoints) {
   Endpoint("ep_a");
   Endpoint("ep_b");
   Delivery("ep_a", -30'000);
-  Delivery("ep_a", -60'000, 10'000);  // in flight: its lease runs
+  Delivery("ep_a", -60'000, 20'000);  // in flight: its lease runs past both readings
   Delivery("ep_a", 60'000);
   Delivery("ep_b", -12'500);
   EXPECT_DOUBLE_EQ(Read().oldest_due_age_seconds, 30.0);
