@@ -164,7 +164,7 @@ describe('start-up refusals and file modes', TIMEOUT, () => {
       const dataDir = path.join(base, 'data');
       const env = await refusedStart(dataDir, { HOOKD_ADMIN_TOKEN: strong, HOOKD_MAX_BODY: 'lots' });
       assert.equal(env.code, 2, env.stderr);
-      assert.match(env.stderr, /^hookd: HOOKD_MAX_BODY: /);
+      assert.match(env.stderr, /^\S+ ERROR HOOKD_MAX_BODY: not a size: "lots"$/m);
       const bogus = spawnSync(HOOKD_BIN, ['serve', '--bogus'], { encoding: 'utf8', timeout: 15_000 });
       assert.equal(bogus.status, 2, bogus.stderr);
       assert.match(bogus.stderr, /unknown flag --bogus/);
