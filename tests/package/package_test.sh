@@ -130,7 +130,7 @@ env -i PATH=/usr/bin:/bin "${settings[@]}" HOOKD_DATA_DIR="$data" \
 server_pid=$!
 base=""
 for _ in $(seq 1 100); do
-  base="$(sed -n 's/^hookd .* listening on \(http:[^ ]*\)$/\1/p' "$work/serve.log")"
+  base="$(sed -n 's/^.* INFO listening url=\(http:[^ ]*\).*$/\1/p' "$work/serve.log")"
   [ -n "$base" ] && break
   kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.1
