@@ -7,6 +7,7 @@
 #include "common/json_text.h"
 #include "deliver/delivery_headers.h"
 #include "deliver/signer.h"
+#include "deliver/waiting_endpoints_sql.h"
 
 namespace hookd {
 namespace {
@@ -331,17 +332,12 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
   // Read first: a delivery inserted during the scan below is then also seen by the next
   // DiscoverNewDeliveries (found twice at worst, never missed).
   if (const int64_t last = LastDeliverySeq(); last >= 0) discovered_seq_ = last;
-  // A loose scan of deliveries_due (endpoint_id, next_attempt_at): one index seek per endpoint
-  // with waiting deliveries, whatever the size of its backlog.
-  auto st = db_->Cached(
-      "WITH RECURSIVE ep(id) AS ("
-      " SELECT (SELECT MIN(endpoint_id) FROM deliveries WHERE next_attempt_at IS NOT NULL)"
-      " UNION ALL"
-      " SELECT (SELECT MIN(endpoint_id) FROM deliveries"
-      "         WHERE next_attempt_at IS NOT NULL AND endpoint_id > ep.id)"
-      " FROM ep WHERE ep.id IS NOT NULL)"
+  // Each endpoint with waiting deliveries and its earliest due time.
+  static const std::string kDueByEndpoint =
+      std::string(kWaitingEndpoints) +
       " SELECT id, (SELECT MIN(next_attempt_at) FROM deliveries"
-      "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) FROM ep WHERE id IS NOT NULL");
+      "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) FROM ep WHERE id IS NOT NULL";
+  auto st = db_->Cached(kDueByEndpoint);
   if (!st.ok()) return;
   next_due_ms_ = 0;
   while (true) {

@@ -3,25 +3,27 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_type.h>
 
+#include <string>
+
+#include "deliver/waiting_endpoints_sql.h"
+
 namespace hookd {
 namespace {
 
-// A loose scan of deliveries_due (endpoint_id, next_attempt_at) finds the endpoints with
-// waiting deliveries, one seek each; per endpoint, the first waiting delivery in due order that
-// no attempt holds (no lease, or an expired one) is that endpoint's oldest due candidate.
-constexpr const char* kOldestDue =
-    "WITH RECURSIVE ep(id) AS ("
-    " SELECT (SELECT MIN(endpoint_id) FROM deliveries WHERE next_attempt_at IS NOT NULL)"
-    " UNION ALL"
-    " SELECT (SELECT MIN(endpoint_id) FROM deliveries"
-    "         WHERE next_attempt_at IS NOT NULL AND endpoint_id > ep.id)"
-    " FROM ep WHERE ep.id IS NOT NULL)"
-    " SELECT MIN((SELECT d.next_attempt_at FROM deliveries d"
-    "  WHERE d.endpoint_id = ep.id AND d.next_attempt_at IS NOT NULL"
-    "   AND (d.lease_until IS NULL OR d.lease_until <= ?1)"
-    "  ORDER BY d.next_attempt_at LIMIT 1))"
-    " FROM ep JOIN endpoints e ON e.id = ep.id"
-    " WHERE ep.id IS NOT NULL AND e.disabled = 0 AND e.circuit <> 'open'";
+// Per endpoint with waiting deliveries (deliver/waiting_endpoints_sql.h), the first waiting
+// delivery in due order that no attempt holds (no lease, or an expired one) is that endpoint's
+// oldest due candidate.
+const std::string& OldestDueSql() {
+  static const std::string sql =
+      std::string(kWaitingEndpoints) +
+      " SELECT MIN((SELECT d.next_attempt_at FROM deliveries d"
+      "  WHERE d.endpoint_id = ep.id AND d.next_attempt_at IS NOT NULL"
+      "   AND (d.lease_until IS NULL OR d.lease_until <= ?1)"
+      "  ORDER BY d.next_attempt_at LIMIT 1))"
+      " FROM ep JOIN endpoints e ON e.id = ep.id"
+      " WHERE ep.id IS NOT NULL AND e.disabled = 0 AND e.circuit <> 'open'";
+  return sql;
+}
 
 Result<int64_t> Count(Db& db, const char* sql) {
   auto st = db.Cached(sql);
@@ -52,7 +54,7 @@ prometheus::MetricFamily Gauge(const char* name, const char* help, double value)
 Result<DeliveryGaugeValues> ReadDeliveryGauges(Db& db, int64_t now_ms) {
   DeliveryGaugeValues v;
   {
-    auto st = db.Cached(kOldestDue);
+    auto st = db.Cached(OldestDueSql());
     if (!st.ok()) return st.status();
     auto row = (*st)->Bind(1, now_ms).Step();
     if (!row.ok()) {
