@@ -88,6 +88,33 @@ TEST_F(AttemptRecorderLogTest, ARetryIsNotLoggedTheLastFailureIs) {
   EXPECT_EQ(sink_.Lines().size(), 1u);
 }
 
+TEST_F(AttemptRecorderLogTest, AFailedManualAttemptOnAFailedDeliveryIsNotASecondFailure) {
+  ASSERT_TRUE(recorder_->Record({Outcome("dlv_1", 500, 0)}).ok());
+  ASSERT_TRUE(recorder_->Record({Outcome("dlv_1", 500, 1)}).ok());
+  ASSERT_TRUE(recorder_->Record({Outcome("dlv_1", 500, 2)}).ok());
+  ASSERT_EQ(sink_.WithMsg("delivery failed for good").size(), 1u);
+  EXPECT_EQ(metrics_.deliveries_failed().Value(), 1);
+  // A manual retry queues one attempt and remembers where the delivery returns (as
+  // MessageService::Retry does); the claim reads that as a manual attempt.
+  Exec(
+      "UPDATE deliveries SET manual_return_status = status, manual_return_at = NULL,"
+      " next_attempt_at = 0 WHERE id = 'dlv_1'");
+  AttemptRecord manual = Outcome("dlv_1", 503, 3);
+  manual.manual = true;
+  ASSERT_TRUE(recorder_->Record({manual}).ok());
+  auto st = db_->Prepare("SELECT status, attempts FROM deliveries WHERE id = 'dlv_1'");
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->Text(0), "failed");  // back where it was
+  EXPECT_EQ(st->Int(1), 4);          // with the attempt counted
+  EXPECT_EQ(sink_.WithMsg("delivery failed for good").size(), 1u);
+  EXPECT_EQ(metrics_.deliveries_failed().Value(), 1);
+  // The same failure outside a manual retry is one: dlv_2 fails for good on its last attempt.
+  ASSERT_TRUE(recorder_->Record({Outcome("dlv_2", 500, 2)}).ok());
+  EXPECT_EQ(sink_.WithMsg("delivery failed for good").size(), 2u);
+  EXPECT_EQ(metrics_.deliveries_failed().Value(), 2);
+}
+
 TEST_F(AttemptRecorderLogTest, GoneFailsTheDeliveryAndDisablesTheEndpoint) {
   ASSERT_TRUE(recorder_->Record({Outcome("dlv_1", 410)}).ok());
   const auto failed = sink_.WithMsg("delivery failed for good");
