@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "app/retention_pruner.h"
+#include "apps/routes.h"
+#include "apps/scoped_routes.h"
 #include "common/data_dir.h"
 #include "common/db.h"
 #include "common/descriptor_budget.h"
@@ -84,6 +86,7 @@ struct Server::Impl {
   AsyncHttpSender* http_sender = nullptr;  // async_sender, unless a test injected its own
   std::unique_ptr<AsyncSender> async_sender;
   std::unique_ptr<DeliveryEngine> engine;
+  std::unique_ptr<ApplicationStore> applications;
   std::unique_ptr<EndpointService> endpoint_service;
   std::unique_ptr<MessageService> message_service;
   std::unique_ptr<SourceCache> source_cache;
@@ -142,6 +145,7 @@ struct Server::Impl {
     NewMessage m;
     m.id = NewId("msg", clock, random);
     m.event_type = e.type;
+    m.app_id = e.app_id;
     m.source_id = e.source_id;
     m.event_id = e.id;
     // payload stays empty: the message is delivered from the event's stored body.
@@ -352,6 +356,9 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
           s.metrics.messages_batch_size().Observe(static_cast<double>(n));
         },
         [&s] { s.StatusCommitted(); });
+    s.applications = std::make_unique<ApplicationStore>(*s.pool, clock, random);
+    RegisterApplicationRoutes(s.router, *s.applications);
+    RegisterScopedRoutes(s.router, *s.applications, *s.endpoint_service, *s.message_service);
     RegisterEndpointRoutes(s.router, *s.endpoint_service);
     RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);

@@ -15,6 +15,7 @@ Status ApplyMigrations(Db& db, const std::vector<Migration>& migrations) {
   auto row = st->Step();
   if (!row.ok()) return row.status();
   const int64_t current = st->Int(0);
+  st->Reset();  // a statement left active would lock the schema against a migration's DROP
 
   int known = 0;
   for (const auto& m : migrations) known = std::max(known, m.version);

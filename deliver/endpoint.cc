@@ -14,6 +14,7 @@ nlohmann::json EndpointJson(const Endpoint& e) {
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [k, v] : e.headers) headers[k] = v;
   nlohmann::json j = {{"id", e.id},
+                      {"app_id", e.app_id},
                       {"url", e.url},
                       {"description", e.description},
                       {"event_types", e.filter.event_types},

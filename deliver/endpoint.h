@@ -9,13 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/default_app.h"
 #include "common/previous_secrets.h"
 #include "deliver/endpoint_filter.h"
 
 namespace hookd {
 
 struct Endpoint {
-  std::string id;  // ep_...
+  std::string id;                      // ep_...
+  std::string app_id = kDefaultAppId;  // the application it belongs to; never changes
   std::string url;
   std::string description;
   EndpointFilter filter;

@@ -57,7 +57,16 @@ const Endpoint* EndpointCache::Find(const Snapshot& snapshot, const std::string&
 EndpointSnapshot::EndpointSnapshot(std::vector<Endpoint> endpoints)
     : std::vector<Endpoint>(std::move(endpoints)) {
   index_.reserve(size());
-  for (size_t i = 0; i < size(); ++i) index_.emplace((*this)[i].id, i);
+  for (size_t i = 0; i < size(); ++i) {
+    index_.emplace((*this)[i].id, i);
+    by_app_[(*this)[i].app_id].push_back(i);
+  }
+}
+
+const std::vector<size_t>& EndpointSnapshot::OfApp(const std::string& app_id) const {
+  static const std::vector<size_t> kNone;
+  auto it = by_app_.find(app_id);
+  return it == by_app_.end() ? kNone : it->second;
 }
 
 const Endpoint* EndpointSnapshot::Find(const std::string& id) const {

@@ -30,9 +30,13 @@ class EndpointSnapshot : public std::vector<Endpoint> {
   explicit EndpointSnapshot(std::vector<Endpoint> endpoints);
   // The endpoint with `id`, or nullptr.
   const Endpoint* Find(const std::string& id) const;
+  // The positions of the application's endpoints, in order: fan-out looks at these only, so a
+  // message costs what its application has, not what the deployment has.
+  const std::vector<size_t>& OfApp(const std::string& app_id) const;
 
  private:
-  std::unordered_map<std::string, size_t> index_;  // id -> position
+  std::unordered_map<std::string, size_t> index_;                // id -> position
+  std::unordered_map<std::string, std::vector<size_t>> by_app_;  // app id -> positions
 };
 
 class EndpointCache {

@@ -139,7 +139,8 @@ Status EndpointService::Apply(const nlohmann::json& req, Endpoint& e,
 }
 
 Result<Endpoint> EndpointService::Create(const nlohmann::json& req,
-                                         std::vector<EndpointWarning>* warnings) {
+                                         std::vector<EndpointWarning>* warnings,
+                                         const std::string& app_id) {
   if (Status s =
           RejectUnknownFields(req, {"url", "description", "event_types", "source_ids", "secret",
                                     "rate_limit_per_second", "headers", "forward_headers"});
@@ -154,6 +155,7 @@ Result<Endpoint> EndpointService::Create(const nlohmann::json& req,
   e.secret = *secret ? **secret : GenerateEndpointSecret(random_);
   if (Status s = ValidateEndpointSecret(e.secret); !s.ok()) return s;
   e.id = NewId("ep", clock_, random_);
+  e.app_id = app_id;
   e.created_at = e.updated_at = clock_.NowUnixMillis();
   if (Status s = store_.Insert(e); !s.ok()) return s;
   cache_.Invalidate();

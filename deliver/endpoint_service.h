@@ -48,8 +48,10 @@ class EndpointService {
   //  "headers"?, "forward_headers"?}. A url whose host does not resolve now is accepted (every
   // attempt resolves and checks it again) with an unresolvable_host warning in `warnings`; one
   // that resolves to a forbidden address is 422 forbidden_target.
+  // The endpoint belongs to `app_id` for good.
   Result<Endpoint> Create(const nlohmann::json& req,
-                          std::vector<EndpointWarning>* warnings = nullptr);
+                          std::vector<EndpointWarning>* warnings = nullptr,
+                          const std::string& app_id = kDefaultAppId);
   // Any of Create's fields but "secret"; `warnings` as Create's.
   Result<Endpoint> Update(const std::string& id, const nlohmann::json& req,
                           std::vector<EndpointWarning>* warnings = nullptr);
@@ -68,8 +70,10 @@ class EndpointService {
   Result<int64_t> Recover(const std::string& id, const nlohmann::json& req);
   Status Delete(const std::string& id);
   Result<Endpoint> Get(const std::string& id) { return store_.Get(id); }
-  Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit) {
-    return store_.List(after, limit);
+  // Newest first; only the application's when `app_id` is given.
+  Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit,
+                                     const std::optional<std::string>& app_id = std::nullopt) {
+    return store_.List(after, limit, app_id);
   }
 
  private:

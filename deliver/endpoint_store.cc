@@ -10,12 +10,12 @@ namespace {
 constexpr char kColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at, previous_secrets, forward_headers";
+    " created_at, updated_at, previous_secrets, forward_headers, app_id";
 // Written only by the delivery engine (AttemptRecorder), so Update leaves them alone.
 constexpr char kReadColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secrets,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at, circuit, circuit_retry_at, forward_headers";
+    " created_at, updated_at, circuit, circuit_retry_at, forward_headers, app_id";
 
 std::vector<std::string> StringList(const std::string& text) {
   std::vector<std::string> out;
@@ -48,6 +48,7 @@ Endpoint Read(const Stmt& st) {
   e.circuit = st.Text(15);
   if (!st.IsNull(16)) e.circuit_retry_at = st.Int(16);
   e.forward_headers = StringList(st.Text(17));
+  e.app_id = st.Text(18);
   return e;
 }
 
@@ -78,6 +79,12 @@ void Bind(Stmt& st, const Endpoint& e) {
       .Bind(17, DumpJson(e.forward_headers));
 }
 
+// Bind plus the application, which only an insert writes.
+void BindNew(Stmt& st, const Endpoint& e) {
+  Bind(st, e);
+  st.Bind(18, e.app_id);
+}
+
 Result<std::vector<Endpoint>> ReadAll(Stmt& st) {
   std::vector<Endpoint> out;
   while (true) {
@@ -93,11 +100,16 @@ Result<std::vector<Endpoint>> ReadAll(Stmt& st) {
 Status EndpointStore::Insert(const Endpoint& e) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
+  // Only into a live application: one deleted meanwhile gets no endpoint.
   auto st = (*db)->Cached(std::string("INSERT INTO endpoints (") + kColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18"
+                          " WHERE EXISTS (SELECT 1 FROM applications"
+                          "  WHERE id = ?18 AND deleted_at IS NULL)");
   if (!st.ok()) return st.status();
-  Bind(**st, e);
-  return (*st)->Run();
+  BindNew(**st, e);
+  if (Status s = (*st)->Run(); !s.ok()) return s;
+  if ((*db)->Changes() == 0) return Status::NotFound("no application " + e.app_id);
+  return Status::Ok();
 }
 
 Result<Endpoint> EndpointStore::Get(const std::string& id) {
@@ -112,18 +124,21 @@ Result<Endpoint> EndpointStore::Get(const std::string& id) {
 }
 
 Result<std::vector<Endpoint>> EndpointStore::List(const std::optional<std::string>& after,
-                                                  int limit) {
+                                                  int limit,
+                                                  const std::optional<std::string>& app_id) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st =
-      (*db)->Cached(std::string("SELECT ") + kReadColumns +
-                    " FROM endpoints WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2");
+  // One application's from endpoints_app (app_id, id), in id order.
+  auto st = (*db)->Cached(std::string("SELECT ") + kReadColumns + " FROM endpoints WHERE " +
+                          (app_id ? "app_id = ?3 AND " : "") +
+                          "(?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2");
   if (!st.ok()) return st.status();
   if (after)
     (*st)->Bind(1, *after);
   else
     (*st)->BindNull(1);
   (*st)->Bind(2, static_cast<int64_t>(limit) + 1);
+  if (app_id) (*st)->Bind(3, *app_id);
   return ReadAll(**st);
 }
 

@@ -26,7 +26,8 @@ class EndpointStore {
   // 404 not_found when missing.
   Result<Endpoint> Get(const std::string& id);
   // Newest first after the id `after`; up to limit + 1 rows.
-  Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit);
+  Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit,
+                                     const std::optional<std::string>& app_id = std::nullopt);
   // Every endpoint, enabled or not (the delivery engine's and fan-out's snapshot).
   Result<std::vector<Endpoint>> All();
   // The same with the endpoints version, read first: a change committed between the two reads

@@ -21,10 +21,12 @@ SyncHandler WithBody(int status, Call call) {
   };
 }
 
+}  // namespace
+
 // The endpoint a create or an update made, with the request's `warnings` (always present in
 // these answers, empty when there are none: an answer's shape does not depend on DNS).
-HttpResponse ChangedResponse(int status, const Result<Endpoint>& e,
-                             const std::vector<EndpointWarning>& warnings) {
+HttpResponse EndpointChangedResponse(int status, const Result<Endpoint>& e,
+                                     const std::vector<EndpointWarning>& warnings) {
   if (!e.ok()) return ErrorResponse(e.status());
   nlohmann::json body = EndpointJson(*e);
   body["warnings"] = nlohmann::json::array();
@@ -33,20 +35,21 @@ HttpResponse ChangedResponse(int status, const Result<Endpoint>& e,
   return JsonResponse(status, body);
 }
 
-}  // namespace
-
 void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
   router.Add("POST", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());
                std::vector<EndpointWarning> warnings;
                auto e = svc.Create(*body, &warnings);
-               return ChangedResponse(201, e, warnings);
+               return EndpointChangedResponse(201, e, warnings);
              }));
   router.Add("GET", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
                auto params = ParseListParams(req);
                if (!params.ok()) return ErrorResponse(params.status());
-               auto list = svc.List(params->after, params->limit);
+               std::optional<std::string> app_id;
+               if (auto it = req.query.find("app_id"); it != req.query.end() && !it->second.empty())
+                 app_id = it->second;
+               auto list = svc.List(params->after, params->limit, app_id);
                if (!list.ok()) return ErrorResponse(list.status());
                const bool more = static_cast<int>(list->size()) > params->limit;
                if (more) list->pop_back();
@@ -63,7 +66,7 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
                if (!body.ok()) return ErrorResponse(body.status());
                std::vector<EndpointWarning> warnings;
                auto e = svc.Update(req.params["id"], *body, &warnings);
-               return ChangedResponse(200, e, warnings);
+               return EndpointChangedResponse(200, e, warnings);
              }));
   router.Add("DELETE", "/api/v1/endpoints/:id", Access::kAdmin,
              SyncHandler([&svc](HttpRequest& req) {

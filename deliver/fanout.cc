@@ -15,11 +15,11 @@ void BindOptional(Stmt& st, int i, const std::optional<std::string>& v) {
 
 }  // namespace
 
-Result<int> InsertMessage(Db& db, const NewMessage& m, const std::vector<Endpoint>& endpoints,
+Result<int> InsertMessage(Db& db, const NewMessage& m, const EndpointSnapshot& endpoints,
                           const Clock& clock, Random& random) {
   auto ins = db.Cached(
       "INSERT INTO messages (id, event_type, source_id, event_id, payload, idempotency_key,"
-      " request_hash, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " request_hash, response, created_at, app_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!ins.ok()) return ins.status();
   Stmt& st = **ins;
   st.Bind(1, m.id).Bind(2, m.event_type);
@@ -31,22 +31,26 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const std::vector<Endpoin
     st.BindBlob(5, m.payload);
   BindOptional(st, 6, m.idempotency_key);
   BindOptional(st, 7, m.request_hash);
-  st.Bind(8, m.response).Bind(9, m.created_at);
+  st.Bind(8, m.response).Bind(9, m.created_at).Bind(10, m.app_id);
   if (Status s = st.Run(); !s.ok()) return s;
 
   int count = 0;
-  for (const Endpoint& e : endpoints) {
+  for (size_t i : endpoints.OfApp(m.app_id)) {
+    const Endpoint& e = endpoints[i];
     if (e.disabled || !Matches(e.filter, m.event_type, m.source_id)) continue;
     auto dlv = db.Cached(
         "INSERT INTO deliveries (id, message_id, endpoint_id, status, next_attempt_at,"
-        " created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)");
+        " created_at, updated_at, app_id) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
     if (!dlv.ok()) return dlv.status();
     (*dlv)->Bind(1, NewId("dlv", clock, random)).Bind(2, m.id).Bind(3, e.id);
-    (*dlv)->Bind(4, m.created_at).Bind(5, m.created_at).Bind(6, m.created_at);
+    (*dlv)->Bind(4, m.created_at).Bind(5, m.created_at).Bind(6, m.created_at).Bind(7, m.app_id);
     if (Status s = (*dlv)->Run(); !s.ok()) return s;
     ++count;
   }
-  nlohmann::json data = {{"message_id", m.id}, {"event_type", m.event_type}, {"deliveries", count}};
+  nlohmann::json data = {{"message_id", m.id},
+                         {"app_id", m.app_id},
+                         {"event_type", m.event_type},
+                         {"deliveries", count}};
   if (m.source_id) data["source_id"] = *m.source_id;
   if (m.event_id) data["event_id"] = *m.event_id;
   if (Status s = AppendStatus(db, "message.created", m.created_at, data); !s.ok()) return s;

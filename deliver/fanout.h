@@ -11,13 +11,16 @@
 
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/default_app.h"
 #include "common/random.h"
 #include "deliver/endpoint.h"
+#include "deliver/endpoint_cache.h"
 
 namespace hookd {
 
 struct NewMessage {
-  std::string id;  // msg_...
+  std::string id;                      // msg_...
+  std::string app_id = kDefaultAppId;  // only this application's endpoints get it
   std::string event_type;
   std::optional<std::string> source_id;
   std::optional<std::string> event_id;
@@ -29,9 +32,9 @@ struct NewMessage {
   int64_t created_at = 0;
 };
 
-// Inserts the message, its deliveries (due now) and `message.created`; returns how many
-// deliveries were made.
-Result<int> InsertMessage(Db& db, const NewMessage& message, const std::vector<Endpoint>& endpoints,
+// Inserts the message, its deliveries (due now) to the enabled endpoints of its application
+// that subscribe to it, and `message.created`; returns how many deliveries were made.
+Result<int> InsertMessage(Db& db, const NewMessage& message, const EndpointSnapshot& endpoints,
                           const Clock& clock, Random& random);
 
 }  // namespace hookd

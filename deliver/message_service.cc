@@ -158,7 +158,8 @@ void MessageService::Stop() {
 }
 
 Result<NewMessage> MessageService::Prepare(const nlohmann::json& req,
-                                           const std::optional<std::string>& key) {
+                                           const std::optional<std::string>& key,
+                                           const std::string& app_id) {
   if (Status s = RejectUnknownFields(req, {"event_type", "payload", "source_id"}); !s.ok())
     return s;
   auto type = hookd::OptionalString(req, "event_type");
@@ -174,6 +175,7 @@ Result<NewMessage> MessageService::Prepare(const nlohmann::json& req,
     return Status::InvalidField("Idempotency-Key must be 1 to 255 characters");
   NewMessage m;
   m.id = NewId("msg", clock_, random_);
+  m.app_id = app_id;
   m.event_type = **type;
   m.source_id = *source;
   m.payload = DumpJson(req.at("payload"));
@@ -182,16 +184,17 @@ Result<NewMessage> MessageService::Prepare(const nlohmann::json& req,
   return m;
 }
 
-Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints,
+Status MessageService::CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& endpoints,
                                  int64_t now, std::vector<Result<nlohmann::json>>& out,
                                  int& deliveries) {
   if (m.idempotency_key) {
     // An earlier message of this batch is visible here too: concurrent duplicates get the first
     // answer.
     auto prior = db.Cached(
-        "SELECT id, response, created_at, request_hash FROM messages WHERE idempotency_key = ?");
+        "SELECT id, response, created_at, request_hash FROM messages"
+        " WHERE app_id = ? AND idempotency_key = ?");
     if (!prior.ok()) return prior.status();
-    auto row = (*prior)->Bind(1, *m.idempotency_key).Step();
+    auto row = (*prior)->Bind(1, m.app_id).Bind(2, *m.idempotency_key).Step();
     if (!row.ok()) return row.status();
     if (*row) {
       const std::string old_id = (*prior)->Text(0);
@@ -222,9 +225,11 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const std::vector<Endpoi
     }
   }
   m.created_at = now;
-  int matched = 0;
-  for (const Endpoint& e : endpoints)
+  int matched = 0;  // what InsertMessage will make (the answer is stored with the message)
+  for (size_t i : endpoints.OfApp(m.app_id)) {
+    const Endpoint& e = endpoints[i];
     if (!e.disabled && Matches(e.filter, m.event_type, m.source_id)) ++matched;
+  }
   nlohmann::json response = {{"id", m.id}, {"event_type", m.event_type}, {"deliveries", matched}};
   m.response = DumpJson(response);
   auto count = InsertMessage(db, m, endpoints, clock_, random_);
@@ -269,8 +274,8 @@ Result<std::vector<Result<nlohmann::json>>> MessageService::CommitMessages(
 }
 
 void MessageService::Publish(const nlohmann::json& req, const std::optional<std::string>& key,
-                             Done done) {
-  auto m = Prepare(req, key);
+                             Done done, const std::string& app_id) {
+  auto m = Prepare(req, key, app_id);
   if (!m.ok()) return done(m.status());
   if (!committer_) return done(Status::Unavailable("the messages writer is not running"));
   committer_->Submit(std::move(m).value(),
@@ -281,8 +286,9 @@ void MessageService::Publish(const nlohmann::json& req, const std::optional<std:
 }
 
 Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
-                                              const std::optional<std::string>& key) {
-  auto m = Prepare(req, key);
+                                              const std::optional<std::string>& key,
+                                              const std::string& app_id) {
+  auto m = Prepare(req, key, app_id);
   if (!m.ok()) return m.status();
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();

@@ -62,11 +62,14 @@ class MessageService {
   // once: at once with a validation error (422) or 503 when not started or stopping, else on the
   // writer thread after the commit (503 unavailable when the batch's commit failed: nothing of it
   // was stored).
+  // The message belongs to `app_id` and reaches only its endpoints; its Idempotency-Key is
+  // looked up among that application's messages only.
   void Publish(const nlohmann::json& req, const std::optional<std::string>& idempotency_key,
-               Done done);
+               Done done, const std::string& app_id = kDefaultAppId);
   // The same, committed alone on a pool connection, on the caller's thread.
   Result<nlohmann::json> Create(const nlohmann::json& req,
-                                const std::optional<std::string>& idempotency_key);
+                                const std::optional<std::string>& idempotency_key,
+                                const std::string& app_id = kDefaultAppId);
   // The message with its payload and one entry per delivery; 404 when missing.
   Result<nlohmann::json> Get(const std::string& id);
   // {"data", "next"}, newest first, matching every filter given.
@@ -88,7 +91,8 @@ class MessageService {
 
  private:
   // The request as a message to insert (id, type, payload, key); 422 when invalid.
-  Result<NewMessage> Prepare(const nlohmann::json& req, const std::optional<std::string>& key);
+  Result<NewMessage> Prepare(const nlohmann::json& req, const std::optional<std::string>& key,
+                             const std::string& app_id);
   // In one transaction of `db`: each message, or for a key seen within 24 h the first answer
   // (or the refusal of a reused key). `sync_wal`: `db` commits without syncing
   // (synchronous=NORMAL), so the WAL is synced after the commit, outside the write lock, before
@@ -96,7 +100,7 @@ class MessageService {
   Result<std::vector<Result<nlohmann::json>>> CommitMessages(Db& db, std::vector<NewMessage>& batch,
                                                              bool sync_wal);
   // One message of CommitMessages: appends its answer to `out`, counts its deliveries.
-  Status CommitOne(Db& db, NewMessage& m, const std::vector<Endpoint>& endpoints, int64_t now,
+  Status CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& endpoints, int64_t now,
                    std::vector<Result<nlohmann::json>>& out, int& deliveries);
 
   DbPool& pool_;

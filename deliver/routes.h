@@ -9,6 +9,11 @@
 namespace hookd {
 
 void RegisterEndpointRoutes(Router& router, EndpointService& service);
+
+// The endpoint a create or an update made, with the request's `warnings` (always present in
+// these answers, empty when there are none: an answer's shape does not depend on DNS).
+HttpResponse EndpointChangedResponse(int status, const Result<Endpoint>& e,
+                                     const std::vector<EndpointWarning>& warnings);
 void RegisterMessageRoutes(Router& router, MessageService& service);
 
 }  // namespace hookd

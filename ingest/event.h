@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/default_app.h"
+
 namespace hookd {
 
 struct Event {
@@ -15,9 +17,10 @@ struct Event {
   std::string provider;
   std::string provider_event_id;
   std::string type;
-  std::string headers_json;  // a JSON object of the request's headers
-  std::string body;          // the raw bytes as received
-  int64_t received_at = 0;   // unix ms
+  std::string headers_json;            // a JSON object of the request's headers
+  std::string body;                    // the raw bytes as received
+  int64_t received_at = 0;             // unix ms
+  std::string app_id = kDefaultAppId;  // its source's, for fan-out (not stored with the event)
 };
 
 // The answer to one ingest request: the stored event's id, and whether it was already there.

@@ -98,6 +98,7 @@ void IngestService::Ingest(const std::string& source_id, const Headers& headers,
   Event event;
   event.id = NewId("evt", clock_, random_);
   event.source_id = src.source.id;
+  event.app_id = src.source.app_id;
   event.provider = src.source.provider;
   event.provider_event_id = std::move(verified->provider_event_id);
   event.type = std::move(verified->event_type);

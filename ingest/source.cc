@@ -12,6 +12,7 @@ std::vector<std::string> Source::LiveSecrets(int64_t now_ms) const {
 
 nlohmann::json SourceJson(const Source& s) {
   nlohmann::json j = {{"id", s.id},
+                      {"app_id", s.app_id},
                       {"name", s.name},
                       {"provider", s.provider},
                       {"ingest_path", "/ingest/" + s.id},

@@ -8,12 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/default_app.h"
 #include "common/previous_secrets.h"
 
 namespace hookd {
 
 struct Source {
   std::string id;
+  std::string app_id = kDefaultAppId;  // its events fan out to this application's endpoints only
   std::string name;
   std::string provider;  // stripe | github | standard | shopify
   std::string secret;

@@ -39,9 +39,12 @@ Status SourceService::ValidateSecret(const std::string& provider, const std::str
 }
 
 Result<Source> SourceService::Create(const nlohmann::json& req) {
-  if (Status s = RejectUnknownFields(req, {"name", "provider", "secret", "tolerance_seconds"});
+  if (Status s =
+          RejectUnknownFields(req, {"name", "provider", "secret", "tolerance_seconds", "app_id"});
       !s.ok())
     return s;
+  auto app_id = OptionalString(req, "app_id");
+  if (!app_id.ok()) return app_id.status();
   auto name = OptionalString(req, "name");
   if (!name.ok()) return name.status();
   auto provider = OptionalString(req, "provider");
@@ -62,6 +65,7 @@ Result<Source> SourceService::Create(const nlohmann::json& req) {
   s.id = NewId("src", clock_, random_);
   s.name = **name;
   s.tolerance_seconds = tolerance->value_or(300);
+  if (*app_id) s.app_id = **app_id;  // the store refuses one that names no live application
   s.created_at = s.updated_at = clock_.NowUnixMillis();
   if (Status st = store_.Insert(s); !st.ok()) return st;
   return s;

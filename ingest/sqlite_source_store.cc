@@ -7,7 +7,7 @@ namespace {
 // for whoever reads the table directly (migrations/0009); hookd reads previous_secrets only.
 constexpr char kColumns[] =
     "id, name, provider, secret, previous_secret, previous_expires_at, tolerance_seconds,"
-    " created_at, updated_at, previous_secrets";
+    " created_at, updated_at, previous_secrets, app_id";
 
 Source ReadSource(const Stmt& st) {
   Source s;
@@ -19,6 +19,7 @@ Source ReadSource(const Stmt& st) {
   s.created_at = st.Int(7);
   s.updated_at = st.Int(8);
   s.previous_secrets = ParsePreviousSecrets(st.Text(9));
+  s.app_id = st.Text(10);
   return s;
 }
 
@@ -38,11 +39,16 @@ void BindMutable(Stmt& st, const Source& s) {
 Status SqliteSourceStore::Insert(const Source& s) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
+  // Only into a live application; the application is never changed afterwards.
   auto st = (*db)->Cached(std::string("INSERT INTO sources (") + kColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?11 WHERE EXISTS"
+                          " (SELECT 1 FROM applications WHERE id = ?11 AND deleted_at IS NULL)");
   if (!st.ok()) return st.status();
   BindMutable(**st, s);
-  return (*st)->Run();
+  (*st)->Bind(11, s.app_id);
+  if (Status r = (*st)->Run(); !r.ok()) return r;
+  if ((*db)->Changes() == 0) return Status::InvalidField("app_id: no application " + s.app_id);
+  return Status::Ok();
 }
 
 Result<Source> SqliteSourceStore::Get(const std::string& id) {

@@ -74,7 +74,7 @@ class EventStoreCommitTest : public ::testing::Test {
       m.source_id = e.source_id;
       m.event_id = e.id;
       m.created_at = e.received_at;
-      return InsertMessage(db, m, {endpoint_}, clock_, random_).status();
+      return InsertMessage(db, m, EndpointSnapshot({endpoint_}), clock_, random_).status();
     });
     ASSERT_TRUE(store.ok()) << store.status().message();
     store_ = std::move(store).value();

@@ -1,0 +1,211 @@
+#include "apps/application_store.h"
+
+#include "common/ids.h"
+#include "common/json_limits.h"
+
+namespace hookd {
+namespace {
+
+constexpr char kColumns[] = "id, uid, name, metadata, created_at, updated_at";
+
+Application Read(const Stmt& st) {
+  Application a;
+  a.id = st.Text(0);
+  if (!st.IsNull(1)) a.uid = st.Text(1);
+  a.name = st.Text(2);
+  auto metadata = nlohmann::json::parse(st.Text(3), nullptr, false);
+  if (metadata.is_object())
+    for (const auto& [k, v] : metadata.items())
+      if (v.is_string()) a.metadata[k] = v.get<std::string>();
+  a.created_at = st.Int(4);
+  a.updated_at = st.Int(5);
+  return a;
+}
+
+Status UidInUse(const std::string& uid) {
+  return Status::Conflict("uid_in_use", "an application with uid " + uid + " exists");
+}
+
+// Whether a failed write broke the unique uid index.
+bool IsUidConflict(const Status& s) {
+  return s.message().find("UNIQUE constraint failed: applications.uid") != std::string::npos;
+}
+
+void BindUid(Stmt& st, int i, const std::optional<std::string>& uid) {
+  if (uid)
+    st.Bind(i, *uid);
+  else
+    st.BindNull(i);
+}
+
+void Apply(Application& a, const ApplicationChange& c) {
+  if (c.name) a.name = *c.name;
+  if (c.uid) a.uid = *c.uid;
+  if (c.metadata) a.metadata = *c.metadata;
+}
+
+Status Write(Db& db, const Application& a, bool insert) {
+  auto st = db.Cached(insert ? "INSERT INTO applications (id, uid, name, metadata, created_at,"
+                               " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                             : "UPDATE applications SET uid = ?2, name = ?3, metadata = ?4,"
+                               " updated_at = ?6 WHERE id = ?1 AND deleted_at IS NULL");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, a.id);
+  BindUid(**st, 2, a.uid);
+  (*st)->Bind(3, a.name).Bind(4, DumpJson(nlohmann::json(a.metadata)));
+  (*st)->Bind(5, a.created_at).Bind(6, a.updated_at);
+  Status s = (*st)->Run();
+  if (!s.ok() && IsUidConflict(s)) return UidInUse(a.uid.value_or(""));
+  return s;
+}
+
+}  // namespace
+
+Result<Application> ApplicationStore::GetIn(Db& db, const std::string& app) {
+  // An id starts with app_ and a uid never does (ParseApplicationChange), so one lookup.
+  const bool by_id = app.rfind("app_", 0) == 0;
+  auto st = db.Cached(std::string("SELECT ") + kColumns + " FROM applications WHERE " +
+                      (by_id ? "id" : "uid") + " = ? AND deleted_at IS NULL");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, app).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    (*st)->Reset();
+    return Status::NotFound("no application " + app);
+  }
+  Application a = Read(**st);
+  (*st)->Reset();
+  return a;
+}
+
+Result<Application> ApplicationStore::Get(const std::string& app) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  return GetIn(**db, app);
+}
+
+Result<std::string> ApplicationStore::Resolve(const std::string& app) {
+  auto a = Get(app);
+  if (!a.ok()) return a.status();
+  return a->id;
+}
+
+Result<Application> ApplicationStore::Create(const ApplicationChange& change) {
+  if (!change.name) return Status::InvalidField("name is required");
+  Application a;
+  a.id = NewId("app", clock_, random_);
+  a.created_at = a.updated_at = clock_.NowUnixMillis();
+  Apply(a, change);
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  if (Status s = Write(**db, a, true); !s.ok()) return s;
+  return a;
+}
+
+Result<std::pair<Application, bool>> ApplicationStore::Upsert(const std::string& uid,
+                                                              const ApplicationChange& change) {
+  if (!IsValidUid(uid) || uid.rfind("app_", 0) == 0)
+    return Status::InvalidField("uid must be 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'");
+  if (change.uid && *change.uid != uid)
+    return Status::InvalidField("the body's uid must be the path's");
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto txn = Transaction::Begin(**db);
+  if (!txn.ok()) return txn.status();
+  auto existing = GetIn(**db, uid);
+  const bool create = !existing.ok();
+  if (create && existing.status().kind() != ErrorKind::kNotFound) return existing.status();
+  Application a;
+  if (create) {
+    if (!change.name) return Status::InvalidField("name is required to create an application");
+    a.id = NewId("app", clock_, random_);
+    a.created_at = clock_.NowUnixMillis();
+    a.uid = uid;
+  } else {
+    a = std::move(existing).value();
+  }
+  Apply(a, change);
+  a.updated_at = clock_.NowUnixMillis();
+  if (Status s = Write(**db, a, create); !s.ok()) return s;
+  if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  return std::make_pair(std::move(a), create);
+}
+
+Result<Application> ApplicationStore::Update(const std::string& app,
+                                             const ApplicationChange& change) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto txn = Transaction::Begin(**db);
+  if (!txn.ok()) return txn.status();
+  auto a = GetIn(**db, app);
+  if (!a.ok()) return a.status();
+  if (a->id == kDefaultAppId && change.uid && *change.uid != std::optional<std::string>("default"))
+    return Status::Conflict("default_application", "the default application keeps its uid");
+  Apply(*a, change);
+  a->updated_at = clock_.NowUnixMillis();
+  if (Status s = Write(**db, *a, false); !s.ok()) return s;
+  if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  return a;
+}
+
+Result<std::vector<Application>> ApplicationStore::List(const std::optional<std::string>& search,
+                                                        const std::optional<std::string>& after,
+                                                        int limit) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  // The search term is matched as a prefix, its LIKE wildcards escaped.
+  std::optional<std::string> prefix;
+  if (search) {
+    std::string p;
+    for (char c : *search) {
+      if (c == '%' || c == '_' || c == '\\') p += '\\';
+      p += c;
+    }
+    prefix = p + "%";
+  }
+  auto st = (*db)->Cached(
+      std::string("SELECT ") + kColumns +
+      " FROM applications WHERE deleted_at IS NULL"
+      " AND (?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR uid LIKE ?1 ESCAPE '\\' OR id = ?2)"
+      " AND (?3 IS NULL OR seq < (SELECT seq FROM applications WHERE id = ?3))"
+      " ORDER BY seq DESC LIMIT ?4");
+  if (!st.ok()) return st.status();
+  BindUid(**st, 1, prefix);
+  BindUid(**st, 2, search);
+  BindUid(**st, 3, after);
+  (*st)->Bind(4, static_cast<int64_t>(limit) + 1);
+  std::vector<Application> out;
+  while (true) {
+    auto row = (*st)->Step();
+    if (!row.ok()) {
+      (*st)->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back(Read(**st));
+  }
+  (*st)->Reset();
+  return out;
+}
+
+Status ApplicationStore::Delete(const std::string& app) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto txn = Transaction::Begin(**db);
+  if (!txn.ok()) return txn.status();
+  auto a = GetIn(**db, app);
+  if (!a.ok()) return a.status();
+  if (a->id == kDefaultAppId)
+    return Status::Conflict("default_application", "the default application cannot be deleted");
+  const int64_t now = clock_.NowUnixMillis();
+  auto mark =
+      (*db)->Cached("UPDATE applications SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1");
+  if (!mark.ok()) return mark.status();
+  if (Status s = (*mark)->Bind(1, a->id).Bind(2, now).Run(); !s.ok()) return s;
+  auto endpoints = (*db)->Cached("DELETE FROM endpoints WHERE app_id = ?");
+  if (!endpoints.ok()) return endpoints.status();
+  if (Status s = (*endpoints)->Bind(1, a->id).Run(); !s.ok()) return s;
+  return (*txn)->Commit();
+}
+
+}  // namespace hookd

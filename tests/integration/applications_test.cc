@@ -1,0 +1,268 @@
+// Applications through a real server (API.md, "Applications (tenants)"): created, upserted by
+// uid, found by id or uid, searched, renamed and deleted; the default application holding what
+// the unscoped routes make; and isolation: a message reaches only its own application's
+// endpoints, another application's endpoint is 404 under the wrong application, Idempotency-Keys
+// are per application, and a deleted application is neither served nor attempted.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/crypto.h"
+#include "tests/integration/test_server.h"
+#include "tests/testing/delivery_settings.h"
+#include "tests/testing/scripted_receiver.h"
+#include "tests/testing/wait.h"
+
+namespace hookd::testing {
+namespace {
+
+using nlohmann::json;
+
+class ApplicationsIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
+
+  httplib::Result Put(const std::string& path, const json& body) {
+    return t_.client().Put(path, t_.Admin(), body.dump(), "application/json");
+  }
+  httplib::Result Patch(const std::string& path, const json& body) {
+    return t_.client().Patch(path, t_.Admin(), body.dump(), "application/json");
+  }
+  httplib::Result Delete(const std::string& path) { return t_.client().Delete(path, t_.Admin()); }
+  static std::string Code(const httplib::Result& r) {
+    auto j = json::parse(r->body, nullptr, false);
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
+  }
+  json App(const std::string& name, const std::string& uid) {
+    auto r = t_.Post("/api/v1/apps", {{"name", name}, {"uid", uid}});
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    return r ? json::parse(r->body) : json();
+  }
+
+  TestServer t_{"", nullptr, LocalDeliverySettings()};
+};
+
+TEST_F(ApplicationsIntegration, CreatedUpsertedFoundSearchedRenamedAndDeleted) {
+  auto created = t_.Post("/api/v1/apps",
+                         {{"name", "Acme Corp"}, {"uid", "acme"}, {"metadata", {{"plan", "pro"}}}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const json acme = json::parse(created->body);
+  const std::string id = acme["id"];
+  EXPECT_EQ(id.rfind("app_", 0), 0u);
+  EXPECT_EQ(acme["uid"], "acme");
+  EXPECT_EQ(acme["metadata"]["plan"], "pro");
+
+  // By id and by uid alike.
+  EXPECT_EQ(t_.GetJson("/api/v1/apps/" + id)["uid"], "acme");
+  EXPECT_EQ(t_.GetJson("/api/v1/apps/acme")["id"], id);
+
+  // A uid names one application.
+  auto twice = t_.Post("/api/v1/apps", {{"name", "Other"}, {"uid", "acme"}});
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->status, 409);
+  EXPECT_EQ(Code(twice), "uid_in_use");
+
+  // PUT by uid: 201 the first time, 200 after, the same application.
+  auto put1 = Put("/api/v1/apps/globex", {{"name", "Globex"}});
+  ASSERT_TRUE(put1);
+  EXPECT_EQ(put1->status, 201) << put1->body;
+  auto put2 = Put("/api/v1/apps/globex", {{"name", "Globex Inc"}});
+  ASSERT_TRUE(put2);
+  EXPECT_EQ(put2->status, 200) << put2->body;
+  EXPECT_EQ(json::parse(put1->body)["id"], json::parse(put2->body)["id"]);
+  EXPECT_EQ(json::parse(put2->body)["name"], "Globex Inc");
+  auto nameless = Put("/api/v1/apps/initech", json::object());
+  ASSERT_TRUE(nameless);
+  EXPECT_EQ(nameless->status, 422);
+
+  // Search: the start of the name or the uid, or the whole id; LIKE's wildcards are literal.
+  auto names = [&](const std::string& q) {
+    std::vector<std::string> out;
+    auto r = t_.Get("/api/v1/apps?search=" + q);
+    EXPECT_TRUE(r && r->status == 200) << q << ": " << (r ? r->body : "no answer");
+    const json list = json::parse(r->body);
+    for (const json& a : list["data"]) out.push_back(a["name"]);
+    return out;
+  };
+  EXPECT_EQ(names("Glo"), std::vector<std::string>{"Globex Inc"});
+  EXPECT_EQ(names("acm"), std::vector<std::string>{"Acme Corp"});
+  EXPECT_EQ(names(id), std::vector<std::string>{"Acme Corp"});
+  EXPECT_TRUE(names("%25").empty());
+  EXPECT_TRUE(names("_").empty());
+  // Newest first, paged by the cursor; the default application is there too.
+  json page = t_.GetJson("/api/v1/apps?limit=2");
+  ASSERT_EQ(page["data"].size(), 2u);
+  EXPECT_EQ(page["data"][0]["uid"], "globex");
+  json rest = t_.GetJson("/api/v1/apps?limit=2&after=" + page["next"].get<std::string>());
+  ASSERT_EQ(rest["data"].size(), 1u);
+  EXPECT_EQ(rest["data"][0]["id"], "app_default");
+  EXPECT_EQ(rest["data"][0]["uid"], "default");
+
+  auto renamed = Patch("/api/v1/apps/" + id, {{"name", "Acme"}, {"uid", "acme-2"}});
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->status, 200) << renamed->body;
+  EXPECT_EQ(t_.GetJson("/api/v1/apps/acme-2")["name"], "Acme");
+  EXPECT_TRUE(t_.GetJson("/api/v1/apps/acme").is_null());
+
+  auto gone = Delete("/api/v1/apps/acme-2");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 204);
+  EXPECT_EQ(t_.Get("/api/v1/apps/" + id)->status, 404);
+  EXPECT_EQ(Delete("/api/v1/apps/" + id)->status, 404);
+  // Its uid is free again.
+  App("Acme again", "acme-2");
+
+  // The default application stays.
+  auto keep = Delete("/api/v1/apps/default");
+  ASSERT_TRUE(keep);
+  EXPECT_EQ(keep->status, 409);
+  EXPECT_EQ(Code(keep), "default_application");
+  EXPECT_EQ(Patch("/api/v1/apps/default", {{"uid", "mine"}})->status, 409);
+}
+
+TEST_F(ApplicationsIntegration, BadInputIsRefusedAndChangesNothing) {
+  const std::vector<json> bad = {
+      json::object(),                                              // no name
+      {{"name", ""}},                                              // empty name
+      {{"name", std::string(257, 'n')}},                           // too long
+      {{"name", "x"}, {"uid", "has space"}},                       // not a uid
+      {{"name", "x"}, {"uid", std::string(65, 'u')}},              // too long
+      {{"name", "x"}, {"uid", "app_01ARZ3NDEKTSV4RRFFQ69G5FAV"}},  // looks like an id
+      {{"name", "x"}, {"uid", 7}},
+      {{"name", "x"}, {"metadata", {{"k", 1}}}},
+      {{"name", "x"}, {"metadata", "flat"}},
+      {{"name", "x"}, {"owner", "me"}},  // unknown field
+  };
+  for (const json& body : bad) {
+    auto r = t_.Post("/api/v1/apps", body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << body.dump() << " → " << r->body;
+    EXPECT_EQ(Code(r), "invalid_field") << body.dump();
+  }
+  auto not_json = t_.client().Post("/api/v1/apps", t_.Admin(), "{", "application/json");
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400);
+  EXPECT_EQ(t_.GetJson("/api/v1/apps")["data"].size(), 1u);  // only the default one
+  // Without the admin token: 401.
+  auto anonymous = t_.client().Get("/api/v1/apps");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
+TEST_F(ApplicationsIntegration, AMessageReachesOnlyItsOwnApplicationsEndpoints) {
+  ScriptedReceiver rx;
+  const json a = App("A", "tenant-a");
+  const json b = App("B", "tenant-b");
+  auto endpoint = [&](const std::string& app, const std::string& path) {
+    auto r = t_.Post("/api/v1/apps/" + app + "/endpoints", {{"url", rx.Url(path)}});
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    return r ? json::parse(r->body) : json();
+  };
+  const json ea = endpoint("tenant-a", "/a");
+  const json eb = endpoint(b["id"], "/b");  // by id works as by uid
+  const json ed = t_.CreateEndpoint({{"url", rx.Url("/default")}});
+  EXPECT_EQ(ea["app_id"], a["id"]);
+  EXPECT_EQ(eb["app_id"], b["id"]);
+  EXPECT_EQ(ed["app_id"], "app_default");
+
+  auto publish = [&](const std::string& app, const std::string& type, const std::string& key) {
+    httplib::Headers h = t_.Admin();
+    if (!key.empty()) h.emplace("Idempotency-Key", key);
+    auto r = t_.client().Post("/api/v1/apps/" + app + "/messages", h,
+                              json({{"event_type", type}, {"payload", {{"to", app}}}}).dump(),
+                              "application/json");
+    EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
+    return r ? json::parse(r->body) : json();
+  };
+  const json ma = publish("tenant-a", "order.created", "key-1");
+  EXPECT_EQ(ma["deliveries"], 1);
+  ASSERT_TRUE(WaitUntil([&] { return rx.Count("/a") == 1; }));
+  // The same Idempotency-Key in another application is another message.
+  const json mb = publish("tenant-b", "order.created", "key-1");
+  EXPECT_NE(mb["id"], ma["id"]);
+  EXPECT_EQ(mb["deliveries"], 1);
+  ASSERT_TRUE(WaitUntil([&] { return rx.Count("/b") == 1; }));
+  // ...while within one application it is the first answer.
+  EXPECT_EQ(publish("tenant-a", "order.created", "key-1")["id"], ma["id"]);
+  // An unscoped publish belongs to the default application.
+  EXPECT_EQ(t_.PostMessage("order.created", {{"to", "default"}})["deliveries"], 1);
+  ASSERT_TRUE(WaitUntil([&] { return rx.Count("/default") == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(rx.Count("/a"), 1u);
+  EXPECT_EQ(rx.Count("/b"), 1u);
+  EXPECT_EQ(rx.Count("/default"), 1u);
+  EXPECT_EQ(json::parse(rx.Requests("/a").front().body)["to"], "tenant-a");
+
+  // Another application's endpoint is 404 under the wrong application, like an unknown id.
+  auto foreign = t_.Get("/api/v1/apps/tenant-a/endpoints/" + eb["id"].get<std::string>());
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 404);
+  auto unknown = t_.Get("/api/v1/apps/tenant-a/endpoints/ep_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(json::parse(foreign->body)["error"]["code"],
+            json::parse(unknown->body)["error"]["code"]);
+  EXPECT_EQ(t_.GetJson("/api/v1/apps/tenant-a/endpoints/" + ea["id"].get<std::string>())["id"],
+            ea["id"]);
+  // Lists: the application's own; the unscoped list is every application's, filterable.
+  json own = t_.GetJson("/api/v1/apps/tenant-a/endpoints");
+  ASSERT_EQ(own["data"].size(), 1u);
+  EXPECT_EQ(own["data"][0]["id"], ea["id"]);
+  EXPECT_EQ(t_.GetJson("/api/v1/endpoints")["data"].size(), 3u);
+  json filtered = t_.GetJson("/api/v1/endpoints?app_id=" + b["id"].get<std::string>());
+  ASSERT_EQ(filtered["data"].size(), 1u);
+  EXPECT_EQ(filtered["data"][0]["id"], eb["id"]);
+
+  // A deleted application: its routes are 404, its endpoints gone, nothing more attempted.
+  ASSERT_EQ(Delete("/api/v1/apps/tenant-a")->status, 204);
+  EXPECT_EQ(t_.Get("/api/v1/apps/tenant-a/endpoints")->status, 404);
+  EXPECT_EQ(t_.Get("/api/v1/endpoints/" + ea["id"].get<std::string>())->status, 404);
+  auto late = t_.Post("/api/v1/apps/" + a["id"].get<std::string>() + "/messages",
+                      {{"event_type", "order.created"}, {"payload", 1}});
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 404);
+  auto late_endpoint = t_.Post("/api/v1/apps/tenant-a/endpoints", {{"url", rx.Url("/late")}});
+  ASSERT_TRUE(late_endpoint);
+  EXPECT_EQ(late_endpoint->status, 404);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(rx.Count("/a"), 1u);
+  EXPECT_EQ(rx.Count("/late"), 0u);
+}
+
+TEST_F(ApplicationsIntegration, ASourceFansOutToItsApplicationOnly) {
+  ScriptedReceiver rx;
+  const json a = App("A", "tenant-a");
+  ASSERT_EQ(t_.Post("/api/v1/apps/tenant-a/endpoints", {{"url", rx.Url("/a")}})->status, 201);
+  t_.CreateEndpoint({{"url", rx.Url("/default")}});
+  auto src = t_.Post(
+      "/api/v1/sources",
+      {{"name", "billing"}, {"provider", "github"}, {"secret", "gh-secret"}, {"app_id", a["id"]}});
+  ASSERT_TRUE(src);
+  ASSERT_EQ(src->status, 201) << src->body;
+  const json source = json::parse(src->body);
+  EXPECT_EQ(source["app_id"], a["id"]);
+  const std::string body = R"({"action":"opened"})";
+  httplib::Headers gh = {
+      {"X-GitHub-Event", "issues"},
+      {"X-GitHub-Delivery", "d-1"},
+      {"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256("gh-secret", body))}};
+  auto ingest =
+      t_.client().Post(source["ingest_path"].get<std::string>(), gh, body, "application/json");
+  ASSERT_TRUE(ingest);
+  ASSERT_EQ(ingest->status, 202) << ingest->body;
+  ASSERT_TRUE(WaitUntil([&] { return rx.Count("/a") == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(rx.Count("/default"), 0u);
+  // A source can only name a live application.
+  for (const json& app_id : {json("app_01ARZ3NDEKTSV4RRFFQ69G5FAV"), json(5)}) {
+    auto r =
+        t_.Post("/api/v1/sources", {{"name", "x"}, {"provider", "github"}, {"app_id", app_id}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << r->body;
+  }
+}
+
+}  // namespace
+}  // namespace hookd::testing
