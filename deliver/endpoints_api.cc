@@ -11,20 +11,35 @@ HttpResponse EndpointResponse(int status, const Result<Endpoint>& e) {
   return JsonResponse(status, EndpointJson(*e));
 }
 
-// Runs `call` on the request's JSON body, answering its endpoint.
+// A route on one endpoint: resolves the scope, checks that the endpoint `:id` is the scope's
+// (404 otherwise, worded as for an unknown id), then answers `call(req, id)`.
 template <typename Call>
-SyncHandler WithBody(int status, Call call) {
-  return [status, call](HttpRequest& req) {
+SyncHandler OnEndpoint(EndpointService& svc, AppScope scope, Call call) {
+  return [&svc, scope = std::move(scope), call](HttpRequest& req) {
+    auto app = AppOf(scope, req);
+    if (!app.ok()) return ErrorResponse(app.status());
+    const std::string id = req.params["id"];
+    if (*app) {
+      auto e = svc.Get(id);
+      if (!e.ok()) return ErrorResponse(e.status());
+      if (e->app_id != **app) return ErrorResponse(Status::NotFound("no endpoint " + id));
+    }
+    return call(req, id);
+  };
+}
+
+// The same for a route that takes a JSON body and answers the endpoint.
+template <typename Call>
+SyncHandler OnEndpointWithBody(EndpointService& svc, AppScope scope, int status, Call call) {
+  return OnEndpoint(svc, std::move(scope), [status, call](HttpRequest& req, const std::string& id) {
     auto body = ParseJsonObject(req);
     if (!body.ok()) return ErrorResponse(body.status());
-    return EndpointResponse(status, call(req, *body));
-  };
+    return EndpointResponse(status, call(id, *body));
+  });
 }
 
 }  // namespace
 
-// The endpoint a create or an update made, with the request's `warnings` (always present in
-// these answers, empty when there are none: an answer's shape does not depend on DNS).
 HttpResponse EndpointChangedResponse(int status, const Result<Endpoint>& e,
                                      const std::vector<EndpointWarning>& warnings) {
   if (!e.ok()) return ErrorResponse(e.status());
@@ -35,19 +50,27 @@ HttpResponse EndpointChangedResponse(int status, const Result<Endpoint>& e,
   return JsonResponse(status, body);
 }
 
-void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
-  router.Add("POST", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+void RegisterEndpointRoutes(Router& router, EndpointService& svc, const std::string& prefix,
+                            const AppScope& scope) {
+  const std::string base = prefix + "/endpoints";
+  router.Add("POST", base, Access::kAdmin, SyncHandler([&svc, scope](HttpRequest& req) {
+               auto app = AppOf(scope, req);
+               if (!app.ok()) return ErrorResponse(app.status());
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());
                std::vector<EndpointWarning> warnings;
-               auto e = svc.Create(*body, &warnings);
+               auto e = svc.Create(*body, &warnings, app->value_or(kDefaultAppId));
                return EndpointChangedResponse(201, e, warnings);
              }));
-  router.Add("GET", "/api/v1/endpoints", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+  router.Add("GET", base, Access::kAdmin, SyncHandler([&svc, scope](HttpRequest& req) {
+               auto app = AppOf(scope, req);
+               if (!app.ok()) return ErrorResponse(app.status());
                auto params = ParseListParams(req);
                if (!params.ok()) return ErrorResponse(params.status());
-               std::optional<std::string> app_id;
-               if (auto it = req.query.find("app_id"); it != req.query.end() && !it->second.empty())
+               // The unscoped list is every application's, filterable by app_id.
+               std::optional<std::string> app_id = *app;
+               if (auto it = req.query.find("app_id");
+                   !app_id && it != req.query.end() && !it->second.empty())
                  app_id = it->second;
                auto list = svc.List(params->after, params->limit, app_id);
                if (!list.ok()) return ErrorResponse(list.status());
@@ -57,44 +80,47 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc) {
                for (const Endpoint& e : *list) items.push_back(EndpointJson(e));
                return JsonResponse(200, ListJson(std::move(items), more));
              }));
-  router.Add("GET", "/api/v1/endpoints/:id", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
-               return EndpointResponse(200, svc.Get(req.params["id"]));
+  router.Add("GET", base + "/:id", Access::kAdmin,
+             OnEndpoint(svc, scope, [&svc](HttpRequest&, const std::string& id) {
+               return EndpointResponse(200, svc.Get(id));
              }));
-  router.Add("PATCH", "/api/v1/endpoints/:id", Access::kAdmin,
-             SyncHandler([&svc](HttpRequest& req) {
+  router.Add("PATCH", base + "/:id", Access::kAdmin,
+             OnEndpoint(svc, scope, [&svc](HttpRequest& req, const std::string& id) {
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());
                std::vector<EndpointWarning> warnings;
-               auto e = svc.Update(req.params["id"], *body, &warnings);
+               auto e = svc.Update(id, *body, &warnings);
                return EndpointChangedResponse(200, e, warnings);
              }));
-  router.Add("DELETE", "/api/v1/endpoints/:id", Access::kAdmin,
-             SyncHandler([&svc](HttpRequest& req) {
-               const std::string& id = req.params["id"];
+  router.Add("DELETE", base + "/:id", Access::kAdmin,
+             OnEndpoint(svc, scope, [&svc](HttpRequest&, const std::string& id) {
                if (Status s = svc.Delete(id); !s.ok()) return ErrorResponse(s);
                return JsonResponse(200, {{"id", id}, {"deleted", true}});
              }));
-  router.Add("POST", "/api/v1/endpoints/:id/rotate-secret", Access::kAdmin,
-             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json& b) {
-               return svc.RotateSecret(req.params["id"], b);
-             }));
-  router.Add("POST", "/api/v1/endpoints/:id/enable", Access::kAdmin,
-             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json&) {
-               return svc.Enable(req.params["id"]);
-             }));
-  router.Add("POST", "/api/v1/endpoints/:id/disable", Access::kAdmin,
-             WithBody(200, [&svc](HttpRequest& req, const nlohmann::json&) {
-               return svc.Disable(req.params["id"], "disabled by an operator");
-             }));
-  router.Add("POST", "/api/v1/endpoints/:id/recover", Access::kAdmin,
-             SyncHandler([&svc](HttpRequest& req) {
+  router.Add(
+      "POST", base + "/:id/rotate-secret", Access::kAdmin,
+      OnEndpointWithBody(svc, scope, 200, [&svc](const std::string& id, const nlohmann::json& b) {
+        return svc.RotateSecret(id, b);
+      }));
+  router.Add(
+      "POST", base + "/:id/enable", Access::kAdmin,
+      OnEndpointWithBody(svc, scope, 200, [&svc](const std::string& id, const nlohmann::json&) {
+        return svc.Enable(id);
+      }));
+  router.Add(
+      "POST", base + "/:id/disable", Access::kAdmin,
+      OnEndpointWithBody(svc, scope, 200, [&svc](const std::string& id, const nlohmann::json&) {
+        return svc.Disable(id, "disabled by an operator");
+      }));
+  router.Add("POST", base + "/:id/recover", Access::kAdmin,
+             OnEndpoint(svc, scope, [&svc](HttpRequest& req, const std::string& id) {
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());
-               auto n = svc.Recover(req.params["id"], *body);
+               auto n = svc.Recover(id, *body);
                if (!n.ok()) return ErrorResponse(n.status());
                nlohmann::json out = {{"requeued", *n}};
                // While the circuit is not closed the attempts wait for it: the answer says so.
-               if (auto e = svc.Get(req.params["id"]); e.ok() && e->circuit != "closed") {
+               if (auto e = svc.Get(id); e.ok() && e->circuit != "closed") {
                  out["circuit"] = e->circuit;
                  out["circuit_retry_at"] = e->circuit_retry_at
                                                ? nlohmann::json(FormatRfc3339(*e->circuit_retry_at))

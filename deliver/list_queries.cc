@@ -28,6 +28,8 @@ ListQuery MessagesQuery(const std::string& columns, const MessageFilter& f,
   ListQuery q{"SELECT " + columns + " FROM messages WHERE 1", {}};
   if (f.event_id) Term(q, "event_id = ?", *f.event_id);
   if (f.event_type) Term(q, "event_type = ?", *f.event_type);
+  // With no other filter, messages_app (app_id, seq) gives the application's in seq order.
+  if (f.app_id) Term(q, "app_id = ?", *f.app_id);
   Finish(q, "messages", "messages", after);
   return q;
 }
@@ -60,6 +62,7 @@ Result<ListQuery> DeliveriesQuery(const std::string& columns, const DeliveryFilt
               {}};
   if (f.message_id) Term(q, "d.message_id = ?", *f.message_id);
   if (f.endpoint_id) Term(q, "d.endpoint_id = ?", *f.endpoint_id);
+  if (f.app_id) Term(q, "d.app_id = ?", *f.app_id);
   Finish(q, "d", "deliveries", after);
   return q;
 }

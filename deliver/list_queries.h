@@ -13,10 +13,12 @@ namespace hookd {
 
 struct MessageFilter {
   std::optional<std::string> event_type, event_id;
+  std::optional<std::string> app_id;  // one application's only
 };
 
 struct DeliveryFilter {
   std::optional<std::string> status, endpoint_id, message_id;
+  std::optional<std::string> app_id;  // one application's only
 };
 
 // A statement newest first, ending in "LIMIT ?": bind `params` as 1..n, then the limit as n+1.

@@ -298,18 +298,22 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
   return std::move(out->front());
 }
 
-Result<nlohmann::json> MessageService::Get(const std::string& id) {
+Result<nlohmann::json> MessageService::Get(const std::string& id,
+                                           const std::optional<std::string>& app_id) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(
       "SELECT m.id, m.event_type, m.source_id, m.event_id, m.created_at,"
-      " COALESCE(m.payload, e.body) FROM messages m LEFT JOIN events e ON e.id = m.event_id"
-      " WHERE m.id = ?");
+      " COALESCE(m.payload, e.body), m.app_id FROM messages m"
+      " LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?1 AND (?2 IS NULL OR m.app_id = ?2)");
   if (!st.ok()) return st.status();
-  auto row = (*st)->Bind(1, id).Step();
+  (*st)->Bind(1, id);
+  if (app_id) (*st)->Bind(2, *app_id);
+  auto row = (*st)->Step();
   if (!row.ok()) return row.status();
   if (!*row) return Status::NotFound("no message " + id);
   nlohmann::json j = MessageSummary(**st);
+  j["app_id"] = (*st)->Text(6);
   // Payloads are checked where they enter; one stored before that (or an event body deeper than
   // the limit) is shown as its text rather than parsed.
   auto payload = ParseJsonBounded((*st)->Text(5));
@@ -369,13 +373,16 @@ Result<nlohmann::json> MessageService::ListDeliveries(const DeliveryFilter& f,
   return list;
 }
 
-Result<nlohmann::json> MessageService::GetDelivery(const std::string& id) {
+Result<nlohmann::json> MessageService::GetDelivery(const std::string& id,
+                                                   const std::optional<std::string>& app_id) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st =
-      (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom + " WHERE d.id = ?");
+  auto st = (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom +
+                          " WHERE d.id = ?1 AND (?2 IS NULL OR d.app_id = ?2)");
   if (!st.ok()) return st.status();
-  auto row = (*st)->Bind(1, id).Step();
+  (*st)->Bind(1, id);
+  if (app_id) (*st)->Bind(2, *app_id);
+  auto row = (*st)->Step();
   if (!row.ok()) return row.status();
   if (!*row) return Status::NotFound("no delivery " + id);
   nlohmann::json j = DeliveryJson(**st, clock_.NowUnixMillis());
@@ -402,7 +409,12 @@ Result<nlohmann::json> MessageService::GetDelivery(const std::string& id) {
   return j;
 }
 
-Result<nlohmann::json> MessageService::RetryDelivery(const std::string& id) {
+Result<nlohmann::json> MessageService::RetryDelivery(const std::string& id,
+                                                     const std::optional<std::string>& app_id) {
+  // Another application's delivery is 404, as an unknown one (it can never change application).
+  if (app_id) {
+    if (auto own = GetDelivery(id, app_id); !own.ok()) return own.status();
+  }
   {
     auto db = pool_.Acquire();
     if (!db.ok()) return db.status();

@@ -71,7 +71,10 @@ class MessageService {
                                 const std::optional<std::string>& idempotency_key,
                                 const std::string& app_id = kDefaultAppId);
   // The message with its payload and one entry per delivery; 404 when missing.
-  Result<nlohmann::json> Get(const std::string& id);
+  // With `app_id`, a message of another application is 404 too (so are GetDelivery's and
+  // RetryDelivery's deliveries).
+  Result<nlohmann::json> Get(const std::string& id,
+                             const std::optional<std::string>& app_id = std::nullopt);
   // {"data", "next"}, newest first, matching every filter given.
   Result<nlohmann::json> List(const MessageFilter& filter, const std::optional<std::string>& after,
                               int limit);
@@ -81,13 +84,15 @@ class MessageService {
   Result<nlohmann::json> ListDeliveries(const DeliveryFilter& filter,
                                         const std::optional<std::string>& after, int limit);
   // The delivery with all its attempts; 404 when missing.
-  Result<nlohmann::json> GetDelivery(const std::string& id);
+  Result<nlohmann::json> GetDelivery(const std::string& id,
+                                     const std::optional<std::string>& app_id = std::nullopt);
   // Queues one attempt of the delivery now. Its success makes it succeeded; its failure returns
   // it to where it was (a failed or succeeded delivery keeps its status, a retrying one its
   // place in the schedule; a pending one's attempt is its first). 409 endpoint_disabled when its
   // endpoint is disabled, circuit_open (with Retry-After) while the endpoint's circuit is open or
   // half-open, attempt_in_progress during an attempt; none of them changes anything.
-  Result<nlohmann::json> RetryDelivery(const std::string& id);
+  Result<nlohmann::json> RetryDelivery(const std::string& id,
+                                       const std::optional<std::string>& app_id = std::nullopt);
 
  private:
   // The request as a message to insert (id, type, payload, key); 422 when invalid.

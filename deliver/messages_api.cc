@@ -16,42 +16,67 @@ std::optional<std::string> Query(const HttpRequest& req, const char* name) {
   return it->second;
 }
 
+// The scope's application, or for the unscoped lists the app_id the query asks for.
+std::optional<std::string> ListedApp(const std::optional<std::string>& scope,
+                                     const HttpRequest& req) {
+  return scope ? scope : Query(req, "app_id");
+}
+
+// Resolves the scope, then answers `call(req, app)`.
+template <typename Call>
+SyncHandler Scoped(AppScope scope, Call call) {
+  return [scope = std::move(scope), call](HttpRequest& req) {
+    auto app = AppOf(scope, req);
+    if (!app.ok()) return ErrorResponse(app.status());
+    return call(req, *app);
+  };
+}
+
 }  // namespace
 
-void RegisterMessageRoutes(Router& router, MessageService& svc) {
+void RegisterMessageRoutes(Router& router, MessageService& svc, const std::string& prefix,
+                           const AppScope& scope) {
   // Answered from the messages writer after the group commit (202), or at once with an error.
-  router.Add("POST", "/api/v1/messages", Access::kAdmin,
-             AsyncHandler([&svc](HttpRequest& req, Reply reply) {
+  router.Add("POST", prefix + "/messages", Access::kAdmin,
+             AsyncHandler([&svc, scope](HttpRequest& req, Reply reply) {
+               auto app = AppOf(scope, req);
+               if (!app.ok()) return reply(ErrorResponse(app.status()));
                auto body = ParseJsonObject(req);
                if (!body.ok()) return reply(ErrorResponse(body.status()));
                std::optional<std::string> key;
                if (auto k = req.headers.Get("idempotency-key")) key = std::string(*k);
-               svc.Publish(*body, key, [reply = std::move(reply)](Result<nlohmann::json> r) {
-                 reply(Json(202, r));
-               });
-             }));
-  router.Add("GET", "/api/v1/messages", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
-               auto params = ParseListParams(req);
-               if (!params.ok()) return ErrorResponse(params.status());
-               MessageFilter f{Query(req, "event_type"), Query(req, "event_id")};
-               return Json(200, svc.List(f, params->after, params->limit));
-             }));
-  router.Add("GET", "/api/v1/messages/:id", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
-               return Json(200, svc.Get(req.params["id"]));
+               svc.Publish(
+                   *body, key,
+                   [reply = std::move(reply)](Result<nlohmann::json> r) { reply(Json(202, r)); },
+                   app->value_or(kDefaultAppId));
              }));
   router.Add(
-      "GET", "/api/v1/deliveries", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
+      "GET", prefix + "/messages", Access::kAdmin,
+      Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
         auto params = ParseListParams(req);
         if (!params.ok()) return ErrorResponse(params.status());
-        DeliveryFilter f{Query(req, "status"), Query(req, "endpoint_id"), Query(req, "message_id")};
-        return Json(200, svc.ListDeliveries(f, params->after, params->limit));
+        MessageFilter f{Query(req, "event_type"), Query(req, "event_id"), ListedApp(app, req)};
+        return Json(200, svc.List(f, params->after, params->limit));
       }));
-  router.Add("GET", "/api/v1/deliveries/:id", Access::kAdmin, SyncHandler([&svc](HttpRequest& req) {
-               return Json(200, svc.GetDelivery(req.params["id"]));
+  router.Add("GET", prefix + "/messages/:id", Access::kAdmin,
+             Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
+               return Json(200, svc.Get(req.params["id"], app));
              }));
-  router.Add("POST", "/api/v1/deliveries/:id/retry", Access::kAdmin,
-             SyncHandler([&svc](HttpRequest& req) {
-               return Json(202, svc.RetryDelivery(req.params["id"]));
+  router.Add("GET", prefix + "/deliveries", Access::kAdmin,
+             Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
+               auto params = ParseListParams(req);
+               if (!params.ok()) return ErrorResponse(params.status());
+               DeliveryFilter f{Query(req, "status"), Query(req, "endpoint_id"),
+                                Query(req, "message_id"), ListedApp(app, req)};
+               return Json(200, svc.ListDeliveries(f, params->after, params->limit));
+             }));
+  router.Add("GET", prefix + "/deliveries/:id", Access::kAdmin,
+             Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
+               return Json(200, svc.GetDelivery(req.params["id"], app));
+             }));
+  router.Add("POST", prefix + "/deliveries/:id/retry", Access::kAdmin,
+             Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
+               return Json(202, svc.RetryDelivery(req.params["id"], app));
              }));
 }
 

@@ -231,6 +231,80 @@ TEST_F(ApplicationsIntegration, AMessageReachesOnlyItsOwnApplicationsEndpoints) 
   EXPECT_EQ(rx.Count("/late"), 0u);
 }
 
+TEST_F(ApplicationsIntegration, EveryScopedRouteAnswers404ForAnotherApplicationsIds) {
+  ScriptedReceiver rx;
+  App("A", "tenant-a");
+  App("B", "tenant-b");
+  auto created = t_.Post("/api/v1/apps/tenant-b/endpoints", {{"url", rx.Url("/b")}});
+  ASSERT_TRUE(created && created->status == 201);
+  const json eb = json::parse(created->body);
+  const std::string ep = eb["id"];
+  auto published = t_.Post("/api/v1/apps/tenant-b/messages",
+                           {{"event_type", "order.created"}, {"payload", {{"n", 1}}}});
+  ASSERT_TRUE(published && published->status == 202) << (published ? published->body : "");
+  const std::string msg = json::parse(published->body)["id"];
+  ASSERT_TRUE(WaitUntil([&] { return rx.Count("/b") == 1; }));
+  json mine = t_.GetJson("/api/v1/apps/tenant-b/messages/" + msg);
+  ASSERT_EQ(mine["app_id"], json::parse(created->body)["app_id"]);
+  ASSERT_EQ(mine["deliveries"].size(), 1u);
+  const std::string dlv = mine["deliveries"][0]["id"];
+  EXPECT_EQ(t_.GetJson("/api/v1/apps/tenant-b/deliveries/" + dlv)["id"], dlv);
+
+  // Under tenant-a, every route on B's ids is 404, and changes nothing.
+  const std::string a = "/api/v1/apps/tenant-a";
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", a + "/endpoints/" + ep},
+      {"PATCH", a + "/endpoints/" + ep},
+      {"DELETE", a + "/endpoints/" + ep},
+      {"POST", a + "/endpoints/" + ep + "/rotate-secret"},
+      {"POST", a + "/endpoints/" + ep + "/disable"},
+      {"POST", a + "/endpoints/" + ep + "/enable"},
+      {"POST", a + "/endpoints/" + ep + "/recover"},
+      {"GET", a + "/messages/" + msg},
+      {"GET", a + "/deliveries/" + dlv},
+      {"POST", a + "/deliveries/" + dlv + "/retry"},
+  };
+  for (const auto& [method, path] : routes) {
+    httplib::Request req;
+    req.method = method;
+    req.path = path;
+    req.headers = t_.Admin();
+    // Bodies that would change something, were the route to reach B's rows.
+    if (method == "PATCH") req.body = R"({"description": "taken"})";
+    if (path.ends_with("/recover")) req.body = R"({"since": "2020-01-01T00:00:00Z"})";
+    if (method == "POST" && req.body.empty()) req.body = "{}";
+    if (!req.body.empty()) req.set_header("Content-Type", "application/json");
+    auto r = t_.client().send(req);
+    ASSERT_TRUE(r) << method << " " << path;
+    EXPECT_EQ(r->status, 404) << method << " " << path << " → " << r->body;
+    EXPECT_EQ(Code(r), "not_found") << method << " " << path;
+  }
+  // Lists under tenant-a hold none of B's rows, whatever the query asks.
+  EXPECT_TRUE(t_.GetJson(a + "/messages")["data"].empty());
+  EXPECT_TRUE(t_.GetJson(a + "/deliveries?message_id=" + msg)["data"].empty());
+  EXPECT_TRUE(t_.GetJson(a + "/deliveries?endpoint_id=" + ep)["data"].empty());
+  EXPECT_TRUE(t_.GetJson(a + "/messages?app_id=" +
+                         json::parse(created->body)["app_id"].get<std::string>())["data"]
+                  .empty());
+  // B's endpoint and delivery are as they were.
+  json still = t_.GetJson("/api/v1/apps/tenant-b/endpoints/" + ep);
+  EXPECT_EQ(still["secret"], eb["secret"]);
+  EXPECT_EQ(still["description"], eb["description"]);
+  EXPECT_EQ(still["disabled"], false);
+  json delivery = t_.GetJson("/api/v1/apps/tenant-b/deliveries/" + dlv);
+  EXPECT_EQ(delivery["status"], "succeeded");
+  EXPECT_EQ(delivery["attempts"].size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(rx.Count("/b"), 1u);
+  // The admin's unscoped lists see every application, and filter by app_id.
+  json b_messages = t_.GetJson("/api/v1/messages?app_id=" + eb["app_id"].get<std::string>());
+  ASSERT_EQ(b_messages["data"].size(), 1u);
+  EXPECT_EQ(b_messages["data"][0]["id"], msg);
+  // An unknown application is 404 on every scoped route.
+  EXPECT_EQ(t_.Get("/api/v1/apps/nobody/messages")->status, 404);
+  EXPECT_EQ(t_.Get("/api/v1/apps/app_01ARZ3NDEKTSV4RRFFQ69G5FAV/deliveries")->status, 404);
+}
+
 TEST_F(ApplicationsIntegration, ASourceFansOutToItsApplicationOnly) {
   ScriptedReceiver rx;
   const json a = App("A", "tenant-a");

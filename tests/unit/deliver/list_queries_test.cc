@@ -38,6 +38,11 @@ class ListQueriesTest : public ::testing::Test {
                            " ('d5', 'm3', 'ep_a', 'failed', NULL, 3, 3),"
                            " ('d6', 'm4', 'ep_a', 'pending', 10, 4, 4)")
                     .ok());
+    // m4 and its delivery belong to another application; the rest to the default one.
+    ASSERT_TRUE((*db)
+                    ->Exec("UPDATE messages SET app_id = 'app_b' WHERE id = 'm4';"
+                           "UPDATE deliveries SET app_id = 'app_b' WHERE id = 'd6'")
+                    .ok());
   }
 
   // The ids the statement returns (limit 100).
@@ -88,38 +93,47 @@ using IdList = std::vector<std::string>;
 
 TEST_F(ListQueriesTest, MessagesMatchEveryFilterNewestFirst) {
   EXPECT_EQ(Ids(MessagesQuery("id", {}, {})), (IdList{"m4", "m3", "m2", "m1"}));
-  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", {}}, {})), (IdList{"m3", "m1"}));
-  EXPECT_EQ(Ids(MessagesQuery("id", {{}, "evt_2"}, {})), (IdList{"m2"}));
-  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", "evt_2"}, {})), IdList{});
-  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", {}}, "m3")), (IdList{"m1"}));
+  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", {}, {}}, {})), (IdList{"m3", "m1"}));
+  EXPECT_EQ(Ids(MessagesQuery("id", {{}, "evt_2", {}}, {})), (IdList{"m2"}));
+  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", "evt_2", {}}, {})), IdList{});
+  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", {}, {}}, "m3")), (IdList{"m1"}));
   EXPECT_EQ(Ids(MessagesQuery("id", {}, "m2")), (IdList{"m1"}));
-  EXPECT_EQ(Ids(MessagesQuery("id", {"nope", {}}, {})), IdList{});
+  EXPECT_EQ(Ids(MessagesQuery("id", {"nope", {}, {}}, {})), IdList{});
   EXPECT_EQ(Ids(MessagesQuery("id", {}, "msg_unknown")), IdList{});
+  EXPECT_EQ(Ids(MessagesQuery("id", {{}, {}, "app_b"}, {})), (IdList{"m4"}));
+  EXPECT_EQ(Ids(MessagesQuery("id", {{}, {}, "app_default"}, {})), (IdList{"m3", "m2", "m1"}));
+  EXPECT_EQ(Ids(MessagesQuery("id", {"a.x", {}, "app_b"}, {})), IdList{});
 }
 
 TEST_F(ListQueriesTest, MessageFiltersUseTheirIndexes) {
-  EXPECT_NE(Plan(MessagesQuery("id", {"a.x", {}}, "m3")).find("USING INDEX messages_type"),
+  EXPECT_NE(Plan(MessagesQuery("id", {"a.x", {}, {}}, "m3")).find("USING INDEX messages_type"),
             std::string::npos);
-  EXPECT_NE(Plan(MessagesQuery("id", {{}, "evt_2"}, {})).find("USING INDEX messages_event"),
+  EXPECT_NE(Plan(MessagesQuery("id", {{}, {}, "app_b"}, "m3")).find("USING INDEX messages_app"),
+            std::string::npos);
+  EXPECT_NE(Plan(MessagesQuery("id", {{}, "evt_2", {}}, {})).find("USING INDEX messages_event"),
             std::string::npos);
   // Newest first by the primary key, not sorted afterwards.
-  EXPECT_EQ(Plan(MessagesQuery("id", {"a.x", {}}, {})).find("TEMP B-TREE"), std::string::npos);
+  EXPECT_EQ(Plan(MessagesQuery("id", {"a.x", {}, {}}, {})).find("TEMP B-TREE"), std::string::npos);
 }
 
 TEST_F(ListQueriesTest, DeliveriesMatchEveryFilterNewestFirst) {
   EXPECT_EQ(Ids(Deliveries({})), (IdList{"d6", "d5", "d4", "d3", "d2", "d1"}));
-  EXPECT_EQ(Ids(Deliveries({"failed", {}, {}})), (IdList{"d5", "d4", "d1"}));
-  EXPECT_EQ(Ids(Deliveries({"failed", "ep_a", {}})), (IdList{"d5", "d1"}));
-  EXPECT_EQ(Ids(Deliveries({"failed", {}, {}}, "d5")), (IdList{"d4", "d1"}));
-  EXPECT_EQ(Ids(Deliveries({"failed", "ep_a", {}}, "d5")), (IdList{"d1"}));
-  EXPECT_EQ(Ids(Deliveries({"failed", {}, "m3"})), (IdList{"d5", "d4"}));
-  EXPECT_EQ(Ids(Deliveries({"retrying", {}, {}})), (IdList{"d3"}));
-  EXPECT_EQ(Ids(Deliveries({"pending", {}, {}})), (IdList{"d6"}));
-  EXPECT_EQ(Ids(Deliveries({"pending", "ep_b", {}})), IdList{});
-  EXPECT_EQ(Ids(Deliveries({"succeeded", {}, {}})), (IdList{"d2"}));
-  EXPECT_EQ(Ids(Deliveries({{}, "ep_b", {}})), (IdList{"d4", "d2"}));
-  EXPECT_EQ(Ids(Deliveries({{}, "ep_a", "m1"})), (IdList{"d1"}));
-  EXPECT_EQ(Ids(Deliveries({{}, {}, "m3"}, "d5")), (IdList{"d4"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", {}, {}, {}})), (IdList{"d5", "d4", "d1"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", "ep_a", {}, {}})), (IdList{"d5", "d1"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", {}, {}, {}}, "d5")), (IdList{"d4", "d1"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", "ep_a", {}, {}}, "d5")), (IdList{"d1"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", {}, "m3", {}})), (IdList{"d5", "d4"}));
+  EXPECT_EQ(Ids(Deliveries({"retrying", {}, {}, {}})), (IdList{"d3"}));
+  EXPECT_EQ(Ids(Deliveries({"pending", {}, {}, {}})), (IdList{"d6"}));
+  EXPECT_EQ(Ids(Deliveries({"pending", "ep_b", {}, {}})), IdList{});
+  EXPECT_EQ(Ids(Deliveries({"succeeded", {}, {}, {}})), (IdList{"d2"}));
+  EXPECT_EQ(Ids(Deliveries({{}, "ep_b", {}, {}})), (IdList{"d4", "d2"}));
+  EXPECT_EQ(Ids(Deliveries({{}, "ep_a", "m1", {}})), (IdList{"d1"}));
+  EXPECT_EQ(Ids(Deliveries({{}, {}, "m3", {}}, "d5")), (IdList{"d4"}));
+  EXPECT_EQ(Ids(Deliveries({{}, {}, {}, "app_b"})), (IdList{"d6"}));
+  EXPECT_EQ(Ids(Deliveries({"pending", "ep_a", {}, "app_b"})), (IdList{"d6"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", {}, {}, "app_b"})), IdList{});
+  EXPECT_EQ(Ids(Deliveries({{}, "ep_a", {}, "app_default"})), (IdList{"d5", "d3", "d1"}));
 }
 
 TEST_F(ListQueriesTest, DeliveryFiltersUseTheirIndexes) {
@@ -127,18 +141,19 @@ TEST_F(ListQueriesTest, DeliveryFiltersUseTheirIndexes) {
     const std::string plan = Plan(Deliveries(f, "d5"));
     EXPECT_NE(plan.find("INDEX " + index), std::string::npos) << plan;
   };
-  uses({"failed", {}, {}}, "deliveries_failed");
-  uses({"failed", "ep_a", {}}, "deliveries_failed");
-  uses({"retrying", {}, {}}, "deliveries_due");
-  uses({"pending", "ep_a", {}}, "deliveries_due");
-  uses({{}, "ep_a", {}}, "deliveries_endpoint");
-  uses({"failed", "ep_a", "m3"}, "deliveries_message");
-  uses({{}, {}, "m3"}, "deliveries_message");
+  uses({"failed", {}, {}, {}}, "deliveries_failed");
+  uses({"failed", "ep_a", {}, {}}, "deliveries_failed");
+  uses({"retrying", {}, {}, {}}, "deliveries_due");
+  uses({"pending", "ep_a", {}, {}}, "deliveries_due");
+  uses({{}, "ep_a", {}, {}}, "deliveries_endpoint");
+  uses({"failed", "ep_a", "m3", {}}, "deliveries_message");
+  uses({{}, {}, "m3", {}}, "deliveries_message");
+  uses({{}, {}, {}, "app_b"}, "deliveries_app");
 }
 
 TEST_F(ListQueriesTest, AStatusOtherThanTheFourWordsIsRefused) {
   for (const std::string bad : {"", "FAILED", "done", "failed' OR 1=1 --", "failed "}) {
-    auto q = DeliveriesQuery("id", {bad, {}, {}}, {});
+    auto q = DeliveriesQuery("d.id", {bad, {}, {}, {}}, {});
     ASSERT_FALSE(q.ok()) << bad;
     EXPECT_EQ(q.status().code(), "invalid_field");
   }
