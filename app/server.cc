@@ -87,6 +87,7 @@ struct Server::Impl {
   std::unique_ptr<AsyncSender> async_sender;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<ApplicationStore> applications;
+  std::unique_ptr<AppTokens> app_tokens;
   std::unique_ptr<EndpointService> endpoint_service;
   std::unique_ptr<MessageService> message_service;
   std::unique_ptr<SourceCache> source_cache;
@@ -359,6 +360,19 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     s.applications = std::make_unique<ApplicationStore>(*s.pool, clock, random);
     RegisterApplicationRoutes(s.router, *s.applications);
     RegisterScopedRoutes(s.router, *s.applications, *s.endpoint_service, *s.message_service);
+    s.app_tokens = std::make_unique<AppTokens>(*s.pool, clock, random);
+    RegisterTokenRoutes(s.router, *s.applications, *s.app_tokens);
+    // A wrong application token counts against the address, as a wrong admin token does.
+    s.router.SetAppAuthenticator(
+        [](const HttpRequest& req) { return AppBearerToken(req).has_value(); },
+        [&s](const HttpRequest& req) -> Result<std::string> {
+          const std::string address = ClientAddress(req);
+          if (Status admit = s.throttle->Admit(address); !admit.ok()) return admit;
+          auto app = s.app_tokens->Authenticate(*AppBearerToken(req));
+          if (!app.ok() && app.status().kind() == ErrorKind::kUnauthenticated)
+            s.throttle->Failed(address);
+          return app;
+        });
     RegisterEndpointRoutes(s.router, *s.endpoint_service);
     RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);

@@ -3,6 +3,7 @@
 // id that belongs to another application, answer 404 exactly as an unknown id does.
 #pragma once
 
+#include "apps/app_tokens.h"
 #include "apps/application_store.h"
 #include "common/router.h"
 #include "deliver/endpoint_service.h"
@@ -10,7 +11,10 @@
 
 namespace hookd {
 
+// Admin routes or an application token of that application (403 forbidden for another one).
 void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointService& endpoints,
                           MessageService& messages);
+// POST/GET /api/v1/apps/{app}/tokens, DELETE /api/v1/apps/{app}/tokens/{id}: admin only.
+void RegisterTokenRoutes(Router& router, ApplicationStore& apps, AppTokens& tokens);
 
 }  // namespace hookd

@@ -40,6 +40,9 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;  // the peer's IP address (the proxy's, behind one)
   std::string request_id;      // set by the HTTP edge (common/request_id.h)
+  // Set by the router when an application token was used: the one application the request may
+  // reach (empty for the admin token or a session).
+  std::optional<std::string> principal_app;
 };
 
 struct HttpResponse {

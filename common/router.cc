@@ -31,6 +31,23 @@ void Router::Add(std::string method, std::string pattern, Access access, SyncHan
       AsyncHandler([h = std::move(handler)](HttpRequest& req, Reply reply) { reply(h(req)); }));
 }
 
+Status Router::Authorize(Access access, HttpRequest& req) const {
+  req.principal_app.reset();  // only ever set here
+  if (app_probe_ && app_probe_(req)) {
+    if (!app_auth_) return Status::Unauthenticated("unauthorized", "no authenticator configured");
+    auto app = app_auth_(req);
+    if (!app.ok()) return app.status();
+    if (access != Access::kApp)
+      return Status(ErrorKind::kForbidden, "forbidden",
+                    "an application token reaches only its application's routes");
+    req.principal_app = *app;
+    return Status::Ok();
+  }
+  // Fails closed: a protected route without an authenticator is refused.
+  return auth_ ? auth_(req)
+               : Status::Unauthenticated("unauthorized", "no authenticator configured");
+}
+
 void Router::Dispatch(HttpRequest& req, const Reply& reply) const {
   const std::vector<std::string> parts = Split(req.path);
   bool path_matched = false;
@@ -47,11 +64,8 @@ void Router::Dispatch(HttpRequest& req, const Reply& reply) const {
     if (!match) continue;
     path_matched = true;
     if (r.method != req.method && !(r.method == "GET" && req.method == "HEAD")) continue;
-    if (r.access == Access::kAdmin) {
-      // Fails closed: an admin route without an authenticator is refused.
-      Status s = auth_ ? auth_(req)
-                       : Status::Unauthenticated("unauthorized", "no authenticator configured");
-      if (!s.ok()) return reply(ErrorResponse(s));
+    if (r.access != Access::kPublic) {
+      if (Status s = Authorize(r.access, req); !s.ok()) return reply(ErrorResponse(s));
     }
     req.params = std::move(params);
     try {

@@ -52,8 +52,10 @@ HttpResponse EndpointChangedResponse(int status, const Result<Endpoint>& e,
 
 void RegisterEndpointRoutes(Router& router, EndpointService& svc, const std::string& prefix,
                             const AppScope& scope) {
+  // The scoped routes also take an application token limited to their application.
+  const Access access = scope ? Access::kApp : Access::kAdmin;
   const std::string base = prefix + "/endpoints";
-  router.Add("POST", base, Access::kAdmin, SyncHandler([&svc, scope](HttpRequest& req) {
+  router.Add("POST", base, access, SyncHandler([&svc, scope](HttpRequest& req) {
                auto app = AppOf(scope, req);
                if (!app.ok()) return ErrorResponse(app.status());
                auto body = ParseJsonObject(req);
@@ -62,7 +64,7 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc, const std::str
                auto e = svc.Create(*body, &warnings, app->value_or(kDefaultAppId));
                return EndpointChangedResponse(201, e, warnings);
              }));
-  router.Add("GET", base, Access::kAdmin, SyncHandler([&svc, scope](HttpRequest& req) {
+  router.Add("GET", base, access, SyncHandler([&svc, scope](HttpRequest& req) {
                auto app = AppOf(scope, req);
                if (!app.ok()) return ErrorResponse(app.status());
                auto params = ParseListParams(req);
@@ -80,11 +82,11 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc, const std::str
                for (const Endpoint& e : *list) items.push_back(EndpointJson(e));
                return JsonResponse(200, ListJson(std::move(items), more));
              }));
-  router.Add("GET", base + "/:id", Access::kAdmin,
+  router.Add("GET", base + "/:id", access,
              OnEndpoint(svc, scope, [&svc](HttpRequest&, const std::string& id) {
                return EndpointResponse(200, svc.Get(id));
              }));
-  router.Add("PATCH", base + "/:id", Access::kAdmin,
+  router.Add("PATCH", base + "/:id", access,
              OnEndpoint(svc, scope, [&svc](HttpRequest& req, const std::string& id) {
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());
@@ -92,27 +94,27 @@ void RegisterEndpointRoutes(Router& router, EndpointService& svc, const std::str
                auto e = svc.Update(id, *body, &warnings);
                return EndpointChangedResponse(200, e, warnings);
              }));
-  router.Add("DELETE", base + "/:id", Access::kAdmin,
+  router.Add("DELETE", base + "/:id", access,
              OnEndpoint(svc, scope, [&svc](HttpRequest&, const std::string& id) {
                if (Status s = svc.Delete(id); !s.ok()) return ErrorResponse(s);
                return JsonResponse(200, {{"id", id}, {"deleted", true}});
              }));
   router.Add(
-      "POST", base + "/:id/rotate-secret", Access::kAdmin,
+      "POST", base + "/:id/rotate-secret", access,
       OnEndpointWithBody(svc, scope, 200, [&svc](const std::string& id, const nlohmann::json& b) {
         return svc.RotateSecret(id, b);
       }));
   router.Add(
-      "POST", base + "/:id/enable", Access::kAdmin,
+      "POST", base + "/:id/enable", access,
       OnEndpointWithBody(svc, scope, 200, [&svc](const std::string& id, const nlohmann::json&) {
         return svc.Enable(id);
       }));
   router.Add(
-      "POST", base + "/:id/disable", Access::kAdmin,
+      "POST", base + "/:id/disable", access,
       OnEndpointWithBody(svc, scope, 200, [&svc](const std::string& id, const nlohmann::json&) {
         return svc.Disable(id, "disabled by an operator");
       }));
-  router.Add("POST", base + "/:id/recover", Access::kAdmin,
+  router.Add("POST", base + "/:id/recover", access,
              OnEndpoint(svc, scope, [&svc](HttpRequest& req, const std::string& id) {
                auto body = ParseJsonObject(req);
                if (!body.ok()) return ErrorResponse(body.status());

@@ -36,8 +36,10 @@ SyncHandler Scoped(AppScope scope, Call call) {
 
 void RegisterMessageRoutes(Router& router, MessageService& svc, const std::string& prefix,
                            const AppScope& scope) {
+  // The scoped routes also take an application token limited to their application.
+  const Access access = scope ? Access::kApp : Access::kAdmin;
   // Answered from the messages writer after the group commit (202), or at once with an error.
-  router.Add("POST", prefix + "/messages", Access::kAdmin,
+  router.Add("POST", prefix + "/messages", access,
              AsyncHandler([&svc, scope](HttpRequest& req, Reply reply) {
                auto app = AppOf(scope, req);
                if (!app.ok()) return reply(ErrorResponse(app.status()));
@@ -51,18 +53,18 @@ void RegisterMessageRoutes(Router& router, MessageService& svc, const std::strin
                    app->value_or(kDefaultAppId));
              }));
   router.Add(
-      "GET", prefix + "/messages", Access::kAdmin,
+      "GET", prefix + "/messages", access,
       Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
         auto params = ParseListParams(req);
         if (!params.ok()) return ErrorResponse(params.status());
         MessageFilter f{Query(req, "event_type"), Query(req, "event_id"), ListedApp(app, req)};
         return Json(200, svc.List(f, params->after, params->limit));
       }));
-  router.Add("GET", prefix + "/messages/:id", Access::kAdmin,
+  router.Add("GET", prefix + "/messages/:id", access,
              Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
                return Json(200, svc.Get(req.params["id"], app));
              }));
-  router.Add("GET", prefix + "/deliveries", Access::kAdmin,
+  router.Add("GET", prefix + "/deliveries", access,
              Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
                auto params = ParseListParams(req);
                if (!params.ok()) return ErrorResponse(params.status());
@@ -70,11 +72,11 @@ void RegisterMessageRoutes(Router& router, MessageService& svc, const std::strin
                                 Query(req, "message_id"), ListedApp(app, req)};
                return Json(200, svc.ListDeliveries(f, params->after, params->limit));
              }));
-  router.Add("GET", prefix + "/deliveries/:id", Access::kAdmin,
+  router.Add("GET", prefix + "/deliveries/:id", access,
              Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
                return Json(200, svc.GetDelivery(req.params["id"], app));
              }));
-  router.Add("POST", prefix + "/deliveries/:id/retry", Access::kAdmin,
+  router.Add("POST", prefix + "/deliveries/:id/retry", access,
              Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
                return Json(202, svc.RetryDelivery(req.params["id"], app));
              }));

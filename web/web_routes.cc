@@ -42,8 +42,8 @@ void RegisterWebRoutes(Router& router, const std::string& version, const std::st
     router.Add("GET", a.path, Access::kPublic, serve);
     if (std::string_view(a.path) == "/index.html") router.Add("GET", "/", Access::kPublic, serve);
   }
-  router.Add("GET", "/api/v1/info", Access::kAdmin,
-             SyncHandler([version, stream_base](HttpRequest&) {
+  // An application token may read it too (its client needs the stream's address).
+  router.Add("GET", "/api/v1/info", Access::kApp, SyncHandler([version, stream_base](HttpRequest&) {
                return JsonResponse(200, {{"version", version}, {"stream_base", stream_base}});
              }));
 }

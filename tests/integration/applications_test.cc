@@ -305,6 +305,88 @@ TEST_F(ApplicationsIntegration, EveryScopedRouteAnswers404ForAnotherApplications
   EXPECT_EQ(t_.Get("/api/v1/apps/app_01ARZ3NDEKTSV4RRFFQ69G5FAV/deliveries")->status, 404);
 }
 
+TEST_F(ApplicationsIntegration, AnApplicationTokenReachesItsApplicationOnly) {
+  ScriptedReceiver rx;
+  App("A", "tenant-a");
+  App("B", "tenant-b");
+  auto made = t_.Post("/api/v1/apps/tenant-a/tokens", {{"name", "ci"}});
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  const json token = json::parse(made->body);
+  const std::string secret = token["token"];
+  EXPECT_EQ(secret.rfind("hkd_app_", 0), 0u);
+  EXPECT_EQ(token["id"].get<std::string>().rfind("tok_", 0), 0u);
+  // Listed without its secret.
+  json listed = t_.GetJson("/api/v1/apps/tenant-a/tokens");
+  ASSERT_EQ(listed["data"].size(), 1u);
+  EXPECT_FALSE(listed["data"][0].contains("token"));
+  EXPECT_EQ(listed["data"][0]["name"], "ci");
+  EXPECT_NE(listed.dump().find(token["id"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(listed.dump().find(secret), std::string::npos);
+  EXPECT_TRUE(t_.GetJson("/api/v1/apps/tenant-b/tokens")["data"].empty());
+
+  const httplib::Headers as_a = {{"Authorization", "Bearer " + secret}};
+  auto status = [&](const std::string& method, const std::string& path, const httplib::Headers& h) {
+    httplib::Request req;
+    req.method = method;
+    req.path = path;
+    req.headers = h;
+    if (method == "POST") {
+      req.body = json({{"url", rx.Url("/a")}}).dump();
+      req.set_header("Content-Type", "application/json");
+    }
+    auto r = t_.client().send(req);
+    return r ? r->status : -1;
+  };
+  // Its own application's routes, and the info route.
+  EXPECT_EQ(status("POST", "/api/v1/apps/tenant-a/endpoints", as_a), 201);
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/endpoints", as_a), 200);
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/messages", as_a), 200);
+  EXPECT_EQ(status("GET", "/api/v1/info", as_a), 200);
+  // Nothing else: another application (known or not), the unscoped and admin-only routes.
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/api/v1/apps/tenant-b/endpoints"},
+                                                        {"POST", "/api/v1/apps/tenant-b/endpoints"},
+                                                        {"GET", "/api/v1/apps/nobody/endpoints"},
+                                                        {"GET", "/api/v1/endpoints"},
+                                                        {"POST", "/api/v1/endpoints"},
+                                                        {"GET", "/api/v1/messages"},
+                                                        {"GET", "/api/v1/apps"},
+                                                        {"GET", "/api/v1/apps/tenant-a"},
+                                                        {"POST", "/api/v1/apps/tenant-a/tokens"},
+                                                        {"GET", "/api/v1/apps/tenant-a/tokens"},
+                                                        {"GET", "/api/v1/sources"},
+                                                        {"GET", "/api/v1/overview"}}) {
+    EXPECT_EQ(status(method, path, as_a), 403) << method << " " << path;
+  }
+  EXPECT_EQ(t_.GetJson("/api/v1/apps/tenant-b/endpoints")["data"].size(), 0u);
+  // A made-up token is 401, as is a revoked one, at once.
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/endpoints",
+                   {{"Authorization", "Bearer hkd_app_" + std::string(64, '0')}}),
+            401);
+  ASSERT_EQ(Delete("/api/v1/apps/tenant-b/tokens/" + token["id"].get<std::string>())->status,
+            404);  // not B's
+  ASSERT_EQ(Delete("/api/v1/apps/tenant-a/tokens/" + token["id"].get<std::string>())->status, 204);
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/endpoints", as_a), 401);
+  EXPECT_FALSE(t_.GetJson("/api/v1/apps/tenant-a/tokens")["data"][0]["revoked_at"].is_null());
+  // A token of a deleted application is refused too.
+  auto again = t_.Post("/api/v1/apps/tenant-a/tokens", json::object());
+  ASSERT_TRUE(again && again->status == 201);
+  const httplib::Headers as_a2 = {
+      {"Authorization", "Bearer " + json::parse(again->body)["token"].get<std::string>()}};
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/endpoints", as_a2), 200);
+  ASSERT_EQ(Delete("/api/v1/apps/tenant-a")->status, 204);
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/endpoints", as_a2), 401);
+  // Bad token requests change nothing.
+  for (const json& body : {json({{"expires_in", 5}}), json({{"name", std::string(101, 'n')}}),
+                           json({{"scope", "all"}})}) {
+    auto r = t_.Post("/api/v1/apps/tenant-b/tokens", body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << body.dump();
+  }
+  EXPECT_TRUE(t_.GetJson("/api/v1/apps/tenant-b/tokens")["data"].empty());
+}
+
 TEST_F(ApplicationsIntegration, ASourceFansOutToItsApplicationOnly) {
   ScriptedReceiver rx;
   const json a = App("A", "tenant-a");
