@@ -35,9 +35,7 @@ size_t OpenDescriptors() {
   return n - 3;  // ".", ".." and the directory's own descriptor
 }
 
-// One attempt's result, waited for with a mutex and a condition variable. (Not std::future:
-// UBSan's vptr check of the future's shared state needs a descriptor to probe memory, and while
-// the test holds the limit at zero free descriptors it reported that state as invalid.)
+// One attempt's result, waited for with a mutex and a condition variable.
 SendResult SendOnce(AsyncSender& sender, OutboundRequest request) {
   struct Slot {
     std::mutex mu;
@@ -60,6 +58,12 @@ SendResult SendOnce(AsyncSender& sender, OutboundRequest request) {
 }
 
 TEST(AsyncHttpSenderDescriptors, ReproducesBlamedReceiverNoDescriptorIsALocalFailure) {
+#ifdef HOOKD_SANITIZED
+  // UBSan's vptr check probes memory through a pipe it opens on a cache miss: with no free
+  // descriptor it reports a sound object as invalid (seen for std::future's and shared_ptr's
+  // state on a loaded machine). The behaviour is checked in the plain build.
+  GTEST_SKIP() << "needs every descriptor, including the ones the sanitizer runtime opens";
+#endif
   testing::Receiver warm;  // a first attempt sets up the I/O runtime, as a running hookd has
   testing::Receiver receiver;
   testing::FakeResolver resolver{testing::FakeResolver::Loopback()};
