@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/retention_pruner.h"
+#include "apps/event_types.h"
 #include "apps/routes.h"
 #include "apps/scoped_routes.h"
 #include "common/data_dir.h"
@@ -362,6 +363,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterScopedRoutes(s.router, *s.applications, *s.endpoint_service, *s.message_service);
     s.app_tokens = std::make_unique<AppTokens>(*s.pool, clock, random);
     RegisterTokenRoutes(s.router, *s.applications, *s.app_tokens);
+    RegisterEventTypeRoutes(s.router, *s.pool, *s.applications);
     // A wrong application token counts against the address, as a wrong admin token does.
     s.router.SetAppAuthenticator(
         [](const HttpRequest& req) { return AppBearerToken(req).has_value(); },

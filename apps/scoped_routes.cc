@@ -6,9 +6,8 @@
 
 namespace hookd {
 
-void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointService& endpoints,
-                          MessageService& messages) {
-  const AppScope scope = [&apps](HttpRequest& req) -> Result<std::optional<std::string>> {
+AppScope ScopeOf(ApplicationStore& apps) {
+  return [&apps](HttpRequest& req) -> Result<std::optional<std::string>> {
     auto id = apps.Resolve(req.params["app"]);
     // An application token reaches its own application only; another one, known or not, is
     // refused alike, so the token learns nothing of what else exists.
@@ -18,6 +17,11 @@ void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointServic
     if (!id.ok()) return id.status();
     return std::optional<std::string>(*id);
   };
+}
+
+void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointService& endpoints,
+                          MessageService& messages) {
+  const AppScope scope = ScopeOf(apps);
   RegisterEndpointRoutes(router, endpoints, "/api/v1/apps/:app", scope);
   RegisterMessageRoutes(router, messages, "/api/v1/apps/:app", scope);
 }

@@ -6,10 +6,15 @@
 #include "apps/app_tokens.h"
 #include "apps/application_store.h"
 #include "common/router.h"
+#include "deliver/app_scope.h"
 #include "deliver/endpoint_service.h"
 #include "deliver/message_service.h"
 
 namespace hookd {
+
+// The scope of a route under /api/v1/apps/:app: the application `{app}` names (404 for an unknown
+// or deleted one); with an application token, 403 forbidden unless it is the token's.
+AppScope ScopeOf(ApplicationStore& apps);
 
 // Admin routes or an application token of that application (403 forbidden for another one).
 void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointService& endpoints,

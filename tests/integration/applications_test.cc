@@ -387,6 +387,49 @@ TEST_F(ApplicationsIntegration, AnApplicationTokenReachesItsApplicationOnly) {
   EXPECT_TRUE(t_.GetJson("/api/v1/apps/tenant-b/tokens")["data"].empty());
 }
 
+TEST_F(ApplicationsIntegration, EventTypesSeenPerApplicationAndOverall) {
+  App("A", "tenant-a");
+  App("B", "tenant-b");
+  auto publish = [&](const std::string& path, const std::string& type) {
+    auto r = t_.Post(path, {{"event_type", type}, {"payload", 1}});
+    ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
+  };
+  publish("/api/v1/apps/tenant-a/messages", "order.created");
+  publish("/api/v1/apps/tenant-a/messages", "order.created");
+  publish("/api/v1/apps/tenant-a/messages", "invoice.paid");
+  publish("/api/v1/apps/tenant-b/messages", "order.created");
+  publish("/api/v1/messages", "user.deleted");  // the default application's
+
+  json a = t_.GetJson("/api/v1/apps/tenant-a/event-types");
+  ASSERT_EQ(a["data"].size(), 2u) << a.dump();
+  EXPECT_EQ(a["data"][0]["event_type"], "invoice.paid");
+  EXPECT_EQ(a["data"][0]["count"], 1);
+  EXPECT_EQ(a["data"][1]["event_type"], "order.created");
+  EXPECT_EQ(a["data"][1]["count"], 2);
+  EXPECT_TRUE(a["data"][1]["last_seen"].is_string());
+  // Overall: every application's, added up, in type order, paged by type.
+  json all = t_.GetJson("/api/v1/event-types?limit=2");
+  ASSERT_EQ(all["data"].size(), 2u);
+  EXPECT_EQ(all["data"][1]["event_type"], "order.created");
+  EXPECT_EQ(all["data"][1]["count"], 3);
+  ASSERT_EQ(all["next"], "order.created");
+  json rest = t_.GetJson("/api/v1/event-types?limit=2&after=order.created");
+  ASSERT_EQ(rest["data"].size(), 1u);
+  EXPECT_EQ(rest["data"][0]["event_type"], "user.deleted");
+  EXPECT_TRUE(rest["next"].is_null());
+  // B's token sees B's only, and neither A's list nor the overall one.
+  auto made = t_.Post("/api/v1/apps/tenant-b/tokens", json::object());
+  ASSERT_TRUE(made && made->status == 201);
+  const httplib::Headers as_b = {
+      {"Authorization", "Bearer " + json::parse(made->body)["token"].get<std::string>()}};
+  auto own = t_.client().Get("/api/v1/apps/tenant-b/event-types", as_b);
+  ASSERT_TRUE(own);
+  ASSERT_EQ(own->status, 200);
+  EXPECT_EQ(json::parse(own->body)["data"].size(), 1u);
+  EXPECT_EQ(t_.client().Get("/api/v1/apps/tenant-a/event-types", as_b)->status, 403);
+  EXPECT_EQ(t_.client().Get("/api/v1/event-types", as_b)->status, 403);
+}
+
 TEST_F(ApplicationsIntegration, ASourceFansOutToItsApplicationOnly) {
   ScriptedReceiver rx;
   const json a = App("A", "tenant-a");

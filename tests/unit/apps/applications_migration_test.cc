@@ -57,6 +57,11 @@ TEST(ApplicationsMigrationTest, APreviousReleasesRowsMoveIntoTheDefaultApplicati
         << table;
   }
   EXPECT_EQ(One(db, "SELECT idempotency_key FROM messages WHERE id = 'msg_1'"), "key-1");
+  // The types already seen are counted (migrations/0017_event_types.sql).
+  EXPECT_EQ(One(db,
+                "SELECT app_id || ' ' || event_type || ' ' || count || ' ' || last_seen"
+                " FROM event_types"),
+            "app_default a.b 1 1");
   // The key is now unique per application: another application may use it, the same one not.
   ASSERT_TRUE(db.Exec("INSERT INTO applications (id, uid, name, created_at, updated_at)"
                       " VALUES ('app_2', 'two', 'Two', 1, 1)")
