@@ -70,6 +70,7 @@ bench:
 	bench/delivery_scale.sh $(BUILD_DIR)
 	bench/retention.sh $(BUILD_DIR)
 	bench/streams.sh $(BUILD_DIR)
+	bench/apps_scale.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build

@@ -6,6 +6,15 @@ Result<EndpointCache::Snapshot> EndpointCache::Get() {
   const int64_t now = clock_.NowUnixMillis();
   std::lock_guard<std::mutex> lock(mu_);
   if (snapshot_ && !stale_ && now - loaded_at_ms_ < ttl_.count()) return snapshot_;
+  // Every change the engine reads moves the endpoints version (migrations/0018): one SELECT says
+  // whether the snapshot is still current, instead of reloading every endpoint each TTL.
+  if (snapshot_) {
+    if (auto version = store_.Version(); version.ok() && *version == version_) {
+      loaded_at_ms_ = now;
+      stale_ = false;
+      return snapshot_;
+    }
+  }
   auto all = store_.AllVersioned();
   if (!all.ok()) {
     if (snapshot_) return snapshot_;

@@ -1,7 +1,8 @@
 // EndpointCache: an immutable snapshot of every endpoint, for fan-out (on the ingest commit
-// thread and the messages writer) and for the delivery engine. Get() reloads it when older than
-// the TTL or after Invalidate() (called by this process's endpoint API), so another process's
-// changes show within the TTL. Fan-out uses GetIn() inside its write transaction instead: the
+// thread and the messages writer) and for the delivery engine. Get() looks again when the
+// snapshot is older than the TTL or after Invalidate() (called by this process's endpoint API),
+// and reloads it only when the endpoints version moved, so another process's changes show within
+// the TTL. Fan-out uses GetIn() inside its write transaction instead: the
 // snapshot is reloaded there when the endpoints version it was loaded at is not the one the
 // transaction sees, so an endpoint disabled, deleted or resubscribed by a commit before it (the
 // engine's 410, another process) never gets a delivery from a snapshot made before that commit.

@@ -154,6 +154,12 @@ Result<VersionedEndpoints> EndpointStore::AllVersioned() {
   return AllIn(**db);
 }
 
+Result<int64_t> EndpointStore::Version() {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  return VersionIn(**db);
+}
+
 Result<int64_t> EndpointStore::VersionIn(Db& db) {
   auto st = db.Cached("SELECT version FROM endpoints_version WHERE id = 1");
   if (!st.ok()) return st.status();

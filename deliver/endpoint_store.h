@@ -33,6 +33,8 @@ class EndpointStore {
   // The same with the endpoints version, read first: a change committed between the two reads
   // makes the endpoints newer than the version, never older (a later check reloads them).
   Result<VersionedEndpoints> AllVersioned();
+  // The endpoints version alone (see VersionIn).
+  Result<int64_t> Version();
   // Replaces the stored row; 404 when missing.
   Status Update(const Endpoint& e);
   Status Delete(const std::string& id);
@@ -40,8 +42,8 @@ class EndpointStore {
   // Row codec, shared with writers that run inside another transaction.
   static Status UpdateIn(Db& db, const Endpoint& e);
   // On `db`, in its transaction when it has one: the endpoints version (bumped by triggers in
-  // every transaction that adds, deletes, or changes the fan-out columns of an endpoint), and
-  // every endpoint with it.
+  // every transaction that adds, deletes, or changes an endpoint's settings: everything but the
+  // engine's own failing_since, circuit and circuit_retry_at), and every endpoint with it.
   static Result<int64_t> VersionIn(Db& db);
   static Result<VersionedEndpoints> AllIn(Db& db);
 

@@ -50,28 +50,56 @@ class EndpointCacheTest : public ::testing::Test {
   EndpointCache cache_{store_, clock_};
 };
 
-TEST_F(EndpointCacheTest, TheVersionCountsFanOutChangesOnly) {
+TEST_F(EndpointCacheTest, TheVersionCountsSettingsChangesOnly) {
   int64_t v = Version();
   EXPECT_GT(v, 0) << "the insert counted";
-  // The engine's bookkeeping and edits of other columns do not count.
-  Sql("UPDATE endpoints SET failing_since = 5, circuit = 'open', circuit_retry_at = 9");
-  Sql("UPDATE endpoints SET description = 'x', headers = '{\"a\":\"b\"}', secret = 'whsec_x'");
+  // The engine's bookkeeping does not count.
+  Sql("UPDATE endpoints SET failing_since = 5, circuit = 'open', circuit_retry_at = 9,"
+      " updated_at = 7");
   EXPECT_EQ(Version(), v);
-  // Assigning the fan-out columns their own values (as EndpointStore::UpdateIn does) neither.
+  // Assigning every column its own value (as EndpointStore::UpdateIn does) neither.
   auto e = store_.Get("ep_1");
   ASSERT_TRUE(e.ok());
   ASSERT_TRUE(store_.Update(*e).ok());
   EXPECT_EQ(Version(), v);
-  // Each real change does, in its own transaction.
+  // Each real change of a setting does, in its own transaction: fan-out's columns and what the
+  // engine reads when it sends (migrations/0018).
   for (const char* change :
        {"UPDATE endpoints SET disabled = 1", "UPDATE endpoints SET disabled = 0",
         "UPDATE endpoints SET event_types = '[\"a.b\"]'",
         "UPDATE endpoints SET source_ids = '[\"src_1\"]'",
-        "UPDATE endpoints SET url = 'https://example.com/other'", "DELETE FROM endpoints"}) {
+        "UPDATE endpoints SET url = 'https://example.com/other'",
+        "UPDATE endpoints SET headers = '{\"a\":\"b\"}'", "UPDATE endpoints SET secret = 'whsec_y'",
+        "UPDATE endpoints SET previous_secrets = '[{\"secret\":\"whsec_x\",\"expires_at\":9}]'",
+        "UPDATE endpoints SET rate_limit_per_second = 5",
+        "UPDATE endpoints SET forward_headers = '[\"x-a\"]'",
+        "UPDATE endpoints SET description = 'x'", "DELETE FROM endpoints"}) {
     Sql(change);
     EXPECT_EQ(Version(), v + 1) << change;
     v = Version();
   }
+}
+
+TEST_F(EndpointCacheTest, GetReloadsOnlyWhenTheVersionMoved) {
+  auto first = cache_.Get();
+  ASSERT_TRUE(first.ok());
+  // Past the TTL, with nothing changed but the engine's bookkeeping: the same snapshot.
+  Sql("UPDATE endpoints SET circuit = 'open', failing_since = 5");
+  clock_.Advance(std::chrono::seconds(2));
+  auto same = cache_.Get();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, *first);
+  // Invalidated with nothing changed: the same snapshot too.
+  cache_.Invalidate();
+  EXPECT_EQ(*cache_.Get(), *first);
+  // Another connection rotates the secret: seen once the TTL has passed.
+  Sql("UPDATE endpoints SET secret = 'whsec_rotated'");
+  EXPECT_EQ(*cache_.Get(), *first) << "within the TTL";
+  clock_.Advance(std::chrono::seconds(2));
+  auto fresh = cache_.Get();
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_NE(*fresh, *first);
+  EXPECT_EQ((**fresh)[0].secret, "whsec_rotated");
 }
 
 TEST_F(EndpointCacheTest, GetInReloadsOnlyWhenTheVersionMoved) {

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Applications at scale (issue: applications): 100,000 applications with one endpoint each plus
+# one with 10,000 endpoints, against the same hookd with an empty database as the baseline.
+# Reports start-up time (process start to /readyz 200) and RSS, and the latency of publishing
+# to a random small application under wrk's load (not a fixed rate), and one publish to the big
+# application.
+#
+#   bench/apps_scale.sh <build-dir>
+#
+# Environment: BENCH_APPS [100000], BENCH_BIG_ENDPOINTS [10000], BENCH_SECONDS [10],
+# BENCH_CONNECTIONS [4], BENCH_KEEP=1 keeps the temporary directory.
+# The rows are written with sqlite3 straight into a migrated database (the API would resolve and
+# check 110,000 URLs first); the endpoints point at a closed loopback port, so their deliveries
+# fail and are retried later, which does not touch the publish path measured here.
+set -euo pipefail
+
+usage() { echo "usage: $0 <build-dir>" >&2; exit 2; }
+[[ $# -eq 1 ]] || usage
+BUILD_DIR=$(cd "$1" && pwd) || usage
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
+APPS=${BENCH_APPS:-100000}
+BIG=${BENCH_BIG_ENDPOINTS:-10000}
+SECONDS_RUN=${BENCH_SECONDS:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-4}
+TOKEN=bench-token-0123456789abcdefghijklmnop
+work=$(mktemp -d)
+[[ -n "${BENCH_KEEP:-}" ]] || trap 'rm -rf "$work"' EXIT
+pid=""
+
+start() {  # start <data-dir>: starts hookd; sets pid, BASE and READY_MS (start to /readyz 200)
+  local port stream t0
+  port=$(free_port)
+  stream=$(free_port)
+  t0=$(date +%s%N)
+  HOOKD_ADMIN_TOKEN=$TOKEN HOOKD_ALLOW_PRIVATE_TARGETS=1 "$BUILD_DIR/hookd" serve --data-dir "$1" \
+    --listen "127.0.0.1:$port" --stream-listen "127.0.0.1:$stream" >"$1.log" 2>&1 &
+  pid=$!
+  BASE="http://127.0.0.1:$port"
+  wait_http "$BASE/readyz" "$pid" 60
+  READY_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+# Baseline: an empty database.
+mkdir -p "$work/empty" "$work/full"
+start "$work/empty"
+empty_ms=$READY_MS
+empty_rss=$(rss_mib "$pid")
+stop_pid "$pid" 10 || true
+
+# The seeded database: migrate it with a first start, then write the rows.
+start "$work/full"
+stop_pid "$pid" 10 || true
+sqlite3 "$work/full/hookd.db" <<SQL
+PRAGMA journal_mode=WAL;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $APPS)
+INSERT INTO applications (id, uid, name, created_at, updated_at)
+  SELECT printf('app_%026d', i), 'u' || i, 'Customer ' || i, 0, 0 FROM n;
+INSERT INTO applications (id, uid, name, created_at, updated_at) VALUES ('app_big', 'big', 'Big', 0, 0);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $APPS)
+INSERT INTO endpoints (id, app_id, url, secret, created_at, updated_at)
+  SELECT printf('ep_%026d', i), printf('app_%026d', i), 'http://127.0.0.1:9/hook',
+         'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 0, 0 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $BIG)
+INSERT INTO endpoints (id, app_id, url, secret, created_at, updated_at)
+  SELECT printf('ep_big%023d', i), 'app_big', 'http://127.0.0.1:9/hook',
+         'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 0, 0 FROM n;
+COMMIT;
+SQL
+start "$work/full"
+full_ms=$READY_MS
+full_rss=$(rss_mib "$pid")
+
+big_ms=$(curl -s -o "$work/big.json" -w '%{time_total}' -X POST "$BASE/api/v1/apps/big/messages" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"event_type":"order.created","payload":{"id":1}}' | awk '{ printf "%.0f", $1 * 1000 }')
+grep -q "\"deliveries\":$BIG" "$work/big.json" || { echo "big publish: $(cat "$work/big.json")" >&2; exit 1; }
+BENCH_TOKEN=$TOKEN BENCH_APPS=$APPS wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency \
+  -s "$BENCH_DIR/apps_publish.lua" "$BASE" >"$work/wrk.txt"
+after_rss=$(rss_mib "$pid")
+stop_pid "$pid" 20 || true
+
+echo "== applications at scale: $APPS applications x 1 endpoint + 1 x $BIG endpoints (load $(load_avg))"
+printf '  start-up to ready: %s ms (empty database: %s ms)\n' "$full_ms" "$empty_ms"
+printf '  RSS when ready: %s MiB (empty database: %s MiB); after the publishes: %s MiB\n' \
+  "$full_rss" "$empty_rss" "$after_rss"
+printf '  one publish to the application with %s endpoints: %s ms\n' "$BIG" "$big_ms"
+echo "  publishing to random small applications ($CONNECTIONS connections, ${SECONDS_RUN}s, wrk):"
+grep -E 'Requests/sec|^ +(50|75|90|99)%|Non-2xx' "$work/wrk.txt" | sed 's/^/    /'
