@@ -3,6 +3,7 @@
 #include "common/api_helpers.h"
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "common/list_page.h"
 #include "common/time_format.h"
 
 namespace hookd {
@@ -80,24 +81,15 @@ Result<nlohmann::json> AppTokens::List(const std::string& app_id,
   (*st)->Bind(1, app_id);
   if (after) (*st)->Bind(2, *after);
   (*st)->Bind(3, static_cast<int64_t>(limit) + 1);
-  nlohmann::json items = nlohmann::json::array();
-  bool more = false;
-  while (true) {
-    auto row = (*st)->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    if (static_cast<int>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back({{"id", (*st)->Text(0)},
-                     {"name", (*st)->Text(1)},
-                     {"created_at", FormatRfc3339((*st)->Int(2))},
-                     {"expires_at", OptionalTime(**st, 3)},
-                     {"revoked_at", OptionalTime(**st, 4)}});
-  }
-  (*st)->Reset();
-  return ListJson(std::move(items), more);
+  auto page = ReadPage(**st, limit, [](const Stmt& row) {
+    return nlohmann::json{{"id", row.Text(0)},
+                          {"name", row.Text(1)},
+                          {"created_at", FormatRfc3339(row.Int(2))},
+                          {"expires_at", OptionalTime(row, 3)},
+                          {"revoked_at", OptionalTime(row, 4)}};
+  });
+  if (!page.ok()) return page.status();
+  return ListJson(std::move(page->items), page->more);
 }
 
 Status AppTokens::Revoke(const std::string& app_id, const std::string& token_id) {

@@ -3,6 +3,7 @@
 #include "apps/scoped_routes.h"
 #include "common/api_helpers.h"
 #include "common/http_errors.h"
+#include "common/list_page.h"
 #include "common/time_format.h"
 
 namespace hookd {
@@ -20,23 +21,15 @@ Result<nlohmann::json> ListEventTypes(Db& db, const std::optional<std::string>& 
   if (app_id) (*st)->Bind(1, *app_id);
   if (after) (*st)->Bind(2, *after);
   (*st)->Bind(3, static_cast<int64_t>(limit) + 1);
-  nlohmann::json items = nlohmann::json::array();
-  bool more = false;
-  while (true) {
-    auto row = (*st)->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    if (static_cast<int>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back({{"event_type", (*st)->Text(0)},
-                     {"count", (*st)->Int(1)},
-                     {"last_seen", FormatRfc3339((*st)->Int(2))}});
-  }
-  (*st)->Reset();
-  nlohmann::json next = more ? items.back()["event_type"] : nlohmann::json(nullptr);
-  return nlohmann::json{{"data", std::move(items)}, {"next", std::move(next)}};
+  auto page = ReadPage(**st, limit, [](const Stmt& row) {
+    return nlohmann::json{{"event_type", row.Text(0)},
+                          {"count", row.Int(1)},
+                          {"last_seen", FormatRfc3339(row.Int(2))}};
+  });
+  if (!page.ok()) return page.status();
+  // The cursor is the last type shown (types are the key here, not ids).
+  nlohmann::json next = page->more ? page->items.back()["event_type"] : nlohmann::json(nullptr);
+  return nlohmann::json{{"data", std::move(page->items)}, {"next", std::move(next)}};
 }
 
 void RegisterEventTypeRoutes(Router& router, DbPool& pool, ApplicationStore& apps) {

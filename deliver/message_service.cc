@@ -6,6 +6,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_limits.h"
+#include "common/list_page.h"
 #include "common/time_format.h"
 #include "deliver/delivery_wait.h"
 #include "deliver/endpoint_disabled.h"
@@ -70,19 +71,9 @@ void BindAll(Stmt& st, const std::vector<std::string>& params, int limit) {
 
 Result<nlohmann::json> Rows(Stmt& st, int limit,
                             const std::function<nlohmann::json(const Stmt&)>& row) {
-  nlohmann::json items = nlohmann::json::array();
-  bool more = false;
-  while (true) {
-    auto r = st.Step();
-    if (!r.ok()) return r.status();
-    if (!*r) break;
-    if (static_cast<int>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back(row(st));
-  }
-  return ListJson(std::move(items), more);
+  auto page = ReadPage(st, limit, row);
+  if (!page.ok()) return page.status();
+  return ListJson(std::move(page->items), page->more);
 }
 
 nlohmann::json MessageSummary(const Stmt& st) {
