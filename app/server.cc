@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/retention_pruner.h"
+#include "apps/app_reaper.h"
 #include "apps/event_types.h"
 #include "apps/routes.h"
 #include "apps/scoped_routes.h"
@@ -79,6 +80,7 @@ struct Server::Impl {
   // HOOKD_METRICS_TOKEN, when set: the bearer token /metrics requires.
   std::optional<AdminAuth> metrics_auth;
   std::unique_ptr<RetentionPruner> pruner;  // null when retention is off for every table
+  std::unique_ptr<AppReaper> reaper;        // removes what deleted applications leave
   std::unique_ptr<SqliteSourceStore> sources;
   std::unique_ptr<Resolver> resolver;
   std::unique_ptr<SsrfGuard> guard;
@@ -254,6 +256,15 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     impl->pruner = std::make_unique<RetentionPruner>(std::move(db).value(), retention, clock,
                                                      impl->metrics, logger);
   }
+  {
+    // Its own connection too; every 10 s, 200 messages per transaction.
+    DbOptions reaper_options = db_options;
+    reaper_options.synchronous = "NORMAL";
+    auto db = Db::Open(settings.data_dir + "/hookd.db", reaper_options);
+    if (!db.ok()) return db.status();
+    impl->reaper =
+        std::make_unique<AppReaper>(std::move(db).value(), std::chrono::seconds(10), 200, logger);
+  }
   auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
   if (!auth.ok()) return auth.status();
   impl->auth = std::move(auth).value();
@@ -359,6 +370,9 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
         },
         [&s] { s.StatusCommitted(); });
     s.applications = std::make_unique<ApplicationStore>(*s.pool, clock, random);
+    s.applications->OnSourcesDeleted([&s](const std::vector<std::string>& ids) {
+      for (const std::string& id : ids) s.source_cache->Invalidate(id);
+    });
     RegisterApplicationRoutes(s.router, *s.applications);
     RegisterScopedRoutes(s.router, *s.applications, *s.endpoint_service, *s.message_service);
     s.app_tokens = std::make_unique<AppTokens>(*s.pool, clock, random);
@@ -433,6 +447,7 @@ Status Server::Start() {
   }
   if (impl_->committer) impl_->committer->Start();
   if (impl_->pruner) impl_->pruner->Start();
+  impl_->reaper->Start();
   if (impl_->message_service) {
     if (Status s = impl_->message_service->Start(); !s.ok()) return s;
   }
@@ -460,6 +475,7 @@ Status Server::Start() {
 
 void Server::Stop() {
   if (impl_->pruner) impl_->pruner->Stop();
+  impl_->reaper->Stop();
   // New requests get 503 shutting_down; everything already handed to the committer is committed
   // and answered; then the server waits (bounded) for the last answers to be written.
   impl_->http->BeginDrain();

@@ -202,10 +202,25 @@ Status ApplicationStore::Delete(const std::string& app) {
       (*db)->Cached("UPDATE applications SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1");
   if (!mark.ok()) return mark.status();
   if (Status s = (*mark)->Bind(1, a->id).Bind(2, now).Run(); !s.ok()) return s;
+  // Its endpoints and sources go at once: nothing more is attempted or ingested for it. The rest
+  // is removed in the background (apps/app_reaper.h).
   auto endpoints = (*db)->Cached("DELETE FROM endpoints WHERE app_id = ?");
   if (!endpoints.ok()) return endpoints.status();
   if (Status s = (*endpoints)->Bind(1, a->id).Run(); !s.ok()) return s;
-  return (*txn)->Commit();
+  auto sources = (*db)->Cached("DELETE FROM sources WHERE app_id = ? RETURNING id");
+  if (!sources.ok()) return sources.status();
+  (*sources)->Bind(1, a->id);
+  std::vector<std::string> source_ids;
+  while (true) {
+    auto row = (*sources)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    source_ids.push_back((*sources)->Text(0));
+  }
+  (*sources)->Reset();
+  if (Status s = (*txn)->Commit(); !s.ok()) return s;
+  if (sources_deleted_ && !source_ids.empty()) sources_deleted_(source_ids);
+  return Status::Ok();
 }
 
 }  // namespace hookd

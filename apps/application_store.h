@@ -3,6 +3,7 @@
 // Thread-safe (one pooled connection per call).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,10 +35,16 @@ class ApplicationStore {
   // Newest first; `search` matches the start of the name or the uid, or the whole id.
   Result<std::vector<Application>> List(const std::optional<std::string>& search,
                                         const std::optional<std::string>& after, int limit);
-  // Marks it deleted and deletes its endpoints in one transaction, so from the commit on nothing
-  // of it is fanned out to or attempted (the engine ends its claimed deliveries as "endpoint
-  // deleted"). 409 default_application for the default application.
+  // Marks it deleted and deletes its endpoints and sources in one transaction, so from the commit
+  // on nothing of it is ingested, fanned out to or attempted (the engine ends its claimed
+  // deliveries as "endpoint deleted"); AppReaper removes the rest. 409 default_application for
+  // the default application.
   Status Delete(const std::string& app);
+  // Called after a deletion commits with the ids of the sources it deleted (so this process's
+  // source cache forgets them at once). Set before serving.
+  void OnSourcesDeleted(std::function<void(const std::vector<std::string>&)> f) {
+    sources_deleted_ = std::move(f);
+  }
 
  private:
   Result<Application> GetIn(Db& db, const std::string& app);
@@ -45,6 +52,7 @@ class ApplicationStore {
   DbPool& pool_;
   const Clock& clock_;
   Random& random_;
+  std::function<void(const std::vector<std::string>&)> sources_deleted_;
 };
 
 }  // namespace hookd

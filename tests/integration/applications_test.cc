@@ -454,6 +454,15 @@ TEST_F(ApplicationsIntegration, ASourceFansOutToItsApplicationOnly) {
   ASSERT_TRUE(WaitUntil([&] { return rx.Count("/a") == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(rx.Count("/default"), 0u);
+  // Deleting the application deletes its source at once: nothing more is ingested for it.
+  ASSERT_EQ(Delete("/api/v1/apps/tenant-a")->status, 204);
+  httplib::Headers again = gh;
+  again.erase("X-GitHub-Delivery");
+  again.emplace("X-GitHub-Delivery", "d-2");
+  auto late =
+      t_.client().Post(source["ingest_path"].get<std::string>(), again, body, "application/json");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 404) << late->body;
   // A source can only name a live application.
   for (const json& app_id : {json("app_01ARZ3NDEKTSV4RRFFQ69G5FAV"), json(5)}) {
     auto r =
