@@ -8,6 +8,7 @@
 
 #include "app/retention_pruner.h"
 #include "apps/app_reaper.h"
+#include "apps/app_stats.h"
 #include "apps/event_types.h"
 #include "apps/routes.h"
 #include "apps/scoped_routes.h"
@@ -378,6 +379,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     s.app_tokens = std::make_unique<AppTokens>(*s.pool, clock, random);
     RegisterTokenRoutes(s.router, *s.applications, *s.app_tokens);
     RegisterEventTypeRoutes(s.router, *s.pool, *s.applications);
+    RegisterAppStatsRoute(s.router, *s.pool, *s.applications, clock);
     // A wrong application token counts against the address, as a wrong admin token does.
     s.router.SetAppAuthenticator(
         [](const HttpRequest& req) { return AppBearerToken(req).has_value(); },

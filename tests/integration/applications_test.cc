@@ -195,6 +195,9 @@ TEST_F(ApplicationsIntegration, AMessageReachesOnlyItsOwnApplicationsEndpoints) 
   EXPECT_EQ(rx.Count("/b"), 1u);
   EXPECT_EQ(rx.Count("/default"), 1u);
   EXPECT_EQ(json::parse(rx.Requests("/a").front().body)["to"], "tenant-a");
+  json stats = t_.GetJson("/api/v1/apps/tenant-a/stats");
+  EXPECT_EQ(stats["messages"], 1) << stats.dump();
+  EXPECT_EQ(stats["deliveries"]["succeeded"], 1) << stats.dump();
 
   // Another application's endpoint is 404 under the wrong application, like an unknown id.
   auto foreign = t_.Get("/api/v1/apps/tenant-a/endpoints/" + eb["id"].get<std::string>());
@@ -343,6 +346,7 @@ TEST_F(ApplicationsIntegration, AnApplicationTokenReachesItsApplicationOnly) {
   EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/endpoints", as_a), 200);
   EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/messages", as_a), 200);
   EXPECT_EQ(status("GET", "/api/v1/info", as_a), 200);
+  EXPECT_EQ(status("GET", "/api/v1/apps/tenant-a/stats", as_a), 200);
   // Nothing else: another application (known or not), the unscoped and admin-only routes.
   for (const auto& [method, path] :
        std::vector<std::pair<std::string, std::string>>{{"GET", "/api/v1/apps/tenant-b/endpoints"},
