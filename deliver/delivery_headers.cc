@@ -67,13 +67,14 @@ HeaderList DeliveryHeaders(const Endpoint& endpoint, const DeliveryMessage& mess
     if (!IsHookdHeader(name)) out.emplace_back(name, value);
   if (endpoint.forward_headers.empty() || message.event_headers_json.empty()) return out;
   const size_t custom_end = out.size();
-  for (const auto& [name, value] : message.EventHeaders()) {
+  for (const auto& header : message.EventHeaders()) {
+    const auto& [name, value] = header;
     if (!MatchesForwardPattern(name, endpoint.forward_headers)) continue;
     if (!ForwardRefusal(name).empty() || IsHookdHeader(name) || IsReservedHeader(name)) continue;
     if (!IsSendableValue(value)) continue;
     const bool taken = std::any_of(out.begin() + static_cast<std::ptrdiff_t>(own),
                                    out.begin() + static_cast<std::ptrdiff_t>(custom_end),
-                                   [&](const auto& h) { return SameName(h.first, name); });
+                                   [&](const auto& h) { return SameName(h.first, header.first); });
     if (!taken) out.emplace_back(name, value);
   }
   return out;
