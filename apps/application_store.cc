@@ -85,9 +85,19 @@ Result<Application> ApplicationStore::Get(const std::string& app) {
 }
 
 Result<std::string> ApplicationStore::Resolve(const std::string& app) {
-  auto a = Get(app);
-  if (!a.ok()) return a.status();
-  return a->id;
+  // Every scoped request comes here: the id alone, from the index, no row to decode.
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto st = (*db)->Cached(app.rfind("app_", 0) == 0
+                              ? "SELECT id FROM applications WHERE id = ? AND deleted_at IS NULL"
+                              : "SELECT id FROM applications WHERE uid = ? AND deleted_at IS NULL");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, app).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no application " + app);
+  std::string id = (*st)->Text(0);
+  (*st)->Reset();
+  return id;
 }
 
 Result<Application> ApplicationStore::Create(const ApplicationChange& change) {

@@ -15,6 +15,9 @@ CREATE TABLE applications (
 CREATE UNIQUE INDEX applications_uid ON applications (uid)
   WHERE uid IS NOT NULL AND deleted_at IS NULL;
 
+-- The deleted ones awaiting removal (apps/app_reaper.h looks for them every few seconds).
+CREATE INDEX applications_deleted ON applications (id) WHERE deleted_at IS NOT NULL;
+
 INSERT INTO applications (id, uid, name, created_at, updated_at)
   VALUES ('app_default', 'default', 'Default', CAST(strftime('%s', 'now') AS INTEGER) * 1000,
           CAST(strftime('%s', 'now') AS INTEGER) * 1000);

@@ -145,6 +145,20 @@ TEST_F(ApplicationsIntegration, BadInputIsRefusedAndChangesNothing) {
   auto not_json = t_.client().Post("/api/v1/apps", t_.Admin(), "{", "application/json");
   ASSERT_TRUE(not_json);
   EXPECT_EQ(not_json->status, 400);
+  // Hostile bytes: not UTF-8 in the path and the body, JSON nested 100,000 deep.
+  auto bad_uid = Put("/api/v1/apps/%FF%FE", {{"name", "x"}});
+  ASSERT_TRUE(bad_uid);
+  EXPECT_EQ(bad_uid->status, 422) << bad_uid->body;
+  EXPECT_EQ(t_.Get("/api/v1/apps/%FF%FE")->status, 404);
+  auto not_utf8 =
+      t_.client().Post("/api/v1/apps", t_.Admin(), "{\"name\": \"\xff\xfe\"}", "application/json");
+  ASSERT_TRUE(not_utf8);
+  EXPECT_EQ(not_utf8->status, 400) << not_utf8->body;
+  const std::string deep = "{\"name\": \"x\", \"metadata\": " + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  auto nested = t_.client().Post("/api/v1/apps", t_.Admin(), deep, "application/json");
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->status / 100, 4) << nested->body.substr(0, 200);
   EXPECT_EQ(t_.GetJson("/api/v1/apps")["data"].size(), 1u);  // only the default one
   // Without the admin token: 401.
   auto anonymous = t_.client().Get("/api/v1/apps");
@@ -389,6 +403,26 @@ TEST_F(ApplicationsIntegration, AnApplicationTokenReachesItsApplicationOnly) {
     EXPECT_EQ(r->status, 422) << body.dump();
   }
   EXPECT_TRUE(t_.GetJson("/api/v1/apps/tenant-b/tokens")["data"].empty());
+}
+
+TEST_F(ApplicationsIntegration, GuessedApplicationTokensAreThrottledLikeAdminTokens) {
+  App("A", "tenant-a");
+  // Every guess is checked against the database until the address has used its burst; then
+  // it is refused before any lookup (429), as wrong admin tokens are.
+  int unauthorized = 0, limited = 0;
+  for (int i = 0; i < 30; ++i) {
+    std::string guess = "hkd_app_";
+    guess += std::string(63, '0');
+    guess += static_cast<char>('a' + i % 6);
+    auto r =
+        t_.client().Get("/api/v1/apps/tenant-a/endpoints", {{"Authorization", "Bearer " + guess}});
+    ASSERT_TRUE(r);
+    if (r->status == 401) ++unauthorized;
+    if (r->status == 429) ++limited;
+  }
+  EXPECT_GT(unauthorized, 0);
+  EXPECT_LE(unauthorized, 12);
+  EXPECT_EQ(unauthorized + limited, 30);
 }
 
 TEST_F(ApplicationsIntegration, EventTypesSeenPerApplicationAndOverall) {
