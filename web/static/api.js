@@ -1,5 +1,6 @@
-// The admin API as the dashboard calls it: the session cookie, JSON both ways, and an ApiError
-// carrying the HTTP status and hookd's error code for every answer that is not 2xx.
+// The API as the dashboard and the portal call it: JSON both ways, and an ApiError carrying the
+// HTTP status and hookd's error code for every answer that is not 2xx. The dashboard sends its
+// session cookie; the portal (setBearer) an application token, and no cookie at all.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -10,6 +11,15 @@ export class ApiError extends Error {
 }
 
 let onUnauthorized = () => {};
+let bearer = null;
+
+/**
+ * token: send `Authorization: Bearer <token>` and no cookie (credentials 'omit') from now on;
+ * null: back to the session cookie.
+ */
+export function setBearer(token) {
+  bearer = token || null;
+}
 
 /** fn(): called when an answer other than the sign-in's is 401 (the session is gone). */
 export function setUnauthorizedHandler(fn) {
@@ -17,7 +27,8 @@ export function setUnauthorizedHandler(fn) {
 }
 
 export async function api(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: {} };
+  const init = { method, credentials: bearer ? 'omit' : 'same-origin', headers: {} };
+  if (bearer) init.headers.authorization = `Bearer ${bearer}`;
   // hookd refuses a change made with the session cookie unless it is JSON (a cross-site form
   // cannot send that), so every non-GET request says so, with or without a body.
   if (method !== 'GET') init.headers['content-type'] = 'application/json';
@@ -31,7 +42,8 @@ export async function api(method, path, body) {
   }
   if (res.status === 401 && path !== '/api/v1/session') {
     onUnauthorized();
-    throw new ApiError(401, 'unauthorized', 'not signed in');
+    const err = (json && json.error) || {};
+    throw new ApiError(401, err.code || 'unauthorized', err.message || 'not signed in');
   }
   if (!res.ok) {
     const err = (json && json.error) || {};

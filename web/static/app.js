@@ -3,10 +3,13 @@
 // event and endpoint pages. Text from providers and receivers is only ever set as text (see
 // dom.js).
 import { ApiError, api, setUnauthorizedHandler, withQuery } from './api.js';
+import { renderApp, renderApps } from './apps.js';
 import { $, badge, copyText, dateTime, errorState, fill, h, prettyBody, time } from './dom.js';
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages, shortId } from './lists.js';
 import { LiveStream } from './live.js';
+import { deliveryPage, endpointActions, endpointRow, endpointStatus, kv, messagePage, newEndpoint } from './pages.js';
 import { Stats } from './stats.js';
+import { clearNotice, copyField, failed, field, notice, openDialog, showSecret } from './ui.js';
 
 const FEED_ROWS = 100;
 const TRANSPORT_NAMES = { sse: 'SSE', websocket: 'WebSocket', longpoll: 'long-polling' };
@@ -23,95 +26,12 @@ const state = {
   view: null,
   viewRefresh: null, // (entries) => void for the open message or delivery page
   nav: 0, // counts navigations: an answer for a page left behind is dropped
+  feedApp: null, // {id, name}: the application the overview's live feed shows, null for all
+  streamApp: '', // the app_id the live stream is filtered by now ('' for none)
+  anchoredAt: 0, // when the counters were last anchored on GET /api/v1/overview
 };
 
 setUnauthorizedHandler(() => showSignIn(state.live ? 'Your session has ended; sign in again.' : ''));
-
-// ------------------------------------------------------------------ notices
-
-// A notice belongs to the page it was shown on: navigating elsewhere clears it (route()).
-let noticeTimer = null;
-function clearNotice() {
-  clearTimeout(noticeTimer);
-  $('#notice').hidden = true;
-  fill($('#notice'));
-}
-
-function notice(text, kind = 'info') {
-  const el = $('#notice');
-  el.className = `notice notice-${kind}`;
-  fill(el, h('span', {}, text), h('button', { type: 'button', class: 'ghost small', onclick: () => { el.hidden = true; } }, 'Dismiss'));
-  el.hidden = false;
-  clearTimeout(noticeTimer);
-  if (kind !== 'error') noticeTimer = setTimeout(() => { el.hidden = true; }, 6000);
-}
-
-function failed(what) {
-  return (e) => {
-    if (e instanceof ApiError && e.status === 401) return;
-    notice(`${what}: ${e.message}`, 'error');
-  };
-}
-
-// ------------------------------------------------------------------ dialog
-
-/**
- * Opens the dialog. fields: elements for its body. onSubmit(form): resolves to close, throws to
- * show the error and stay open. okLabel null: an information dialog with one Close button.
- */
-function openDialog({ title, fields, okLabel = 'Save', onSubmit }) {
-  const dlg = $('#dialog');
-  $('#dialog-title').textContent = title;
-  fill($('#dialog-body'), fields);
-  $('#dialog-error').textContent = '';
-  const ok = $('#dialog-ok');
-  const cancel = $('#dialog-cancel');
-  ok.hidden = okLabel === null;
-  ok.textContent = okLabel || '';
-  cancel.textContent = okLabel === null ? 'Close' : 'Cancel';
-  const form = $('#dialog-form');
-  form.onsubmit = async (ev) => {
-    ev.preventDefault();
-    if (!onSubmit) return dlg.close();
-    ok.disabled = true;
-    try {
-      await onSubmit(form);
-      dlg.close();
-    } catch (e) {
-      $('#dialog-error').textContent = e.message;
-    } finally {
-      ok.disabled = false;
-    }
-  };
-  cancel.onclick = () => dlg.close();
-  dlg.showModal();
-  const first = dlg.querySelector('#dialog-body input, #dialog-body select, #dialog-body textarea, #dialog-body button');
-  (first || (ok.hidden ? cancel : ok)).focus();
-}
-
-function field(label, input, hint) {
-  const id = input.id || `f-${Math.random().toString(36).slice(2)}`;
-  input.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { class: 'muted' }, hint) : null);
-}
-
-function copyField(label, value) {
-  const input = h('input', { type: 'text', readonly: true, value, class: 'mono' });
-  const btn = h('button', { type: 'button', onclick: async () => {
-    btn.textContent = (await copyText(value)) ? 'Copied' : 'Copy failed';
-    setTimeout(() => { btn.textContent = 'Copy'; }, 1500);
-  } }, 'Copy');
-  return field(label, h('span', { class: 'copy-row' }, input, btn));
-}
-
-function showSecret(title, secret, extra) {
-  openDialog({ title, okLabel: null, fields: [
-    h('p', {}, 'Store this secret now; it signs every request. It stays visible to admins in the API.'),
-    copyField('Secret', secret), extra || null,
-  ] });
-}
-
-const splitList = (text) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 
 // ------------------------------------------------------------------ sign-in and start
 
@@ -157,10 +77,8 @@ async function start() {
   $('#transport').hidden = false;
   await Promise.all([loadSources(), loadEndpoints()]);
   const overview = await api('GET', '/api/v1/overview');
-  state.deliveries.clear();
-  state.events = [];
-  applyFeed(overview.recent);
-  state.stats.anchor(overview);
+  resetFeed(overview);
+  state.streamApp = '';
   state.live = new LiveStream({
     base: state.info.stream_base || location.origin,
     onEntries,
@@ -171,15 +89,43 @@ async function start() {
   route();
 }
 
-// Re-anchors the counters and chart on the server's figures every minute.
+/** The feeds start again from the overview's newest entries (those of the feed's application). */
+function resetFeed(overview) {
+  state.deliveries.clear();
+  state.events = [];
+  applyFeed(overview.recent);
+  state.stats.anchor(overview);
+  state.anchoredAt = Date.now();
+}
+
+/**
+ * Has the live stream follow `appId` ('' for every application): the overview is read again
+ * and the stream resumes after its seq under the new filter, so the feed has no gap and no entry
+ * twice. Only the overview filters the stream; elsewhere the pages need every application's
+ * entries (and the feed keeps only its application's, applyFeed).
+ */
+async function followApp(appId) {
+  if (state.streamApp === appId || !state.live) return;
+  state.streamApp = appId;
+  const overview = await api('GET', '/api/v1/overview');
+  if (state.streamApp !== appId) return;
+  resetFeed(overview);
+  state.live.restart(overview.seq, appId ? { app_id: appId } : {});
+}
+
+// Re-anchors the counters and chart on the server's figures every minute; every 15 s while the
+// stream is filtered by an application (its entries then no longer move the counters, which
+// are every application's).
 setInterval(async () => {
   if (!state.live) return;
+  if (!state.streamApp && Date.now() - state.anchoredAt < 59_000) return;
   try {
     state.stats.anchor(await api('GET', '/api/v1/overview'));
+    state.anchoredAt = Date.now();
   } catch {
-    // the next minute tries again
+    // the next round tries again
   }
-}, 60_000);
+}, 15_000);
 
 function showTransport({ transport, state: s }) {
   const el = $('#transport');
@@ -195,7 +141,7 @@ function showTransport({ transport, state: s }) {
 
 function onEntries(entries) {
   applyFeed(entries);
-  state.stats.add(entries);
+  if (!state.streamApp) state.stats.add(entries);
   if (state.viewRefresh) state.viewRefresh(entries);
   for (const e of entries) {
     if (e.type === 'endpoint.disabled' || e.type === 'endpoint.enabled' || e.type.startsWith('endpoint.circuit')) {
@@ -208,8 +154,10 @@ function onEntries(entries) {
 function applyFeed(entries) {
   let deliveriesChanged = false;
   let eventsChanged = false;
+  const only = state.feedApp && state.feedApp.id;
   for (const e of entries) {
     const d = e.data || {};
+    if (only && d.app_id !== only) continue;
     if (e.type === 'message.created') {
       state.messageTypes.set(d.message_id, d.event_type);
     } else if (e.type === 'endpoint.circuit_opened' || e.type === 'endpoint.circuit_closed') {
@@ -364,217 +312,41 @@ async function loadEndpoints() {
   state.endpoints = new Map(list.data.map((e) => [e.id, e]));
 }
 
-function endpointStatus(ep) {
-  if (ep.disabled) return [badge('disabled'), ep.disabled_reason ? h('div', { class: 'muted small' }, ep.disabled_reason) : null];
-  if (ep.circuit && ep.circuit !== 'closed') return [badge('retrying'), h('div', { class: 'muted small' }, `circuit ${ep.circuit.replace('_', '-')}`)];
-  return [badge('enabled'), ep.failing_since ? h('div', { class: 'muted small' }, 'failing since ', time(ep.failing_since)) : null];
-}
-
 function renderEndpoints() {
-  const rows = [...state.endpoints.values()].map((ep) => h('tr', { dataset: { endpoint: ep.id } },
-    h('td', {}, h('a', { href: `#/endpoints/${encodeURIComponent(ep.id)}`, class: 'mono ellipsis wide', title: ep.url }, ep.url),
-      ep.description ? h('div', { class: 'muted small' }, ep.description) : null),
-    h('td', {}, endpointStatus(ep)),
-    h('td', { class: 'small' },
-      ep.event_types.length ? ep.event_types.join(', ') : 'all event types',
-      h('br'),
-      h('span', { class: 'muted' }, ep.source_ids.length ? ep.source_ids.map((id) => state.sources.get(id)?.name || id).join(', ') : 'from all sources')),
-    h('td', {}, dateTime(ep.created_at)),
-    h('td', { class: 'actions' },
-      h('button', { type: 'button', class: 'small', onclick: () => editEndpoint(ep) }, 'Edit'),
-      ep.disabled
-        ? h('button', { type: 'button', class: 'small', onclick: () => setEnabled(ep, true) }, 'Enable')
-        : h('button', { type: 'button', class: 'small', onclick: () => setEnabled(ep, false) }, 'Disable'),
-      h('button', { type: 'button', class: 'small', onclick: () => rotateEndpointSecret(ep) }, 'Rotate secret'),
-      h('button', { type: 'button', class: 'small', onclick: () => recoverEndpoint(ep) }, 'Recover'))));
+  const rows = [...state.endpoints.values()].map((ep) => endpointRow(linkCtx, ep));
   fill($('#endpoints tbody'), rows);
   $('#endpoints-empty').hidden = rows.length > 0;
 }
 
-function endpointFields(ep) {
-  const url = h('input', { type: 'url', required: true, value: ep?.url || '', class: 'mono', placeholder: 'https://example.com/webhooks' });
-  const description = h('input', { type: 'text', value: ep?.description || '', maxlength: 1000 });
-  const types = h('input', { type: 'text', value: ep?.event_types?.join(', ') || '', class: 'mono', placeholder: 'invoice.*, customer.created' });
-  const sources = h('select', { multiple: true, size: Math.min(5, Math.max(2, state.sources.size)) },
-    [...state.sources.values()].map((s) => h('option', { value: s.id, selected: ep?.source_ids?.includes(s.id) }, `${s.name} (${s.provider})`)));
-  const rate = h('input', { type: 'number', min: 1, max: 100000, value: ep?.rate_limit_per_second ?? '' });
-  const fields = [field('URL', url), field('Description', description),
-    field('Event types', types, 'Comma-separated; empty means all. invoice.* matches a prefix.'),
-    field('Sources', sources, 'None selected means all sources.'),
-    field('Rate limit (per second)', rate, 'Empty: no limit.')];
-  const read = () => {
-    const body = {
-      url: url.value.trim(), description: description.value, event_types: splitList(types.value),
-      source_ids: [...sources.selectedOptions].map((o) => o.value),
-    };
-    if (rate.value !== '') body.rate_limit_per_second = Number(rate.value);
-    else if (ep && ep.rate_limit_per_second != null) body.rate_limit_per_second = null;
-    return body;
-  };
-  return { fields, read };
-}
-
-function newEndpoint() {
-  const { fields, read } = endpointFields(null);
-  openDialog({ title: 'New endpoint', okLabel: 'Create', fields, onSubmit: async () => {
-    const ep = await api('POST', '/api/v1/endpoints', read());
-    await loadEndpoints();
-    renderEndpoints();
-    setTimeout(() => showSecret('Endpoint created', ep.secret), 0);
-  } });
-}
-
-function editEndpoint(ep) {
-  const { fields, read } = endpointFields(ep);
-  openDialog({ title: 'Edit endpoint', okLabel: 'Save', fields, onSubmit: async () => {
-    await api('PATCH', `/api/v1/endpoints/${encodeURIComponent(ep.id)}`, read());
-    await loadEndpoints();
-    renderEndpoints();
-    notice('Endpoint saved.');
-  } });
-}
-
-async function setEnabled(ep, enable) {
-  try {
-    await api('POST', `/api/v1/endpoints/${encodeURIComponent(ep.id)}/${enable ? 'enable' : 'disable'}`);
-    await loadEndpoints();
-    renderEndpoints();
-    notice(enable ? 'Endpoint enabled.' : 'Endpoint disabled: its queued deliveries end failed; recover them after enabling.');
-  } catch (e) {
-    failed(enable ? 'Enable' : 'Disable')(e);
-  }
-}
-
-function rotateEndpointSecret(ep) {
-  const grace = h('input', { type: 'number', min: 0, value: 86400 });
-  openDialog({
-    title: 'Rotate the endpoint’s secret', okLabel: 'Rotate',
-    fields: [h('p', { class: 'mono ellipsis' }, ep.url), field('Grace (seconds)', grace, 'Both secrets sign requests this long.')],
-    onSubmit: async () => {
-      const r = await api('POST', `/api/v1/endpoints/${encodeURIComponent(ep.id)}/rotate-secret`, { grace_seconds: Number(grace.value) });
-      await loadEndpoints();
-      setTimeout(() => showSecret('Secret rotated', r.secret), 0);
-    },
-  });
-}
-
-function recoverEndpoint(ep) {
-  const local = new Date(Date.now() - 24 * 3600_000 - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-  const since = h('input', { type: 'datetime-local', required: true, value: local });
-  openDialog({
-    title: 'Recover failed deliveries', okLabel: 'Re-queue',
-    fields: [h('p', { class: 'mono ellipsis' }, ep.url), field('Failed since (local time)', since)],
-    onSubmit: async () => {
-      const r = await api('POST', `/api/v1/endpoints/${encodeURIComponent(ep.id)}/recover`, { since: new Date(since.value).toISOString() });
-      notice(`${r.requeued} failed ${r.requeued === 1 ? 'delivery' : 'deliveries'} re-queued.`);
-    },
-  });
-}
-
 // ------------------------------------------------------------------ message and event pages
 
-function kv(pairs) {
-  return h('dl', { class: 'kv' }, pairs.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+// Live entries for the page's message or delivery reload it (a few times a second at most).
+function refreshWhen(refreshOn, show, id, nav) {
+  let pending = null;
+  state.viewRefresh = (entries) => {
+    if (!entries.some(refreshOn)) return;
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      if (nav === state.nav) show(id).catch(failed('Reload'));
+    }, 300);
+  };
 }
 
 async function showMessage(id) {
-  const view = $('#view-message');
   const nav = state.nav;
-  const msg = await api('GET', `/api/v1/messages/${encodeURIComponent(id)}`);
-  const deliveries = await Promise.all(msg.deliveries.map((d) => api('GET', `/api/v1/deliveries/${encodeURIComponent(d.id)}`)));
+  const { nodes, refreshOn } = await messagePage(linkCtx, id);
   if (nav !== state.nav) return;
-  const source = msg.source_id ? state.sources.get(msg.source_id) : null;
-  const endpointIds = [...new Set(deliveries.map((d) => d.endpoint_id))];
-  fill(view,
-    h('p', { class: 'back' }, h('a', { href: '#/messages' }, '← Messages')),
-    h('div', { class: 'view-head' }, h('h1', {}, 'Message ', h('span', { class: 'type' }, msg.event_type))),
-    h('div', { class: 'panel' }, kv([
-      ['Message', h('code', {}, msg.id)],
-      ['Created', dateTime(msg.created_at)],
-      ['Source', source ? source.name : msg.source_id || '— (sent through the API)'],
-      msg.event_id ? ['Event', h('a', { href: `#/events/${encodeURIComponent(msg.event_id)}`, id: 'message-event' }, msg.event_id)] : null,
-      endpointIds.length ? ['Endpoints', h('span', { class: 'link-list' }, endpointIds.map((e) => links.endpoint(linkCtx, e)))] : null,
-    ])),
-    h('h2', {}, `Deliveries (${deliveries.length})`),
-    deliveries.length ? deliveries.map((d) => withDeliveryLinks(deliveryPanel(d), d)) : h('p', { class: 'muted' }, 'No endpoint subscribed to this message.'),
-    h('h2', {}, 'Payload'),
-    h('pre', { class: 'body' }, prettyBody(msg.payload)));
-  // Live entries for this message's deliveries reload the page (a few times a second at most).
-  let pending = null;
-  state.viewRefresh = (entries) => {
-    if (!entries.some((e) => e.data && e.data.message_id === id)) return;
-    if (pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      if (nav === state.nav) showMessage(id).catch(failed('Reload'));
-    }, 300);
-  };
-}
-
-// What the delivery waits for, as the API says it: an attempt in flight, a manual retry's
-// attempt, the endpoint's circuit, or its next scheduled attempt.
-function deliveryWait(d) {
-  const note = (...text) => h('span', { class: 'muted small', dataset: { wait: d.waiting || (d.in_flight ? 'in_flight' : d.manual_retry ? 'manual_retry' : 'schedule') } }, ...text);
-  if (d.in_flight) return note(d.manual_retry ? 'manual attempt in flight' : 'attempt in flight');
-  if (d.waiting === 'circuit_open') return note('waiting on open circuit until ', time(d.next_attempt_at));
-  if (d.waiting === 'circuit_half_open') return note('waiting for the circuit\'s probe attempt');
-  if (d.manual_retry) return note('manual attempt queued');
-  if (d.status === 'retrying' && d.next_attempt_at) return note('next attempt ', time(d.next_attempt_at));
-  return null;
-}
-
-// After a manual retry was accepted: waits for its one attempt and says how it ended.
-async function reportManualRetry(id, attemptsBefore) {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    const d = await api('GET', `/api/v1/deliveries/${encodeURIComponent(id)}`);
-    if (d.manual_retry || d.in_flight || d.attempts.length <= attemptsBefore) continue;
-    const a = d.attempts[d.attempts.length - 1];
-    const answer = a.response_status ?? (a.error || 'no answer');
-    if (d.status === 'succeeded' && a.response_status >= 200 && a.response_status < 300) notice(`Retry succeeded (${answer}).`);
-    else notice(`Retry failed (${answer}): the delivery stays ${d.status}${d.status === 'retrying' && d.next_attempt_at ? `, next attempt at ${new Date(d.next_attempt_at).toLocaleTimeString([], { hour12: false })}` : ''}.`, 'error');
-    return;
-  }
-}
-
-/** Adds to a delivery panel the links to its own page and to its endpoint's. */
-function withDeliveryLinks(panel, d) {
-  const line = h('p', { class: 'delivery-links small muted' },
-    'Delivery ', links.delivery(d.id, d.id), ' to ', links.endpoint(linkCtx, d.endpoint_id));
-  panel.insertBefore(line, panel.children[1] || null);
-  return panel;
+  fill($('#view-message'), nodes);
+  refreshWhen(refreshOn, showMessage, id, nav);
 }
 
 async function showDelivery(id) {
-  const view = $('#view-delivery');
   const nav = state.nav;
-  const d = await api('GET', `/api/v1/deliveries/${encodeURIComponent(id)}`);
-  // The message names the event type and the event; a pruned one leaves the delivery readable.
-  const msg = await api('GET', `/api/v1/messages/${encodeURIComponent(d.message_id)}`).catch(() => null);
+  const { nodes, refreshOn } = await deliveryPage(linkCtx, id);
   if (nav !== state.nav) return;
-  fill(view,
-    h('p', { class: 'back' }, h('a', { href: '#/deliveries' }, '← Deliveries')),
-    h('div', { class: 'view-head' }, h('h1', {}, 'Delivery ', h('span', { class: 'type' }, msg ? msg.event_type : shortId(d.id)))),
-    h('div', { class: 'panel' }, kv([
-      ['Delivery', h('code', {}, d.id)],
-      ['Message', h('a', { href: `#/messages/${encodeURIComponent(d.message_id)}`, id: 'delivery-message', class: 'mono' }, d.message_id)],
-      msg && msg.event_id ? ['Event', links.event(msg.event_id, msg.event_id)] : null,
-      ['Endpoint', h('span', { id: 'delivery-endpoint' }, links.endpoint(linkCtx, d.endpoint_id))],
-      ['Created', dateTime(d.created_at)],
-      ['Updated', dateTime(d.updated_at)],
-    ])),
-    h('h2', {}, 'Status and attempts'),
-    deliveryPanel(d));
-  let pending = null;
-  state.viewRefresh = (entries) => {
-    if (!entries.some((e) => e.data && e.data.delivery_id === id)) return;
-    if (pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      if (nav === state.nav) showDelivery(id).catch(failed('Reload'));
-    }, 300);
-  };
+  fill($('#view-delivery'), nodes);
+  refreshWhen(refreshOn, showDelivery, id, nav);
 }
 
 async function showEndpoint(id) {
@@ -586,9 +358,11 @@ async function showEndpoint(id) {
   state.endpoints.set(ep.id, { ...state.endpoints.get(ep.id), ...ep });
   fill(view,
     h('p', { class: 'back' }, h('a', { href: '#/endpoints' }, '← Endpoints')),
-    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(ep.id)))),
+    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(ep.id))),
+      h('span', { class: 'head-actions' }, endpointActions(linkCtx, ep))),
     h('div', { class: 'panel' }, kv([
       ['Endpoint', h('code', {}, ep.id)],
+      ['Application', h('a', { href: `#/apps/${encodeURIComponent(ep.app_id)}`, class: 'mono', id: 'endpoint-app' }, ep.app_id)],
       ['URL', h('code', {}, ep.url)],
       ep.description ? ['Description', ep.description] : null,
       ['Status', h('span', {}, endpointStatus(ep))],
@@ -601,45 +375,6 @@ async function showEndpoint(id) {
       h('a', { href: withQuery('#/failed', { endpoint_id: ep.id }) }, 'Its failed deliveries')),
     h('h2', {}, 'Latest deliveries'),
     h('div', { class: 'panel' }, recent));
-}
-
-function deliveryPanel(d) {
-  const ep = state.endpoints.get(d.endpoint_id);
-  const held = d.waiting === 'circuit_open' || d.waiting === 'circuit_half_open';
-  const retry = h('button', { type: 'button', class: d.status === 'succeeded' ? 'small' : 'primary small', dataset: { retry: d.id }, disabled: held,
-    title: held ? 'The endpoint\'s circuit is open: nothing is sent to it until it closes' : 'One attempt now; if it fails the delivery stays as it is', onclick: async () => {
-    retry.disabled = true;
-    try {
-      const queued = await api('POST', `/api/v1/deliveries/${encodeURIComponent(d.id)}/retry`);
-      notice('One attempt queued; its result will show here.');
-      reportManualRetry(d.id, d.attempts.length).catch(failed('Retry'));
-      if (queued && queued.manual_retry) retry.hidden = true;
-    } catch (e) {
-      failed('Retry')(e);
-    } finally {
-      retry.disabled = held;
-    }
-  } }, d.status === 'succeeded' ? 'Send again' : 'Retry now');
-  const attempts = d.attempts.map((a) => h('tr', {},
-    h('td', { class: 'num' }, a.number),
-    h('td', {}, dateTime(a.started_at)),
-    h('td', { class: 'num' }, `${a.duration_ms} ms`),
-    h('td', { class: 'num' }, a.response_status ?? '—'),
-    h('td', {}, a.error ? h('span', { class: 'error-text' }, a.error) : null,
-      a.response_body ? h('details', {}, h('summary', {}, 'Response body'), h('pre', { class: 'body small' }, a.response_body)) : null)));
-  return h('div', { class: 'panel delivery', dataset: { delivery: d.id, status: d.status } },
-    h('div', { class: 'delivery-head' },
-      badge(d.status),
-      h('span', { class: 'mono ellipsis', title: ep?.url || d.endpoint_id }, ep ? ep.url : d.endpoint_id),
-      h('span', { class: 'spacer' }),
-      deliveryWait(d),
-      d.status === 'pending' || d.in_flight || d.manual_retry ? null : retry),
-    d.attempts.length
-      ? h('table', { class: 'data attempts' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'num' }, '#'), h('th', { scope: 'col' }, 'Started'),
-          h('th', { scope: 'col', class: 'num' }, 'Duration'), h('th', { scope: 'col', class: 'num' }, 'Response'), h('th', { scope: 'col' }, 'Error / body'))),
-        h('tbody', {}, attempts))
-      : h('p', { class: 'muted small' }, 'No attempt yet.'));
 }
 
 async function showEvent(id) {
@@ -671,6 +406,75 @@ async function showEvent(id) {
     h('pre', { class: 'body', id: 'event-body' }, prettyBody(e.body)));
 }
 
+// ------------------------------------------------------------------ the live feeds' application
+
+// The overview's feeds show one application's entries when the address names it
+// (#/overview?app_id=app_…); the box finds it by id, uid or the start of its name.
+let appSearchTimer = null;
+$('#feed-app').addEventListener('input', () => {
+  clearTimeout(appSearchTimer);
+  appSearchTimer = setTimeout(async () => {
+    const text = $('#feed-app').value.trim();
+    try {
+      const list = await api('GET', withQuery('/api/v1/apps', { search: text, limit: 10 }));
+      fill($('#feed-apps'), list.data.map((a) => h('option', { value: a.id, label: a.uid ? `${a.name} (${a.uid})` : a.name })));
+    } catch {
+      // the list stays as it was
+    }
+  }, 200);
+});
+
+$('#feed-filter').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const text = $('#feed-app').value.trim();
+  $('#feed-app-error').textContent = '';
+  if (!text) {
+    location.hash = '#/overview';
+    return;
+  }
+  try {
+    let app = await api('GET', `/api/v1/apps/${encodeURIComponent(text)}`).catch((e) => {
+      if (e.status === 404 || e.status === 400 || e.status === 422) return null;
+      throw e;
+    });
+    if (!app) {
+      const list = await api('GET', withQuery('/api/v1/apps', { search: text, limit: 2 }));
+      if (list.data.length !== 1) {
+        $('#feed-app-error').textContent = list.data.length ? `More than one application matches “${text}”; pick one from the list.` : `No application matches “${text}”.`;
+        return;
+      }
+      app = list.data[0];
+    }
+    state.feedApp = { id: app.id, name: app.name };
+    location.hash = withQuery('#/overview', { app_id: app.id });
+  } catch (e) {
+    failed('Filter')(e);
+  }
+});
+
+/** Sets the feeds' application from the address; resolves to the app_id to follow ('' for all). */
+async function feedAppFrom(query) {
+  const id = query.get('app_id') || '';
+  if (!id) {
+    state.feedApp = null;
+  } else if (!state.feedApp || state.feedApp.id !== id) {
+    try {
+      const app = await api('GET', `/api/v1/apps/${encodeURIComponent(id)}`);
+      state.feedApp = { id: app.id, name: app.name };
+    } catch (e) {
+      state.feedApp = null;
+      if (e.status === 404) notice(`No application ${id}: the feeds show every application.`, 'error');
+      else failed('Filter')(e);
+    }
+  }
+  const app = state.feedApp;
+  $('#feed-app').value = app ? app.id : '';
+  $('#feed-all').hidden = !app;
+  $('#feed-app-name').textContent = app ? `· ${app.name}` : '';
+  $('#events-app-name').textContent = app ? `· ${app.name}` : '';
+  return app ? app.id : '';
+}
+
 // ------------------------------------------------------------------ routing
 
 // What lists.js needs of this page.
@@ -679,6 +483,15 @@ const linkCtx = {
   endpointLabel,
   reloadEndpoints: loadEndpoints,
   current: null, // set per navigation
+  base: '/api/v1', // the admin's view of every application
+  events: true,
+  apps: true,
+  readOnly: false,
+  onEndpointsChanged: async () => {
+    await loadEndpoints();
+    renderEndpoints();
+    if (state.view === 'endpoint') route();
+  },
 };
 
 // "#/messages/msg_1?x=1" -> { name: 'messages', param: 'msg_1', query }.
@@ -698,13 +511,16 @@ function parseHash() {
 
 // Hash name (and whether it has an id) -> the view shown, its section and the nav entry lit.
 function viewFor(name, param) {
-  const pages = { messages: 'message', deliveries: 'delivery', events: 'event', endpoints: 'endpoint' };
+  const pages = { messages: 'message', deliveries: 'delivery', events: 'event', endpoints: 'endpoint', apps: 'app' };
   if (param && pages[name]) return pages[name];
-  if (['overview', 'messages', 'deliveries', 'failed', 'sources', 'endpoints'].includes(name)) return name;
+  if (['overview', 'messages', 'deliveries', 'failed', 'sources', 'endpoints', 'apps'].includes(name)) return name;
   return 'overview';
 }
-const NAV_OF = { message: 'messages', delivery: 'deliveries', endpoint: 'endpoints', event: 'overview' };
-const PAGES = { message: showMessage, delivery: showDelivery, event: showEvent, endpoint: showEndpoint };
+const NAV_OF = { message: 'messages', delivery: 'deliveries', endpoint: 'endpoints', event: 'overview', app: 'apps' };
+const PAGES = {
+  message: showMessage, delivery: showDelivery, event: showEvent, endpoint: showEndpoint,
+  app: (id) => renderApp($('#view-app'), id, linkCtx),
+};
 
 async function route() {
   if (!state.live) return;
@@ -722,6 +538,11 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   try {
+    // Only the overview's feeds follow one application; every other page needs all entries.
+    const follow = view === 'overview' ? await feedAppFrom(query) : '';
+    if (nav !== state.nav) return;
+    await followApp(follow);
+    if (nav !== state.nav) return;
     if (view === 'overview') {
       renderDeliveriesFeed();
       renderEventsFeed();
@@ -740,6 +561,8 @@ async function route() {
       await renderDeliveries(section, query, linkCtx);
     } else if (view === 'failed') {
       await renderFailed(section, query, linkCtx);
+    } else if (view === 'apps') {
+      await renderApps(section, query, linkCtx);
     } else {
       fill(section, h('p', { class: 'muted', dataset: { state: 'loading' } }, 'Loading…'));
       await PAGES[view](param);
@@ -756,7 +579,7 @@ window.addEventListener('hashchange', () => {
   $('#main').focus({ preventScroll: true });
 });
 $('#source-new').addEventListener('click', newSource);
-$('#endpoint-new').addEventListener('click', newEndpoint);
+$('#endpoint-new').addEventListener('click', () => newEndpoint(linkCtx));
 
 // Signed in already (the session cookie)? Otherwise ask for the token.
 start().catch((e) => {

@@ -84,7 +84,7 @@ export function prettyBody(text) {
   }
 }
 
-const WHAT = { message: 'message', delivery: 'delivery', event: 'event', endpoint: 'endpoint', list: 'list' };
+const WHAT = { message: 'message', delivery: 'delivery', event: 'event', endpoint: 'endpoint', list: 'list', app: 'application' };
 
 /**
  * What a page shows when it cannot show its subject: "not found" for a 404 (the id is wrong, or

@@ -2,7 +2,9 @@
 // into a search box goes straight to its page; pages follow the API's `after` cursor) and the
 // failed-deliveries view with retry of a selection, each result shown on its row. app.js routes
 // to these; `ctx` gives them the endpoints and sources it keeps and tells whether the page is
-// still the one showing (a late answer for a page left behind is dropped).
+// still the one showing (a late answer for a page left behind is dropped). `ctx.base` is the API
+// prefix ('/api/v1', or '/api/v1/apps/<app id>' for one application); without `ctx.events` there
+// are no event pages (the portal), and without `ctx.state.sources` no source column.
 import { api, withQuery } from './api.js';
 import { badge, dateTime, errorState, fill, h } from './dom.js';
 
@@ -12,6 +14,7 @@ const ID_PAGES = { msg: 'messages', dlv: 'deliveries', evt: 'events', ep: 'endpo
 const STATUSES = ['pending', 'retrying', 'succeeded', 'failed'];
 
 const enc = encodeURIComponent;
+const apiBase = (ctx) => ctx.base || '/api/v1';
 
 /** The page of a pasted id ('#/messages/msg_…'), or null when the text is not such an id. */
 export function idRoute(text) {
@@ -82,7 +85,7 @@ function searchBox({ id, label, value, placeholder, onText }) {
 }
 
 /** Rows of deliveries; `select` adds a checkbox column, `results` a result column. */
-function deliveriesTable(ctx, rows, { select = null, results = false } = {}) {
+export function deliveriesTable(ctx, rows, { select = null, results = false } = {}) {
   const head = h('tr', {},
     select ? h('th', { scope: 'col', class: 'check' }, select.all) : null,
     h('th', { scope: 'col' }, 'Delivery'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Event type'),
@@ -103,16 +106,18 @@ function deliveriesTable(ctx, rows, { select = null, results = false } = {}) {
   return h('div', { class: 'scroll-x' }, h('table', { class: 'data list' }, h('thead', {}, head), h('tbody', {}, body)));
 }
 
-function messagesTable(ctx, rows) {
+export function messagesTable(ctx, rows) {
+  const sources = ctx.state.sources;
+  const events = ctx.events !== false;
   const body = rows.map((m) => h('tr', { dataset: { message: m.id } },
     h('td', { class: 'id' }, links.message(m.id, shortId(m.id))),
     h('td', { class: 'type-cell' }, links.message(m.id, m.event_type)),
-    h('td', { class: 'ellipsis', dataset: { label: 'Source' } }, m.source_id ? ctx.state.sources.get(m.source_id)?.name || m.source_id : h('span', { class: 'muted' }, 'API')),
-    h('td', { dataset: { label: 'Event' } }, m.event_id ? links.event(m.event_id) : '—'),
+    sources ? h('td', { class: 'ellipsis', dataset: { label: 'Source' } }, m.source_id ? sources.get(m.source_id)?.name || m.source_id : h('span', { class: 'muted' }, 'API')) : null,
+    events ? h('td', { dataset: { label: 'Event' } }, m.event_id ? links.event(m.event_id) : '—') : null,
     h('td', { class: 'nowrap', dataset: { label: 'Created' } }, dateTime(m.created_at))));
   return h('div', { class: 'scroll-x' }, h('table', { class: 'data list' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Message'), h('th', { scope: 'col' }, 'Event type'),
-      h('th', { scope: 'col' }, 'Source'), h('th', { scope: 'col' }, 'Event'), h('th', { scope: 'col' }, 'Created'))),
+      sources ? h('th', { scope: 'col' }, 'Source') : null, events ? h('th', { scope: 'col' }, 'Event') : null, h('th', { scope: 'col' }, 'Created'))),
     h('tbody', {}, body)));
 }
 
@@ -132,15 +137,22 @@ async function load(ctx, box, path) {
 
 // ------------------------------------------------------------------ messages
 
+/** "Application app_… · Clear" above a list the address limits to one application. */
+function appFilter(appId, clearHref) {
+  if (!appId) return null;
+  return h('p', { class: 'app-filter small' }, 'Application ', h('a', { href: `#/apps/${enc(appId)}`, class: 'mono' }, appId), ' · ', h('a', { href: clearHref }, 'All applications'));
+}
+
 export async function renderMessages(view, query, ctx) {
   const eventType = query.get('event_type') || '';
+  const appId = ctx.apps ? query.get('app_id') || '' : '';
   const after = query.get('after') || '';
   const limit = pageSize(query) === PAGE ? '' : pageSize(query);
   const types = [...new Set(ctx.state.messageTypes.values())].sort();
   const search = searchBox({
     id: 'messages-q', label: 'Event type or id', value: eventType,
     placeholder: 'Event type, or paste an id (msg_…, dlv_…, evt_…, ep_…)',
-    onText: (text) => { location.hash = withQuery('#/messages', { event_type: text }); },
+    onText: (text) => { location.hash = withQuery('#/messages', { event_type: text, app_id: appId }); },
   });
   search.input.setAttribute('list', 'known-types');
   const results = h('div', { class: 'results' });
@@ -150,15 +162,16 @@ export async function renderMessages(view, query, ctx) {
       h('label', { for: 'messages-q', class: 'grow' }, 'Search', search.input),
       h('datalist', { id: 'known-types' }, types.map((t) => h('option', { value: t }))),
       h('button', { type: 'submit', class: 'primary' }, 'Search'),
-      eventType ? h('a', { href: '#/messages' }, 'Clear') : null,
+      eventType ? h('a', { href: withQuery('#/messages', { app_id: appId }) }, 'Clear') : null,
       search.error),
+    appFilter(appId, withQuery('#/messages', { event_type: eventType })),
     h('div', { class: 'panel' }, results));
-  const list = await load(ctx, results, withQuery('/api/v1/messages', { event_type: eventType, after, limit: limit || PAGE }));
+  const list = await load(ctx, results, withQuery(`${apiBase(ctx)}/messages`, { event_type: eventType, app_id: appId, after, limit: limit || PAGE }));
   if (!list) return;
   fill(results,
     list.data.length ? messagesTable(ctx, list.data)
       : h('p', { class: 'empty muted' }, eventType ? `No message of type “${eventType}”${after ? ' older than these' : ''}.` : 'No messages yet.'),
-    pager('#/messages', { event_type: eventType, limit }, after, list.next));
+    pager('#/messages', { event_type: eventType, app_id: appId, limit }, after, list.next));
 }
 
 // ------------------------------------------------------------------ deliveries
@@ -166,13 +179,14 @@ export async function renderMessages(view, query, ctx) {
 export async function renderDeliveries(view, query, ctx) {
   const status = STATUSES.includes(query.get('status')) ? query.get('status') : '';
   const endpointId = query.get('endpoint_id') || '';
+  const appId = ctx.apps ? query.get('app_id') || '' : '';
   const after = query.get('after') || '';
   const limit = pageSize(query) === PAGE ? '' : pageSize(query);
   const statusSel = h('select', { name: 'status', id: 'deliveries-status' },
     h('option', { value: '' }, 'Any status'), STATUSES.map((s) => h('option', { value: s, selected: s === status }, s)));
   const endpointSel = endpointSelect(ctx, endpointId, 'Endpoint');
   endpointSel.id = 'deliveries-endpoint';
-  const apply = () => { location.hash = withQuery('#/deliveries', { status: statusSel.value, endpoint_id: endpointSel.value }); };
+  const apply = () => { location.hash = withQuery('#/deliveries', { status: statusSel.value, endpoint_id: endpointSel.value, app_id: appId }); };
   statusSel.addEventListener('change', apply);
   endpointSel.addEventListener('change', apply);
   const search = searchBox({
@@ -187,19 +201,20 @@ export async function renderDeliveries(view, query, ctx) {
       h('label', { for: 'deliveries-endpoint' }, 'Endpoint', endpointSel),
       h('label', { for: 'deliveries-q', class: 'grow' }, 'Id', search.input),
       h('button', { type: 'submit', class: 'primary' }, 'Go'),
-      status || endpointId ? h('a', { href: '#/deliveries' }, 'Clear') : null,
+      status || endpointId ? h('a', { href: withQuery('#/deliveries', { app_id: appId }) }, 'Clear') : null,
       search.error),
+    appFilter(appId, withQuery('#/deliveries', { status, endpoint_id: endpointId })),
     h('div', { class: 'panel' }, results));
-  const list = await load(ctx, results, withQuery('/api/v1/deliveries', { status, endpoint_id: endpointId, after, limit: limit || PAGE }));
+  const list = await load(ctx, results, withQuery(`${apiBase(ctx)}/deliveries`, { status, endpoint_id: endpointId, app_id: appId, after, limit: limit || PAGE }));
   if (!list) return;
   fill(results,
     list.data.length ? deliveriesTable(ctx, list.data) : h('p', { class: 'empty muted' }, 'No delivery matches.'),
-    pager('#/deliveries', { status, endpoint_id: endpointId, limit }, after, list.next));
+    pager('#/deliveries', { status, endpoint_id: endpointId, app_id: appId, limit }, after, list.next));
 }
 
 /** The deliveries of `filter` (endpoint_id or message_id), first page only, with a link to more. */
 export async function deliveriesPanel(ctx, filter, limit = 20) {
-  const list = await api('GET', withQuery('/api/v1/deliveries', { ...filter, limit }));
+  const list = await api('GET', withQuery(`${apiBase(ctx)}/deliveries`, { ...filter, limit }));
   if (list.data.some((d) => !ctx.state.endpoints.has(d.endpoint_id))) await ctx.reloadEndpoints().catch(() => {});
   if (!list.data.length) return h('p', { class: 'muted' }, 'No deliveries.');
   return [deliveriesTable(ctx, list.data),
@@ -225,20 +240,21 @@ export async function renderFailed(view, query, ctx) {
   endpointSel.addEventListener('change', () => { location.hash = withQuery('#/failed', { endpoint_id: endpointSel.value }); });
   const results = h('div', { class: 'results' });
   const summary = h('span', { class: 'summary', role: 'status', 'aria-live': 'polite', id: 'retry-summary' });
-  const retryBtn = h('button', { type: 'button', class: 'primary', id: 'retry-selected', disabled: true }, 'Retry selected');
+  const retryBtn = h('button', { type: 'button', class: 'primary', id: 'retry-selected', disabled: true, hidden: !!ctx.readOnly }, 'Retry selected');
   fill(view,
     head('Failed deliveries'),
-    h('p', { class: 'muted' }, 'Deliveries that used every attempt of the retry schedule, or whose endpoint was disabled. Select some and retry them: each gets an attempt now.'),
+    h('p', { class: 'muted' }, 'Deliveries that used every attempt of the retry schedule, or whose endpoint was disabled.', ctx.readOnly ? null : ' Select some and retry them: each gets an attempt now.'),
     h('div', { class: 'filters' },
       h('label', { for: 'failed-endpoint' }, 'Endpoint', endpointSel),
       h('span', { class: 'grow' }),
       retryBtn),
     h('p', { class: 'summary-line' }, summary),
     h('div', { class: 'panel' }, results));
-  const list = await load(ctx, results, withQuery('/api/v1/deliveries', { status: 'failed', endpoint_id: endpointId, after, limit: limit || PAGE }));
+  const list = await load(ctx, results, withQuery(`${apiBase(ctx)}/deliveries`, { status: 'failed', endpoint_id: endpointId, after, limit: limit || PAGE }));
   if (!list) return;
-  if (!list.data.length) {
-    fill(results, h('p', { class: 'empty muted' }, after ? 'No older failed deliveries.' : 'No failed deliveries.'),
+  if (!list.data.length || ctx.readOnly) {
+    retryBtn.hidden = !!ctx.readOnly;
+    fill(results, list.data.length ? deliveriesTable(ctx, list.data) : h('p', { class: 'empty muted' }, after ? 'No older failed deliveries.' : 'No failed deliveries.'),
       pager('#/failed', { endpoint_id: endpointId, limit }, after, list.next));
     return;
   }
@@ -285,7 +301,7 @@ export async function renderFailed(view, query, ctx) {
       while (next < ids.length && ctx.current()) {
         const id = ids[next++];
         try {
-          await api('POST', `/api/v1/deliveries/${enc(id)}/retry`);
+          await api('POST', `${apiBase(ctx)}/deliveries/${enc(id)}/retry`);
           setResult(id, 'queued');
         } catch (e) {
           if (e.status === 401) return;
