@@ -44,6 +44,7 @@
 #include "web/admin_access.h"
 #include "web/assets.h"
 #include "web/overview.h"
+#include "web/request_origin.h"
 #include "web/session_routes.h"
 #include "web/sessions.h"
 #include "web/sqlite_session_store.h"
@@ -92,6 +93,7 @@ struct Server::Impl {
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<ApplicationStore> applications;
   std::unique_ptr<AppTokens> app_tokens;
+  std::unique_ptr<PortalLinks> portal;
   std::unique_ptr<EndpointService> endpoint_service;
   std::unique_ptr<MessageService> message_service;
   std::unique_ptr<SourceCache> source_cache;
@@ -129,6 +131,8 @@ struct Server::Impl {
     return origins;
   }
   Status CreateStreams();
+  // The application of a request's application credential (API routes and streams).
+  Result<std::string> AuthenticateApp(const HttpRequest& req);
   void WakeEngine(WakeReason reason = WakeReason::kAnything) {
     if (engine) engine->Wake(reason);
   }
@@ -183,6 +187,21 @@ void Server::Impl::RegisterOperationalRoutes() {
              }));
 }
 
+// A wrong application token counts against the address, as a wrong admin token does. A
+// read-only portal session may only read.
+Result<std::string> Server::Impl::AuthenticateApp(const HttpRequest& req) {
+  const std::string address = ClientAddress(req);
+  if (Status admit = throttle->Admit(address); !admit.ok()) return admit;
+  auto credential = app_tokens->Authenticate(*AppBearerToken(req));
+  if (!credential.ok()) {
+    if (credential.status().kind() == ErrorKind::kUnauthenticated) throttle->Failed(address);
+    return credential.status();
+  }
+  if (credential->read_only && !IsSafeMethod(req.method))
+    return Status(ErrorKind::kForbidden, "read_only", "this portal session may only read");
+  return credential->app_id;
+}
+
 Status Server::Impl::CreateStreams() {
   status_source = std::make_unique<SqliteStatusSource>(*pool);
   hub = std::make_unique<StatusHub>(*status_source);
@@ -195,6 +214,16 @@ Status Server::Impl::CreateStreams() {
       settings.dashboard_origins, limits);
   // An open stream's credential is checked again without counting as a use of its session.
   stream_context->SetRecheck([this](const HttpRequest& req) { return access->Recheck(req); });
+  if (app_tokens) {
+    stream_context->SetAppAuth(
+        [](const HttpRequest& req) { return AppBearerToken(req).has_value(); },
+        [this](const HttpRequest& req) { return AuthenticateApp(req); },
+        [this](const HttpRequest& req) -> Result<std::string> {
+          auto credential = app_tokens->Authenticate(*AppBearerToken(req));
+          if (!credential.ok()) return credential.status();
+          return credential->app_id;
+        });
+  }
   stream_listener = std::make_unique<StreamListener>(io->context(), *stream_context);
   Status listening =
       stream_listener->Listen(settings.stream_listen.host, settings.stream_listen.port);
@@ -380,17 +409,11 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterTokenRoutes(s.router, *s.applications, *s.app_tokens);
     RegisterEventTypeRoutes(s.router, *s.pool, *s.applications);
     RegisterAppStatsRoute(s.router, *s.pool, *s.applications, clock);
-    // A wrong application token counts against the address, as a wrong admin token does.
+    s.portal = std::make_unique<PortalLinks>(*s.pool, clock, random);
+    RegisterPortalRoutes(s.router, *s.applications, *s.portal, settings.public_url);
     s.router.SetAppAuthenticator(
         [](const HttpRequest& req) { return AppBearerToken(req).has_value(); },
-        [&s](const HttpRequest& req) -> Result<std::string> {
-          const std::string address = ClientAddress(req);
-          if (Status admit = s.throttle->Admit(address); !admit.ok()) return admit;
-          auto app = s.app_tokens->Authenticate(*AppBearerToken(req));
-          if (!app.ok() && app.status().kind() == ErrorKind::kUnauthenticated)
-            s.throttle->Failed(address);
-          return app;
-        });
+        [&s](const HttpRequest& req) { return s.AuthenticateApp(req); });
     RegisterEndpointRoutes(s.router, *s.endpoint_service);
     RegisterMessageRoutes(s.router, *s.message_service);
     RegisterSourceRoutes(s.router, *s.sources, *s.source_cache, clock, random);
@@ -403,7 +426,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     // Behind a proxy that serves both listeners under one origin, the streams are there.
     RegisterWebRoutes(
         s.router, HOOKD_VERSION,
-        settings.public_url.empty() ? "http://" + stream_address.ToString() : settings.public_url);
+        settings.public_url.empty() ? "http://" + stream_address.ToString() : settings.public_url,
+        settings.portal_frame_ancestors);
     RegisterSessionRoutes(s.router, s.auth, *s.sessions, *s.throttle, s.PageOrigins(),
                           settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);

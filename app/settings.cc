@@ -27,6 +27,8 @@ constexpr Option kOptions[] = {
      "address of the status streams (SSE, WebSocket, long-poll)"},
     {"--dashboard-origin", "HOOKD_DASHBOARD_ORIGIN", "",
      "extra browser origins (comma list, e.g. https://hookd.example.com) allowed on the streams"},
+    {"--portal-frame-ancestors", "HOOKD_PORTAL_FRAME_ANCESTORS", "",
+     "origins (comma list) whose pages may show the portal in an iframe; none by default"},
     {"--public-url", "HOOKD_PUBLIC_URL", "",
      "the origin browsers use when a reverse proxy serves both listeners under one origin "
      "(e.g. https://hookd.example.com); /api/v1/info then names it as stream_base"},
@@ -134,8 +136,10 @@ Status Apply(Settings& s, const std::string& key, const std::string& name,
     auto a = ParseListenAddress(value);
     if (!a.ok()) return fail(a.status());
     (key == "--listen" ? s.listen : s.stream_listen) = *a;
-  } else if (key == "--dashboard-origin") {
-    s.dashboard_origins.clear();
+  } else if (key == "--dashboard-origin" || key == "--portal-frame-ancestors") {
+    std::vector<std::string>& list =
+        key == "--dashboard-origin" ? s.dashboard_origins : s.portal_frame_ancestors;
+    list.clear();
     size_t start = 0;
     while (start < value.size()) {
       size_t comma = value.find(',', start);
@@ -146,7 +150,7 @@ Status Apply(Settings& s, const std::string& key, const std::string& name,
       if (!IsOrigin(origin))
         return Status::InvalidField(name + ": origins are scheme://host[:port], got \"" + origin +
                                     "\"");
-      s.dashboard_origins.push_back(origin);
+      list.push_back(origin);
     }
   } else if (key == "--public-url") {
     if (!value.empty() && !IsOrigin(value))
@@ -383,7 +387,10 @@ namespace hookd {
 std::vector<LogField> SettingsLogFields(const Settings& s) {
   auto join = [](const auto& items, auto format) {
     std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : ",") + format(item);
+    for (const auto& item : items) {
+      if (!out.empty()) out += ',';
+      out += format(item);
+    }
     return out;
   };
   auto same = [](const std::string& v) { return v; };
@@ -399,6 +406,7 @@ std::vector<LogField> SettingsLogFields(const Settings& s) {
       {"admin_token", s.admin_token.empty() ? "(data dir)" : "***"},
       {"public_url", s.public_url},
       {"dashboard_origins", join(s.dashboard_origins, same)},
+      {"portal_frame_ancestors", join(s.portal_frame_ancestors, same)},
       {"retry_schedule",
        s.retry_schedule.empty() ? std::string("default") : join(s.retry_schedule, FormatDuration)},
       {"allow_private_targets", s.allow_private_targets},

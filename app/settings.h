@@ -27,6 +27,8 @@ struct Settings {
   // Origins allowed to use the stream listener from a browser (CORS, WebSocket Origin check),
   // besides the main listener's own.
   std::vector<std::string> dashboard_origins;
+  // Origins whose pages may frame the portal (CSP frame-ancestors of /portal/); none when empty.
+  std::vector<std::string> portal_frame_ancestors;
   // The one origin a reverse proxy serves both listeners under (deploy/nginx/hookd.conf); empty
   // when clients reach the listeners directly.
   std::string public_url;

@@ -74,7 +74,8 @@ Result<nlohmann::json> AppTokens::List(const std::string& app_id,
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto st = (*db)->Cached(
-      "SELECT id, name, created_at, expires_at, revoked_at FROM app_tokens WHERE app_id = ?1"
+      "SELECT id, name, created_at, expires_at, revoked_at, kind, read_only FROM app_tokens"
+      " WHERE app_id = ?1"
       " AND (?2 IS NULL OR seq < (SELECT seq FROM app_tokens WHERE id = ?2 AND app_id = ?1))"
       " ORDER BY seq DESC LIMIT ?3");
   if (!st.ok()) return st.status();
@@ -86,7 +87,9 @@ Result<nlohmann::json> AppTokens::List(const std::string& app_id,
                           {"name", row.Text(1)},
                           {"created_at", FormatRfc3339(row.Int(2))},
                           {"expires_at", OptionalTime(row, 3)},
-                          {"revoked_at", OptionalTime(row, 4)}};
+                          {"revoked_at", OptionalTime(row, 4)},
+                          {"kind", row.Text(5)},
+                          {"read_only", row.Int(6) != 0}};
   });
   if (!page.ok()) return page.status();
   return ListJson(std::move(page->items), page->more);
@@ -105,22 +108,22 @@ Status AppTokens::Revoke(const std::string& app_id, const std::string& token_id)
   return Status::Ok();
 }
 
-Result<std::string> AppTokens::Authenticate(std::string_view token) {
+Result<AppCredential> AppTokens::Authenticate(std::string_view token) {
   if (token.rfind(kAppTokenPrefix, 0) != 0) return Unauthorized();
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   // Looked up by its digest: the token itself is never compared, so timing says nothing of it.
   auto st = (*db)->Cached(
-      "SELECT t.app_id FROM app_tokens t JOIN applications a ON a.id = t.app_id"
+      "SELECT t.app_id, t.read_only FROM app_tokens t JOIN applications a ON a.id = t.app_id"
       " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
       " AND (t.expires_at IS NULL OR t.expires_at > ?2) AND a.deleted_at IS NULL");
   if (!st.ok()) return st.status();
   auto row = (*st)->Bind(1, HexEncode(Sha256(token))).Bind(2, clock_.NowUnixMillis()).Step();
   if (!row.ok()) return row.status();
   if (!*row) return Unauthorized();
-  std::string app_id = (*st)->Text(0);
+  AppCredential credential{(*st)->Text(0), (*st)->Int(1) != 0};
   (*st)->Reset();
-  return app_id;
+  return credential;
 }
 
 }  // namespace hookd

@@ -22,6 +22,13 @@ inline constexpr char kAppTokenPrefix[] = "hkd_app_";
 // The bearer token of "Authorization: Bearer hkd_app_…", or nullopt for any other header.
 std::optional<std::string> AppBearerToken(const HttpRequest& req);
 
+// What an application token grants: its application, and whether only reading (a read-only
+// portal session).
+struct AppCredential {
+  std::string app_id;
+  bool read_only = false;
+};
+
 class AppTokens {
  public:
   AppTokens(DbPool& pool, const Clock& clock, Random& random)
@@ -30,14 +37,15 @@ class AppTokens {
   // {"name"? (at most 100 bytes), "expires_in"? (seconds, 60 to 10 years)} →
   // {"id": "tok_…", "token", "name", "created_at", "expires_at"}: the only time the token is seen.
   Result<nlohmann::json> Create(const std::string& app_id, const nlohmann::json& req);
-  // {"data": [...], "next"}: the application's tokens without their secret, newest first.
+  // {"data": [...], "next"}: the application's tokens without their secret, newest first, with
+  // their kind ("token", or "portal" for a portal session) and read_only.
   Result<nlohmann::json> List(const std::string& app_id, const std::optional<std::string>& after,
                               int limit);
   // Revokes at once; 404 for a token of another application, as for an unknown one.
   Status Revoke(const std::string& app_id, const std::string& token_id);
-  // The application `token` reaches: 401 unauthorized when it is unknown, revoked, expired, or
-  // its application is deleted.
-  Result<std::string> Authenticate(std::string_view token);
+  // What `token` grants: 401 unauthorized when it is unknown, revoked, expired, or its
+  // application is deleted.
+  Result<AppCredential> Authenticate(std::string_view token);
 
  private:
   DbPool& pool_;

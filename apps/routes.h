@@ -2,11 +2,20 @@
 // requests into store calls and results into responses.
 #pragma once
 
+#include <string>
+
 #include "apps/application_store.h"
+#include "apps/portal.h"
 #include "common/router.h"
 
 namespace hookd {
 
 void RegisterApplicationRoutes(Router& router, ApplicationStore& store);
+
+// POST /api/v1/apps/{app}/portal (admin): a one-time portal link under `public_url` (or, when
+// that is empty, http:// and the request's Host). POST /api/v1/portal/session (public): trades
+// the link's code for the portal session's token.
+void RegisterPortalRoutes(Router& router, ApplicationStore& store, PortalLinks& portal,
+                          const std::string& public_url);
 
 }  // namespace hookd

@@ -1,5 +1,6 @@
 #include "deliver/attempt_recorder.h"
 
+#include "common/default_app.h"
 #include "common/ids.h"
 #include "common/json_text.h"
 #include "common/status_log.h"
@@ -18,6 +19,11 @@ const char* StatusName(RetryDecision::Kind k) {
     default:
       return "failed";
   }
+}
+
+// The delivery's application; a record made without one (before applications) is the default's.
+std::string_view AppOf(const AttemptRecord& r) {
+  return r.app_id.empty() ? std::string_view(kDefaultAppId) : std::string_view(r.app_id);
 }
 
 }  // namespace
@@ -78,16 +84,21 @@ Status AttemptRecorder::WriteCircuit(const CircuitChange& c, int64_t now) {
                               {{"endpoint_id", c.endpoint_id},
                                {"reason", c.reason},
                                {"retry_at", FormatRfc3339(c.retry_at_ms)}}});
+    auto app = EndpointApp(c.endpoint_id);
+    if (!app.ok()) return app.status();
     return AppendStatus(db_, "endpoint.circuit_opened", now,
-                        {{"endpoint_id", c.endpoint_id},
+                        {{"app_id", *app},
+                         {"endpoint_id", c.endpoint_id},
                          {"circuit", "open"},
                          {"circuit_retry_at", FormatRfc3339(c.retry_at_ms)},
                          {"reason", c.reason}});
   }
   if (c.to == CircuitState::kClosed) {
     pending_lines_.push_back({LogLevel::kInfo, "circuit closed", {{"endpoint_id", c.endpoint_id}}});
+    auto app = EndpointApp(c.endpoint_id);
+    if (!app.ok()) return app.status();
     return AppendStatus(db_, "endpoint.circuit_closed", now,
-                        {{"endpoint_id", c.endpoint_id}, {"circuit", "closed"}});
+                        {{"app_id", *app}, {"endpoint_id", c.endpoint_id}, {"circuit", "closed"}});
   }
   return Status::Ok();
 }
@@ -153,7 +164,8 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     }
     // Written directly (two entries per attempt), keys in nlohmann's sorted order.
     JsonObjectText data;
-    data.Int("attempt", r.attempts_before + 1)
+    data.Str("app_id", AppOf(r))
+        .Int("attempt", r.attempts_before + 1)
         .Str("delivery_id", r.delivery_id)
         .Str("endpoint_id", r.endpoint_id);
     if (!res.error.empty()) data.Str("error", res.error);
@@ -221,7 +233,8 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     wait = ShowWait(in, now);
   }
   JsonObjectText data;
-  data.Int("attempt", r.attempts_before + (r.attempted ? 1 : 0))
+  data.Str("app_id", AppOf(r))
+      .Int("attempt", r.attempts_before + (r.attempted ? 1 : 0))
       .Str("delivery_id", r.delivery_id)
       .Str("endpoint_id", r.endpoint_id);
   if (!r.attempted) data.Str("error", res.error);
@@ -291,8 +304,20 @@ Status AttemptRecorder::DisableEndpoint(const std::string& endpoint_id, const st
   pending_change_ = true;
   pending_lines_.push_back(
       {LogLevel::kWarn, "endpoint disabled", {{"endpoint_id", endpoint_id}, {"reason", reason}}});
+  auto app = EndpointApp(endpoint_id);
+  if (!app.ok()) return app.status();
   return AppendStatus(db_, "endpoint.disabled", now,
-                      {{"endpoint_id", endpoint_id}, {"reason", reason}});
+                      {{"app_id", *app}, {"endpoint_id", endpoint_id}, {"reason", reason}});
+}
+
+Result<std::string> AttemptRecorder::EndpointApp(const std::string& endpoint_id) {
+  auto st = db_.Cached("SELECT app_id FROM endpoints WHERE id = ?");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Bind(1, endpoint_id).Step();
+  if (!row.ok()) return row.status();
+  std::string app = *row ? (*st)->Text(0) : std::string(kDefaultAppId);
+  (*st)->Reset();
+  return app;
 }
 
 }  // namespace hookd

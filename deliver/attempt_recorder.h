@@ -30,6 +30,7 @@ struct AttemptRecord {
   std::string delivery_id;
   std::string message_id;
   std::string endpoint_id;
+  std::string app_id;           // the delivery's application, carried by its status entries
   int64_t attempts_before = 0;  // attempts made before this one
   int retry_index = 0;          // failed attempts since last queued
   int64_t started_at = 0;
@@ -81,6 +82,8 @@ class AttemptRecorder {
   Status Release(const ReleasedDelivery& r);
   // The endpoint's circuit (state name, retry time when open) once the batch is written.
   Result<std::pair<std::string, std::optional<int64_t>>> CircuitOf(const std::string& endpoint_id);
+  // The endpoint's application (the default's for an endpoint deleted meanwhile).
+  Result<std::string> EndpointApp(const std::string& endpoint_id);
   Status ClearFailing(const std::string& endpoint_id);
   Status DisableEndpoint(const std::string& endpoint_id, const std::string& reason, int64_t now);
 

@@ -41,6 +41,7 @@ AttemptRecord DeliveryEngine::RecordFor(const DeliveryJob& job, int64_t started_
   r.delivery_id = job.delivery_id;
   r.message_id = job.message_id;
   r.endpoint_id = job.endpoint_id;
+  r.app_id = job.app_id;
   r.attempts_before = job.attempts;
   r.retry_index = job.retry_index;
   r.manual = job.manual;
@@ -418,8 +419,8 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
   std::vector<const Endpoint*> chosen_endpoints;
   std::vector<AttemptRecord> finished;  // ended without an attempt, or not attemptable
   std::vector<std::string> drained;     // endpoints with no due delivery left
-  // One claimed row (id, message_id, attempts, retry_index) of `take` becomes a job, or a record
-  // when it cannot be attempted.
+  // One claimed row (id, message_id, attempts, retry_index, manual, app_id) of `take` becomes a
+  // job, or a record when it cannot be attempted.
   auto take_row = [&](Stmt& st, const Take& take, const Result<EndpointUrl>& url) {
     DeliveryJob job;
     job.delivery_id = st.Text(0);
@@ -428,6 +429,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     job.attempts = st.Int(2);
     job.retry_index = static_cast<int>(st.Int(3));
     job.manual = st.Int(4) != 0;
+    job.app_id = st.Text(5);
     if (!take.endpoint || !url.ok()) {
       AttemptRecord r = RecordFor(job, now);
       if (!take.endpoint) {
@@ -463,7 +465,8 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
         "UPDATE deliveries SET next_attempt_at = ?4, lease_until = ?4 WHERE rowid IN"
         " (SELECT rowid FROM deliveries WHERE endpoint_id = ?1 AND next_attempt_at <= ?2"
         "  ORDER BY next_attempt_at LIMIT ?3)"
-        " RETURNING id, message_id, attempts, retry_index, manual_return_status IS NOT NULL");
+        " RETURNING id, message_id, attempts, retry_index, manual_return_status IS NOT NULL,"
+        " app_id");
     if (!st.ok()) return;
     (*st)->Bind(1, take.endpoint_id).Bind(2, now).Bind(3, static_cast<int64_t>(take.count));
     (*st)->Bind(4, take.lease_end);
@@ -493,14 +496,14 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
         "   AND d.next_attempt_at <= ?2 ORDER BY d.next_attempt_at LIMIT 1)"
         "  FROM json_each(?1) j)"
         " RETURNING id, message_id, attempts, retry_index, manual_return_status IS NOT NULL,"
-        " endpoint_id");
+        " app_id, endpoint_id");
     if (!st.ok()) return;
     (*st)->Bind(1, ids).Bind(2, now).Bind(3, lease_end);
     while (true) {
       auto row = (*st)->Step();
       if (!row.ok()) return;
       if (!*row) break;
-      auto it = by_id.find((*st)->Text(5));
+      auto it = by_id.find((*st)->Text(6));
       if (it == by_id.end()) continue;  // cannot happen: only the listed endpoints are claimed
       take_row(**st, *it->second, url_of(*it->second));
       by_id.erase(it);

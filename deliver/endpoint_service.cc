@@ -219,7 +219,7 @@ Result<Endpoint> EndpointService::Enable(const std::string& id) {
   e->updated_at = now;
   if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
   if (was_disabled) {
-    if (Status s = AppendStatus(**db, "endpoint.enabled", now, {{"endpoint_id", id}}); !s.ok())
+    if (Status s = AppendStatus(**db, "endpoint.enabled", now, {{"app_id", e->app_id}, {"endpoint_id", id}}); !s.ok())
       return s;
   }
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
@@ -243,7 +243,8 @@ Result<Endpoint> EndpointService::Disable(const std::string& id, const std::stri
   e->updated_at = now;
   if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
   if (Status s =
-          AppendStatus(**db, "endpoint.disabled", now, {{"endpoint_id", id}, {"reason", reason}});
+          AppendStatus(**db, "endpoint.disabled", now,
+                       {{"app_id", e->app_id}, {"endpoint_id", id}, {"reason", reason}});
       !s.ok())
     return s;
   if (Status s = (*txn)->Commit(); !s.ok()) return s;

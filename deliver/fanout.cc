@@ -45,7 +45,10 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const EndpointSnapshot& e
   int count = 0;
   for (size_t i : endpoints.OfApp(m.app_id)) {
     const Endpoint& e = endpoints[i];
-    if (e.disabled || !Matches(e.filter, m.event_type, m.source_id)) continue;
+    if (m.only_endpoint_id ? e.id != *m.only_endpoint_id
+                           : !Matches(e.filter, m.event_type, m.source_id))
+      continue;
+    if (e.disabled) continue;
     auto dlv = db.Cached(
         "INSERT INTO deliveries (id, message_id, endpoint_id, status, next_attempt_at,"
         " created_at, updated_at, app_id) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");

@@ -30,6 +30,9 @@ struct NewMessage {
   std::optional<std::string> request_hash;
   std::string response;  // the JSON answered to the creating request (idempotent replays)
   int64_t created_at = 0;
+  // A test message: delivered to this endpoint of its application alone, whatever the endpoint
+  // subscribes to (when it is enabled).
+  std::optional<std::string> only_endpoint_id;
 };
 
 // Inserts the message, its deliveries (due now) to the enabled endpoints of its application

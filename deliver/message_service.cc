@@ -289,6 +289,36 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
   return std::move(out->front());
 }
 
+Result<nlohmann::json> MessageService::SendTest(const std::string& endpoint_id,
+                                                const nlohmann::json& req,
+                                                const std::optional<std::string>& app_id) {
+  if (Status s = RejectUnknownFields(req, {"event_type", "payload"}); !s.ok()) return s;
+  auto snapshot = endpoints_.Get();
+  if (!snapshot.ok()) return snapshot.status();
+  const Endpoint* e = EndpointCache::Find(*snapshot, endpoint_id);
+  if (!e || (app_id && e->app_id != *app_id)) return Status::NotFound("no endpoint " + endpoint_id);
+  if (e->disabled)
+    return Status(ErrorKind::kConflict, "endpoint_disabled",
+                  "the endpoint is disabled; enable it before sending a test message");
+  nlohmann::json message = {{"event_type", req.value("event_type", nlohmann::json("hookd.test"))}};
+  message["payload"] =
+      req.contains("payload")
+          ? req.at("payload")
+          : nlohmann::json{{"type", message["event_type"]},
+                           {"timestamp", FormatRfc3339(clock_.NowUnixMillis())},
+                           {"data", {{"message", "a test message from hookd"},
+                                     {"endpoint_id", endpoint_id}}}};
+  auto m = Prepare(message, std::nullopt, e->app_id);
+  if (!m.ok()) return m.status();
+  m->only_endpoint_id = endpoint_id;
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  std::vector<NewMessage> batch{std::move(m).value()};
+  auto out = CommitMessages(**db, batch, /*sync_wal=*/false);  // a FULL-sync connection
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
 Result<nlohmann::json> MessageService::Get(const std::string& id,
                                            const std::optional<std::string>& app_id) {
   auto db = pool_.Acquire();

@@ -70,6 +70,13 @@ class MessageService {
   Result<nlohmann::json> Create(const nlohmann::json& req,
                                 const std::optional<std::string>& idempotency_key,
                                 const std::string& app_id = kDefaultAppId);
+  // A test message to one endpoint (API.md, "Applications (tenants)", the portal's "send a test
+  // message"): {"event_type"? ("hookd.test"), "payload"? (a small sample)} → {"id",
+  // "event_type", "deliveries": 1}, delivered to that endpoint alone whatever it subscribes to.
+  // 404 for an unknown endpoint or one of another application than `app_id` (when given), 409
+  // endpoint_disabled for a disabled one, 422 for a bad body. Committed alone, like Create.
+  Result<nlohmann::json> SendTest(const std::string& endpoint_id, const nlohmann::json& req,
+                                  const std::optional<std::string>& app_id = std::nullopt);
   // The message with its payload and one entry per delivery; 404 when missing.
   // With `app_id`, a message of another application is 404 too (so are GetDelivery's and
   // RetryDelivery's deliveries).

@@ -76,6 +76,13 @@ void RegisterMessageRoutes(Router& router, MessageService& svc, const std::strin
              Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
                return Json(200, svc.GetDelivery(req.params["id"], app));
              }));
+  router.Add("POST", prefix + "/endpoints/:id/test", access,
+             Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
+               auto body = req.body.empty() ? Result<nlohmann::json>(nlohmann::json::object())
+                                            : ParseJsonObject(req);
+               if (!body.ok()) return ErrorResponse(body.status());
+               return Json(202, svc.SendTest(req.params["id"], *body, app));
+             }));
   router.Add("POST", prefix + "/deliveries/:id/retry", access,
              Scoped(scope, [&svc](HttpRequest& req, const std::optional<std::string>& app) {
                return Json(202, svc.RetryDelivery(req.params["id"], app));

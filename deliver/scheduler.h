@@ -24,6 +24,7 @@ namespace hookd {
 // One claimed delivery attempt.
 struct DeliveryJob {
   std::string delivery_id, message_id, endpoint_id;
+  std::string app_id;  // the delivery's application (its status entries carry it)
   int64_t attempts = 0;
   int retry_index = 0;
   bool manual = false;  // queued by a manual retry or recover (manual_return_status is set)

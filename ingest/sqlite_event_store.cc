@@ -43,7 +43,8 @@ Status SqliteEventStore::InsertAll(const std::vector<Event>& batch,
       Status s = st.Run();  // finish the statement
       if (!s.ok()) return s;
       s = AppendStatus(db, "event.received", e.received_at,
-                       {{"event_id", e.id},
+                       {{"app_id", e.app_id},
+                        {"event_id", e.id},
                         {"source_id", e.source_id},
                         {"provider", e.provider},
                         {"type", e.type},

@@ -16,7 +16,9 @@ struct Asset {
 
 const std::vector<Asset>& EmbeddedAssets();
 
-// GET / (the dashboard), GET /<asset>, and GET /api/v1/info.
-void RegisterWebRoutes(Router& router, const std::string& version, const std::string& stream_base);
+// GET / (the dashboard), GET /<asset>, GET /portal/ (the portal, which the origins in
+// `portal_frame_ancestors` may show in an iframe), and GET /api/v1/info.
+void RegisterWebRoutes(Router& router, const std::string& version, const std::string& stream_base,
+                       const std::vector<std::string>& portal_frame_ancestors = {});
 
 }  // namespace hookd

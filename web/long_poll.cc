@@ -20,7 +20,8 @@ LongPoll::LongPoll(const StreamContext& ctx, boost::asio::any_io_executor execut
       query_(std::move(query)),
       credential_(std::move(credential)),
       done_(std::move(done)),
-      timer_(executor) {
+      timer_(executor),
+      credential_timer_(executor) {
   ctx_.longpoll_clients.Increment();
 }
 
@@ -70,6 +71,24 @@ void LongPoll::Wait(int64_t after) {
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->Finish();
   });
+  if (credential_) ScheduleCredentialCheck();
+}
+
+void LongPoll::ScheduleCredentialCheck() {
+  credential_timer_.expires_after(ctx_.limits.credential_recheck);
+  credential_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->answered_) return;
+    // A store that cannot answer is not a revocation: the answer's own check decides then.
+    if (Status s = self->credential_(); !s.ok() && s.kind() != ErrorKind::kUnavailable) {
+      self->answered_ = true;
+      self->timer_.cancel();
+      self->ctx_.hub.Detach(self.get());
+      self->attached_ = false;
+      self->done_(ErrorResponse(s));
+      return;
+    }
+    self->ScheduleCredentialCheck();
+  });
 }
 
 void LongPoll::OnEntry(const StreamEntryPtr& entry) {
@@ -98,6 +117,7 @@ void LongPoll::Finish() {
 void LongPoll::Answer(std::vector<StreamEntryPtr> entries, int64_t next) {
   if (answered_) return;
   answered_ = true;
+  credential_timer_.cancel();
   if (credential_) {
     if (Status s = credential_(); !s.ok()) {
       done_(ErrorResponse(s));

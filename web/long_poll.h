@@ -27,8 +27,9 @@ namespace hookd {
 class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<LongPoll> {
  public:
   using Done = std::function<void(HttpResponse)>;
-  // `credential` is checked again before entries are answered: a session revoked or expired
-  // while the poll waited is answered 401, not with entries.
+  // `credential` is checked again before entries are answered and every credential_recheck
+  // while the poll waits: a session or token revoked or expired meanwhile is answered 401 (at
+  // once, not when the timeout passes), not with entries.
   static std::shared_ptr<LongPoll> Create(const StreamContext& ctx,
                                           boost::asio::any_io_executor executor, StreamQuery query,
                                           CredentialCheck credential, Done done);
@@ -44,6 +45,7 @@ class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<
   void Wait(int64_t after);
   void Finish();
   void Answer(std::vector<StreamEntryPtr> entries, int64_t next);
+  void ScheduleCredentialCheck();
 
   const StreamContext& ctx_;
   boost::asio::any_io_executor executor_;
@@ -51,6 +53,7 @@ class LongPoll final : public PerEntrySink, public std::enable_shared_from_this<
   CredentialCheck credential_;
   Done done_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer credential_timer_;
   std::vector<StreamEntryPtr> backlog_;  // strand only
   bool attached_ = false;                // strand only
   bool answered_ = false;                // strand only

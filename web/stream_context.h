@@ -15,6 +15,7 @@
 
 #include "common/http_types.h"
 #include "common/metrics.h"
+#include "common/result.h"
 #include "common/status.h"
 #include "web/stream_hub.h"
 
@@ -22,6 +23,10 @@ namespace hookd {
 
 // The admin check of a request (bearer token or session cookie).
 using StreamAuth = std::function<Status(const HttpRequest&)>;
+// For a request with an application credential (an application token or a portal session):
+// the application it reaches, or the refusal.
+using StreamAppAuth = std::function<Result<std::string>(const HttpRequest&)>;
+using StreamAppProbe = std::function<bool(const HttpRequest&)>;
 // Whether the credential that opened a stream is still valid (bound when the stream opens).
 using CredentialCheck = std::function<Status()>;
 
@@ -34,8 +39,9 @@ struct StreamLimits {
   std::chrono::milliseconds ping_interval{15000};   // SSE comment / WebSocket ping
   std::chrono::milliseconds ws_resume_wait{500};    // for a first {"after": seq} frame
   std::chrono::milliseconds drop_grace{2000};       // to write the reason before closing
-  std::chrono::milliseconds credential_recheck{1000};  // how often an open stream's credential
-                                                       // is checked again
+  // How often an open stream's credential is checked again: a revoked token or an expired
+  // session closes its streams within this (API.md, "Applications (tenants)": within a second).
+  std::chrono::milliseconds credential_recheck{750};
   size_t page_size = 500;  // entries per catch-up page and long-poll answer
 };
 
@@ -70,6 +76,17 @@ class StreamContext {
   // must not count as a use of the session (an open dashboard is not activity). Defaults to
   // `auth`. Before the listener starts only.
   void SetRecheck(StreamAuth recheck) { recheck_ = std::move(recheck); }
+  // Application credentials on the streams: `probe` says whether a request carries one, `auth`
+  // checks it when a stream opens and `recheck` while it stays open (nothing throttled). Before
+  // the listener starts only; without them every stream needs the admin credential.
+  void SetAppAuth(StreamAppProbe probe, StreamAppAuth auth, StreamAppAuth recheck) {
+    app_probe_ = std::move(probe);
+    app_auth_ = std::move(auth);
+    app_recheck_ = std::move(recheck);
+  }
+  // Who may open a stream with `req`'s credential: nullopt for the admin (any entry), or the
+  // one application whose entries alone it may see; a refusal otherwise.
+  Result<std::optional<std::string>> Authenticate(const HttpRequest& req) const;
   // The check of the credential `req` carries, for the stream it opens: only its
   // Authorization and Cookie headers are kept.
   CredentialCheck BindCredential(const HttpRequest& req) const;
@@ -92,6 +109,9 @@ class StreamContext {
   prometheus::Family<prometheus::Counter>& dropped_;
   std::vector<std::string> allowed_origins_;
   StreamAuth recheck_;
+  StreamAppProbe app_probe_;
+  StreamAppAuth app_auth_;
+  StreamAppAuth app_recheck_;
 };
 
 // One open socket counted against StreamLimits::max_connections; released on destruction.

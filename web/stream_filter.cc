@@ -32,7 +32,8 @@ bool TypeMatches(std::string_view pattern, std::string_view type) {
 }  // namespace
 
 bool StreamFilter::Matches(std::string_view type, std::string_view entry_endpoint,
-                           std::string_view entry_source) const {
+                           std::string_view entry_source, std::string_view entry_app) const {
+  if (app_id && *app_id != entry_app) return false;
   if (endpoint_id && *endpoint_id != entry_endpoint) return false;
   if (source_id && *source_id != entry_source) return false;
   if (types.empty()) return true;
@@ -53,13 +54,14 @@ std::optional<int64_t> ParseSeq(std::string_view text) {
 Result<StreamQuery> ParseStreamQuery(const std::map<std::string, std::string>& query,
                                      std::optional<std::string_view> last_event_id) {
   StreamQuery q;
-  for (const char* name : {"endpoint_id", "source_id"}) {
+  for (auto [name, field] : {std::pair{"app_id", &q.filter.app_id},
+                              std::pair{"endpoint_id", &q.filter.endpoint_id},
+                              std::pair{"source_id", &q.filter.source_id}}) {
     auto it = query.find(name);
     if (it == query.end()) continue;
     if (it->second.empty() || it->second.size() > 128)
       return Status::InvalidField(std::string(name) + ": must be an id of 1 to 128 characters");
-    (std::string_view(name) == "endpoint_id" ? q.filter.endpoint_id : q.filter.source_id) =
-        it->second;
+    *field = it->second;
   }
   if (auto it = query.find("types"); it != query.end()) {
     std::string_view rest = it->second;

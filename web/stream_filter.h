@@ -1,5 +1,5 @@
 // The query of a status-stream request (API.md, "Status stream"): the per-client filter
-// (`endpoint_id`, `source_id`, `types`), the resume point (`after` or Last-Event-ID) and the
+// (`app_id`, `endpoint_id`, `source_id`, `types`), the resume point (`after` or Last-Event-ID) and the
 // long-poll `timeout`. Parsing is pure; StreamFilter is an immutable value, thread-safe to read.
 #pragma once
 
@@ -11,18 +11,23 @@
 #include <string_view>
 #include <vector>
 
+#include "common/default_app.h"
 #include "common/result.h"
 
 namespace hookd {
 
 struct StreamFilter {
+  // data.app_id must equal it. An application's credential always sets it to its application.
+  std::optional<std::string> app_id;
   std::optional<std::string> endpoint_id;  // data.endpoint_id must equal it
   std::optional<std::string> source_id;    // data.source_id must equal it
   // Empty: every type. "delivery.*" matches every type starting with "delivery.".
   std::vector<std::string> types;
 
-  bool Matches(std::string_view type, std::string_view endpoint_id,
-               std::string_view source_id) const;
+  // `app_id`: the entry's application (entries written before applications have none in their
+  // data: they are the default application's).
+  bool Matches(std::string_view type, std::string_view endpoint_id, std::string_view source_id,
+               std::string_view app_id = kDefaultAppId) const;
 };
 
 struct StreamQuery {
@@ -34,12 +39,12 @@ struct StreamQuery {
 
 constexpr std::chrono::seconds kMaxLongPollTimeout{60};
 
-// Reads endpoint_id, source_id, types, after and timeout from the query string, and the
+// Reads app_id, endpoint_id, source_id, types, after and timeout from the query string, and the
 // Last-Event-ID header when given (it wins over ?after=: it is what a reconnecting EventSource
 // sends). Unknown parameters are ignored.
 // Errors: 422 invalid_field for a bad `types` (empty item, bad characters, more than 32 items),
 // a bad `after` (not an integer >= 0), a bad `timeout` (not an integer 0..60) or an empty
-// endpoint_id/source_id; 400 invalid_last_event_id for a Last-Event-ID that is not a seq.
+// app_id/endpoint_id/source_id; 400 invalid_last_event_id for a Last-Event-ID that is not a seq.
 Result<StreamQuery> ParseStreamQuery(const std::map<std::string, std::string>& query,
                                      std::optional<std::string_view> last_event_id);
 

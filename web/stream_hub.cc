@@ -22,24 +22,28 @@ StreamEntry Header(const StatusEntry& e, bool& raw) {
   s.seq = e.seq;
   s.type = e.type;
   raw = false;
-  if (e.data_text.empty()) {
-    s.endpoint_id = StringField(e.data, "endpoint_id");
-    s.source_id = StringField(e.data, "source_id");
-    return s;
-  }
-  // A line break between tokens would end the SSE data line: such a text is written again.
-  if (e.data_text.find_first_of("\r\n") == std::string::npos) {
-    if (auto ids = ProbeJsonObject(e.data_text, {"endpoint_id", "source_id"}); ids.ok()) {
-      raw = true;
-      if (auto it = ids->find("endpoint_id"); it != ids->end()) s.endpoint_id = it->second;
-      if (auto it = ids->find("source_id"); it != ids->end()) s.source_id = it->second;
-    }
-  }
-  if (!raw) {
-    const nlohmann::json data = nlohmann::json::parse(e.data_text, nullptr, false);
+  auto from_json = [&s](const nlohmann::json& data) {
     s.endpoint_id = StringField(data, "endpoint_id");
     s.source_id = StringField(data, "source_id");
+    s.app_id = StringField(data, "app_id");
+  };
+  if (e.data_text.empty()) {
+    from_json(e.data);
+  } else {
+    // A line break between tokens would end the SSE data line: such a text is written again.
+    if (e.data_text.find_first_of("\r\n") == std::string::npos) {
+      if (auto ids = ProbeJsonObject(e.data_text, {"app_id", "endpoint_id", "source_id"});
+          ids.ok()) {
+        raw = true;
+        if (auto it = ids->find("endpoint_id"); it != ids->end()) s.endpoint_id = it->second;
+        if (auto it = ids->find("source_id"); it != ids->end()) s.source_id = it->second;
+        if (auto it = ids->find("app_id"); it != ids->end()) s.app_id = it->second;
+      }
+    }
+    if (!raw) from_json(nlohmann::json::parse(e.data_text, nullptr, false));
   }
+  // Entries written before applications existed belong to the default application.
+  if (s.app_id.empty()) s.app_id = kDefaultAppId;
   return s;
 }
 
@@ -100,7 +104,7 @@ StreamBatchPtr MakeStreamBatch(std::vector<StreamEntryPtr> entries) {
 }
 
 bool Matches(const StreamFilter& f, const StreamEntry& e) {
-  return f.Matches(e.type, e.endpoint_id, e.source_id);
+  return f.Matches(e.type, e.endpoint_id, e.source_id, e.app_id);
 }
 
 StatusHub::StatusHub(StatusSource& source, StatusHubOptions options)
@@ -247,6 +251,7 @@ void StatusHub::Publish(const std::vector<StatusEntry>& rows) {
     ++stamp_;
     if (!e.endpoint_id.empty()) OfferLocked(bucket(by_endpoint_, e.endpoint_id), e, i);
     if (!e.source_id.empty()) OfferLocked(bucket(by_source_, e.source_id), e, i);
+    OfferLocked(bucket(by_app_, e.app_id), e, i);
     OfferLocked(bucket(by_type_, e.type), e, i);
     if (!by_type_prefix_.empty()) {
       // "a.*" is indexed under "a.": look up every prefix of the type that ends in a dot.
@@ -319,6 +324,8 @@ void StatusHub::IndexLocked(Sub* sub, bool add) {
     keyed(by_endpoint_, *f.endpoint_id);
   } else if (f.source_id) {
     keyed(by_source_, *f.source_id);
+  } else if (f.app_id) {
+    keyed(by_app_, *f.app_id);
   } else if (!f.types.empty()) {
     for (const std::string& t : f.types) {
       if (t.ends_with(".*")) {

@@ -8,8 +8,8 @@
 // blocks concatenated, so a client that takes all of them (no filter) gets one buffer per read.
 // Clients attach a StreamSink with a filter and a resume point: the ring hands them the entries
 // they missed and then, once per read, the new entries that match (as indexes into the batch).
-// Sinks are indexed by their filter (endpoint_id, else source_id, else each type pattern; plus
-// the unfiltered ones), so an entry only touches the sinks whose filter can match it. A resume
+// Sinks are indexed by their filter (endpoint_id, else source_id, else app_id, else each type
+// pattern; plus the unfiltered ones), so an entry only touches the sinks whose filter can match it. A resume
 // point older than
 // the ring is served from the database by Fetch, in pages, on the reader thread; no client
 // causes a query per entry.
@@ -45,6 +45,7 @@ struct StreamEntry {
   std::string type;
   std::string endpoint_id;  // from data, empty when absent
   std::string source_id;
+  std::string app_id;  // from data; the default application's when absent (older entries)
   std::shared_ptr<const std::string> json;  // StatusEntryJson(entry).dump()
   std::shared_ptr<const std::string> sse;   // "id: <seq>\nevent: <type>\ndata: <json>\n\n"
 };
@@ -192,11 +193,13 @@ class StatusHub {
   std::deque<StreamEntryPtr> ring_;  // guarded by mu_
   // guarded by mu_: every sink's Sub, and the index of them by filter. A sink is in exactly one
   // of unfiltered_, by_endpoint_ (when it filters on endpoint_id), by_source_ (on source_id but
-  // not endpoint_id) or by type (on types only: under each exact type, or each "a.*" under "a.").
+  // not endpoint_id), by_app_ (on app_id, neither of those) or by type (on types only: under
+  // each exact type, or each "a.*" under "a.").
   std::unordered_map<const StreamSink*, std::unique_ptr<Sub>> subs_;
   Bucket unfiltered_;
   Index by_endpoint_;
   Index by_source_;
+  Index by_app_;
   Index by_type_;
   Index by_type_prefix_;
   uint64_t stamp_ = 0;         // guarded by mu_

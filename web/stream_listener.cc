@@ -106,8 +106,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       Respond(std::move(r), keep_alive_);
       return;
     }
-    if (Status s = ctx_.auth(hr); !s.ok()) {
-      Respond(ErrorResponse(s), keep_alive_);
+    auto principal = ctx_.Authenticate(hr);
+    if (!principal.ok()) {
+      Respond(ErrorResponse(principal.status()), keep_alive_);
       return;
     }
     std::optional<std::string_view> last_event_id;
@@ -116,6 +117,17 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     if (!query.ok()) {
       Respond(ErrorResponse(query.status()), keep_alive_);
       return;
+    }
+    // An application's credential sees its own application's entries only, whatever it asks.
+    if (const std::optional<std::string>& app = *principal) {
+      std::optional<std::string>& asked = query->filter.app_id;
+      if (asked && *asked != *app) {
+        Respond(ErrorResponse({ErrorKind::kForbidden, "forbidden",
+                               "an application credential sees its own application only"}),
+                keep_alive_);
+        return;
+      }
+      asked = *app;
     }
     CredentialCheck credential = ctx_.BindCredential(hr);
     if (hr.path == kStreamPath) {

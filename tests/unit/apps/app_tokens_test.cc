@@ -45,7 +45,8 @@ TEST_F(AppTokensTest, OnlyTheDigestIsStored) {
   ASSERT_TRUE(st.ok());
   ASSERT_TRUE(*st->Step());
   EXPECT_EQ(st->Text(0), HexEncode(Sha256(token)));
-  EXPECT_EQ(*tokens_.Authenticate(token), "app_a");
+  EXPECT_EQ(tokens_.Authenticate(token)->app_id, "app_a");
+  EXPECT_FALSE(tokens_.Authenticate(token)->read_only);
   EXPECT_FALSE(tokens_.Authenticate(token + "0").ok());
   EXPECT_FALSE(tokens_.Authenticate("hkd_app_").ok());
   EXPECT_FALSE(tokens_.Authenticate(HexEncode(Sha256(token))).ok());  // the digest is no token
