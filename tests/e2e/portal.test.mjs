@@ -137,21 +137,21 @@ describe('portal', { timeout: 400_000 }, () => {
     assert.equal(await page.locator('#endpoints tbody tr').count(), 1);
     await page.locator('#transport[data-state="live"]').waitFor({ timeout: WAIT });
 
-    await page.getByRole('link', { name: 'Messages' }).click();
+    await page.locator('#nav a[data-view="messages"]').click();
     await page.locator(`#view-messages tr[data-message="${acme.message.id}"]`).waitFor({ timeout: WAIT });
     await page.locator(`#view-messages tr[data-message="${acme.message.id}"] a`).first().click();
     await page.locator('#view-message .delivery[data-status="succeeded"]').waitFor({ timeout: WAIT });
     assert.match(await page.locator('#view-message').textContent(), /"customer": "acme-/);
     await page.locator('#view-message .delivery-links a.mono').first().click();
     await page.locator('#view-delivery .delivery table.attempts tbody tr').first().waitFor({ timeout: WAIT });
-    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.locator('#nav a[data-view="deliveries"]').click();
     await page.locator('#view-deliveries tbody tr').first().waitFor({ timeout: WAIT });
     assert.equal(await page.locator('#view-deliveries tbody tr').count(), 1);
     await page.goto(`${h.base}/portal/#/failed`);
     await page.locator('#view-failed .empty').waitFor({ timeout: WAIT });
 
-    await page.getByRole('link', { name: 'Live' }).click();
-    await page.getByRole('link', { name: 'Endpoints' }).click();
+    await page.locator('#nav a[data-view="live"]').click();
+    await page.locator('#nav a[data-view="endpoints"]').click();
     await page.locator('#endpoints tbody tr').first().waitFor({ timeout: WAIT });
     await assertNothingOf(page, globex);
     // A bearer token on every API call, never a cookie.
@@ -177,9 +177,9 @@ describe('portal', { timeout: 400_000 }, () => {
   test('endpoints are created, edited, disabled; a test message reaches the receiver and the live feed; a delivery is retried', TIMEOUT, async () => {
     const page = await openPortal(await portalLink(acme));
     await page.locator('#endpoint-new').click();
-    await page.getByLabel('URL').fill(`${acme.rx.url}/second`);
-    await page.getByLabel('Description').fill('Second <i>receiver</i>');
-    await page.getByLabel('Event types').fill('order.*, invoice.paid');
+    await page.getByLabel('URL', { exact: true }).fill(`${acme.rx.url}/second`);
+    await page.getByLabel('Description', { exact: true }).fill('Second <i>receiver</i>');
+    await page.getByLabel('Event types', { exact: true }).fill('order.*, invoice.paid');
     await page.locator('#dialog-ok').click();
     await page.locator('#dialog-title', { hasText: 'Endpoint created' }).waitFor({ timeout: WAIT });
     const secret = await page.locator('#dialog-body input').inputValue();
@@ -194,7 +194,7 @@ describe('portal', { timeout: 400_000 }, () => {
     assert.equal(ep.app_id, acme.app.id);
 
     await row.locator('[data-action="edit"]').click();
-    await page.getByLabel('Description').fill('Second receiver, renamed');
+    await page.getByLabel('Description', { exact: true }).fill('Second receiver, renamed');
     await page.getByLabel('Rate limit (per second)').fill('5');
     await page.locator('#dialog-ok').click();
     await page.locator('#endpoints tbody tr', { hasText: 'renamed' }).waitFor({ timeout: WAIT });
@@ -212,13 +212,13 @@ describe('portal', { timeout: 400_000 }, () => {
     // A test message, from the endpoint's page: at the receiver, and in the live feed.
     await page.locator(`#endpoints tr[data-endpoint="${epId}"] a`).first().click();
     await page.locator('#view-endpoint [data-action="test"]').click();
-    await page.getByLabel('Event type').fill('invoice.paid');
+    await page.getByLabel('Event type', { exact: true }).fill('invoice.paid');
     await page.locator('#dialog-ok').click();
     const sent = await poll(() => acme.rx.requests.find((r) => r.url === '/hook/second'), WAIT, 'the test message at the receiver');
     const msgId = sent.headers['webhook-id'];
     assert.match(msgId, /^msg_/);
     assert.equal(sent.headers['hookd-event-type'], 'invoice.paid');
-    await page.getByRole('link', { name: 'Live' }).click();
+    await page.locator('#nav a[data-view="live"]').click();
     await page.locator(`#live tr[data-entry="delivery.succeeded"][data-message="${msgId}"]`).waitFor({ timeout: WAIT });
 
     // Retry ("Send again") from the message's page: one more attempt at the receiver.
@@ -270,7 +270,7 @@ describe('portal', { timeout: 400_000 }, () => {
     const url = await portalLink(acme);
     const page = await openPortal(url);
     await page.locator(`#endpoints tr[data-endpoint="${acme.endpoint.id}"]`).waitFor({ timeout: WAIT });
-    await page.getByRole('link', { name: 'Messages' }).click();
+    await page.locator('#nav a[data-view="messages"]').click();
     await page.locator('#view-messages tbody tr').first().waitFor({ timeout: WAIT });
     await page.reload();
     await page.locator('#view-messages tbody tr').first().waitFor({ timeout: WAIT });
@@ -313,7 +313,7 @@ describe('portal', { timeout: 400_000 }, () => {
     const frame = page.frameLocator('#portal');
     await frame.locator(`#endpoints tr[data-endpoint="${globex.endpoint.id}"]`).waitFor({ timeout: WAIT });
     await frame.locator('#transport[data-state="live"]').waitFor({ timeout: WAIT });
-    await frame.getByRole('link', { name: 'Messages' }).click();
+    await frame.locator('#nav a[data-view="messages"]').click();
     await frame.locator(`#view-messages tr[data-message="${globex.message.id}"]`).waitFor({ timeout: WAIT });
     assert.deepEqual(await context.cookies(), []);
     assert.deepEqual(errors, []);
@@ -343,7 +343,7 @@ describe('portal', { timeout: 400_000 }, () => {
       await page.goto(`${h.base}/portal/#/endpoints/${acme.endpoint.id}`);
       await page.locator('#view-endpoint [data-action="test"]').click();
       await page.locator('#dialog-ok').click();
-      await page.getByRole('link', { name: 'Live' }).click();
+      await page.locator('#nav a[data-view="live"]').click();
       await page.locator('#live tbody tr').first().waitFor({ timeout: WAIT });
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(dir, `portal-live${suffix}.png`) });

@@ -72,7 +72,7 @@ function endpointFields(ctx, ep, eventTypes = []) {
     [...sourceMap.values()].map((s) => h('option', { value: s.id, selected: ep?.source_ids?.includes(s.id) }, `${s.name} (${s.provider})`))) : null;
   const rate = h('input', { type: 'number', min: 1, max: 100000, value: ep?.rate_limit_per_second ?? '' });
   // The event types seen so far, offered one click each (added to the comma list).
-  const known = eventTypes.length ? h('div', { class: 'chips', 'aria-label': 'Event types seen' },
+  const known = eventTypes.length ? h('div', { class: 'chips', role: 'group', 'aria-label': 'Event types seen' },
     eventTypes.map((t) => h('button', { type: 'button', class: 'chip small', onclick: () => {
       const now = splitList(types.value);
       if (!now.includes(t)) types.value = [...now, t].join(', ');
