@@ -37,14 +37,15 @@ export function endpointStatus(ep) {
 /** The row of an endpoints table: URL, status, subscriptions, created, actions. */
 export function endpointRow(ctx, ep) {
   const sources = ctx.state.sources;
+  // data-label and the classes let a narrow screen show the row as a card (table.list, style.css).
   return h('tr', { dataset: { endpoint: ep.id } },
-    h('td', {}, h('a', { href: `#/endpoints/${enc(ep.id)}`, class: 'mono ellipsis wide', title: ep.url }, ep.url),
+    h('td', { class: 'type-cell' }, h('a', { href: `#/endpoints/${enc(ep.id)}`, class: 'mono ellipsis wide', title: ep.url }, ep.url),
       ep.description ? h('div', { class: 'muted small' }, ep.description) : null),
-    h('td', {}, endpointStatus(ep)),
-    h('td', { class: 'small' },
+    h('td', { dataset: { label: 'Status' } }, endpointStatus(ep)),
+    h('td', { class: 'small', dataset: { label: 'Subscribes to' } },
       ep.event_types.length ? ep.event_types.join(', ') : 'all event types',
       sources ? [h('br'), h('span', { class: 'muted' }, ep.source_ids.length ? ep.source_ids.map((id) => sources.get(id)?.name || id).join(', ') : 'from all sources')] : null),
-    h('td', {}, dateTime(ep.created_at)),
+    h('td', { class: 'nowrap', dataset: { label: 'Created' } }, dateTime(ep.created_at)),
     h('td', { class: 'actions' }, endpointActions(ctx, ep)));
 }
 

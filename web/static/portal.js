@@ -8,7 +8,7 @@
 // call, all of them under /api/v1/apps/<app id>/. Any 401 ends the session: the page then says
 // the link has expired. A read-only session shows no control that changes anything.
 import { ApiError, api, setBearer, setUnauthorizedHandler } from './api.js';
-import { $, badge, errorState, fill, h, time } from './dom.js';
+import { $, badge, dateTime, errorState, fill, h, time } from './dom.js';
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages } from './lists.js';
 import { LiveStream } from './live.js';
 import { deliveryPage, endpointActions, endpointRow, endpointStatus, kv, messagePage, newEndpoint, secretField } from './pages.js';
@@ -200,7 +200,7 @@ function renderEndpoints(view) {
     h('p', { class: 'muted' }, 'An endpoint is a URL of yours that receives the events it subscribes to, signed with its secret (Standard Webhooks).'),
     h('div', { class: 'panel scroll-x' },
       rows.length
-        ? h('table', { class: 'data', id: 'endpoints' },
+        ? h('table', { class: 'data list', id: 'endpoints' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'URL'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Subscribes to'),
             h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
           h('tbody', {}, rows))
@@ -224,7 +224,7 @@ async function showEndpoint(id) {
       ['Status', h('span', {}, endpointStatus(ep))],
       ['Event types', ep.event_types.length ? ep.event_types.join(', ') : 'all'],
       ['Rate limit', ep.rate_limit_per_second ? `${ep.rate_limit_per_second} per second` : 'none'],
-      ['Created', time(ep.created_at)],
+      ['Created', dateTime(ep.created_at)],
     ])),
     ep.secret ? h('div', { class: 'panel secret-panel' }, secretField(ep),
       h('p', { class: 'muted small' }, 'Verify every request with it (the webhook-signature header); rotating it keeps the old one signing for a grace period.')) : null,
@@ -298,13 +298,13 @@ function renderFeed() {
     const d = e.data || {};
     const type = d.event_type || state.messageTypes.get(d.message_id);
     return h('tr', { dataset: { entry: e.type, message: d.message_id || '', delivery: d.delivery_id || '' } },
-      h('td', {}, time(e.at)),
+      h('td', { class: 'nowrap' }, time(e.at)),
       h('td', {}, badge(ENTRY_STATUS[e.type] || 'attempted'), ' ', h('span', { class: 'muted small' }, e.type)),
-      h('td', {}, d.message_id ? links.message(d.message_id, type || d.message_id) : '—'),
-      h('td', { class: 'ellipsis', title: state.endpoints.get(d.endpoint_id)?.url || d.endpoint_id || '' },
+      h('td', { class: 'type-cell' }, d.message_id ? links.message(d.message_id, type || d.message_id) : '—'),
+      h('td', { class: 'ellipsis', dataset: { label: 'Endpoint' }, title: state.endpoints.get(d.endpoint_id)?.url || d.endpoint_id || '' },
         d.endpoint_id ? h('a', { href: `#/endpoints/${enc(d.endpoint_id)}` }, endpointLabel(d.endpoint_id)) : '—'),
-      h('td', { class: 'num', title: d.error || '' }, d.response_status ?? (d.error ? 'error' : '—')),
-      h('td', { class: 'num' }, typeof d.latency_ms === 'number' ? `${d.latency_ms} ms` : '—'));
+      h('td', { class: 'num', dataset: { label: 'Response' }, title: d.error || '' }, d.response_status ?? (d.error ? 'error' : '—')),
+      h('td', { class: 'num', dataset: { label: 'Latency' } }, typeof d.latency_ms === 'number' ? `${d.latency_ms} ms` : '—'));
   });
   fill($('#live tbody'), rows);
   $('#live-empty').hidden = rows.length > 0;
