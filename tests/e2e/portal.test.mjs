@@ -239,6 +239,30 @@ describe('portal', { timeout: 400_000 }, () => {
     await page.context().close();
   });
 
+  test('with the SSE stream blocked the portal long-polls with its token, and the feed keeps up', TIMEOUT, async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    await context.route('**/api/v1/stream**', (route) => route.abort());
+    const page = await openPortal(await portalLink(acme), { context });
+    await page.locator('#transport[data-transport="longpoll"][data-state="live"]').waitFor({ timeout: WAIT });
+    assert.match(await page.locator('#transport').textContent(), /Live · long-polling/);
+    await page.locator('#nav a[data-view="live"]').click();
+    const r = await h.api('POST', `/api/v1/apps/${acme.app.id}/endpoints/${acme.endpoint.id}/test`, { event_type: 'order.polled' });
+    assert.equal(r.status, 202, r.text);
+    await page.locator(`#live tr[data-entry="delivery.succeeded"][data-message="${r.json.id}"]`).waitFor({ timeout: WAIT });
+    // Another application's entries never come.
+    const other = await h.api('POST', `/api/v1/apps/${globex.app.id}/messages`, { event_type: 'order.elsewhere', payload: {} });
+    await globex.rx.waitFor(() => globex.rx.attemptsOf(other.json.id) === 1, WAIT, 'globex\'s delivery');
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator(`#live tr[data-message="${other.json.id}"]`).count(), 0);
+    for (const a of page.answers) assert.ok(!a.text.includes(other.json.id), `${a.url} answered with ${other.json.id}`);
+    await assertNothingOf(page, globex);
+    const polls = page.requests.filter((q) => q.url().includes('/api/v1/updates'));
+    assert.ok(polls.length >= 2);
+    for (const q of polls) assert.match((await q.allHeaders()).authorization || '', /^Bearer hkd_app_/);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
   test('a read-only link shows no control that changes anything, and the server refuses changes', TIMEOUT, async () => {
     const page = await openPortal(await portalLink(acme, { read_only: true }));
     assert.match(await page.locator('#access').textContent(), /read-only/);
