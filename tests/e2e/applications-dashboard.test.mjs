@@ -176,14 +176,23 @@ describe('applications in the dashboard', { timeout: 300_000 }, () => {
     assert.equal((await h.api('GET', `/api/v1/apps/${acme.app.id}/endpoints/${acme.endpoint.id}`)).json.disabled, true);
     await page.locator('#view-endpoint [data-action="enable"]').click();
     await page.locator('#view-endpoint [data-action="disable"]').waitFor({ timeout: WAIT });
+    // "Send test": one message to this endpoint, in its application.
+    const before = receiver.requests.length;
+    await page.locator('#view-endpoint [data-action="test"]').click();
+    await page.getByLabel('Event type', { exact: true }).fill('ping.test');
+    await page.locator('#dialog-ok').click();
+    const sent = await poll(() => receiver.requests.slice(before).find((r) => r.headers['hookd-event-type'] === 'ping.test'), WAIT, 'the test message');
+    assert.equal(sent.url, `/hook/${acme.app.uid}`);
+    const { json: testMsg } = await h.api('GET', `/api/v1/apps/${acme.app.id}/messages/${sent.headers['webhook-id']}`);
+    assert.equal(testMsg.app_id, acme.app.id);
     await page.locator('#endpoint-app').click();
     await page.locator('#app-messages tbody tr a').first().click();
     await page.locator('#view-message .delivery[data-status="succeeded"]').waitFor({ timeout: WAIT });
     assert.match(await page.locator('#view-message').textContent(), new RegExp(acme.app.id));
     // "All its messages" lists the application's messages only.
     await page.goto(`${h.base}/#/messages?app_id=${acme.app.id}`);
-    await page.locator('#view-messages tbody tr').first().waitFor({ timeout: WAIT });
-    assert.deepEqual(await page.locator('#view-messages tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.message)), [acme.message.id]);
+    await page.locator(`#view-messages tbody tr[data-message="${testMsg.id}"]`).waitFor({ timeout: WAIT });
+    assert.deepEqual(await page.locator('#view-messages tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.message)), [testMsg.id, acme.message.id]);
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

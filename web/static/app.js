@@ -106,8 +106,15 @@ function resetFeed(overview) {
  */
 async function followApp(appId) {
   if (state.streamApp === appId || !state.live) return;
+  const before = state.streamApp;
   state.streamApp = appId;
-  const overview = await api('GET', '/api/v1/overview');
+  let overview;
+  try {
+    overview = await api('GET', '/api/v1/overview');
+  } catch (e) {
+    if (state.streamApp === appId) state.streamApp = before; // the stream still follows that
+    throw e;
+  }
   if (state.streamApp !== appId) return;
   resetFeed(overview);
   state.live.restart(overview.seq, appId ? { app_id: appId } : {});
@@ -359,7 +366,7 @@ async function showEndpoint(id) {
   fill(view,
     h('p', { class: 'back' }, h('a', { href: '#/endpoints' }, '← Endpoints')),
     h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(ep.id))),
-      h('span', { class: 'head-actions' }, endpointActions(linkCtx, ep))),
+      h('span', { class: 'head-actions' }, endpointActions(linkCtx, ep, { test: true }))),
     h('div', { class: 'panel' }, kv([
       ['Endpoint', h('code', {}, ep.id)],
       ['Application', h('a', { href: `#/apps/${encodeURIComponent(ep.app_id)}`, class: 'mono', id: 'endpoint-app' }, ep.app_id)],
@@ -492,6 +499,8 @@ const linkCtx = {
     renderEndpoints();
     if (state.view === 'endpoint') route();
   },
+  // Every application's event types seen, offered when subscribing.
+  eventTypes: async () => (await api('GET', '/api/v1/event-types?limit=500')).data.map((t) => t.event_type),
 };
 
 // "#/messages/msg_1?x=1" -> { name: 'messages', param: 'msg_1', query }.
