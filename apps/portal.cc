@@ -16,8 +16,7 @@ Status InvalidCode() {
 
 }  // namespace
 
-Result<nlohmann::json> PortalLinks::CreateLink(const std::string& app_id,
-                                               const nlohmann::json& req,
+Result<nlohmann::json> PortalLinks::CreateLink(const std::string& app_id, const nlohmann::json& req,
                                                const std::string& base) {
   if (Status s = RejectUnknownFields(req, {"expires_in", "read_only"}); !s.ok()) return s;
   auto expires_in = OptionalInt(req, "expires_in", 1, kPortalMaxExpiresIn);
@@ -72,7 +71,8 @@ Result<nlohmann::json> PortalLinks::Exchange(const nlohmann::json& req) {
   const bool read_only = (*use)->Int(1) != 0;
   const int64_t expires_at = (*use)->Int(2);
   if (Status s = (*use)->Run(); !s.ok()) return s;
-  auto app = (*db)->Cached("SELECT uid, name FROM applications WHERE id = ? AND deleted_at IS NULL");
+  auto app =
+      (*db)->Cached("SELECT uid, name FROM applications WHERE id = ? AND deleted_at IS NULL");
   if (!app.ok()) return app.status();
   auto found = (*app)->Bind(1, app_id).Step();
   if (!found.ok()) return found.status();

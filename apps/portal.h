@@ -22,7 +22,7 @@
 
 namespace hookd {
 
-inline constexpr int64_t kPortalDefaultExpiresIn = 3600;     // seconds
+inline constexpr int64_t kPortalDefaultExpiresIn = 3600;       // seconds
 inline constexpr int64_t kPortalMaxExpiresIn = 7 * 24 * 3600;  // seconds
 
 class PortalLinks {

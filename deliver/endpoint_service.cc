@@ -219,7 +219,9 @@ Result<Endpoint> EndpointService::Enable(const std::string& id) {
   e->updated_at = now;
   if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
   if (was_disabled) {
-    if (Status s = AppendStatus(**db, "endpoint.enabled", now, {{"app_id", e->app_id}, {"endpoint_id", id}}); !s.ok())
+    if (Status s = AppendStatus(**db, "endpoint.enabled", now,
+                                {{"app_id", e->app_id}, {"endpoint_id", id}});
+        !s.ok())
       return s;
   }
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
@@ -242,9 +244,8 @@ Result<Endpoint> EndpointService::Disable(const std::string& id, const std::stri
   e->disabled_reason = reason;
   e->updated_at = now;
   if (Status s = EndpointStore::UpdateIn(**db, *e); !s.ok()) return s;
-  if (Status s =
-          AppendStatus(**db, "endpoint.disabled", now,
-                       {{"app_id", e->app_id}, {"endpoint_id", id}, {"reason", reason}});
+  if (Status s = AppendStatus(**db, "endpoint.disabled", now,
+                              {{"app_id", e->app_id}, {"endpoint_id", id}, {"reason", reason}});
       !s.ok())
     return s;
   if (Status s = (*txn)->Commit(); !s.ok()) return s;

@@ -304,10 +304,10 @@ Result<nlohmann::json> MessageService::SendTest(const std::string& endpoint_id,
   message["payload"] =
       req.contains("payload")
           ? req.at("payload")
-          : nlohmann::json{{"type", message["event_type"]},
-                           {"timestamp", FormatRfc3339(clock_.NowUnixMillis())},
-                           {"data", {{"message", "a test message from hookd"},
-                                     {"endpoint_id", endpoint_id}}}};
+          : nlohmann::json{
+                {"type", message["event_type"]},
+                {"timestamp", FormatRfc3339(clock_.NowUnixMillis())},
+                {"data", {{"message", "a test message from hookd"}, {"endpoint_id", endpoint_id}}}};
   auto m = Prepare(message, std::nullopt, e->app_id);
   if (!m.ok()) return m.status();
   m->only_endpoint_id = endpoint_id;

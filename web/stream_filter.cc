@@ -54,9 +54,9 @@ std::optional<int64_t> ParseSeq(std::string_view text) {
 Result<StreamQuery> ParseStreamQuery(const std::map<std::string, std::string>& query,
                                      std::optional<std::string_view> last_event_id) {
   StreamQuery q;
-  for (auto [name, field] : {std::pair{"app_id", &q.filter.app_id},
-                              std::pair{"endpoint_id", &q.filter.endpoint_id},
-                              std::pair{"source_id", &q.filter.source_id}}) {
+  for (auto [name, field] :
+       {std::pair{"app_id", &q.filter.app_id}, std::pair{"endpoint_id", &q.filter.endpoint_id},
+        std::pair{"source_id", &q.filter.source_id}}) {
     auto it = query.find(name);
     if (it == query.end()) continue;
     if (it->second.empty() || it->second.size() > 128)

@@ -1,6 +1,7 @@
 // The query of a status-stream request (API.md, "Status stream"): the per-client filter
-// (`app_id`, `endpoint_id`, `source_id`, `types`), the resume point (`after` or Last-Event-ID) and the
-// long-poll `timeout`. Parsing is pure; StreamFilter is an immutable value, thread-safe to read.
+// (`app_id`, `endpoint_id`, `source_id`, `types`), the resume point (`after` or Last-Event-ID) and
+// the long-poll `timeout`. Parsing is pure; StreamFilter is an immutable value, thread-safe to
+// read.
 #pragma once
 
 #include <chrono>

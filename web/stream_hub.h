@@ -9,10 +9,9 @@
 // Clients attach a StreamSink with a filter and a resume point: the ring hands them the entries
 // they missed and then, once per read, the new entries that match (as indexes into the batch).
 // Sinks are indexed by their filter (endpoint_id, else source_id, else app_id, else each type
-// pattern; plus the unfiltered ones), so an entry only touches the sinks whose filter can match it. A resume
-// point older than
-// the ring is served from the database by Fetch, in pages, on the reader thread; no client
-// causes a query per entry.
+// pattern; plus the unfiltered ones), so an entry only touches the sinks whose filter can match it.
+// A resume point older than the ring is served from the database by Fetch, in pages, on the reader
+// thread; no client causes a query per entry.
 //
 // Thread-safety: every public method is thread-safe. StreamSink::OnEntries is called on the
 // reader thread (or PollOnce's caller) with the hub's lock held: it must only queue or post,

@@ -48,8 +48,8 @@ void RegisterWebRoutes(Router& router, const std::string& version, const std::st
     r.headers = {{"Cache-Control", "no-cache"},
                  {"X-Content-Type-Options", "nosniff"},
                  {"Content-Security-Policy",
-                  ContentSecurityPolicy(stream_base, portal ? portal_frame_ancestors
-                                                            : std::vector<std::string>{})},
+                  ContentSecurityPolicy(
+                      stream_base, portal ? portal_frame_ancestors : std::vector<std::string>{})},
                  {"Referrer-Policy", "no-referrer"}};
     SyncHandler serve = [r](HttpRequest&) { return r; };
     router.Add("GET", a.path, Access::kPublic, serve);

@@ -1,7 +1,8 @@
 // A stream is bound to the credential that opened it: when that session is revoked or expires,
 // the open SSE stream ends with `: dropped unauthorized` within a recheck interval and gets no
-// entry after it. Real loopback sockets, the io_context driven by the test, the sessions and
-// AdminAccess of production with an in-memory store and a fake clock.
+// entry after it, and a waiting long-poll is answered 401. Real loopback sockets, the io_context
+// driven by the test, the sessions and AdminAccess of production with an in-memory store and a fake
+// clock.
 #include <atomic>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include "tests/unit/web/fake_status_source.h"
 #include "tests/unit/web/loopback_sockets.h"
 #include "web/admin_access.h"
+#include "web/long_poll.h"
 #include "web/sessions.h"
 #include "web/sse_session.h"
 
@@ -143,6 +145,35 @@ TEST_F(StreamCredentialTest, TheBearerTokenKeepsItsStreamOpen) {
   const std::string got = ReadAvailable(client, &closed);
   EXPECT_NE(got.find("msg_1"), std::string::npos) << got;
   EXPECT_FALSE(closed);
+}
+
+// A long-poll waiting for entries is answered 401 within a recheck interval of its credential
+// being revoked, not when its timeout passes; one whose credential stays valid keeps waiting.
+TEST_F(StreamCredentialTest, AWaitingLongPollIsAnswered401SoonAfterItsCredentialIsRevoked) {
+  std::atomic<bool> revoked{false};
+  std::optional<HttpResponse> revoked_answer, kept_answer;
+  StreamQuery query;
+  query.timeout = std::chrono::seconds(30);
+  auto poll = [&](CredentialCheck check, std::optional<HttpResponse>& out) {
+    LongPoll::Create(*ctx, ioc.get_executor(), query, std::move(check), [&out](HttpResponse r) {
+      out = std::move(r);
+    })->Start();
+  };
+  poll([&] { return revoked ? Status::Unauthenticated("unauthorized", "revoked") : Status::Ok(); },
+       revoked_answer);
+  poll([] { return Status::Ok(); }, kept_answer);
+  ioc.run_for(milliseconds(150));
+  EXPECT_FALSE(revoked_answer.has_value());
+  revoked = true;
+  ioc.run_for(milliseconds(150));  // three recheck intervals
+  ASSERT_TRUE(revoked_answer.has_value());
+  EXPECT_EQ(revoked_answer->status, 401);
+  EXPECT_FALSE(kept_answer.has_value()) << "a valid credential keeps its poll waiting";
+  EXPECT_EQ(hub.subscriber_count(), 1u) << "the revoked poll detached from the hub";
+  // An entry now goes to the kept poll only.
+  Publish("msg_after");
+  ASSERT_TRUE(kept_answer.has_value());
+  EXPECT_NE(kept_answer->body.find("msg_after"), std::string::npos);
 }
 
 }  // namespace

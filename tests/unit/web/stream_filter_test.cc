@@ -88,5 +88,26 @@ TEST(StreamFilterTest, MatchesIdsAndTypePatterns) {
   EXPECT_TRUE(f.Matches("delivery.failed", "ep_1", "src_1"));
 }
 
+TEST(StreamFilterTest, AnApplicationFilterMatchesThatApplicationsEntriesOnly) {
+  StreamFilter f;
+  EXPECT_TRUE(f.Matches("message.created", "", "", "app_a")) << "no app filter: every app";
+  f.app_id = "app_a";
+  EXPECT_TRUE(f.Matches("message.created", "", "", "app_a"));
+  EXPECT_FALSE(f.Matches("message.created", "", "", "app_b"));
+  EXPECT_FALSE(f.Matches("message.created", "", "", "")) << "an entry without its app";
+  EXPECT_FALSE(f.Matches("message.created", "", "")) << "the default application's entry";
+  f.app_id = "app_default";
+  EXPECT_TRUE(f.Matches("message.created", "", ""));
+}
+
+TEST(StreamQueryTest, ReadsTheApplicationFilter) {
+  auto q = ParseStreamQuery({{"app_id", "app_a"}, {"types", "delivery.*"}}, std::nullopt);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->filter.app_id, "app_a");
+  EXPECT_EQ(StatusFor({{"app_id", ""}}), 422);
+  EXPECT_EQ(StatusFor({{"app_id", std::string(129, 'a')}}), 422);
+  EXPECT_FALSE(ParseStreamQuery({}, std::nullopt)->filter.app_id.has_value());
+}
+
 }  // namespace
 }  // namespace hookd

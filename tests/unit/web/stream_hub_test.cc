@@ -243,6 +243,57 @@ TEST_F(StatusHubTest, IndexedFiltersGetEveryMatchingLiveEntryOnce) {
   EXPECT_EQ(all->Seqs(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
+// An application's filter (what an application token's stream always has) gets its own
+// application's entries and nothing else, live, from the ring and from the database; entries
+// written before applications (no app_id in their data) are the default application's.
+TEST_F(StatusHubTest, AnApplicationFilterGetsOnlyThatApplicationsEntriesLiveAndFetched) {
+  source.Append("message.created");  // 1: before applications
+  StatusHub hub(source, StatusHubOptions{.ring_capacity = 4,
+                                         .page_size = 2,
+                                         .max_pages_per_fetch = 20,
+                                         .fallback_poll = std::chrono::milliseconds(1000),
+                                         .min_read_interval = std::chrono::milliseconds(20)});
+  ASSERT_TRUE(hub.PollOnce().ok());
+  auto attach = [&](StreamFilter f) {
+    auto sink = std::make_shared<RecordingSink>();
+    EXPECT_TRUE(hub.Attach(sink, f, std::nullopt).has_value());
+    return sink;
+  };
+  StreamFilter acme;
+  acme.app_id = "app_acme";
+  StreamFilter acme_foreign_endpoint = acme;  // indexed by endpoint, still held to its app
+  acme_foreign_endpoint.endpoint_id = "ep_globex";
+  StreamFilter acme_types = acme;
+  acme_types.types = {"delivery.*"};
+  StreamFilter default_app;
+  default_app.app_id = "app_default";
+  auto s_acme = attach(acme);
+  auto s_foreign = attach(acme_foreign_endpoint);
+  auto s_types = attach(acme_types);
+  auto s_default = attach(default_app);
+
+  source.Append("message.created", {{"app_id", "app_acme"}});  // 2
+  source.Append("delivery.succeeded",
+                {{"app_id", "app_globex"}, {"endpoint_id", "ep_globex"}});                    // 3
+  source.Append("delivery.succeeded", {{"app_id", "app_acme"}, {"endpoint_id", "ep_acme"}});  // 4
+  source.Append("endpoint.disabled",
+                {{"app_id", "app_globex"}, {"endpoint_id", "ep_globex"}});  // 5
+  source.Append("delivery.failed");                                         // 6
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(s_acme->Seqs(), (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(s_foreign->Seqs(), (std::vector<int64_t>{}));
+  EXPECT_EQ(s_types->Seqs(), (std::vector<int64_t>{4}));
+  EXPECT_EQ(s_default->Seqs(), (std::vector<int64_t>{6}));
+  EXPECT_EQ(s_acme->got[0]->app_id, "app_acme");
+
+  // A resume older than the ring (capacity 4) is read from the database under the same filter.
+  FetchResult old = FetchNow(hub, 0, acme, 100);
+  ASSERT_TRUE(old.status.ok());
+  EXPECT_EQ(SeqsOf(old.entries), (std::vector<int64_t>{2, 4}));
+  FetchResult old_default = FetchNow(hub, 0, default_app, 100);
+  EXPECT_EQ(SeqsOf(old_default.entries), (std::vector<int64_t>{1, 6}));
+}
+
 TEST_F(StatusHubTest, AnUnfilteredSinkGetsOneCallPerReadWithTheBatchsConcatenatedBlocks) {
   struct BatchSink final : StreamSink {
     void OnEntries(const StreamBatchPtr& batch, const StreamPicks& picks) override {
