@@ -191,12 +191,16 @@ function deliveryWait(d) {
   return null;
 }
 
-// After a manual retry was accepted: waits for its one attempt and says how it ended.
+// After a manual retry was accepted: waits for its one attempt and says how it ended, on the
+// page it was asked from only (a notice ends with its page).
 async function reportManualRetry(ctx, id, attemptsBefore) {
+  const current = ctx.current || (() => true); // the page the retry was asked from
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
+    if (!current()) return;
     const d = await api('GET', `${ctx.base}/deliveries/${enc(id)}`);
+    if (!current()) return;
     if (d.manual_retry || d.in_flight || d.attempts.length <= attemptsBefore) continue;
     const a = d.attempts[d.attempts.length - 1];
     const answer = a.response_status ?? (a.error || 'no answer');
