@@ -107,11 +107,11 @@ start "$work/full"
 full_ms=$READY_MS
 full_rss=$(rss_mib "$pid")
 
+full_rate=$(fixed_rate "$APPS")
 big_ms=$(curl -s -o "$work/big.json" -w '%{time_total}' -X POST "$BASE/api/v1/apps/big/messages" \
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"event_type":"order.created","payload":{"id":1}}' | awk '{ printf "%.0f", $1 * 1000 }')
 grep -q "\"deliveries\":$BIG" "$work/big.json" || { echo "big publish: $(cat "$work/big.json")" >&2; exit 1; }
-full_rate=$(fixed_rate "$APPS")
 BENCH_TOKEN=$TOKEN BENCH_APPS=$APPS wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency \
   -s "$BENCH_DIR/apps_publish.lua" "$BASE" >"$work/wrk.txt"
 after_rss=$(rss_mib "$pid")
