@@ -26,8 +26,7 @@ void CircuitBreaker::Restore(const std::string& endpoint_id, CircuitState state,
                              int64_t retry_at_ms) {
   if (state == CircuitState::kClosed) return;
   Health& h = health_[endpoint_id];
-  h.state = CircuitState::kOpen;
-  h.retry_at_ms = retry_at_ms;
+  MarkOpen(endpoint_id, h, retry_at_ms);
   h.openings_in_a_row = std::max(h.openings_in_a_row, 1);
   h.probe_started = false;
 }
@@ -47,6 +46,7 @@ std::optional<CircuitChange> CircuitBreaker::OnStart(const std::string& endpoint
   if (it == health_.end() || it->second.state == CircuitState::kClosed) return std::nullopt;
   Health& h = it->second;
   if (h.state == CircuitState::kOpen && now_ms >= h.retry_at_ms) {
+    UnmarkOpen(endpoint_id, h);
     h.state = CircuitState::kHalfOpen;
     h.probe_started = true;
     return CircuitChange{endpoint_id, CircuitState::kOpen, CircuitState::kHalfOpen, 0, ""};
@@ -69,8 +69,7 @@ CircuitChange CircuitBreaker::Open(const std::string& endpoint_id, Health& h, in
   const int64_t cooldown =
       std::min<int64_t>(options_.cooldown.count() << doublings, options_.max_cooldown.count());
   ++h.openings_in_a_row;
-  h.state = CircuitState::kOpen;
-  h.retry_at_ms = now_ms + cooldown;
+  MarkOpen(endpoint_id, h, now_ms + cooldown);
   h.probe_started = false;
   h.consecutive_failures = 0;
   h.window.clear();
@@ -135,13 +134,22 @@ int64_t CircuitBreaker::RetryAt(const std::string& endpoint_id) const {
                                                                         : it->second.retry_at_ms;
 }
 
+void CircuitBreaker::MarkOpen(const std::string& endpoint_id, Health& h, int64_t retry_at_ms) {
+  UnmarkOpen(endpoint_id, h);
+  h.state = CircuitState::kOpen;
+  h.retry_at_ms = retry_at_ms;
+  open_.emplace(retry_at_ms, endpoint_id);
+}
+
+void CircuitBreaker::UnmarkOpen(const std::string& endpoint_id, const Health& h) {
+  if (h.state == CircuitState::kOpen) open_.erase({h.retry_at_ms, endpoint_id});
+}
+
 std::optional<int64_t> CircuitBreaker::NextRetryAt(int64_t now_ms) const {
-  std::optional<int64_t> next;
-  for (const auto& [id, h] : health_)
-    if (h.state == CircuitState::kOpen && h.retry_at_ms > now_ms &&
-        (!next || h.retry_at_ms < *next))
-      next = h.retry_at_ms;
-  return next;
+  // The first cool-down ending after now_ms; an endpoint's id sorts after "".
+  auto it = open_.lower_bound({now_ms + 1, std::string()});
+  if (it == open_.end()) return std::nullopt;
+  return it->first;
 }
 
 int CircuitBreaker::Count(CircuitState state) const {

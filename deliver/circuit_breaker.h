@@ -17,6 +17,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -91,9 +92,15 @@ class CircuitBreaker {
     bool probe_started = false;
   };
   CircuitChange Open(const std::string& endpoint_id, Health& h, int64_t now_ms, std::string reason);
+  // Records that `h` (of `endpoint_id`) is open until `retry_at_ms`, or no longer open.
+  void MarkOpen(const std::string& endpoint_id, Health& h, int64_t retry_at_ms);
+  void UnmarkOpen(const std::string& endpoint_id, const Health& h);
 
   const CircuitOptions options_;
   std::map<std::string, Health> health_;  // endpoints seen; missing ones are closed
+  // (retry_at_ms, endpoint) of every open circuit: NextRetryAt, asked at every turn of the
+  // dispatcher, costs a lookup rather than a walk of every endpoint that ever failed.
+  std::set<std::pair<int64_t, std::string>> open_;
 };
 
 }  // namespace hookd

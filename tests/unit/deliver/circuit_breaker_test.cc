@@ -36,6 +36,32 @@ TEST(CircuitBreaker, FiveFailuresInARowOpenIt) {
   EXPECT_EQ(b.State("a"), CircuitState::kOpen);
 }
 
+// NextRetryAt follows every opening, probe, reopening and restore: the earliest cool-down still
+// to come, whichever endpoint it is.
+TEST(CircuitBreaker, NextRetryAtIsTheEarliestCooldownStillToComeAcrossEndpoints) {
+  CircuitBreaker b(NoSpan());
+  EXPECT_FALSE(b.NextRetryAt(kNow).has_value());
+  for (int i = 0; i < 5; ++i) b.OnResult("a", false, kNow);         // open until kNow + 30 s
+  for (int i = 0; i < 5; ++i) b.OnResult("b", false, kNow + 1000);  // until kNow + 31 s
+  b.Restore("c", CircuitState::kOpen, kNow + 10'000);
+  EXPECT_EQ(b.NextRetryAt(kNow), kNow + 10'000);
+  EXPECT_EQ(b.NextRetryAt(kNow + 10'000), kNow + 30'000) << "a cool-down ending now is not to come";
+  // c's probe starts and fails: it reopens for 60 s from then.
+  ASSERT_TRUE(b.OnStart("c", kNow + 10'000).has_value());
+  EXPECT_EQ(b.NextRetryAt(kNow), kNow + 30'000) << "a half-open circuit has no cool-down";
+  auto reopened = b.OnResult("c", false, kNow + 10'000);
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ(b.NextRetryAt(kNow + 31'000), reopened->retry_at_ms);
+  // a's probe succeeds: closed, it is no longer waited for.
+  ASSERT_TRUE(b.OnStart("a", kNow + 30'000).has_value());
+  ASSERT_TRUE(b.OnResult("a", true, kNow + 30'000).has_value());
+  EXPECT_EQ(b.NextRetryAt(kNow), kNow + 31'000);
+  // A restore moves b's cool-down rather than adding a second one.
+  b.Restore("b", CircuitState::kOpen, kNow + 90'000);
+  EXPECT_EQ(b.NextRetryAt(kNow + 70'000 + 1), kNow + 90'000);
+  EXPECT_EQ(b.Count(CircuitState::kOpen), 2);
+}
+
 TEST(CircuitBreaker, ASuccessResetsTheRunButHalfOfTheLastTwentyOpensIt) {
   CircuitBreaker b(NoSpan());
   // Failure, success alternating: never 5 in a row, but half of 10 attempts at the 10th.
