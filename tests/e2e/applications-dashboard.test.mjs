@@ -233,7 +233,7 @@ describe('applications in the dashboard', { timeout: 300_000 }, () => {
     await page.locator('#portal-hours').fill('2');
     await page.locator('#portal-read-only').check();
     await page.locator('#dialog-ok').click();
-    await page.locator('#dialog-title', { hasText: 'Portal link' }).waitFor({ timeout: WAIT });
+    await page.locator('#dialog-title', { hasText: /^Portal link$/ }).waitFor({ timeout: WAIT });
     const url = await page.locator('#dialog-body input').inputValue();
     assert.match(url, /\/portal\/#.+/);
     assert.match(await page.locator('#portal-link-info').textContent(), /Read-only/);
@@ -336,7 +336,7 @@ describe('applications in the dashboard', { timeout: 300_000 }, () => {
       await page.waitForTimeout(200);
       await page.screenshot({ path: path.join(dir, `portal-link-dialog${suffix}.png`) });
       await page.locator('#dialog-ok').click();
-      await page.locator('#dialog-title', { hasText: 'Portal link' }).waitFor({ timeout: WAIT });
+      await page.locator('#dialog-title', { hasText: /^Portal link$/ }).waitFor({ timeout: WAIT });
       await page.waitForTimeout(200);
       await page.screenshot({ path: path.join(dir, `portal-link${suffix}.png`) });
       await page.context().close();
