@@ -7,12 +7,12 @@ import { renderApp, renderApps } from './apps.js';
 import { $, badge, copyText, dateTime, errorState, fill, h, prettyBody, time } from './dom.js';
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages, shortId } from './lists.js';
 import { LiveStream } from './live.js';
-import { deliveryPage, endpointActions, endpointRow, endpointStatus, kv, messagePage, newEndpoint } from './pages.js';
+import { endpointActions, endpointRow, endpointStatus, kv, newEndpoint } from './pages.js';
+import { endpointLabel, livePages, parseHash, showTransport } from './shell.js';
 import { Stats } from './stats.js';
 import { clearNotice, copyField, failed, field, notice, openDialog, showSecret } from './ui.js';
 
 const FEED_ROWS = 100;
-const TRANSPORT_NAMES = { sse: 'SSE', websocket: 'WebSocket', longpoll: 'long-polling' };
 
 const state = {
   info: null,
@@ -134,15 +134,6 @@ setInterval(async () => {
   }
 }, 15_000);
 
-function showTransport({ transport, state: s }) {
-  const el = $('#transport');
-  const name = TRANSPORT_NAMES[transport];
-  el.dataset.transport = transport;
-  el.dataset.state = s;
-  $('#transport-text').textContent =
-    s === 'live' ? `Live · ${name}` : s === 'connecting' ? `Connecting · ${name}…` : `Reconnecting · ${name}…`;
-  el.title = s === 'live' ? `Live updates over ${name}` : `Trying ${name}`;
-}
 
 // ------------------------------------------------------------------ live entries
 
@@ -208,16 +199,6 @@ function applyFeed(entries) {
   if (eventsChanged) renderEventsFeed();
 }
 
-function endpointLabel(id) {
-  const ep = state.endpoints.get(id);
-  if (!ep) return id || '—';
-  try {
-    const u = new URL(ep.url);
-    return u.host + u.pathname;
-  } catch {
-    return ep.url;
-  }
-}
 
 function renderDeliveriesFeed() {
   const rows = [...state.deliveries.values()].reverse().map((r) => {
@@ -227,7 +208,7 @@ function renderDeliveriesFeed() {
       h('td', {}, badge(r.status), r.waiting === 'circuit_open'
         ? h('span', { class: 'muted small', dataset: { wait: 'circuit_open' } }, ' circuit open until ', time(r.next_attempt_at)) : null),
       h('td', {}, h('a', { href: `#/messages/${encodeURIComponent(r.message_id || '')}`, class: 'type' }, type || r.message_id || '—')),
-      h('td', { class: 'ellipsis', title: state.endpoints.get(r.endpoint_id)?.url || r.endpoint_id }, endpointLabel(r.endpoint_id)),
+      h('td', { class: 'ellipsis', title: state.endpoints.get(r.endpoint_id)?.url || r.endpoint_id }, endpointLabel(state.endpoints, r.endpoint_id)),
       h('td', { class: 'num' }, r.attempt ?? '—'),
       h('td', { class: 'num', title: r.error || '' }, r.response_status ?? (r.error ? 'error' : '—')),
       h('td', { class: 'num' }, typeof r.latency_ms === 'number' ? `${r.latency_ms} ms` : '—'));
@@ -327,34 +308,8 @@ function renderEndpoints() {
 
 // ------------------------------------------------------------------ message and event pages
 
-// Live entries for the page's message or delivery reload it (a few times a second at most).
-function refreshWhen(refreshOn, show, id, nav) {
-  let pending = null;
-  state.viewRefresh = (entries) => {
-    if (!entries.some(refreshOn)) return;
-    if (pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      if (nav === state.nav) show(id).catch(failed('Reload'));
-    }, 300);
-  };
-}
 
-async function showMessage(id) {
-  const nav = state.nav;
-  const { nodes, refreshOn } = await messagePage(linkCtx, id);
-  if (nav !== state.nav) return;
-  fill($('#view-message'), nodes);
-  refreshWhen(refreshOn, showMessage, id, nav);
-}
 
-async function showDelivery(id) {
-  const nav = state.nav;
-  const { nodes, refreshOn } = await deliveryPage(linkCtx, id);
-  if (nav !== state.nav) return;
-  fill($('#view-delivery'), nodes);
-  refreshWhen(refreshOn, showDelivery, id, nav);
-}
 
 async function showEndpoint(id) {
   const view = $('#view-endpoint');
@@ -365,7 +320,7 @@ async function showEndpoint(id) {
   state.endpoints.set(ep.id, { ...state.endpoints.get(ep.id), ...ep });
   fill(view,
     h('p', { class: 'back' }, h('a', { href: '#/endpoints' }, '← Endpoints')),
-    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(ep.id))),
+    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(state.endpoints, ep.id))),
       h('span', { class: 'head-actions' }, endpointActions(linkCtx, ep, { test: true }))),
     h('div', { class: 'panel' }, kv([
       ['Endpoint', h('code', {}, ep.id)],
@@ -487,7 +442,7 @@ async function feedAppFrom(query) {
 // What lists.js needs of this page.
 const linkCtx = {
   state,
-  endpointLabel,
+  endpointLabel: (id) => endpointLabel(state.endpoints, id),
   reloadEndpoints: loadEndpoints,
   current: null, // set per navigation
   base: '/api/v1', // the admin's view of every application
@@ -503,20 +458,6 @@ const linkCtx = {
   eventTypes: async () => (await api('GET', '/api/v1/event-types?limit=500')).data.map((t) => t.event_type),
 };
 
-// "#/messages/msg_1?x=1" -> { name: 'messages', param: 'msg_1', query }.
-function parseHash() {
-  const hash = location.hash.replace(/^#\/?/, '');
-  const q = hash.indexOf('?');
-  const path = q < 0 ? hash : hash.slice(0, q);
-  const [name = '', param = ''] = path.split('/');
-  let decoded = param;
-  try {
-    decoded = decodeURIComponent(param);
-  } catch {
-    // a malformed escape: looked up as it is, and not found
-  }
-  return { name: name || 'overview', param: decoded, query: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)) };
-}
 
 // Hash name (and whether it has an id) -> the view shown, its section and the nav entry lit.
 function viewFor(name, param) {
@@ -526,6 +467,7 @@ function viewFor(name, param) {
   return 'overview';
 }
 const NAV_OF = { message: 'messages', delivery: 'deliveries', endpoint: 'endpoints', event: 'overview', app: 'apps' };
+const { showMessage, showDelivery } = livePages(state, linkCtx);
 const PAGES = {
   message: showMessage, delivery: showDelivery, event: showEvent, endpoint: showEndpoint,
   app: (id) => renderApp($('#view-app'), id, linkCtx),
@@ -533,7 +475,7 @@ const PAGES = {
 
 async function route() {
   if (!state.live) return;
-  const { name, param, query } = parseHash();
+  const { name, param, query } = parseHash('overview');
   const view = viewFor(name, param);
   const nav = ++state.nav;
   linkCtx.current = () => nav === state.nav;

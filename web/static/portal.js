@@ -11,12 +11,12 @@ import { ApiError, api, setBearer, setUnauthorizedHandler } from './api.js';
 import { $, badge, dateTime, errorState, fill, h, time } from './dom.js';
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages } from './lists.js';
 import { LiveStream } from './live.js';
-import { deliveryPage, endpointActions, endpointRow, endpointStatus, kv, messagePage, newEndpoint, secretField } from './pages.js';
+import { endpointActions, endpointRow, endpointStatus, kv, newEndpoint, secretField } from './pages.js';
+import { endpointLabel, livePages, parseHash, showTransport } from './shell.js';
 import { clearNotice, failed } from './ui.js';
 
 const KEY = 'hookd.portal';
 const FEED_ROWS = 100;
-const TRANSPORT_NAMES = { sse: 'SSE', websocket: 'WebSocket', longpoll: 'long-polling' };
 const enc = encodeURIComponent;
 
 const state = {
@@ -181,16 +181,6 @@ async function loadEndpoints() {
   state.endpoints = new Map(list.data.map((e) => [e.id, e]));
 }
 
-function endpointLabel(id) {
-  const ep = state.endpoints.get(id);
-  if (!ep) return id || '—';
-  try {
-    const u = new URL(ep.url);
-    return u.host + u.pathname;
-  } catch {
-    return ep.url;
-  }
-}
 
 function renderEndpoints(view) {
   const rows = [...state.endpoints.values()].map((ep) => endpointRow(ctx, ep));
@@ -215,7 +205,7 @@ async function showEndpoint(id) {
   state.endpoints.set(ep.id, ep);
   fill($('#view-endpoint'),
     h('p', { class: 'back' }, h('a', { href: '#/endpoints' }, '← Endpoints')),
-    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(ep.id))),
+    h('div', { class: 'view-head' }, h('h1', {}, 'Endpoint ', h('span', { class: 'type' }, endpointLabel(state.endpoints, ep.id))),
       h('span', { class: 'head-actions' }, endpointActions(ctx, ep, { test: !ctx.readOnly }))),
     h('div', { class: 'panel' }, kv([
       ['Endpoint', h('code', {}, ep.id)],
@@ -260,15 +250,6 @@ async function startLive() {
   state.live.start(head);
 }
 
-function showTransport({ transport, state: s }) {
-  const el = $('#transport');
-  const name = TRANSPORT_NAMES[transport];
-  el.dataset.transport = transport;
-  el.dataset.state = s;
-  $('#transport-text').textContent =
-    s === 'live' ? `Live · ${name}` : s === 'connecting' ? `Connecting · ${name}…` : `Reconnecting · ${name}…`;
-  el.title = s === 'live' ? `Live updates over ${name}` : `Trying ${name}`;
-}
 
 function onEntries(entries) {
   const appId = state.session && state.session.app.id;
@@ -302,7 +283,7 @@ function renderFeed() {
       h('td', {}, badge(ENTRY_STATUS[e.type] || 'attempted'), ' ', h('span', { class: 'muted small' }, e.type)),
       h('td', { class: 'type-cell' }, d.message_id ? links.message(d.message_id, type || d.message_id) : '—'),
       h('td', { class: 'ellipsis', dataset: { label: 'Endpoint' }, title: state.endpoints.get(d.endpoint_id)?.url || d.endpoint_id || '' },
-        d.endpoint_id ? h('a', { href: `#/endpoints/${enc(d.endpoint_id)}` }, endpointLabel(d.endpoint_id)) : '—'),
+        d.endpoint_id ? h('a', { href: `#/endpoints/${enc(d.endpoint_id)}` }, endpointLabel(state.endpoints, d.endpoint_id)) : '—'),
       h('td', { class: 'num', dataset: { label: 'Response' }, title: d.error || '' }, d.response_status ?? (d.error ? 'error' : '—')),
       h('td', { class: 'num', dataset: { label: 'Latency' } }, typeof d.latency_ms === 'number' ? `${d.latency_ms} ms` : '—'));
   });
@@ -315,7 +296,7 @@ function renderFeed() {
 // What lists.js and pages.js need of this page (base and readOnly are set by start()).
 const ctx = {
   state,
-  endpointLabel,
+  endpointLabel: (id) => endpointLabel(state.endpoints, id),
   reloadEndpoints: loadEndpoints,
   current: null,
   base: '',
@@ -329,19 +310,6 @@ const ctx = {
   eventTypes: async () => (await api('GET', `${ctx.base}/event-types?limit=500`)).data.map((t) => t.event_type),
 };
 
-function parseHash() {
-  const hash = location.hash.replace(/^#\/?/, '');
-  const q = hash.indexOf('?');
-  const path = q < 0 ? hash : hash.slice(0, q);
-  const [name = '', param = ''] = path.split('/');
-  let decoded = param;
-  try {
-    decoded = decodeURIComponent(param);
-  } catch {
-    // looked up as it is, and not found
-  }
-  return { name: name || 'endpoints', param: decoded, query: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)) };
-}
 
 const NAV_OF = { endpoint: 'endpoints', message: 'messages', delivery: 'deliveries', failed: 'deliveries' };
 
@@ -352,38 +320,15 @@ function viewFor(name, param) {
   return 'endpoints';
 }
 
-function refreshWhen(refreshOn, show, id, nav) {
-  let pending = null;
-  state.viewRefresh = (entries) => {
-    if (!entries.some(refreshOn) || pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      if (nav === state.nav) show(id).catch(failed('Reload'));
-    }, 300);
-  };
-}
 
-async function showMessage(id) {
-  const nav = state.nav;
-  const { nodes, refreshOn } = await messagePage(ctx, id);
-  if (nav !== state.nav) return;
-  fill($('#view-message'), nodes);
-  refreshWhen(refreshOn, showMessage, id, nav);
-}
 
-async function showDelivery(id) {
-  const nav = state.nav;
-  const { nodes, refreshOn } = await deliveryPage(ctx, id);
-  if (nav !== state.nav) return;
-  fill($('#view-delivery'), nodes);
-  refreshWhen(refreshOn, showDelivery, id, nav);
-}
 
+const { showMessage, showDelivery } = livePages(state, ctx);
 const PAGES = { endpoint: showEndpoint, message: showMessage, delivery: showDelivery };
 
 async function route() {
   if (!state.session) return;
-  const { name, param, query } = parseHash();
+  const { name, param, query } = parseHash('endpoints');
   const view = viewFor(name, param);
   const nav = ++state.nav;
   ctx.current = () => nav === state.nav;
