@@ -9,7 +9,6 @@
 #include "app/retention_pruner.h"
 #include "apps/app_reaper.h"
 #include "apps/app_stats.h"
-#include "apps/event_type_counter.h"
 #include "apps/event_types.h"
 #include "apps/routes.h"
 #include "apps/scoped_routes.h"
@@ -84,7 +83,6 @@ struct Server::Impl {
   std::optional<AdminAuth> metrics_auth;
   std::unique_ptr<RetentionPruner> pruner;  // null when retention is off for every table
   std::unique_ptr<AppReaper> reaper;        // removes what deleted applications leave
-  std::unique_ptr<EventTypeCounter> event_type_counter;
   std::unique_ptr<SqliteSourceStore> sources;
   std::unique_ptr<Resolver> resolver;
   std::unique_ptr<SsrfGuard> guard;
@@ -296,11 +294,6 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     if (!db.ok()) return db.status();
     impl->reaper =
         std::make_unique<AppReaper>(std::move(db).value(), std::chrono::seconds(10), 200, logger);
-    // The event types seen, counted every second off the publish path.
-    auto counter_db = Db::Open(settings.data_dir + "/hookd.db", reaper_options);
-    if (!counter_db.ok()) return counter_db.status();
-    impl->event_type_counter = std::make_unique<EventTypeCounter>(
-        std::move(counter_db).value(), std::chrono::seconds(1), 5000, logger);
   }
   auto auth = AdminAuth::Load(settings.admin_token, settings.data_dir, random);
   if (!auth.ok()) return auth.status();
@@ -481,7 +474,6 @@ Status Server::Start() {
   if (impl_->committer) impl_->committer->Start();
   if (impl_->pruner) impl_->pruner->Start();
   impl_->reaper->Start();
-  impl_->event_type_counter->Start();
   if (impl_->message_service) {
     if (Status s = impl_->message_service->Start(); !s.ok()) return s;
   }
@@ -510,7 +502,6 @@ Status Server::Start() {
 void Server::Stop() {
   if (impl_->pruner) impl_->pruner->Stop();
   impl_->reaper->Stop();
-  impl_->event_type_counter->Stop();
   // New requests get 503 shutting_down; everything already handed to the committer is committed
   // and answered; then the server waits (bounded) for the last answers to be written.
   impl_->http->BeginDrain();

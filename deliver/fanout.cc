@@ -34,6 +34,14 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const EndpointSnapshot& e
   st.Bind(8, m.response).Bind(9, m.created_at).Bind(10, m.app_id);
   if (Status s = st.Run(); !s.ok()) return s;
 
+  auto seen = db.Cached(
+      "INSERT INTO event_types (app_id, event_type, count, last_seen) VALUES (?1, ?2, 1, ?3)"
+      " ON CONFLICT (app_id, event_type) DO UPDATE SET count = count + 1,"
+      " last_seen = MAX(last_seen, excluded.last_seen)");
+  if (!seen.ok()) return seen.status();
+  (*seen)->Bind(1, m.app_id).Bind(2, m.event_type).Bind(3, m.created_at);
+  if (Status s = (*seen)->Run(); !s.ok()) return s;
+
   int count = 0;
   for (size_t i : endpoints.OfApp(m.app_id)) {
     const Endpoint& e = endpoints[i];

@@ -36,8 +36,8 @@ struct NewMessage {
 };
 
 // Inserts the message, its deliveries (due now) to the enabled endpoints of its application
-// that subscribe to it, and `message.created`; returns how many deliveries were made. (Its type
-// is counted as seen later, off this path: apps/event_type_counter.h.)
+// that subscribe to it, and `message.created`, and counts its type as seen in its application
+// (event_types); returns how many deliveries were made.
 Result<int> InsertMessage(Db& db, const NewMessage& message, const EndpointSnapshot& endpoints,
                           const Clock& clock, Random& random);
 

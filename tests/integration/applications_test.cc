@@ -438,14 +438,6 @@ TEST_F(ApplicationsIntegration, EventTypesSeenPerApplicationAndOverall) {
   publish("/api/v1/apps/tenant-b/messages", "order.created");
   publish("/api/v1/messages", "user.deleted");  // the default application's
 
-  // Counted off the publish path, every second: wait for the last one to be counted.
-  json all_now;
-  for (int i = 0; i < 100; ++i) {
-    all_now = t_.GetJson("/api/v1/event-types");
-    if (all_now["data"].size() == 3 && all_now["data"][2]["count"] == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_EQ(all_now["data"].size(), 3u) << all_now.dump();
   json a = t_.GetJson("/api/v1/apps/tenant-a/event-types");
   ASSERT_EQ(a["data"].size(), 2u) << a.dump();
   EXPECT_EQ(a["data"][0]["event_type"], "invoice.paid");
