@@ -2,7 +2,6 @@
 // receiver, one request at a time (the per-attempt overhead of each client, not a load test):
 //
 //   httplib   a bare cpp-httplib Client loop (keep-alive, TCP_NODELAY): the ceiling;
-//   blocking  HttpSender::Send in a loop;
 //   async     AsyncHttpSender::SendAsync, the caller waiting for each result (a future);
 //   chained   AsyncHttpSender, each `done` starting the next attempt on the I/O thread (how an
 //             engine that never waits drives it).
@@ -32,7 +31,6 @@
 #include <vector>
 
 #include "deliver/async_http_sender.h"
-#include "deliver/http_sender.h"
 #include "deliver/ssrf_guard.h"
 
 namespace {
@@ -154,7 +152,6 @@ int main(int argc, char** argv) {
 
   hookd::SystemResolver resolver;
   hookd::SsrfGuard guard(resolver, /*allow_private=*/true);
-  hookd::HttpSender blocking(guard, "hookd/bench");
 
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
@@ -169,7 +166,7 @@ int main(int argc, char** argv) {
                                          {"webhook-signature", "v1,c2lnbmF0dXJl"},
                                          {"User-Agent", "hookd/bench"}};
 
-  const std::vector<std::string> modes = {"httplib", "blocking", "async", "chained"};
+  const std::vector<std::string> modes = {"httplib", "async", "chained"};
   std::map<std::string, std::vector<Rate>> results;
   for (int round = 0; round < rounds; ++round) {
     for (const std::string& mode : modes) {
@@ -179,9 +176,6 @@ int main(int argc, char** argv) {
           auto res = bare.Post(url.target, bare_headers, kBody, "application/json");
           return res && res->status / 100 == 2;
         });
-      } else if (mode == "blocking") {
-        rate = Loop(seconds,
-                    [&] { return blocking.Send(MakeRequest(url), kDeadline).status / 100 == 2; });
       } else if (mode == "async") {
         rate = Loop(seconds, [&] {
           std::promise<SendResult> promise;
@@ -207,16 +201,11 @@ int main(int argc, char** argv) {
     std::sort(rps.begin(), rps.end());
     median[mode] = rps[rps.size() / 2];
   }
-  std::printf("median   httplib=%.0f blocking=%.0f async=%.0f chained=%.0f req/s\n",
-              median["httplib"], median["blocking"], median["async"], median["chained"]);
-  std::printf(
-      "ratios   async/blocking=%.2f chained/blocking=%.2f blocking/httplib=%.2f "
-      "async/httplib=%.2f chained/httplib=%.2f\n",
-      median["async"] / median["blocking"], median["chained"] / median["blocking"],
-      median["blocking"] / median["httplib"], median["async"] / median["httplib"],
-      median["chained"] / median["httplib"]);
-  std::printf("pooled connections: blocking=%zu async=%zu\n", blocking.IdleConnections(),
-              async->IdleConnections());
+  std::printf("median   httplib=%.0f async=%.0f chained=%.0f req/s\n", median["httplib"],
+              median["async"], median["chained"]);
+  std::printf("ratios   async/httplib=%.2f chained/httplib=%.2f\n",
+              median["async"] / median["httplib"], median["chained"] / median["httplib"]);
+  std::printf("pooled connections: async=%zu\n", async->IdleConnections());
 
   async.reset();
   work.reset();

@@ -1,10 +1,9 @@
 // AsyncSender: starts one outbound delivery attempt and reports its result through a callback,
 // so an attempt in flight costs a few kilobytes of state, not a thread (docs/DECISIONS.md,
-// "Asynchronous delivery"). The same guarantees as Sender (deliver/sender.h): the SSRF check of
-// the address actually dialled, one total deadline (connect, TLS, write and read; a trickling
-// receiver is cut at it), at most 64 KiB of the response read and 4 KiB kept, keep-alive
-// connections pooled per endpoint, TLS verification with SNI, redirects never followed.
-// Implementations are thread-safe.
+// "Asynchronous delivery"). It guarantees the SSRF check of the address actually dialled, one total
+// deadline (connect, TLS, write and read; a trickling receiver is cut at it), at most 64 KiB of the
+// response read and 4 KiB kept, keep-alive connections pooled per endpoint, TLS verification with
+// SNI, redirects never followed. Implementations are thread-safe.
 #pragma once
 
 #include <chrono>

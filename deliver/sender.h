@@ -1,9 +1,7 @@
-// Sender: makes one outbound delivery attempt. The interface is where tests inject a sender that
-// times out or fails; HttpSender (deliver/http_sender.cc) is the only user of cpp-httplib.
-// Implementations are thread-safe.
+// One outbound delivery attempt: what is sent (OutboundRequest) and what came of it
+// (SendResult), as the AsyncSender (deliver/async_sender.h) takes and reports them.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,14 +28,6 @@ struct SendResult {
   // True when hookd itself could not make the attempt (out of file descriptors): it is not the
   // receiver's failure, so it is neither counted as an attempt nor fed to the circuit breaker.
   bool local_failure = false;
-};
-
-class Sender {
- public:
-  virtual ~Sender() = default;
-  // POSTs the request; never follows redirects; gives up when `deadline` (total, connect
-  // included) passes; reads at most a small cap of the response body and keeps 4 KiB.
-  virtual SendResult Send(const OutboundRequest& request, std::chrono::milliseconds deadline) = 0;
 };
 
 }  // namespace hookd
