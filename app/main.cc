@@ -1,4 +1,5 @@
-// hookd: `hookd serve`, `hookd backup`, `hookd version`, `hookd --help`.
+// hookd: `hookd serve`, `hookd backup`, the client commands (`send`, `trigger`, `retry`,
+// `recover`, `login`), `hookd version`, `hookd --help`.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,6 +13,9 @@
 #include "app/backup_command.h"
 #include "app/server.h"
 #include "app/settings.h"
+#include "cli/commands.h"
+#include "common/clock.h"
+#include "common/random.h"
 
 namespace {
 
@@ -21,6 +25,16 @@ constexpr char kUsage[] = "hookd " HOOKD_VERSION
                           "  hookd serve [flags]   run the server (all roles by default)\n"
                           "  hookd backup --to FILE [flags]\n"
                           "                        copy the live database (hookd backup --help)\n"
+                          "  hookd send <event_type> [--data JSON] [--app APP]\n"
+                          "                        publish a message\n"
+                          "  hookd trigger <provider> <event> --source SRC\n"
+                          "                        send a signed sample event (--list)\n"
+                          "  hookd retry <dlv_id>  one attempt of a delivery now\n"
+                          "  hookd recover <ep_id> --since TIME\n"
+                          "                        queue an endpoint's failed deliveries again\n"
+                          "  hookd login --token T [--url URL]\n"
+                          "                        keep the URL and token for these commands\n"
+                          "                        (each: hookd <command> --help)\n"
                           "  hookd version         print the version\n"
                           "  hookd --help          this help\n\n";
 
@@ -106,6 +120,13 @@ int main(int argc, char** argv) {
     return hookd::RunBackupCommand(
         {args.begin() + 1, args.end()}, [](const char* name) { return std::getenv(name); },
         std::cout, std::cerr);
+  if (hookd::cli::IsClientCommand(args[0])) {
+    hookd::SecureRandom random;
+    hookd::SystemClock clock;
+    return hookd::cli::RunClientCommand(
+        args[0], {args.begin() + 1, args.end()}, [](const char* name) { return std::getenv(name); },
+        std::cout, std::cerr, random, clock.NowUnixMillis() / 1000);
+  }
   std::cerr << "hookd: unknown command \"" << args[0] << "\"\n\n" << kUsage;
   return 2;
 }
