@@ -32,6 +32,8 @@ constexpr char kUsage[] = "hookd " HOOKD_VERSION
                           "  hookd retry <dlv_id>  one attempt of a delivery now\n"
                           "  hookd recover <ep_id> --since TIME\n"
                           "                        queue an endpoint's failed deliveries again\n"
+                          "  hookd tail [--types T] [--app APP] [--json]\n"
+                          "                        follow the status stream\n"
                           "  hookd login --token T [--url URL]\n"
                           "                        keep the URL and token for these commands\n"
                           "                        (each: hookd <command> --help)\n"

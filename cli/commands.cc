@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "cli/samples.h"
+#include "cli/tail.h"
 
 namespace hookd::cli {
 namespace {
@@ -224,6 +226,16 @@ std::map<std::string, Command> Commands(Random& random, int64_t now_s, const Get
         {"--since", "--app"},
         {},
         Recover}},
+      {"tail",
+       {"hookd tail [--types <pattern,...>] [--endpoint <ep_id>] [--source <src_id>]\n"
+        "           [--app <app>] [--after <seq>] [--json]\n"
+        "  Follows the status stream, one line per entry (each entry's JSON with --json),\n"
+        "  resuming after a dropped connection. Ctrl-C ends it.\n",
+        {"--types", "--endpoint", "--source", "--app", "--after"},
+        {},
+        [](const Args& a, ApiClient& api, std::ostream& out, std::ostream& err) {
+          return RunTail(a, api, out, err, isatty(STDOUT_FILENO) == 1);
+        }}},
       {"login",
        {"hookd login --token <token> [--url <url>]\n"
         "  Checks the token against hookd and keeps the URL and token in ~/.config/hookd/config\n"
@@ -245,7 +257,7 @@ constexpr char kCommonHelp[] =
 
 bool IsClientCommand(const std::string& name) {
   return name == "send" || name == "trigger" || name == "retry" || name == "recover" ||
-         name == "login";
+         name == "login" || name == "tail";
 }
 
 int RunClientCommand(const std::string& name, const std::vector<std::string>& words,

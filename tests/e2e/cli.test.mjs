@@ -2,8 +2,10 @@
 // sample, which hookd's own verifier accepts with the right event type, and whose stored headers
 // and body verify with the providers' own libraries (@octokit/webhooks-methods, stripe,
 // standardwebhooks; Shopify's HMAC by hand); `send` publishes a message delivered and verified by
-// `standardwebhooks`; `retry` and `recover`; `login` keeps the URL and token (mode 0600); and the
-// exit codes and one-line errors for a wrong token, an unreachable hookd and a bad flag.
+// `standardwebhooks`; `retry` and `recover`; `login` keeps the URL and token (mode 0600); `tail`
+// follows the stream across a restart of hookd with nothing missed or repeated, and an application
+// token's tail shows its own application only; and the exit codes and one-line errors for a wrong
+// token, an unreachable hookd and a bad flag.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,7 +21,7 @@ import Stripe from 'stripe';
 
 import { HOOKD_BIN, freePort, startHookd } from './lib/hookd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
-import { rand } from './lib/util.mjs';
+import { poll, rand } from './lib/util.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const stripe = new Stripe('sk_test_e2e_unused'); // only stripe.webhooks is used: no network
@@ -46,13 +48,28 @@ after(async () => {
 });
 
 /** Runs `hookd ...args` as a client: resolves {code, stdout, stderr}. */
-function cli(args, { env = {}, token = h.token, url = h.base } = {}) {
+function cliEnv({ env = {}, token = h.token, url = h.base } = {}) {
   const base = { ...process.env, HOME: home, XDG_CONFIG_HOME: '' };
   for (const k of Object.keys(base)) if (k.startsWith('HOOKD_')) delete base[k];
   if (url !== null) base.HOOKD_URL = url;
   if (token !== null) base.HOOKD_TOKEN = token;
+  return { ...base, ...env };
+}
+
+/** Starts `hookd tail ...args`: {proc, out(), err(), stop()}. */
+function startTail(args, opts) {
+  const proc = spawn(HOOKD_BIN, ['tail', ...args], { env: cliEnv(opts), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c) => (out += c));
+  proc.stderr.on('data', (c) => (err += c));
+  const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, out: () => out, err: () => err, exited, stop: () => { proc.kill('SIGTERM'); return exited; } };
+}
+
+function cli(args, { env = {}, token = h.token, url = h.base } = {}) {
   return new Promise((resolve) => {
-    const p = spawn(HOOKD_BIN, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(HOOKD_BIN, args, { env: cliEnv({ env, token, url }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c) => (stdout += c));
@@ -225,10 +242,63 @@ describe('hookd send, retry, recover, login', TIMEOUT, () => {
     const flag = await cli(['send', 'x.y', '--bogus']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /unknown option --bogus/);
-    for (const cmd of ['send', 'trigger', 'retry', 'recover', 'login']) {
+    for (const cmd of ['send', 'trigger', 'retry', 'recover', 'login', 'tail']) {
       const help = await cli([cmd, '--help']);
       assert.equal(help.code, 0, cmd);
       assert.match(help.stdout, new RegExp(`Usage:\\n  hookd ${cmd}`));
     }
+  });
+});
+
+describe('hookd tail', TIMEOUT, () => {
+  test('follows the stream across a restart of hookd, nothing missed or repeated', async () => {
+    const tail = startTail(['--json', '--types', 'message.created']);
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // connected
+      const ids = [];
+      const publish = async (type) => {
+        const r = await h.api('POST', '/api/v1/messages', { event_type: type, payload: {} });
+        assert.equal(r.status, 202, r.text);
+        ids.push(r.json.id);
+      };
+      await publish('tail.one');
+      await publish('tail.two');
+      await poll(() => ids.every((id) => tail.out().includes(id)), 10_000, 'the first two entries');
+      await h.restart();
+      await publish('tail.three');
+      await publish('tail.four');
+      await poll(() => ids.every((id) => tail.out().includes(id)), 15_000, 'every entry after the restart');
+      const entries = tail.out().trim().split('\n').map((l) => JSON.parse(l)).filter((e) => ids.includes(e.data.message_id));
+      assert.deepEqual(entries.map((e) => e.data.message_id), ids, 'each once, in order');
+      const seqs = entries.map((e) => e.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      assert.match(tail.err(), /the stream dropped; resuming after #\d+/);
+    } finally {
+      await tail.stop();
+    }
+  });
+
+  test('an application token tails its own application; a wrong token ends at once', async () => {
+    const uid = `tail-${rand(3)}`;
+    assert.equal((await h.api('PUT', `/api/v1/apps/${uid}`, { name: uid })).status, 201);
+    const tok = await h.api('POST', `/api/v1/apps/${uid}/tokens`, {});
+    const tail = startTail([], { token: tok.json.token });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const other = await h.api('POST', '/api/v1/messages', { event_type: 'tail.other', payload: {} });
+      const own = await h.api('POST', `/api/v1/apps/${uid}/messages`, { event_type: 'tail.own', payload: {} });
+      await poll(() => tail.out().includes(own.json.id), 10_000, 'its own entry');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(!tail.out().includes(other.json.id), 'another application\'s entry');
+      assert.match(tail.out(), /^\d\d:\d\d:\d\d #\d+ message\.created tail\.own msg_\S+ app_\S+$/m);
+    } finally {
+      await tail.stop();
+    }
+    const wrong = await cli(['tail'], { token: 'wrong-token' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^hookd: unauthorized: [^\n]*\n$/);
+    const badFilter = await cli(['tail', '--types', 'not a type']);
+    assert.equal(badFilter.code, 1);
+    assert.match(badFilter.stderr, /^hookd: invalid_field: types/);
   });
 });
