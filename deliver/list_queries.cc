@@ -45,7 +45,8 @@ Result<ListQuery> DeliveriesQuery(const std::string& columns, const DeliveryFilt
   if (f.status) {
     const std::string& s = *f.status;
     if (s == "failed") {
-      index = "deliveries_failed";
+      // One application's: its own partial index (every application's failed ones otherwise).
+      index = f.app_id ? "deliveries_app_failed" : "deliveries_failed";
     } else if (s == "pending" || s == "retrying") {
       index = "deliveries_due";
       status_term = " AND d.next_attempt_at IS NOT NULL";

@@ -133,6 +133,8 @@ TEST_F(ListQueriesTest, DeliveriesMatchEveryFilterNewestFirst) {
   EXPECT_EQ(Ids(Deliveries({{}, {}, {}, "app_b"})), (IdList{"d6"}));
   EXPECT_EQ(Ids(Deliveries({"pending", "ep_a", {}, "app_b"})), (IdList{"d6"}));
   EXPECT_EQ(Ids(Deliveries({"failed", {}, {}, "app_b"})), IdList{});
+  EXPECT_EQ(Ids(Deliveries({"failed", {}, {}, "app_default"})), (IdList{"d5", "d4", "d1"}));
+  EXPECT_EQ(Ids(Deliveries({"failed", "ep_a", {}, "app_default"}, "d5")), (IdList{"d1"}));
   EXPECT_EQ(Ids(Deliveries({{}, "ep_a", {}, "app_default"})), (IdList{"d5", "d3", "d1"}));
 }
 
@@ -149,6 +151,8 @@ TEST_F(ListQueriesTest, DeliveryFiltersUseTheirIndexes) {
   uses({"failed", "ep_a", "m3", {}}, "deliveries_message");
   uses({{}, {}, "m3", {}}, "deliveries_message");
   uses({{}, {}, {}, "app_b"}, "deliveries_app");
+  uses({"failed", {}, {}, "app_b"}, "deliveries_app_failed");
+  uses({"failed", "ep_a", {}, "app_default"}, "deliveries_app_failed");
 }
 
 TEST_F(ListQueriesTest, AStatusOtherThanTheFourWordsIsRefused) {
