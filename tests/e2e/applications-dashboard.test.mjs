@@ -13,13 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
 
+import { launchChromium } from './lib/browser.mjs';
 import { startHookd } from './lib/hookd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { poll, rand } from './lib/util.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = { timeout: 60_000 };
 const WAIT = 10_000;
 
@@ -44,11 +43,7 @@ before(async () => {
   receiver = await startReceiver();
   acme = await makeApp('Acme Corp', `acme-${rand(3)}`, { plan: 'pro', region: 'eu' });
   globex = await makeApp('Globex', `globex-${rand(3)}`, {});
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

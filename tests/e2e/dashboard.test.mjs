@@ -16,14 +16,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 
+import { launchChromium } from './lib/browser.mjs';
 import { startHookd } from './lib/hookd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { poll, rand, sleep } from './lib/util.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = { timeout: 60_000 };
 const WAIT = 10_000; // for anything the page should show
 
@@ -54,11 +53,7 @@ before(async () => {
   receiver = await startReceiver();
   endpoint = (await h.api('POST', '/api/v1/endpoints', { url: receiver.url, description: 'e2e receiver' })).json;
   source = (await h.api('POST', '/api/v1/sources', { name: 'Billing (standard)', provider: 'standard' })).json;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -16,13 +16,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
 
+import { launchChromium } from './lib/browser.mjs';
 import { freePort, startHookd } from './lib/hookd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { poll, rand } from './lib/util.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = { timeout: 90_000 };
 const WAIT = 10_000;
 
@@ -62,11 +61,7 @@ before(async () => {
     res.end(`<!doctype html><title>A SaaS</title><h1>Your webhooks</h1><iframe id="portal" style="width:1100px;height:640px" src="${src.replace(/"/g, '&quot;')}"></iframe>`);
   });
   await new Promise((resolve) => frameServer.listen(port, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
