@@ -55,8 +55,18 @@ Result<nlohmann::json> PortalLinks::Exchange(const nlohmann::json& req) {
   if (!*code || (*code)->empty() || (*code)->size() > 256)
     return Status::InvalidField("code is required: the part of the portal link after '#'");
   const int64_t now = clock_.NowUnixMillis();
+  const std::string code_hash = HexEncode(Sha256(**code));
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
+  // A code that cannot be traded is refused from a read: a flood of guesses never takes the
+  // write lock the publishers and the delivery engine need.
+  auto live = (*db)->Cached(
+      "SELECT 1 FROM portal_codes WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2");
+  if (!live.ok()) return live.status();
+  auto found_live = (*live)->Bind(1, code_hash).Bind(2, now).Step();
+  if (!found_live.ok()) return found_live.status();
+  (*live)->Reset();
+  if (!*found_live) return InvalidCode();
   auto txn = Transaction::Begin(**db);
   if (!txn.ok()) return txn.status();
   // Marking it used is what decides: of two requests with one code, one gets a row here.
@@ -64,7 +74,7 @@ Result<nlohmann::json> PortalLinks::Exchange(const nlohmann::json& req) {
       "UPDATE portal_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL"
       " AND expires_at > ?2 RETURNING app_id, read_only, expires_at");
   if (!use.ok()) return use.status();
-  auto row = (*use)->Bind(1, HexEncode(Sha256(**code))).Bind(2, now).Step();
+  auto row = (*use)->Bind(1, code_hash).Bind(2, now).Step();
   if (!row.ok()) return row.status();
   if (!*row) return InvalidCode();
   const std::string app_id = (*use)->Text(0);

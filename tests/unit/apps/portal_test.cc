@@ -85,6 +85,20 @@ TEST_F(PortalTest, ACodeIsStoredAsItsDigestAndTradedOnceForASessionThatExpiresWi
   EXPECT_FALSE(tokens_.Authenticate(token).ok()) << "the session ends with the link";
 }
 
+// Guesses are refused from a read: while another connection holds the write lock, a wrong code
+// is still answered at once (it would otherwise wait behind the writer).
+TEST_F(PortalTest, AWrongCodeIsRefusedWithoutTakingTheWriteLock) {
+  const std::string code = Link();
+  auto writer = pool_->Acquire();
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Exec("BEGIN IMMEDIATE").ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Trade(std::string(64, 'f')).status().code(), "invalid_code");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  ASSERT_TRUE((*writer)->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(Trade(code).ok()) << "the real code still trades";
+}
+
 TEST_F(PortalTest, AnExpiredOrUnknownCodeIsRefusedAndExpiredCodesAreDeleted) {
   const std::string code = Link({{"expires_in", 1}});
   clock_.Advance(std::chrono::seconds(1));
