@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -69,6 +71,21 @@ Result<Answer> ApiClient::Call(const std::string& method, const std::string& pat
     return Status::Unavailable("cannot reach hookd at " + config_.url + " (" +
                                httplib::to_string(r.error()) + " error)");
   return Answer{r->status, r->body};
+}
+
+std::string PercentEncode(const std::string& s, std::string_view keep) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 std::string DescribeError(const Answer& a) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,10 @@ class ApiClient {
   ClientConfig config_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+// `s` with every byte other than letters, digits, "-_.~" and those in `keep` percent-encoded: a
+// path segment (an id or uid as given) or a query value.
+std::string PercentEncode(const std::string& s, std::string_view keep = "");
 
 // "<code>: <message>" of hookd's JSON error body, else "HTTP <status>".
 std::string DescribeError(const Answer& a);

@@ -37,19 +37,7 @@ int Fail(std::ostream& err, const std::string& line) {
 }
 
 // A path segment: an id or uid as given, its reserved bytes escaped.
-std::string Segment(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
+std::string Segment(const std::string& s) { return PercentEncode(s); }
 
 std::string Prefix(const Args& a) {
   auto app = a.Get("--app");

@@ -1,6 +1,11 @@
 #include "cli/sse_reader.h"
 
 namespace hookd::cli {
+namespace {
+
+constexpr size_t kMaxLine = 4 << 20;
+
+}  // namespace
 
 std::vector<SseEvent> SseReader::Feed(std::string_view bytes) {
   std::vector<SseEvent> out;
@@ -15,6 +20,8 @@ std::vector<SseEvent> SseReader::Feed(std::string_view bytes) {
     start = nl + 1;
   }
   partial_.erase(0, start);
+  // A line that never ends is no stream hookd writes: dropped rather than held without bound.
+  if (partial_.size() > kMaxLine) partial_.clear();
   return out;
 }
 

@@ -143,17 +143,7 @@ int RunTail(const Args& args, ApiClient& api, std::ostream& out, std::ostream& e
   }
   std::string query;
   auto add = [&query](const char* key, const std::string& value) {
-    std::string escaped;
-    for (unsigned char c : value) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*' || c == ',') {
-        escaped += static_cast<char>(c);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", c);
-        escaped += buf;
-      }
-    }
-    query += (query.empty() ? "?" : "&") + std::string(key) + "=" + escaped;
+    query += (query.empty() ? "?" : "&") + std::string(key) + "=" + PercentEncode(value, "*,");
   };
   if (auto v = args.Get("--types")) add("types", *v);
   if (auto v = args.Get("--endpoint")) add("endpoint_id", *v);
