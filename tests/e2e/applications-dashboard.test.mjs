@@ -274,8 +274,9 @@ describe('applications in the dashboard', { timeout: 300_000 }, () => {
     await page.locator('#feed-filter button[type="submit"]').click();
     await page.waitForURL(new RegExp(`#/overview\\?app_id=${acme.app.id}$`), { timeout: WAIT });
     await page.locator('#feed-app-name', { hasText: 'Acme Corp' }).waitFor({ timeout: WAIT });
+    // The badge may still say live for the unfiltered stream being replaced: wait for the request.
+    await poll(() => streams.some((u) => u.includes(`app_id=${acme.app.id}`)), WAIT, `the stream asks for the application: ${streams}`);
     await page.locator('#transport[data-state="live"]').waitFor({ timeout: WAIT });
-    assert.ok(streams.some((u) => u.includes(`app_id=${acme.app.id}`)), `the stream asks for the application: ${streams}`);
 
     const a = (await h.api('POST', `/api/v1/apps/${acme.app.id}/messages`, { event_type: 'acme.live', payload: {} })).json;
     const g = (await h.api('POST', `/api/v1/apps/${globex.app.id}/messages`, { event_type: 'globex.live', payload: {} })).json;

@@ -8,9 +8,9 @@ import { $, badge, copyText, dateTime, errorState, fill, h, prettyBody, time } f
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages, shortId } from './lists.js';
 import { LiveStream } from './live.js';
 import { endpointActions, endpointRow, endpointStatus, kv, newEndpoint } from './pages.js';
-import { endpointLabel, livePages, parseHash, showTransport } from './shell.js';
+import { beginView, endpointLabel, livePages, parseHash, showTransport } from './shell.js';
 import { Stats } from './stats.js';
-import { clearNotice, copyField, failed, field, notice, openDialog, showSecret } from './ui.js';
+import { copyField, failed, field, notice, openDialog, showSecret } from './ui.js';
 
 const FEED_ROWS = 100;
 
@@ -477,17 +477,7 @@ async function route() {
   if (!state.live) return;
   const { name, param, query } = parseHash('overview');
   const view = viewFor(name, param);
-  const nav = ++state.nav;
-  linkCtx.current = () => nav === state.nav;
-  state.view = view;
-  state.viewRefresh = null;
-  clearNotice();
-  const section = $(`#view-${view}`);
-  for (const v of document.querySelectorAll('.view')) v.hidden = v !== section;
-  for (const a of document.querySelectorAll('#nav a')) {
-    if (a.dataset.view === (NAV_OF[view] || view)) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
+  const { nav, section } = beginView(state, linkCtx, view, NAV_OF);
   try {
     // Only the overview's feeds follow one application; every other page needs all entries.
     const follow = view === 'overview' ? await feedAppFrom(query) : '';

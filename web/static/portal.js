@@ -12,7 +12,7 @@ import { $, badge, dateTime, errorState, fill, h, time } from './dom.js';
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages } from './lists.js';
 import { LiveStream } from './live.js';
 import { endpointActions, endpointRow, endpointStatus, kv, newEndpoint, secretField } from './pages.js';
-import { endpointLabel, livePages, parseHash, showTransport } from './shell.js';
+import { beginView, endpointLabel, livePages, parseHash, showTransport } from './shell.js';
 import { clearNotice, failed } from './ui.js';
 
 const KEY = 'hookd.portal';
@@ -330,17 +330,7 @@ async function route() {
   if (!state.session) return;
   const { name, param, query } = parseHash('endpoints');
   const view = viewFor(name, param);
-  const nav = ++state.nav;
-  ctx.current = () => nav === state.nav;
-  state.view = view;
-  state.viewRefresh = null;
-  clearNotice();
-  const section = $(`#view-${view}`);
-  for (const v of document.querySelectorAll('.view')) v.hidden = v !== section;
-  for (const a of document.querySelectorAll('#nav a')) {
-    if (a.dataset.view === (NAV_OF[view] || view)) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
+  const { nav, section } = beginView(state, ctx, view, NAV_OF);
   try {
     if (view === 'endpoints') {
       renderEndpoints(section);

@@ -1,9 +1,9 @@
 // What the dashboard and the portal both do around their views: the live transport's indicator,
-// an endpoint's short label, the route read from the URL's fragment, and message and delivery
-// pages that reload when a live entry concerns them.
+// an endpoint's short label, the route read from the URL's fragment, the start of a navigation,
+// and message and delivery pages that reload when a live entry concerns them.
 import { $, fill } from './dom.js';
 import { deliveryPage, messagePage } from './pages.js';
-import { failed } from './ui.js';
+import { clearNotice, failed } from './ui.js';
 
 const TRANSPORT_NAMES = { sse: 'SSE', websocket: 'WebSocket', longpoll: 'long-polling' };
 
@@ -43,6 +43,26 @@ export function parseHash(home) {
     // a malformed escape: looked up as it is, and not found
   }
   return { name: name || home, param: decoded, query: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)) };
+}
+
+/**
+ * Starts a navigation to `view`: its section (#view-<view>) is the one shown, its nav link
+ * (`navOf[view]`, else the view) is marked current, the last page's notice and live refresh end,
+ * and ctx.current() is true until the next navigation. Returns {nav, section}.
+ */
+export function beginView(state, ctx, view, navOf) {
+  const nav = ++state.nav;
+  ctx.current = () => nav === state.nav;
+  state.view = view;
+  state.viewRefresh = null;
+  clearNotice();
+  const section = $(`#view-${view}`);
+  for (const v of document.querySelectorAll('.view')) v.hidden = v !== section;
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.view === (navOf[view] || view)) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  return { nav, section };
 }
 
 /**
