@@ -177,9 +177,14 @@ describe('application credentials on the status streams', TIMEOUT, () => {
     assert.ok(!r.text.includes(g));
     // Unfiltered, the admin sees both, each entry with its app_id.
     await poll(async () => (await h.api('GET', `/api/v1/apps/${apps.globex.uid}/deliveries?status=succeeded`)).json.data.length > 0, 10_000, 'globex delivered');
-    const all = await longPoll(h.token, `after=${from}&timeout=0`);
-    const mine = all.json.events.filter((e) => [a, g].includes(e.data.message_id));
-    assert.ok(mine.length >= 4, all.text); // message.created and delivery entries of each
+    // The stream reads the log a moment after the commits: wait until it has read them all.
+    let all;
+    let mine = [];
+    await poll(async () => {
+      all = await longPoll(h.token, `after=${from}&timeout=0`);
+      mine = all.json.events.filter((e) => [a, g].includes(e.data.message_id));
+      return mine.length >= 4; // message.created and delivery entries of each
+    }, 10_000, 'every entry of both messages on the unfiltered stream');
     for (const e of mine) assert.equal(e.data.app_id, e.data.message_id === a ? apps.acme.app.id : apps.globex.app.id);
   });
 
