@@ -267,7 +267,13 @@ int RunClientCommand(const std::string& name, const std::vector<std::string>& wo
     return 2;
   }
   ApiClient api(LoadConfig(*args, getenv));
-  const int code = cmd.run(*args, api, out, err);
+  int code = 0;
+  try {
+    code = cmd.run(*args, api, out, err);
+  } catch (const nlohmann::json::exception&) {
+    // A 2xx whose JSON is not what hookd answers: --url names something else.
+    return Fail(err, "unexpected answer from " + api.config().url + " (is it hookd?)");
+  }
   if (code == 2) err << "hookd " << name << ": missing or extra arguments\nUsage:\n  " << cmd.usage;
   return code;
 }

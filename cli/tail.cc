@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -80,7 +81,11 @@ Outcome Follow(const Target& t, const std::string& target, const std::string& to
     for (const SseEvent& e : sse.Feed(got)) {
       out << (as_json ? e.data : TailLine(e.data, color)) << "\n";
       out.flush();
-      if (!e.id.empty()) last = std::stoll(e.id);
+      // An id that is not a seq (no stream hookd writes) leaves the resume point where it was.
+      int64_t seq = 0;
+      const char* end = e.id.data() + e.id.size();
+      if (auto [p, ec] = std::from_chars(e.id.data(), end, seq); ec == std::errc() && p == end)
+        last = seq;
     }
   }
   if (status == 200) return Outcome::kDropped;
@@ -98,7 +103,10 @@ std::string Field(const json& data, const char* name) {
 
 std::string TailLine(const std::string& entry_json, bool color) {
   const json e = json::parse(entry_json, nullptr, false);
-  if (!e.is_object()) return entry_json;
+  if (!e.is_object() || !e.value("type", json()).is_string() ||
+      !e.value("seq", json()).is_number_integer() || !e.value("at", json("")).is_string() ||
+      !e.value("data", json::object()).is_object())
+    return entry_json;  // not an entry as hookd writes it: shown as it came
   const std::string type = e.value("type", std::string());
   const std::string at = e.value("at", std::string());
   const json data = e.value("data", json::object());

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -239,6 +240,19 @@ describe('hookd send, retry, recover, login', TIMEOUT, () => {
     const down = await cli(['send', 'x.y'], { url: `http://127.0.0.1:${port}` });
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^hookd: cannot reach hookd at http:\/\/127\.0\.0\.1:\d+ [^\n]*\n$/);
+    // Something else at --url answering 2xx with other JSON: one line, exit 1, no crash.
+    const impostor = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id": 5, "deliveries": "many", "event_type": ["x"]}');
+    });
+    await new Promise((r) => impostor.listen(0, '127.0.0.1', r));
+    try {
+      const odd = await cli(['send', 'x.y'], { url: `http://127.0.0.1:${impostor.address().port}` });
+      assert.equal(odd.code, 1, odd.stderr);
+      assert.match(odd.stderr, /^hookd: unexpected answer from http:\/\/127\.0\.0\.1:\d+ \(is it hookd\?\)\n$/);
+    } finally {
+      await new Promise((r) => impostor.close(r));
+    }
     const flag = await cli(['send', 'x.y', '--bogus']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /unknown option --bogus/);

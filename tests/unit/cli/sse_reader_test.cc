@@ -39,6 +39,11 @@ TEST(TailLineTest, TimeSeqTypeIdsAndOutcome) {
   EXPECT_EQ(TailLine(entry, true).find("\x1b[31mdelivery.failed\x1b[0m") != std::string::npos,
             true);
   EXPECT_EQ(TailLine("not json", false), "not json");
+  // Fields of other types (no entry hookd writes) are shown as they came, never thrown on.
+  for (const std::string odd :
+       {R"({"seq":"7","type":"x","at":"","data":{}})", R"({"seq":7,"type":5,"data":{}})",
+        R"({"seq":7,"type":"x","data":[]})", R"({"seq":7,"type":"x","at":1,"data":{}})"})
+    EXPECT_EQ(TailLine(odd, false), odd);
 }
 
 }  // namespace
