@@ -444,6 +444,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     }
     job.request.endpoint_id = take.endpoint_id;
     job.request.url = *url;
+    job.request.cli = take.endpoint->kind == "cli";
     job.secrets = take.endpoint->LiveSecrets(now);
     chosen.push_back(std::move(job));
     chosen_endpoints.push_back(take.endpoint);  // its headers are made with the message's

@@ -17,6 +17,9 @@ struct OutboundRequest {
   EndpointUrl url;
   std::vector<std::pair<std::string, std::string>> headers;  // sent as given
   std::string body;                                          // sent with content-type JSON
+  // The endpoint is a connected `hookd listen` (kind "cli"): the attempt goes over its
+  // WebSocket, never to `url` (listen/cli_tunnels.h).
+  bool cli = false;
 };
 
 struct SendResult {
