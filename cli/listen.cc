@@ -271,6 +271,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto& socket = beast::get_lowest_layer(ws_).socket();
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
+    // The websocket's own idle timer would keep run() going until it fires.
+    io_.stop();
   }
 
   asio::io_context& io_;

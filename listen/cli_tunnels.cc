@@ -56,7 +56,7 @@ void TunnelingSender::SendAsync(OutboundRequest request, std::chrono::millisecon
   if (!tunnel) {
     SendResult r;
     r.error = "no hookd listen is connected for this endpoint";
-    r.local_failure = true;
+    r.not_connected = true;
     done(std::move(r));
     return;
   }

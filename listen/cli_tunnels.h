@@ -2,8 +2,8 @@
 // each one serves, and when each endpoint lost its command (for ListenEndpoints' reaping).
 // TunnelingSender: the AsyncSender the delivery engine uses: an attempt for a cli endpoint goes
 // to its tunnel, every other one to the HTTP sender. A cli endpoint's attempt never goes out
-// over HTTP: without a connected command it is hookd's own failure (not an attempt; due again
-// shortly), so deliveries wait for a command that reconnects.
+// over HTTP: without a connected command it is not an attempt (SendResult::not_connected; due
+// again shortly), so deliveries wait for a command that reconnects.
 //
 // Thread-safety: all of it is thread-safe.
 #pragma once
