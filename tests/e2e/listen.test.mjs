@@ -11,7 +11,9 @@
 // - a dropped socket reconnects and resumes the same endpoint;
 // - an application token listens to its own application only; a read-only portal session may not;
 // - exit codes and one-line errors for a wrong token, an unreachable hookd, bad flags;
-// - the raw protocol abused (no hello, garbage, a second hello, an unanswered delivery).
+// - the raw protocol abused (no hello, garbage, a second hello, an unanswered delivery);
+// - the dashboard marks the endpoint as hookd listen's while it lives (chromium; with
+//   DASHBOARD_SCREENSHOTS=<dir> also saved at 1366x768 and 420 px).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,6 +23,10 @@ import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import WebSocket from 'ws';
 
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { launchChromium } from './lib/browser.mjs';
 import { HOOKD_BIN, freePort, startHookd } from './lib/hookd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { poll, rand, sleep } from './lib/util.mjs';
@@ -315,6 +321,46 @@ describe('hookd listen', TIMEOUT, () => {
     const help = await runCli(['listen', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--forward-to/);
+  });
+});
+
+describe('the dashboard', TIMEOUT, () => {
+  test('shows a listen endpoint as such while it lives, and not after Ctrl-C', async () => {
+    const rx = await startReceiver();
+    const l = await startListen(['--forward-to', rx.url, '--events', 'dash.*']);
+    const browser = await launchChromium();
+    try {
+      for (const [suffix, viewport] of [['', { width: 1366, height: 768 }], ['-420', { width: 420, height: 800 }]]) {
+        const context = await browser.newContext({ viewport });
+        const page = await context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(h.base + '/');
+        await page.getByLabel('Admin token').fill(h.token);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.locator('#nav').waitFor({ state: 'visible', timeout: 10_000 });
+        await page.goto(`${h.base}/#/endpoints`);
+        const row = page.locator(`tr[data-endpoint="${l.endpointId}"]`);
+        await row.locator('.badge', { hasText: 'hookd listen' }).waitFor({ timeout: 10_000 });
+        await page.goto(`${h.base}/#/endpoints/${l.endpointId}`);
+        await page.locator('#view-endpoint .badge', { hasText: 'hookd listen' }).waitFor({ timeout: 10_000 });
+        if (process.env.DASHBOARD_SCREENSHOTS) {
+          fs.mkdirSync(process.env.DASHBOARD_SCREENSHOTS, { recursive: true });
+          await page.goto(`${h.base}/#/endpoints`);
+          await row.waitFor({ timeout: 10_000 });
+          await page.waitForTimeout(300);
+          await page.screenshot({ path: path.join(process.env.DASHBOARD_SCREENSHOTS, `listen-endpoints${suffix}.png`) });
+        }
+        assert.deepEqual(errors, []);
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+      l.proc.kill('SIGINT');
+      await l.exited;
+      await rx.close();
+    }
+    assert.equal((await h.api('GET', `/api/v1/endpoints/${l.endpointId}`)).status, 404);
   });
 });
 
