@@ -145,6 +145,12 @@ void ListenSession::StartAttempt(OutboundRequest request, std::chrono::milliseco
   p.timer->async_wait(
       [self = shared_from_this(), id, deadline](const boost::system::error_code& ec) {
         if (ec) return;
+        // A frame still being written after a whole deadline: the command does not read. It is
+        // dropped (every attempt out ends), rather than each attempt timing out in turn.
+        if (self->writing_ && std::chrono::steady_clock::now() - self->write_started_ >= deadline) {
+          self->Stop();
+          return;
+        }
         SendResult r;
         r.error = "hookd listen did not answer within " + std::to_string(deadline.count()) + " ms";
         r.duration_ms = deadline.count();
@@ -207,6 +213,12 @@ void ListenSession::OnGoodbye() {
 }
 
 void ListenSession::Write(std::string frame) {
+  // A command that does not read: its attempts time out and free their slots, so frames would
+  // queue here without end. Past the most that a reading command ever has queued, it is dropped.
+  if (writes_.size() > 2 * static_cast<size_t>(kListenMaxConcurrency) + 8) {
+    Stop();
+    return;
+  }
   writes_.push_back(std::move(frame));
   if (!writing_) WriteNext();
 }
@@ -223,6 +235,7 @@ void ListenSession::WriteNext() {
     return;
   }
   writing_ = true;
+  write_started_ = std::chrono::steady_clock::now();
   ws_.async_write(boost::asio::buffer(writes_.front()),
                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                     self->writing_ = false;

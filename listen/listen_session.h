@@ -6,7 +6,8 @@
 // the attempts' results. An attempt not answered by its deadline ends as a timeout; attempts still
 // out when the socket goes end as failed attempts (retried as any). A goodbye removes the
 // endpoint; a socket gone leaves it detached for ListenEndpoints' grace, for the command to
-// reconnect and resume. The credential is checked again every credential_recheck.
+// reconnect and resume. A command that stops reading (a frame still unwritten after a whole
+// attempt deadline) is dropped. The credential is checked again every credential_recheck.
 //
 // Thread-safety: Deliver may be called from any thread; everything else runs on the
 // connection's strand.
@@ -96,6 +97,7 @@ class ListenSession final : public CliTunnel, public std::enable_shared_from_thi
   boost::beast::flat_buffer read_buffer_;
   std::deque<std::string> writes_;
   bool writing_ = false;
+  std::chrono::steady_clock::time_point write_started_;  // of the write under way
   std::optional<boost::beast::websocket::close_reason> close_after_writes_;
   std::string endpoint_id_;  // set by the hello
   int max_concurrency_ = 1;

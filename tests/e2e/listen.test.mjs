@@ -417,6 +417,36 @@ describe('GET /api/v1/listen, abused', TIMEOUT, () => {
     assert.equal(refused, 401);
   });
 
+  test('a command that stops reading is dropped, its endpoint reaped, its deliveries not lost', async () => {
+    const type = `stuck.${rand(4)}`;
+    const ws = open();
+    const got = [];
+    ws.on('message', (m) => got.push(JSON.parse(m.toString())));
+    ws.on('error', () => {});
+    const closed = new Promise((r) => ws.on('close', r));
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ type: 'hello', forward_to: 'http://localhost:1/x', events: [type], max_concurrency: 64 }));
+    await poll(() => got.length >= 1, 5000, 'ready');
+    const endpointId = got[0].endpoint_id;
+    ws._socket.pause(); // reads nothing more: hookd's frames pile up behind a full socket
+    const started = Date.now();
+    const big = 'x'.repeat(60_000);
+    const ids = [];
+    for (let i = 0; i < 200; i++) ids.push((await publish(type, { i, big })).id);
+    // Each timed-out attempt (3 s here) frees a slot whose frame queues again; past the cap the
+    // session is dropped, well before the WebSocket's own 30 s idle timeout.
+    await poll(async () => (await h.api('GET', `/api/v1/endpoints/${endpointId}`)).status === 404,
+      25_000, 'the stuck command dropped and its endpoint reaped');
+    assert.ok(Date.now() - started < 25_000);
+    ws._socket.resume();
+    await closed;
+    const ended = await poll(async () => {
+      const r = await h.api('GET', `/api/v1/deliveries?endpoint_id=${endpointId}&limit=500`);
+      return r.json.data.length === 200 && r.json.data.every((d) => d.status === 'failed') ? r.json.data : null;
+    }, 20_000, 'every delivery ended failed');
+    assert.equal(ended.length, ids.length);
+  });
+
   test('a delivery the command never answers times out as a failed attempt; hookd never dials the URL', async () => {
     const rx = await startReceiver();
     const type = `silent.${rand(4)}`;
