@@ -6,10 +6,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -75,13 +78,20 @@ struct Shared {
   }
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// One connection, over TCP (`Ws` a websocket over a tcp_stream) or TLS (over an ssl_stream).
+template <class Ws>
+class Connection : public std::enable_shared_from_this<Connection<Ws>> {
+  static constexpr bool kTls = !std::is_same_v<Ws, websocket::stream<beast::tcp_stream>>;
+
  public:
-  Connection(asio::io_context& io, const StreamTarget& target, const std::string& token,
-             ListenHello& hello, LocalForwarder& forwarder, Shared& shared, uint64_t generation)
+  using std::enable_shared_from_this<Connection<Ws>>::shared_from_this;
+
+  Connection(asio::io_context& io, asio::ssl::context& tls, const StreamTarget& target,
+             const std::string& token, ListenHello& hello, LocalForwarder& forwarder,
+             Shared& shared, uint64_t generation)
       : io_(io),
         resolver_(io),
-        ws_(io),
+        ws_(MakeStream(io, tls)),
         signal_timer_(io),
         goodbye_timer_(io),
         target_(target),
@@ -102,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
           beast::get_lowest_layer(self->ws_).async_connect(
               addresses, [self](beast::error_code ec, const tcp::endpoint&) {
                 if (ec) return self->End_(End::kUnreachable);
-                self->Handshake();
+                self->SecureThenHandshake();
               });
         });
   }
@@ -116,6 +126,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  static Ws MakeStream(asio::io_context& io, asio::ssl::context& tls) {
+    if constexpr (kTls)
+      return Ws(io, tls);
+    else
+      return Ws(io);
+  }
+
+  // TLS first when the stream base is https: SNI and the host's certificate checked.
+  void SecureThenHandshake() {
+    if constexpr (kTls) {
+      auto self = shared_from_this();
+      std::string host = target_.host;
+      if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+      auto& ssl = ws_.next_layer();
+      if (!SSL_set_tlsext_host_name(ssl.native_handle(), host.c_str()))
+        return End_(End::kUnreachable);
+      ssl.set_verify_mode(asio::ssl::verify_peer);
+      ssl.set_verify_callback(asio::ssl::host_name_verification(host));
+      ssl.async_handshake(asio::ssl::stream_base::client, [self](beast::error_code ec) {
+        if (ec) {
+          self->shared_.Print(self->shared_.err,
+                              "hookd: TLS with " + self->target_.base + " failed: " + ec.message());
+          return self->End_(End::kRefused);
+        }
+        self->Handshake();
+      });
+    } else {
+      Handshake();
+    }
+  }
+
   void Handshake() {
     auto self = shared_from_this();
     ws_.set_option(websocket::stream_base::decorator([token = token_](websocket::request_type& r) {
@@ -277,7 +318,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::io_context& io_;
   tcp::resolver resolver_;
-  websocket::stream<beast::tcp_stream> ws_;
+  Ws ws_;
   asio::steady_timer signal_timer_;
   asio::steady_timer goodbye_timer_;
   const StreamTarget& target_;
@@ -399,20 +440,29 @@ int RunListen(const Args& args, ApiClient& api, std::ostream& out, std::ostream&
                      reported ? line : line + " (not reported: the connection to hookd dropped)");
       });
 
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_default_verify_paths();
   bool ever_ready = false;
   int tries = 0;
   for (uint64_t generation = 1;; ++generation) {
     asio::io_context io;
-    auto c = std::make_shared<Connection>(io, *target, api.config().token, hello, forwarder, shared,
-                                          generation);
-    c->Start();
-    io.run();
+    auto run = [&]<class Ws>() {
+      auto c = std::make_shared<Connection<Ws>>(io, tls, *target, api.config().token, hello,
+                                                forwarder, shared, generation);
+      c->Start();
+      io.run();
+      ever_ready = ever_ready || c->was_ready();
+      return c->outcome();
+    };
+    const End outcome =
+        target->tls
+            ? run.template operator()<websocket::stream<beast::ssl_stream<beast::tcp_stream>>>()
+            : run.template operator()<websocket::stream<beast::tcp_stream>>();
     {
       std::lock_guard<std::mutex> lock(shared.mu);
       shared.send_result = nullptr;  // results of this connection have nowhere to go now
     }
-    ever_ready = ever_ready || c->was_ready();
-    switch (c->outcome()) {
+    switch (outcome) {
       case End::kGoodbye:
         return 0;
       case End::kRefused:

@@ -5,14 +5,15 @@
 namespace hookd::cli {
 
 std::optional<StreamTarget> ParseStreamBase(const std::string& base) {
-  constexpr std::string_view kHttp = "http://";
-  if (!base.starts_with(kHttp)) return std::nullopt;
-  std::string rest = base.substr(kHttp.size());
+  const bool tls = base.starts_with("https://");
+  if (!tls && !base.starts_with("http://")) return std::nullopt;
+  std::string rest = base.substr(tls ? 8 : 7);
   if (size_t slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
   if (rest.empty()) return std::nullopt;
   const size_t colon = rest.rfind(':');
-  if (colon == std::string::npos || rest.ends_with(']')) return StreamTarget{base, rest, "80"};
-  return StreamTarget{base, rest.substr(0, colon), rest.substr(colon + 1)};
+  if (colon == std::string::npos || rest.ends_with(']'))
+    return StreamTarget{base, rest, tls ? "443" : "80", tls};
+  return StreamTarget{base, rest.substr(0, colon), rest.substr(colon + 1), tls};
 }
 
 Result<StreamTarget> FetchStreamTarget(ApiClient& api, const std::string& command) {
@@ -25,7 +26,7 @@ Result<StreamTarget> FetchStreamTarget(ApiClient& api, const std::string& comman
                         : std::string();
   auto t = ParseStreamBase(base);
   if (!t)
-    return Status::Unavailable(command + " connects over http only; hookd names " +
+    return Status::Unavailable(command + " connects over http or https; hookd names " +
                                (base.empty() ? std::string("no stream_base") : base));
   return *t;
 }

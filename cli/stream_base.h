@@ -1,5 +1,6 @@
 // Where a running hookd's long-lived transports are: GET /api/v1/info's stream_base (API.md,
-// "Status stream"), as `tail` and `listen` connect to it (plain http only).
+// "Status stream"), as `tail` and `listen` connect to it: http, or https (through a TLS proxy,
+// the certificate verified against the system's CAs or SSL_CERT_FILE / SSL_CERT_DIR).
 #pragma once
 
 #include <optional>
@@ -13,9 +14,10 @@ namespace hookd::cli {
 struct StreamTarget {
   std::string base;  // as hookd named it
   std::string host, port;
+  bool tls = false;  // https: TLS with the host's certificate verified
 };
 
-// host and port of "http://host[:port]"; nullopt for anything else.
+// host and port of "http://host[:port]" or "https://host[:port]"; nullopt for anything else.
 std::optional<StreamTarget> ParseStreamBase(const std::string& base);
 
 // Asks hookd; the error is the line to print (unreachable, refused, not http).

@@ -2,8 +2,10 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <chrono>
 #include <limits>
@@ -23,8 +25,13 @@ using nlohmann::json;
 
 enum class Outcome { kDropped, kRefused };
 
+template <class Stream>
+Outcome FollowOn(Stream& stream, const StreamTarget& t, const std::string& target,
+                 const std::string& token, std::optional<int64_t>& last, bool as_json, bool color,
+                 std::ostream& out, std::ostream& err, bool& connected);
+
 // One connection: prints every entry it reads and moves `last`; kRefused (with the line said)
-// when hookd answers other than 200.
+// when hookd answers other than 200, or when TLS fails.
 Outcome Follow(const StreamTarget& t, const std::string& target, const std::string& token,
                std::optional<int64_t>& last, bool as_json, bool color, std::ostream& out,
                std::ostream& err, bool& connected) {
@@ -36,6 +43,28 @@ Outcome Follow(const StreamTarget& t, const std::string& target, const std::stri
   auto addresses = resolver.resolve(t.host, t.port, ec);
   if (!ec) stream.connect(addresses, ec);
   if (ec) return Outcome::kDropped;
+  if (!t.tls) return FollowOn(stream, t, target, token, last, as_json, color, out, err, connected);
+  boost::asio::ssl::context tls(boost::asio::ssl::context::tls_client);
+  tls.set_default_verify_paths();
+  beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), tls);
+  std::string host = t.host;
+  if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+  SSL_set_tlsext_host_name(secure.native_handle(), host.c_str());
+  secure.set_verify_mode(boost::asio::ssl::verify_peer);
+  secure.set_verify_callback(boost::asio::ssl::host_name_verification(host));
+  secure.handshake(boost::asio::ssl::stream_base::client, ec);
+  if (ec) {
+    err << "hookd: TLS with " << t.base << " failed: " << ec.message() << "\n";
+    return Outcome::kRefused;
+  }
+  return FollowOn(secure, t, target, token, last, as_json, color, out, err, connected);
+}
+
+template <class Stream>
+Outcome FollowOn(Stream& stream, const StreamTarget& t, const std::string& target,
+                 const std::string& token, std::optional<int64_t>& last, bool as_json, bool color,
+                 std::ostream& out, std::ostream& err, bool& connected) {
+  beast::error_code ec;
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, t.host + ":" + t.port);
   req.set(http::field::accept, "text/event-stream");

@@ -9,9 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { E2E_DIR, freePort, startHookd } from './lib/hookd.mjs';
+import { Webhook } from 'standardwebhooks';
+
+import { E2E_DIR, HOOKD_BIN, freePort, startHookd } from './lib/hookd.mjs';
 import { exchange } from './lib/raw.mjs';
-import { sleep } from './lib/util.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+import { poll, sleep } from './lib/util.mjs';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 const CONF = path.resolve(E2E_DIR, '../../deploy/nginx/hookd.conf');
@@ -139,6 +142,47 @@ test('the status streams reach the browser through the same origin: info names i
   assert.match(r.text, /text\/event-stream/i);
   assert.match(r.text, /event: message\.created/);
   assert.match(r.text, new RegExp(pub.json.id));
+});
+
+/** `hookd <args>` against the proxy's https origin, trusting the test's certificate (or not). */
+function cliOverTls(args, { trust = true } = {}) {
+  const env = { ...process.env, HOME: dir, HOOKD_URL: `https://localhost:${tlsPort}`, HOOKD_TOKEN: hookd.token };
+  if (trust) env.SSL_CERT_FILE = path.join(dir, 'cert.pem');
+  else delete env.SSL_CERT_FILE;
+  const proc = spawn(HOOKD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = { proc, out: '', err: '', code: undefined };
+  proc.stdout.on('data', (d) => (c.out += d));
+  proc.stderr.on('data', (d) => (c.err += d));
+  c.exited = new Promise((resolve) => proc.on('exit', (code) => resolve((c.code = code))));
+  return c;
+}
+
+test('hookd listen and hookd tail work through the TLS proxy (wss, https), the certificate verified', async () => {
+  const rx = await startReceiver();
+  const listen = cliOverTls(['listen', '--forward-to', rx.url, '--events', 'tls.*']);
+  const tail = cliOverTls(['tail', '--types', 'delivery.succeeded', '--json']);
+  try {
+    await poll(() => /Webhook signing secret: whsec_/.test(listen.out) || listen.code !== undefined, 10_000, 'listen ready');
+    assert.equal(listen.code, undefined, listen.err);
+    const secret = listen.out.match(/(whsec_\S+)/)[1];
+    const pub = await hookd.api('POST', '/api/v1/messages', { event_type: 'tls.ok', payload: { over: 'wss' } });
+    assert.equal(pub.status, 202, pub.text);
+    await rx.waitFor(() => rx.requests.length === 1, 10_000, 'the delivery through wss');
+    const rec = rx.requests[0];
+    assert.deepEqual(new Webhook(secret).verify(rec.body.toString(), rec.headers), { over: 'wss' });
+    await poll(() => tail.out.includes(pub.json.id), 10_000, 'tail over https shows the delivery');
+  } finally {
+    listen.proc.kill('SIGINT');
+    tail.proc.kill('SIGTERM');
+    assert.equal(await listen.exited, 0, listen.err);
+    await tail.exited;
+    await rx.close();
+  }
+  // Without trusting the certificate: one error line, exit 1, nothing made.
+  const refused = cliOverTls(['listen', '--forward-to', 'localhost:9'], { trust: false });
+  assert.equal(await refused.exited, 1);
+  assert.equal(refused.err.trim().split('\n').length, 1, refused.err);
+  assert.match(refused.err, /^hookd: .*(certificate|SSL|TLS)/i);
 });
 
 test('/metrics is refused through the shipped config, in every spelling, while hookd itself serves it', async () => {
