@@ -138,7 +138,6 @@ void ListenSession::StartAttempt(OutboundRequest request, std::chrono::milliseco
   const int64_t id = ++next_id_;
   Pending p;
   p.done = std::move(done);
-  p.started = std::chrono::steady_clock::now();
   p.frame = ListenDeliveryFrame({id, std::move(request.headers), std::move(request.body)});
   p.timer = std::make_unique<boost::asio::steady_timer>(ws_.get_executor());
   p.timer->expires_after(deadline);
@@ -168,7 +167,6 @@ void ListenSession::SendWaiting() {
     auto it = pending_.find(id);
     if (it == pending_.end()) continue;  // timed out while waiting
     ++out_;
-    it->second.started = std::chrono::steady_clock::now();
     Write(std::exchange(it->second.frame, std::string()));
   }
 }

@@ -61,7 +61,6 @@ class ListenSession final : public CliTunnel, public std::enable_shared_from_thi
     AsyncSender::Done done;
     std::unique_ptr<boost::asio::steady_timer> timer;
     std::string frame;  // empty once sent
-    std::chrono::steady_clock::time_point started;
   };
   ListenSession(boost::beast::tcp_stream stream, ListenEndpoints& endpoints, CliTunnels& tunnels,
                 ListenLimits limits, std::optional<std::string> principal_app,
