@@ -64,10 +64,18 @@ async function startListen(args, { token = h.token, url = h.base, hookd = h } = 
   proc.stdout.on('data', (c) => (l.out += c));
   proc.stderr.on('data', (c) => (l.err += c));
   l.exited = new Promise((resolve) => proc.on('exit', (code) => resolve((l.code = code))));
-  await poll(() => /Webhook signing secret: whsec_/.test(l.out) || l.code !== undefined, 10_000, 'listen ready');
+  const ready = args.includes('--json') ? /"type":"ready"[^\n]*\n/ : /Webhook signing secret: whsec_/;
+  await poll(() => ready.test(l.out) || l.code !== undefined, 10_000, 'listen ready');
   assert.equal(l.code, undefined, `listen exited: ${l.err}`);
-  l.endpointId = l.out.match(/Ready: endpoint (ep_\S+)/)[1];
-  l.secret = l.out.match(/Webhook signing secret: (whsec_\S+)/)[1];
+  if (args.includes('--json')) {
+    const first = JSON.parse(l.out.split('\n')[0]); // {"type":"ready","endpoint_id","secret",...}
+    assert.equal(first.type, 'ready');
+    l.endpointId = first.endpoint_id;
+    l.secret = first.secret;
+  } else {
+    l.endpointId = l.out.match(/Ready: endpoint (ep_\S+)/)[1];
+    l.secret = l.out.match(/Webhook signing secret: (whsec_\S+)/)[1];
+  }
   l.hookd = hookd;
   return l;
 }
@@ -303,6 +311,27 @@ describe('hookd listen', TIMEOUT, () => {
     assert.match(ro.stderr, /^hookd: read_only: /);
     const eps = await h.api('GET', `/api/v1/apps/${app.json.id}/endpoints`);
     assert.equal(eps.json.data.length, 0, eps.text);
+  });
+
+  test('--source and --app (by uid, with the admin token) become the endpoint\'s filter and application', async () => {
+    const src = await h.api('POST', '/api/v1/sources', { name: `listen ${rand(4)}`, provider: 'standard' });
+    assert.equal(src.status, 201, src.text);
+    const uid = `listen-${rand(4)}`;
+    const app = await h.api('PUT', `/api/v1/apps/${uid}`, { name: 'by uid' });
+    assert.equal(app.status, 201, app.text);
+    const l = await startListen(['--forward-to', 'localhost:9/x', '--source', src.json.id, '--app', uid,
+      '--events', 'a.*,b.created', '--json']);
+    try {
+      const ep = await h.api('GET', `/api/v1/endpoints/${l.endpointId}`);
+      assert.equal(ep.status, 200, ep.text);
+      assert.deepEqual(ep.json.source_ids, [src.json.id]);
+      assert.deepEqual(ep.json.event_types, ['a.*', 'b.created']);
+      assert.equal(ep.json.app_id, app.json.id);
+      assert.equal(ep.json.url, 'http://localhost:9/x');
+    } finally {
+      l.proc.kill('SIGINT');
+      assert.equal(await l.exited, 0, l.err);
+    }
   });
 
   test('exit codes and one-line errors: wrong token, unreachable hookd, bad flags', async () => {
