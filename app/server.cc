@@ -43,6 +43,7 @@
 #include "ingest/sqlite_source_store.h"
 #include "web/admin_access.h"
 #include "web/assets.h"
+#include "web/openapi_document.h"
 #include "web/overview.h"
 #include "web/request_origin.h"
 #include "web/session_routes.h"
@@ -431,6 +432,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterSessionRoutes(s.router, s.auth, *s.sessions, *s.throttle, s.PageOrigins(),
                           settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);
+    RegisterApiDocsRoutes(s.router);
   }
   HttpServerOptions http_options;
   http_options.host = settings.listen.host;
@@ -542,5 +544,9 @@ std::string Server::stream_base_url() const {
 void Server::WakeDelivery() { impl_->WakeEngine(); }
 
 const AdminAuth& Server::auth() const { return impl_->auth; }
+
+std::vector<std::pair<std::string, std::string>> Server::routes() const {
+  return impl_->router.Routes();
+}
 
 }  // namespace hookd
