@@ -2,6 +2,7 @@
 //
 //   checkResponse('GET', '/api/v1/sources?limit=5', r)          // main listener
 //   checkResponse('GET', '/api/v1/updates?after=0', r, { listener: 'stream' })
+//   checkResponse('GET', url, r, { listener: 'any' })             // a browser's, either listener
 //
 // `r` is {status, headers, text} (headers: a fetch Headers or a plain object). Throws an
 // AssertionError naming the route, the status and what is wrong when:
@@ -79,11 +80,12 @@ function segmentsOf(p) {
   return p.split('/').filter((s) => s.length > 0);
 }
 
+// stream: true (the stream listener), false (the main one) or null (either).
 function findRoute(routes, urlPath, stream) {
   const parts = segmentsOf(urlPath);
   let templated = null;
   for (const r of routes) {
-    if (r.stream !== stream || r.segments.length !== parts.length) continue;
+    if ((stream !== null && r.stream !== stream) || r.segments.length !== parts.length) continue;
     let exact = true;
     let match = true;
     for (let i = 0; i < parts.length && match; i++) {
@@ -127,7 +129,7 @@ function headerOf(headers, name) {
 export function checkResponse(method, url, r, { listener = 'main' } = {}) {
   const { doc, ajv, routes, validators } = load();
   const urlPath = url.split('?')[0].split('#')[0];
-  const route = findRoute(routes, urlPath, listener === 'stream');
+  const route = findRoute(routes, urlPath, listener === 'any' ? null : listener === 'stream');
   if (!route) return;
   const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
   const where = `${method.toUpperCase()} ${urlPath} (${route.template}) → ${r.status}`;
