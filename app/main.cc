@@ -1,5 +1,5 @@
-// hookd: `hookd serve`, `hookd backup`, the client commands (`send`, `trigger`, `retry`,
-// `recover`, `login`), `hookd version`, `hookd --help`.
+// hookd: `hookd serve`, `hookd backup`, the client commands (`listen`, `send`, `trigger`,
+// `retry`, `recover`, `tail`, `login`), `hookd version`, `hookd --help`.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -25,6 +25,8 @@ constexpr char kUsage[] = "hookd " HOOKD_VERSION
                           "  hookd serve [flags]   run the server (all roles by default)\n"
                           "  hookd backup --to FILE [flags]\n"
                           "                        copy the live database (hookd backup --help)\n"
+                          "  hookd listen --forward-to URL [--events E]\n"
+                          "                        receive deliveries on this machine\n"
                           "  hookd send <event_type> [--data JSON] [--app APP]\n"
                           "                        publish a message\n"
                           "  hookd trigger <provider> <event> --source SRC\n"

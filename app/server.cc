@@ -41,6 +41,9 @@
 #include "ingest/source_cache.h"
 #include "ingest/sqlite_event_store.h"
 #include "ingest/sqlite_source_store.h"
+#include "listen/cli_tunnels.h"
+#include "listen/listen_endpoints.h"
+#include "listen/listen_session.h"
 #include "web/admin_access.h"
 #include "web/assets.h"
 #include "web/openapi_document.h"
@@ -91,6 +94,11 @@ struct Server::Impl {
   std::unique_ptr<EndpointCache> endpoint_cache;
   AsyncHttpSender* http_sender = nullptr;  // async_sender, unless a test injected its own
   std::unique_ptr<AsyncSender> async_sender;
+  // `hookd listen` (roles api and deliver together): the connected commands, the sender that
+  // hands their endpoints' attempts to them, and their endpoints.
+  std::unique_ptr<CliTunnels> tunnels;
+  std::unique_ptr<TunnelingSender> tunneling_sender;
+  std::unique_ptr<ListenEndpoints> listen;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<ApplicationStore> applications;
   std::unique_ptr<AppTokens> app_tokens;
@@ -380,13 +388,20 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
       s.http_sender = http_sender.get();
       s.async_sender = std::move(http_sender);
     }
+    AsyncSender* engine_sender = s.async_sender.get();
+    if (settings.HasRole("api")) {
+      s.tunnels = std::make_unique<CliTunnels>(clock);
+      s.tunneling_sender = std::make_unique<TunnelingSender>(*s.async_sender, *s.tunnels,
+                                                             std::string("hookd/") + HOOKD_VERSION);
+      engine_sender = s.tunneling_sender.get();
+    }
     options.max_inflight = settings.max_inflight;
     options.attempt_timeout = settings.delivery_timeout;
     if (!settings.retry_schedule.empty()) options.policy.schedule = settings.retry_schedule;
     options.disable_after = settings.disable_after;
     options.on_status_committed = [&s] { s.StatusCommitted(); };
     options.logger = &logger;
-    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *s.async_sender,
+    s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *engine_sender,
                                                 s.metrics, clock, random, options);
   }
   if (settings.HasRole("api")) {
@@ -422,6 +437,24 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     // The status streams have their own listener; bound here so a port 0 is known for
     // /api/v1/info.
     if (Status st = s.CreateStreams(); !st.ok()) return st;
+    if (s.tunnels) {
+      s.listen = std::make_unique<ListenEndpoints>(
+          *s.endpoint_service, *s.applications, *s.tunnels, *s.pool, clock, settings.listen_grace,
+          [&s] { s.WakeEngine(); }, logger);
+      ListenLimits limits;
+      limits.hello_timeout = settings.header_timeout;
+      limits.ping_interval = settings.stream_ping_interval;
+      limits.credential_recheck = s.stream_context->limits.credential_recheck;
+      s.stream_context->SetListen(
+          [&s, limits](boost::beast::tcp_stream stream,
+                       boost::beast::http::request<boost::beast::http::empty_body> req,
+                       std::optional<std::string> app, CredentialCheck credential,
+                       std::shared_ptr<void> slot) {
+            ListenSession::Create(std::move(stream), *s.listen, *s.tunnels, limits, std::move(app),
+                                  std::move(credential), std::move(slot))
+                ->Start(std::move(req));
+          });
+    }
     ListenAddress stream_address = settings.stream_listen;
     stream_address.port = s.stream_listener->port();
     // Behind a proxy that serves both listeners under one origin, the streams are there.
@@ -474,6 +507,12 @@ Status Server::Start() {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
   if (impl_->committer) impl_->committer->Start();
+  if (impl_->listen) {
+    // Endpoints left by commands of an earlier run get the grace to be resumed.
+    if (Status s = impl_->listen->NoteExisting(); !s.ok()) return s;
+    impl_->listen->StartReaping(
+        std::min<std::chrono::milliseconds>(impl_->listen->grace() / 4, std::chrono::seconds(1)));
+  }
   if (impl_->pruner) impl_->pruner->Start();
   impl_->reaper->Start();
   if (impl_->message_service) {
@@ -502,6 +541,7 @@ Status Server::Start() {
 }
 
 void Server::Stop() {
+  if (impl_->listen) impl_->listen->StopReaping();
   if (impl_->pruner) impl_->pruner->Stop();
   impl_->reaper->Stop();
   // New requests get 503 shutting_down; everything already handed to the committer is committed

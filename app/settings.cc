@@ -47,6 +47,8 @@ constexpr Option kOptions[] = {
     {"--allow-private-targets", "HOOKD_ALLOW_PRIVATE_TARGETS", "false",
      "allow endpoint URLs on private/loopback addresses"},
     {"--delivery-timeout", "HOOKD_DELIVERY_TIMEOUT", "15s", "deadline of one delivery attempt"},
+    {"--listen-grace", "HOOKD_LISTEN_GRACE", "1m",
+     "how long a hookd listen endpoint waits for its command to reconnect before it is removed"},
     {"--disable-after", "HOOKD_DISABLE_AFTER", "5d",
      "disable an endpoint that has failed this long without a success"},
     {"--max-inflight", "HOOKD_MAX_INFLIGHT", "2048",
@@ -204,6 +206,12 @@ Status Apply(Settings& s, const std::string& key, const std::string& name,
     if (*d < std::chrono::minutes(1) || *d > std::chrono::hours(24 * 366) || d->count() % 1000)
       return Status::InvalidField(name + ": whole seconds from 1m to 366d");
     (key == "--session-idle" ? s.session_idle : s.session_max_age) = *d;
+  } else if (key == "--listen-grace") {
+    auto d = ParseDuration(value);
+    if (!d.ok()) return fail(d.status());
+    if (d->count() < 1000 || d->count() > 24 * 3600 * 1000)
+      return Status::InvalidField(name + ": 1s to 24h");
+    s.listen_grace = *d;
   } else if (key == "--delivery-timeout") {
     auto d = ParseDuration(value);
     if (!d.ok()) return fail(d.status());
@@ -411,6 +419,7 @@ std::vector<LogField> SettingsLogFields(const Settings& s) {
        s.retry_schedule.empty() ? std::string("default") : join(s.retry_schedule, FormatDuration)},
       {"allow_private_targets", s.allow_private_targets},
       {"delivery_timeout", FormatDuration(s.delivery_timeout)},
+      {"listen_grace", FormatDuration(s.listen_grace)},
       {"disable_after", FormatDuration(s.disable_after)},
       {"max_inflight", s.max_inflight},
       {"max_body", s.max_body},

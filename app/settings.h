@@ -40,6 +40,8 @@ struct Settings {
   std::vector<std::chrono::milliseconds> retry_schedule;
   bool allow_private_targets = false;
   std::chrono::milliseconds delivery_timeout{15000};
+  // A `hookd listen` endpoint without its command this long is removed (API.md: a minute).
+  std::chrono::milliseconds listen_grace{60000};
   std::chrono::milliseconds disable_after{5LL * 24 * 3600 * 1000};
   int max_inflight = 2048;  // delivery attempts in flight in all
   uint64_t max_body = 1 << 20;

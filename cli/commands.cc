@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli/listen.h"
 #include "cli/samples.h"
 #include "cli/tail.h"
 
@@ -224,6 +225,17 @@ std::map<std::string, Command> Commands(Random& random, int64_t now_s, const Get
         [](const Args& a, ApiClient& api, std::ostream& out, std::ostream& err) {
           return RunTail(a, api, out, err, isatty(STDOUT_FILENO) == 1);
         }}},
+      {"listen",
+       {"hookd listen --forward-to <url> [--events <pattern,...>] [--source <src_id>]...\n"
+        "             [--app <app>] [--max-concurrency <1-64>] [--json]\n"
+        "  Receives real deliveries on this machine: hookd makes a temporary endpoint (kind cli)\n"
+        "  and hands its deliveries over a WebSocket; each is POSTed to <url> (e.g.\n"
+        "  localhost:3000/webhooks) with hookd's headers and signature, and the answer is\n"
+        "  recorded as the attempt. Prints the signing secret, then a line per delivery.\n"
+        "  Ctrl-C removes the endpoint; so does hookd when the command is gone for a minute.\n",
+        {"--forward-to", "--events", "--source", "--app", "--max-concurrency"},
+        {"--source"},
+        RunListen}},
       {"login",
        {"hookd login --token <token> [--url <url>]\n"
         "  Checks the token against hookd and keeps the URL and token in ~/.config/hookd/config\n"
@@ -245,7 +257,7 @@ constexpr char kCommonHelp[] =
 
 bool IsClientCommand(const std::string& name) {
   return name == "send" || name == "trigger" || name == "retry" || name == "recover" ||
-         name == "login" || name == "tail";
+         name == "login" || name == "tail" || name == "listen";
 }
 
 int RunClientCommand(const std::string& name, const std::vector<std::string>& words,

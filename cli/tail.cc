@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/sse_reader.h"
+#include "cli/stream_base.h"
 
 namespace hookd::cli {
 namespace {
@@ -20,26 +21,11 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 using nlohmann::json;
 
-struct Target {
-  std::string host, port;
-};
-
-// host and port of "http://host[:port]" (the stream base hookd names).
-std::optional<Target> ParseBase(const std::string& base) {
-  constexpr std::string_view kHttp = "http://";
-  if (!base.starts_with(kHttp)) return std::nullopt;
-  std::string rest = base.substr(kHttp.size());
-  if (size_t slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string::npos || rest.ends_with(']')) return Target{rest, "80"};
-  return Target{rest.substr(0, colon), rest.substr(colon + 1)};
-}
-
 enum class Outcome { kDropped, kRefused };
 
 // One connection: prints every entry it reads and moves `last`; kRefused (with the line said)
 // when hookd answers other than 200.
-Outcome Follow(const Target& t, const std::string& target, const std::string& token,
+Outcome Follow(const StreamTarget& t, const std::string& target, const std::string& token,
                std::optional<int64_t>& last, bool as_json, bool color, std::ostream& out,
                std::ostream& err, bool& connected) {
   // `connected`: set when hookd answered 200 (the stream was up).
@@ -133,22 +119,12 @@ std::string TailLine(const std::string& entry_json, bool color) {
 
 int RunTail(const Args& args, ApiClient& api, std::ostream& out, std::ostream& err, bool color) {
   if (!args.positional.empty()) return 2;
-  auto info = api.Call("GET", "/api/v1/info", "");
-  if (!info.ok()) {
-    err << "hookd: " << info.status().message() << "\n";
+  auto t = FetchStreamTarget(api, "tail");
+  if (!t.ok()) {
+    err << "hookd: " << t.status().message() << "\n";
     return 1;
   }
-  if (info->status != 200) {
-    err << "hookd: " << DescribeError(*info) << "\n";
-    return 1;
-  }
-  const json j = json::parse(info->body, nullptr, false);
-  const std::string base = j.is_object() ? j.value("stream_base", std::string()) : "";
-  auto t = ParseBase(base);
-  if (!t) {
-    err << "hookd: tail reads the stream over http only; hookd names " << base << "\n";
-    return 1;
-  }
+  const std::string& base = t->base;
   std::string query;
   auto add = [&query](const char* key, const std::string& value) {
     query += (query.empty() ? "?" : "&") + std::string(key) + "=" + PercentEncode(value, "*,");

@@ -168,12 +168,15 @@ void DeliveryEngine::Harvest(int64_t now) {
 void DeliveryEngine::TakeResults(std::vector<AttemptRecord>& results, int64_t now) {
   for (AttemptRecord& r : results) {
     scheduler_.Finished(r.endpoint_id);
-    if (r.result.local_failure) {
-      // hookd's own failure (out of descriptors): not an attempt, not the receiver's health.
-      // The delivery is due again shortly, its attempts and schedule unchanged.
+    if (r.result.local_failure || r.result.not_connected) {
+      // hookd's own failure (out of descriptors), or a `hookd listen` not connected: not an
+      // attempt, not the receiver's health. The delivery is due again shortly, its attempts and
+      // schedule unchanged.
       breaker_.OnAbandoned(r.endpoint_id);
-      local_failures_.Increment();
-      local_errors_.Log(r.result.error);
+      if (r.result.local_failure) {
+        local_failures_.Increment();
+        local_errors_.Log(r.result.error);
+      }
       released_.push_back({r.delivery_id, now + options_.local_failure_delay.count()});
       continue;
     }
@@ -444,6 +447,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     }
     job.request.endpoint_id = take.endpoint_id;
     job.request.url = *url;
+    job.request.cli = take.endpoint->kind == "cli";
     job.secrets = take.endpoint->LiveSecrets(now);
     chosen.push_back(std::move(job));
     chosen_endpoints.push_back(take.endpoint);  // its headers are made with the message's

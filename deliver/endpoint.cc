@@ -16,6 +16,7 @@ nlohmann::json EndpointJson(const Endpoint& e) {
   nlohmann::json j = {{"id", e.id},
                       {"app_id", e.app_id},
                       {"url", e.url},
+                      {"kind", e.kind},
                       {"description", e.description},
                       {"event_types", e.filter.event_types},
                       {"source_ids", e.filter.source_ids},

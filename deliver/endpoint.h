@@ -19,6 +19,9 @@ struct Endpoint {
   std::string id;                      // ep_...
   std::string app_id = kDefaultAppId;  // the application it belongs to; never changes
   std::string url;
+  // "http", or "cli": the temporary endpoint of a connected `hookd listen`, whose deliveries go
+  // over that command's WebSocket (listen/cli_tunnels.h); hookd never dials its url.
+  std::string kind = "http";
   std::string description;
   EndpointFilter filter;
   std::vector<std::pair<std::string, std::string>> headers;  // custom, sent on every attempt

@@ -163,6 +163,30 @@ Result<Endpoint> EndpointService::Create(const nlohmann::json& req,
   return e;
 }
 
+Result<Endpoint> EndpointService::CreateCli(const nlohmann::json& req, const std::string& app_id) {
+  if (Status s = RejectUnknownFields(req, {"url", "description", "event_types", "source_ids"});
+      !s.ok())
+    return s;
+  auto url = OptionalString(req, "url");
+  if (!url.ok()) return url.status();
+  if (!*url) return Status::InvalidField("url is required");
+  if (auto parsed = ParseEndpointUrl(**url); !parsed.ok()) return parsed.status();
+  nlohmann::json rest = req;
+  rest.erase("url");
+  Endpoint e;
+  std::vector<EndpointWarning> ignored;
+  if (Status s = Apply(rest, e, ignored); !s.ok()) return s;
+  e.url = **url;
+  e.kind = "cli";
+  e.secret = GenerateEndpointSecret(random_);
+  e.id = NewId("ep", clock_, random_);
+  e.app_id = app_id;
+  e.created_at = e.updated_at = clock_.NowUnixMillis();
+  if (Status s = store_.Insert(e); !s.ok()) return s;
+  cache_.Invalidate();
+  return e;
+}
+
 Result<Endpoint> EndpointService::Update(const std::string& id, const nlohmann::json& req,
                                          std::vector<EndpointWarning>* warnings) {
   if (req.contains("secret"))

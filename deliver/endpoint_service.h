@@ -52,6 +52,10 @@ class EndpointService {
   Result<Endpoint> Create(const nlohmann::json& req,
                           std::vector<EndpointWarning>* warnings = nullptr,
                           const std::string& app_id = kDefaultAppId);
+  // The temporary endpoint of a `hookd listen` (kind "cli"): {"url" (where the command forwards,
+  // on its own machine: parsed, not checked against the SSRF rules, never dialled by hookd),
+  // "event_types"?, "source_ids"?, "description"?}.
+  Result<Endpoint> CreateCli(const nlohmann::json& req, const std::string& app_id);
   // Any of Create's fields but "secret"; `warnings` as Create's.
   Result<Endpoint> Update(const std::string& id, const nlohmann::json& req,
                           std::vector<EndpointWarning>* warnings = nullptr);
@@ -69,6 +73,8 @@ class EndpointService {
   // re-queuing nothing, when the endpoint is disabled.
   Result<int64_t> Recover(const std::string& id, const nlohmann::json& req);
   Status Delete(const std::string& id);
+  // The endpoints changed behind the service's back (a writer in the same database): reload.
+  void Invalidate() { cache_.Invalidate(); }
   Result<Endpoint> Get(const std::string& id) { return store_.Get(id); }
   // Newest first; only the application's when `app_id` is given.
   Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit,

@@ -10,12 +10,12 @@ namespace {
 constexpr char kColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secret,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at, previous_secrets, forward_headers, app_id";
+    " created_at, updated_at, previous_secrets, forward_headers, app_id, kind";
 // Written only by the delivery engine (AttemptRecorder), so Update leaves them alone.
 constexpr char kReadColumns[] =
     "id, url, description, event_types, source_ids, headers, secret, previous_secrets,"
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
-    " created_at, updated_at, circuit, circuit_retry_at, forward_headers, app_id";
+    " created_at, updated_at, circuit, circuit_retry_at, forward_headers, app_id, kind";
 
 std::vector<std::string> StringList(const std::string& text) {
   std::vector<std::string> out;
@@ -49,6 +49,7 @@ Endpoint Read(const Stmt& st) {
   if (!st.IsNull(16)) e.circuit_retry_at = st.Int(16);
   e.forward_headers = StringList(st.Text(17));
   e.app_id = st.Text(18);
+  e.kind = st.Text(19);
   return e;
 }
 
@@ -79,10 +80,10 @@ void Bind(Stmt& st, const Endpoint& e) {
       .Bind(17, DumpJson(e.forward_headers));
 }
 
-// Bind plus the application, which only an insert writes.
+// Bind plus the application and the kind, which only an insert writes.
 void BindNew(Stmt& st, const Endpoint& e) {
   Bind(st, e);
-  st.Bind(18, e.app_id);
+  st.Bind(18, e.app_id).Bind(19, e.kind);
 }
 
 Result<std::vector<Endpoint>> ReadAll(Stmt& st) {
@@ -102,7 +103,7 @@ Status EndpointStore::Insert(const Endpoint& e) {
   if (!db.ok()) return db.status();
   // Only into a live application: one deleted meanwhile gets no endpoint.
   auto st = (*db)->Cached(std::string("INSERT INTO endpoints (") + kColumns +
-                          ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18"
+                          ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18, ?19"
                           " WHERE EXISTS (SELECT 1 FROM applications"
                           "  WHERE id = ?18 AND deleted_at IS NULL)");
   if (!st.ok()) return st.status();

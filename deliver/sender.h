@@ -17,6 +17,9 @@ struct OutboundRequest {
   EndpointUrl url;
   std::vector<std::pair<std::string, std::string>> headers;  // sent as given
   std::string body;                                          // sent with content-type JSON
+  // The endpoint is a connected `hookd listen` (kind "cli"): the attempt goes over its
+  // WebSocket, never to `url` (listen/cli_tunnels.h).
+  bool cli = false;
 };
 
 struct SendResult {
@@ -28,6 +31,10 @@ struct SendResult {
   // True when hookd itself could not make the attempt (out of file descriptors): it is not the
   // receiver's failure, so it is neither counted as an attempt nor fed to the circuit breaker.
   bool local_failure = false;
+  // True when the endpoint's receiver is a `hookd listen` command that is not connected: the
+  // delivery waits for it as for a local failure (not an attempt, due again shortly), but it is
+  // nobody's failure, so nothing is logged or counted.
+  bool not_connected = false;
 };
 
 }  // namespace hookd

@@ -8,10 +8,16 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
 
 #include "common/http_types.h"
 #include "common/metrics.h"
@@ -29,6 +35,12 @@ using StreamAppAuth = std::function<Result<std::string>(const HttpRequest&)>;
 using StreamAppProbe = std::function<bool(const HttpRequest&)>;
 // Whether the credential that opened a stream is still valid (bound when the stream opens).
 using CredentialCheck = std::function<Status()>;
+// GET /api/v1/listen (`hookd listen`): takes over an authenticated WebSocket upgrade request with
+// the application its credential is limited to (nullopt: the admin), the credential's check, and
+// the connection's slot (released when the connection ends).
+using ListenUpgrade = std::function<void(
+    boost::beast::tcp_stream, boost::beast::http::request<boost::beast::http::empty_body>,
+    std::optional<std::string>, CredentialCheck, std::shared_ptr<void>)>;
 
 struct StreamLimits {
   size_t max_connections = 1024;                    // open sockets on the stream listener
@@ -84,6 +96,10 @@ class StreamContext {
     app_auth_ = std::move(auth);
     app_recheck_ = std::move(recheck);
   }
+  // Where GET /api/v1/listen goes; unset in a process that does not deliver (503 there). Before
+  // the listener starts only.
+  void SetListen(ListenUpgrade listen) { listen_ = std::move(listen); }
+  const ListenUpgrade& listen() const { return listen_; }
   // Who may open a stream with `req`'s credential: nullopt for the admin (any entry), or the
   // one application whose entries alone it may see; a refusal otherwise.
   Result<std::optional<std::string>> Authenticate(const HttpRequest& req) const;
@@ -112,6 +128,7 @@ class StreamContext {
   StreamAppProbe app_probe_;
   StreamAppAuth app_auth_;
   StreamAppAuth app_recheck_;
+  ListenUpgrade listen_;
 };
 
 // One open socket counted against StreamLimits::max_connections; released on destruction.

@@ -27,6 +27,7 @@ using tcp = asio::ip::tcp;
 constexpr std::string_view kStreamPath = "/api/v1/stream";
 constexpr std::string_view kWsPath = "/api/v1/ws";
 constexpr std::string_view kUpdatesPath = "/api/v1/updates";
+constexpr std::string_view kListenPath = "/api/v1/listen";
 
 HttpResponse JsonError(int status, const std::string& code, const std::string& message) {
   return JsonResponse(status, {{"error", {{"code", code}, {"message", message}}}});
@@ -86,7 +87,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       return;
     }
     cors_ = CorsHeaders(origin);
-    if (hr.path != kStreamPath && hr.path != kWsPath && hr.path != kUpdatesPath) {
+    if (hr.path != kStreamPath && hr.path != kWsPath && hr.path != kUpdatesPath &&
+        hr.path != kListenPath) {
       Respond(ErrorResponse(Status::NotFound("no such stream: " + hr.path)), keep_alive_);
       return;
     }
@@ -104,6 +106,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                                       hr.method + " is not allowed here; use GET"});
       r.headers.emplace_back("Allow", "GET, OPTIONS");
       Respond(std::move(r), keep_alive_);
+      return;
+    }
+    if (hr.path == kListenPath) {
+      RouteListen(std::move(req), hr);
       return;
     }
     auto principal = ctx_.Authenticate(hr);
@@ -156,6 +162,34 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                        })
           ->Start();
     }
+  }
+
+  // GET /api/v1/listen: `hookd listen`'s WebSocket (listen/listen_session.h).
+  void RouteListen(http::request<http::empty_body> req, HttpRequest& hr) {
+    if (!ctx_.listen()) {
+      Respond(JsonError(503, "listen_unavailable",
+                        "this hookd process does not deliver (HOOKD_ROLES); connect hookd listen "
+                        "to one with the api and deliver roles"),
+              keep_alive_);
+      return;
+    }
+    // It creates an endpoint: a credential that may only read (a read-only portal session) is
+    // refused as it would be on POST /api/v1/endpoints.
+    hr.method = "POST";
+    auto principal = ctx_.Authenticate(hr);
+    if (!principal.ok()) {
+      Respond(ErrorResponse(principal.status()), keep_alive_);
+      return;
+    }
+    if (!beast::websocket::is_upgrade(req)) {
+      Respond(JsonError(400, "websocket_upgrade_required",
+                        "GET /api/v1/listen is a WebSocket upgrade request"),
+              false);
+      return;
+    }
+    auto slot = std::make_shared<ConnectionSlot>(std::move(slot_));
+    ctx_.listen()(std::move(stream_), std::move(req), std::move(principal).value(),
+                  ctx_.BindCredential(hr), std::move(slot));
   }
 
   void Respond(HttpResponse r, bool keep_alive) {

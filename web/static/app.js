@@ -7,7 +7,7 @@ import { renderApp, renderApps } from './apps.js';
 import { $, badge, copyText, dateTime, errorState, fill, h, prettyBody, time } from './dom.js';
 import { deliveriesPanel, links, renderDeliveries, renderFailed, renderMessages, shortId } from './lists.js';
 import { LiveStream } from './live.js';
-import { endpointActions, endpointRow, endpointStatus, kv, newEndpoint } from './pages.js';
+import { endpointActions, endpointRow, endpointStatus, kv, listenBadge, newEndpoint } from './pages.js';
 import { beginView, endpointLabel, livePages, parseHash, showTransport } from './shell.js';
 import { Stats } from './stats.js';
 import { copyField, failed, field, notice, openDialog, showSecret } from './ui.js';
@@ -326,6 +326,7 @@ async function showEndpoint(id) {
       ['Endpoint', h('code', {}, ep.id)],
       ['Application', h('a', { href: `#/apps/${encodeURIComponent(ep.app_id)}`, class: 'mono', id: 'endpoint-app' }, ep.app_id)],
       ['URL', h('code', {}, ep.url)],
+      ep.kind === 'cli' ? ['Kind', listenBadge(ep)] : null,
       ep.description ? ['Description', ep.description] : null,
       ['Status', h('span', {}, endpointStatus(ep))],
       ['Event types', ep.event_types.length ? ep.event_types.join(', ') : 'all'],

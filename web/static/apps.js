@@ -6,7 +6,7 @@
 import { api, withQuery } from './api.js';
 import { dateTime, errorState, fill, h } from './dom.js';
 import { messagesTable, shortId } from './lists.js';
-import { endpointStatus, kv } from './pages.js';
+import { endpointStatus, kv, listenBadge } from './pages.js';
 import { copyField, failed, field, notice, openDialog } from './ui.js';
 
 const PAGE = 50;
@@ -134,7 +134,7 @@ function endpointsTable(list) {
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'URL'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Subscribes to'))),
     h('tbody', {}, list.map((ep) => h('tr', { dataset: { endpoint: ep.id } },
       h('td', { class: 'type-cell' }, h('a', { href: `#/endpoints/${enc(ep.id)}`, class: 'mono', title: ep.url }, ep.url),
-        ep.description ? h('div', { class: 'muted small' }, ep.description) : null),
+        ep.description ? h('div', { class: 'muted small' }, ep.description) : null, listenBadge(ep)),
       h('td', { dataset: { label: 'Status' } }, endpointStatus(ep)),
       h('td', { class: 'small', dataset: { label: 'Subscribes to' } }, ep.event_types.length ? ep.event_types.join(', ') : 'all event types'))))));
 }

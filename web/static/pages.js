@@ -34,13 +34,19 @@ export function endpointStatus(ep) {
   return [badge('enabled'), ep.failing_since ? h('div', { class: 'muted small' }, 'failing since ', time(ep.failing_since)) : null];
 }
 
+/** A `hookd listen` endpoint (kind cli) says so: it lives while its command is connected. */
+export function listenBadge(ep) {
+  if (ep.kind !== 'cli') return null;
+  return h('div', {}, h('span', { class: 'badge', title: 'A temporary endpoint of a connected `hookd listen`: removed when the command stops' }, 'hookd listen'));
+}
+
 /** The row of an endpoints table: URL, status, subscriptions, created, actions. */
 export function endpointRow(ctx, ep) {
   const sources = ctx.state.sources;
   // data-label and the classes let a narrow screen show the row as a card (table.list, style.css).
   return h('tr', { dataset: { endpoint: ep.id } },
     h('td', { class: 'type-cell' }, h('a', { href: `#/endpoints/${enc(ep.id)}`, class: 'mono ellipsis wide', title: ep.url }, ep.url),
-      ep.description ? h('div', { class: 'muted small' }, ep.description) : null),
+      ep.description ? h('div', { class: 'muted small' }, ep.description) : null, listenBadge(ep)),
     h('td', { dataset: { label: 'Status' } }, endpointStatus(ep)),
     h('td', { class: 'small', dataset: { label: 'Subscribes to' } },
       ep.event_types.length ? ep.event_types.join(', ') : 'all event types',
