@@ -11,7 +11,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { launchChromium } from './lib/browser.mjs';
 import { startHookd } from './lib/hookd.mjs';
-import { checkResponse, openapiDocument } from './lib/openapi.mjs';
+import WebSocket from 'ws';
+
+import { checkResponse, checkSchema, openapiDocument } from './lib/openapi.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { poll, rand } from './lib/util.mjs';
 
@@ -86,6 +88,42 @@ test('the application-scoped routes answer as documented', TIMEOUT, async () => 
   ok(await h.api('GET', `${base}/messages/msg_nope`), 404);
   ok(await h.api('GET', `/api/v1/overview`), 200);
   ok(await h.api('DELETE', base), 204);
+});
+
+test("hookd listen's WebSocket frames are the document's", TIMEOUT, async () => {
+  const type = `frames.${rand(4)}`;
+  const ws = new WebSocket(`ws://127.0.0.1:${h.streamPort}/api/v1/listen`, { headers: { authorization: `Bearer ${h.token}` } });
+  const got = [];
+  ws.on('message', (m) => got.push(JSON.parse(m.toString())));
+  const closed = new Promise((r) => ws.on('close', r));
+  await new Promise((r, j) => ws.on('open', r).on('error', j));
+  const send = (schema, frame) => {
+    checkSchema(schema, frame);
+    checkSchema('ListenFrame', frame);
+    ws.send(JSON.stringify(frame));
+  };
+  const next = async (t) => poll(() => got.find((f) => f.type === t), 10_000, `a ${t} frame`);
+  send('ListenHello', { type: 'hello', forward_to: 'http://localhost:1/hook', events: [type], max_concurrency: 2 });
+  checkSchema('ListenReady', await next('ready'));
+  assert.equal((await h.api('GET', `/api/v1/endpoints/${got[0].endpoint_id}`)).json.kind, 'cli');
+  assert.equal((await h.api('POST', '/api/v1/messages', { event_type: type, payload: { n: 1 } })).status, 202);
+  const delivery = await next('delivery');
+  checkSchema('ListenDelivery', delivery);
+  send('ListenResult', { type: 'result', id: delivery.id, status: 200, duration_ms: 3, body: 'ok' });
+  send('ListenClose', { type: 'close' });
+  checkSchema('ListenClosed', await next('closed'));
+  for (const f of got) checkSchema('ListenFrame', f);
+  ws.close();
+  await closed;
+  // A frame hookd cannot use: an error frame.
+  const bad = new WebSocket(`ws://127.0.0.1:${h.streamPort}/api/v1/listen`, { headers: { authorization: `Bearer ${h.token}` } });
+  const badFrames = [];
+  bad.on('message', (m) => badFrames.push(JSON.parse(m.toString())));
+  const badClosed = new Promise((r) => bad.on('close', r));
+  await new Promise((r) => bad.on('open', r));
+  bad.send('not json');
+  await badClosed;
+  checkSchema('ListenError', badFrames.at(-1));
 });
 
 describe('the reference page', () => {

@@ -177,6 +177,25 @@ export function checkResponse(method, url, r, { listener = 'main' } = {}) {
   }
 }
 
+/**
+ * Throws unless `value` matches the document's components/schemas/`name` (e.g. the frames of
+ * `hookd listen`'s WebSocket, which no HTTP answer carries).
+ */
+export function checkSchema(name, value) {
+  const { ajv, validators } = load();
+  const key = `#schema ${name}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.getSchema(`hookd-openapi#/$defs/${name}`);
+    assert.ok(validate, `OpenAPI: no schema ${name}`);
+    validators.set(key, validate);
+  }
+  if (!validate(value)) {
+    const errors = validate.errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    assert.fail(`OpenAPI: ${JSON.stringify(value).slice(0, 300)} is no ${name}: ${errors}`);
+  }
+}
+
 /** Every path template and its methods, e.g. ["GET /api/v1/sources", ...] (for the tests). */
 export function documentedOperations() {
   const { routes } = load();
