@@ -46,6 +46,7 @@
 #include "listen/listen_session.h"
 #include "web/admin_access.h"
 #include "web/assets.h"
+#include "web/openapi_document.h"
 #include "web/overview.h"
 #include "web/request_origin.h"
 #include "web/session_routes.h"
@@ -464,6 +465,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterSessionRoutes(s.router, s.auth, *s.sessions, *s.throttle, s.PageOrigins(),
                           settings.secure_cookies);
     RegisterOverviewRoutes(s.router, *s.pool, clock);
+    RegisterApiDocsRoutes(s.router);
   }
   HttpServerOptions http_options;
   http_options.host = settings.listen.host;
@@ -582,5 +584,9 @@ std::string Server::stream_base_url() const {
 void Server::WakeDelivery() { impl_->WakeEngine(); }
 
 const AdminAuth& Server::auth() const { return impl_->auth; }
+
+std::vector<std::pair<std::string, std::string>> Server::routes() const {
+  return impl_->router.Routes();
+}
 
 }  // namespace hookd

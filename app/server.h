@@ -5,6 +5,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/settings.h"
 #include "common/admin_auth.h"
@@ -41,6 +43,8 @@ class Server {
   // The stream listener's URL ("http://host:port"), empty when this process serves no streams.
   std::string stream_base_url() const;
   const AdminAuth& auth() const;
+  // The main listener's routes (method, pattern) of the roles this process serves.
+  std::vector<std::pair<std::string, std::string>> routes() const;
   // Makes the delivery engine look for due work now. Commits wake it already; this is for an
   // injected clock that a test moved forward. No-op without the deliver role.
   void WakeDelivery();

@@ -1,5 +1,6 @@
 # Writes a .cc defining hookd::EmbeddedAssets() from the files in web/static and the files given
-# in EXTRA (a ;-list of "<served name>=<path>", e.g. Debian's Chart.js from the system).
+# in EXTRA (a |-list of "<served name>=<path>", e.g. Debian's Chart.js from the system).
+string(REPLACE "|" ";" EXTRA "${EXTRA}")
 file(GLOB files "${DIR}/*")
 list(SORT files)
 set(entries "")

@@ -23,7 +23,16 @@ std::vector<std::string> Split(std::string_view path) {
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, Access access, AsyncHandler handler) {
-  routes_.push_back({std::move(method), Split(pattern), access, std::move(handler)});
+  std::vector<std::string> segments = Split(pattern);
+  routes_.push_back(
+      {std::move(method), std::move(pattern), std::move(segments), access, std::move(handler)});
+}
+
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
 }
 
 void Router::Add(std::string method, std::string pattern, Access access, SyncHandler handler) {

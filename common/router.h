@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/http_types.h"
@@ -45,9 +46,14 @@ class Router {
   // 404, a known path with another method 405, a handler that throws 500; all as JSON errors.
   void Dispatch(HttpRequest& req, const Reply& reply) const;
 
+  // Every route as registered: its method and pattern ("GET", "/api/v1/sources/:id"), in
+  // registration order.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;  // ":name" captures a segment
     Access access;
     AsyncHandler handler;

@@ -13,6 +13,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
+import { checkResponse } from './lib/openapi.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { assertError, newWhsec, poll, rand, readResponse, sleep } from './lib/util.mjs';
 
@@ -145,7 +146,9 @@ async function longPoll(token, query) {
     headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(70_000),
   });
-  return { ...(await readResponse(res)), ms: Date.now() - t0 };
+  const r = { ...(await readResponse(res)), ms: Date.now() - t0 };
+  checkResponse('GET', '/api/v1/updates', r, { listener: 'stream' });
+  return r;
 }
 
 async function lastSeq() {

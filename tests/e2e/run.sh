@@ -14,4 +14,8 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
   touch node_modules
 fi
 
+# The OpenAPI description must be valid before the suites check hookd's answers against it.
+echo "== redocly lint docs/openapi.yaml"
+npx --no-install redocly lint --config ../../docs/redocly.yaml --format=stylish ../../docs/openapi.yaml
+
 exec node --test --test-reporter=spec *.test.mjs

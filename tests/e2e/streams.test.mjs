@@ -10,6 +10,7 @@ import EventSource from 'eventsource';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
+import { checkResponse } from './lib/openapi.mjs';
 import { exchange } from './lib/raw.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { assertError, poll, readResponse, sleep } from './lib/util.mjs';
@@ -96,7 +97,9 @@ async function streamGet(h, path, { headers, token = h.token } = {}) {
   if (token) hdrs.authorization = `Bearer ${token}`;
   const t0 = Date.now();
   const res = await fetch(h.streamBase + path, { headers: hdrs, signal: AbortSignal.timeout(70_000) });
-  return { ...(await readResponse(res)), ms: Date.now() - t0 };
+  const r = { ...(await readResponse(res)), ms: Date.now() - t0 };
+  checkResponse('GET', path, r, { listener: 'stream' });
+  return r;
 }
 
 /** The last seq the log has reached, from a long-poll that answers at once. */

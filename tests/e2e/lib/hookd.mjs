@@ -7,6 +7,10 @@
 //   h.saveLog('ingest');                        // the output, to a file in the temp dir
 //   await h.cleanup();                          // stops if needed, removes the data dir
 //
+// Every answer that api(), request(), ingest(), rawPost() and streamRequest() receive is checked against the
+// OpenAPI description (./openapi.mjs): an undocumented status or a body that does not match its
+// schema fails the test with the route, the status and the validator's message.
+//
 // HOOKD_BIN gives the binary (default ../../build/release/hookd relative to tests/e2e).
 
 import { spawn } from 'node:child_process';
@@ -18,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { checkResponse } from './openapi.mjs';
 import { postStream, readResponse, sleep } from './util.mjs';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -207,7 +212,9 @@ class Hookd {
       body: payload,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-    return readResponse(res);
+    const r = await readResponse(res);
+    checkResponse(method, urlPath, r);
+    return r;
   }
 
   /** Unauthenticated request (e.g. ingest, health). body: raw string or Buffer. */
@@ -218,7 +225,26 @@ class Hookd {
       body,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-    return readResponse(res);
+    const r = await readResponse(res);
+    checkResponse(method, urlPath, r);
+    return r;
+  }
+
+  /**
+   * A request to the stream listener (long-poll, or a stream's refusal), checked against the
+   * document like api()'s. token: the bearer credential (default the admin token; null: none).
+   */
+  async streamRequest(method, urlPath, { headers = {}, token = this.token } = {}) {
+    const h = { ...headers };
+    if (token !== null && token !== undefined) h.authorization = `Bearer ${token}`;
+    const res = await fetch(this.streamBase + urlPath, {
+      method,
+      headers: h,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS + 60_000),
+    });
+    const r = await readResponse(res);
+    checkResponse(method, urlPath, r, { listener: 'stream' });
+    return r;
   }
 
   /** POST to /ingest/<sourceId> with the raw body and headers (content-type JSON unless given). */
@@ -231,9 +257,11 @@ class Hookd {
    * POST with node:http that still reports the response when the server answers before reading
    * the whole body (e.g. 413) and then closes; fetch can lose such a response to EPIPE/ECONNRESET.
    */
-  rawPost(urlPath, body, headers = {}) {
+  async rawPost(urlPath, body, headers = {}) {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    return postStream(this.port, urlPath, buf, { 'content-length': buf.length, ...headers }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const r = await postStream(this.port, urlPath, buf, { 'content-length': buf.length, ...headers }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    checkResponse('POST', urlPath, r);
+    return r;
   }
 }
 

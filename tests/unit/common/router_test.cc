@@ -68,6 +68,17 @@ TEST(RouterTest, CapturesPathParams) {
   EXPECT_EQ(seen, (std::map<std::string, std::string>{{"id", "src_123"}, {"event_id", "evt_9"}}));
 }
 
+TEST(RouterTest, ListsItsRoutesAsRegistered) {
+  Router router;
+  const SyncHandler ok = [](HttpRequest&) { return HttpResponse{}; };
+  router.Add("GET", "/api/v1/sources/:id", Access::kAdmin, ok);
+  router.Add("POST", "/ingest/:source_id", Access::kPublic, ok);
+  router.Add("GET", "/portal/", Access::kPublic, ok);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"GET", "/api/v1/sources/:id"}, {"POST", "/ingest/:source_id"}, {"GET", "/portal/"}};
+  EXPECT_EQ(router.Routes(), want);
+}
+
 TEST(RouterTest, PicksTheRouteMatchingLiteralSegments) {
   Router router;
   router.Add("GET", "/api/v1/sources", Access::kPublic,
