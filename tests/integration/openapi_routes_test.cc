@@ -20,10 +20,11 @@ namespace {
 using Operation = std::pair<std::string, std::string>;  // method, path ("/api/v1/sources/{id}")
 
 // The stream listener's routes (web/stream_listener.cc), which its own code matches.
-const std::set<Operation> kStreamListenerRoutes = {{"GET", "/api/v1/stream"},
-                                                   {"GET", "/api/v1/ws"},
-                                                   {"GET", "/api/v1/updates"},
-                                                   {"GET", "/api/v1/listen"}};
+// Each answers GET and a CORS preflight (OPTIONS).
+const std::set<Operation> kStreamListenerRoutes = {
+    {"GET", "/api/v1/stream"}, {"OPTIONS", "/api/v1/stream"}, {"GET", "/api/v1/ws"},
+    {"OPTIONS", "/api/v1/ws"}, {"GET", "/api/v1/updates"},    {"OPTIONS", "/api/v1/updates"},
+    {"GET", "/api/v1/listen"}, {"OPTIONS", "/api/v1/listen"}};
 
 // "/api/v1/apps/:app/tokens/:id" -> "/api/v1/apps/{app}/tokens/{id}".
 std::string OpenApiPath(const std::string& pattern) {

@@ -28,6 +28,37 @@ import { postStream, readResponse, sleep } from './util.mjs';
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HOOKD_BIN = path.resolve(E2E_DIR, process.env.HOOKD_BIN || '../../build/release/hookd');
 
+// The listeners of the hookd processes the suites started: port → 'main' or 'stream'.
+const LISTENERS = new Map();
+
+// Every answer a suite gets from a hookd it started is checked against docs/openapi.yaml
+// (lib/openapi.mjs): through the helpers below and through any plain fetch() a suite makes. An
+// event stream is checked by its status and content type (its body never ends); a body the test
+// gave up on (aborted, reset) cannot be checked and is not.
+const rawFetch = globalThis.fetch;
+globalThis.fetch = async (input, init = {}) => {
+  const res = await rawFetch(input, init);
+  let url;
+  try {
+    url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+  } catch {
+    return res;
+  }
+  const listener = url.hostname === '127.0.0.1' ? LISTENERS.get(Number(url.port)) : undefined;
+  if (!listener) return res;
+  const method = (init.method || (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  let text = '';
+  if (!(res.headers.get('content-type') || '').startsWith('text/event-stream')) {
+    try {
+      text = await res.clone().text();
+    } catch {
+      return res;
+    }
+  }
+  checkResponse(method, url.pathname + url.search, { status: res.status, headers: res.headers, text }, { listener });
+  return res;
+};
+
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -115,7 +146,11 @@ class Hookd {
         try {
           const res = await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(1000) });
           await res.arrayBuffer();
-          if (res.status === 200) return;
+          if (res.status === 200) {
+            LISTENERS.set(this.port, 'main');
+            LISTENERS.set(this.streamPort, 'stream');
+            return;
+          }
         } catch {
           // not listening yet
         }
