@@ -13,7 +13,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
-import { checkResponse } from './lib/openapi.mjs';
+import { checkResponse, checkSchema } from './lib/openapi.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { assertError, newWhsec, poll, rand, readResponse, sleep } from './lib/util.mjs';
 
@@ -103,7 +103,7 @@ async function openSse(token, query = '') {
           const block = buf.slice(0, end);
           buf = buf.slice(end + 2);
           const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (data) client.entries.push(JSON.parse(data.slice(6)));
+          if (data) client.entries.push(checkedEntry(data.slice(6)));
         }
       }
     } catch {
@@ -114,6 +114,13 @@ async function openSse(token, query = '') {
   return client;
 }
 
+/** A stream entry as received, checked against the document's StatusEntry. */
+function checkedEntry(text) {
+  const entry = JSON.parse(text);
+  checkSchema('StatusEntry', entry);
+  return entry;
+}
+
 function openWs(token, query = '') {
   const ws = new WebSocket(`${h.streamBase.replace('http', 'ws')}/api/v1/ws${query}`, {
     headers: { authorization: `Bearer ${token}` },
@@ -122,7 +129,7 @@ function openWs(token, query = '') {
   opened.add(() => ws.terminate());
   ws.on('message', (m) => {
     client.raw += m.toString();
-    client.entries.push(JSON.parse(m.toString()));
+    client.entries.push(checkedEntry(m.toString()));
   });
   client.opened = new Promise((resolve, reject) => {
     ws.on('open', resolve);

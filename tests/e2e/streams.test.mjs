@@ -10,7 +10,7 @@ import EventSource from 'eventsource';
 import WebSocket from 'ws';
 
 import { startHookd } from './lib/hookd.mjs';
-import { checkResponse } from './lib/openapi.mjs';
+import { checkResponse, checkSchema } from './lib/openapi.mjs';
 import { exchange } from './lib/raw.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { assertError, poll, readResponse, sleep } from './lib/util.mjs';
@@ -53,6 +53,7 @@ function openSse(h, { query = '', headers, lastEventId } = {}) {
   for (const type of TYPES) {
     es.addEventListener(type, (e) => {
       const entry = JSON.parse(e.data);
+      checkSchema('StatusEntry', entry);
       assert.equal(String(entry.seq), e.lastEventId, 'id: is the seq');
       assert.equal(entry.type, type, 'event: is the type');
       client.entries.push(entry);
@@ -327,6 +328,7 @@ describe('status streams', TIMEOUT, () => {
     // Complete blocks only: the connection may have been cut inside one.
     const blocks = slowText.split('\n\n').slice(0, -1).filter((b) => b.includes('\ndata: '));
     const seenEntries = blocks.map((b) => JSON.parse(b.split('\ndata: ')[1]));
+    for (const e of seenEntries) checkSchema('StatusEntry', e);
     const seen = seenEntries.map((e) => e.data.message_id);
     const lastSeen = seenEntries.at(-1).seq;
     assert.ok(seen.length < published.length, 'the slow client did miss entries');
@@ -386,6 +388,7 @@ describe('status streams', TIMEOUT, () => {
     ws.on('message', (data, isBinary) => {
       assert.equal(isBinary, false);
       frames.push(JSON.parse(data.toString()));
+      checkSchema('StatusEntry', frames.at(-1));
     });
     await new Promise((resolve, reject) => {
       ws.on('open', resolve);
