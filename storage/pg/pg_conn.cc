@@ -165,7 +165,14 @@ Result<PgResult> PgConn::Exec(std::string_view sql, std::initializer_list<PgPara
   std::vector<int> formats;
   std::vector<Oid> types;
   bool any_binary = false;
+  int index = 0;
   for (const PgParam& p : params) {
+    ++index;
+    // libpq reads a text parameter up to its first NUL: refused rather than cut short.
+    if (!p.binary() && !p.null() && p.value().find('\0') != std::string::npos) {
+      return Status::InvalidField("query: text parameter $" + std::to_string(index) +
+                                  " contains a NUL byte (text cannot hold one; bytea can)");
+    }
     values.push_back(p.null() ? nullptr : p.value().c_str());
     lengths.push_back(static_cast<int>(p.value().size()));
     formats.push_back(p.binary() ? 1 : 0);

@@ -96,7 +96,8 @@ class PgConn {
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;
 
-  // One statement with parameters ($1, $2, ...).
+  // One statement with parameters ($1, $2, ...). A text parameter with a NUL byte is refused
+  // (kInvalidField) before anything is sent.
   Result<PgResult> Exec(std::string_view sql, std::initializer_list<PgParam> params = {});
   // Several statements separated by semicolons, no parameters (migrations, BEGIN/COMMIT).
   Status ExecScript(std::string_view sql);
@@ -116,7 +117,9 @@ class PgConn {
 };
 
 // BEGIN ... COMMIT, rolled back on destruction unless committed. A COMMIT the server answers
-// with ROLLBACK (a statement failed inside the transaction) is an error, not a success.
+// with ROLLBACK (a statement failed inside the transaction) is an error, not a success. A
+// connection lost during COMMIT is kUnavailable and leaves the outcome unknown: what follows must
+// be safe to run again (idempotent writes), as with any database.
 class PgTransaction {
  public:
   enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };

@@ -291,6 +291,13 @@ TEST_F(PgConnTest, ParametersOfAnyShapeRoundTripOrAreRefusedCleanly) {
   EXPECT_EQ(Count(*conn, "t"), 1);
   EXPECT_TRUE(conn->Exec("SELECT 1").ok());
 
+  // A NUL cannot be in text: refused before sending, never cut short at the NUL.
+  auto with_nul = conn->Exec("INSERT INTO t (s) VALUES ($1)", {std::string("ab\0cd", 5)});
+  ASSERT_FALSE(with_nul.ok());
+  EXPECT_EQ(with_nul.status().kind(), ErrorKind::kInvalidField);
+  EXPECT_NE(with_nul.status().message().find("NUL"), std::string::npos);
+  EXPECT_EQ(Count(*conn, "t"), 1);
+
   // As bytea they go through untouched, a NUL and 100 KB included.
   std::string bytes = not_utf8 + std::string(1, '\0') + big;
   ASSERT_TRUE(conn->Exec("INSERT INTO t (b) VALUES ($1)", {PgParam::Bytes(bytes)}).ok());
