@@ -121,11 +121,13 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
   }
   PQconninfoFree(parsed);
 
-  // The URL first; the keywords after it add what it does not say (expand_dbname = 1).
+  // hookd's defaults first; the URL, expanded in place of dbname (expand_dbname = 1), overrides
+  // them where it says otherwise. libpq's connect_timeout (whole seconds, at least 2) is only a
+  // back-stop: the loop below keeps the deadline in milliseconds.
   const std::string timeout_s =
       std::to_string(std::max<int64_t>(2, (options.connect_timeout.count() + 999) / 1000));
-  const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
-  const char* values[] = {url.c_str(), options.application_name.c_str(), timeout_s.c_str(),
+  const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
+  const char* values[] = {options.application_name.c_str(), timeout_s.c_str(), url.c_str(),
                           nullptr};
   PGconn* conn = PQconnectStartParams(keys, values, 1);
   if (!conn) return Status::Unavailable("connecting to PostgreSQL: out of memory");

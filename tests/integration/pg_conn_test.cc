@@ -66,6 +66,18 @@ TEST_F(PgConnTest, ReadsTypedValuesAndNulls) {
   EXPECT_TRUE(r->Bool(0, 2).value());
   EXPECT_EQ(r->Text(0, 3), "x");
   EXPECT_EQ(r->Column("word"), 3);
+  // application_name: hookd's default, unless the URL names one.
+  if (url().find("application_name") == std::string::npos) {
+    auto name = conn->Exec("SELECT current_setting('application_name')");
+    ASSERT_TRUE(name.ok());
+    EXPECT_EQ(name->Text(0, 0), "hookd");
+  }
+  auto named = PgConn::Connect(url() + (url().find('?') == std::string::npos ? "?" : "&") +
+                               "application_name=node-a");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  auto name = (*named)->Exec("SELECT current_setting('application_name')");
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(name->Text(0, 0), "node-a");
   EXPECT_EQ(r->Column("absent"), -1);
   // NULL, or text, read as an integer is an error, never a 0.
   EXPECT_FALSE(r->Int(0, 1).ok());
