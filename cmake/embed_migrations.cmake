@@ -1,7 +1,14 @@
-# Writes a .cc defining hookd::kEmbeddedMigrations from migrations/NNNN_name.sql, in name order.
+# Writes a .cc defining hookd::EmbeddedMigrations() from migrations/NNNN_name.sql, in name order.
+# FUNC and HEADER name another function and the header declaring it (PostgreSQL's migrations).
+if(NOT FUNC)
+  set(FUNC EmbeddedMigrations)
+endif()
+if(NOT HEADER)
+  set(HEADER common/migrations.h)
+endif()
 file(GLOB files "${DIR}/*.sql")
 list(SORT files)
-set(body "// Generated from migrations/*.sql; do not edit.\n#include \"common/migrations.h\"\nnamespace hookd {\nconst std::vector<Migration>& EmbeddedMigrations() {\n  static const std::vector<Migration> kAll = {\n")
+set(body "// Generated from migrations/*.sql; do not edit.\n#include \"${HEADER}\"\nnamespace hookd {\nconst std::vector<Migration>& ${FUNC}() {\n  static const std::vector<Migration> kAll = {\n")
 foreach(f ${files})
   get_filename_component(name "${f}" NAME)
   file(READ "${f}" sql)

@@ -9,11 +9,12 @@ what="${1:-build}"
 # python3-yaml converts docs/openapi.yaml to the JSON hookd serves (cmake/openapi_embed.py).
 pkgs=(build-essential cmake pkg-config libpistache-dev libcpp-httplib-dev libsqlite3-dev
       libssl-dev prometheus-cpp-dev nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev
-      libjemalloc-dev libjs-chart.js python3 python3-yaml)
+      libjemalloc-dev libjs-chart.js python3 python3-yaml libpq-dev)
 case "$what" in
   # prometheus: its promtool checks deploy/prometheus/hookd-alerts.yml (tests/e2e/metrics.test.mjs).
   # systemd: systemd-analyze for the package test (tests/package/package_test.sh).
-  test) pkgs+=(clang-format curl chromium nginx openssl prometheus systemd) ;;
+  # postgresql-15: the throwaway cluster the PostgreSQL tests run against (scripts/pg-cluster.sh).
+  test) pkgs+=(clang-format curl chromium nginx openssl prometheus systemd postgresql-15) ;;
   bench) pkgs+=(wrk sqlite3 openssl curl nginx) ;;
   # clang and its compiler-rt (libFuzzer and the sanitizer runtimes) for the fuzz preset.
   fuzz) pkgs+=(clang libclang-rt-dev) ;;
