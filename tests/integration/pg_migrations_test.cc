@@ -16,6 +16,12 @@ namespace {
 
 class PgMigrationsTest : public testing::PgTest {};
 
+// The advisory locks held in this test's own database (pg_locks is the whole cluster's, and the
+// suites run in parallel, each in a database of its own).
+constexpr char kOwnAdvisoryLocks[] =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 int64_t Scalar(PgConn& conn, const std::string& sql) {
   auto r = conn.Exec(sql);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -53,7 +59,7 @@ TEST_F(PgMigrationsTest, TheEmbeddedMigrationsApplyOnceAndAgainDoNothing) {
   EXPECT_EQ(Scalar(*conn, "SELECT seq FROM status_log_head"), 0);
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM status_log"), 0);
   // The lock is not left held.
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+  EXPECT_EQ(Scalar(*conn, kOwnAdvisoryLocks), 0);
 }
 
 TEST_F(PgMigrationsTest, RunnersStartingTogetherAllSucceedAndApplyTheSchemaOnce) {
@@ -103,7 +109,7 @@ TEST_F(PgMigrationsTest, ADatabaseFromANewerHookdIsRefusedAndLeftAlone) {
   EXPECT_EQ(s.code(), "database_too_new");
   EXPECT_NE(s.message().find("schema version 9999"), std::string::npos) << s.message();
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_tables WHERE tablename = 'new_one'"), 0);
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+  EXPECT_EQ(Scalar(*conn, kOwnAdvisoryLocks), 0);
 }
 
 TEST_F(PgMigrationsTest, AFailingMigrationIsRolledBackAndReleasesTheLock) {
