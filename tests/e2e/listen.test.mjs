@@ -313,6 +313,22 @@ describe('hookd listen', TIMEOUT, () => {
     assert.equal(eps.json.data.length, 0, eps.text);
   });
 
+  test('a revoked token ends its command within a second, with one error line', async () => {
+    const app = await h.api('POST', '/api/v1/apps', { name: `revoke ${rand(4)}` });
+    const tok = await h.api('POST', `/api/v1/apps/${app.json.id}/tokens`, { name: 'cli' });
+    assert.equal(tok.status, 201, tok.text);
+    const l = await startListen(['--forward-to', 'localhost:9/x'], { token: tok.json.token });
+    const revoked = await h.api('DELETE', `/api/v1/apps/${app.json.id}/tokens/${tok.json.id}`);
+    assert.equal(revoked.status, 204, revoked.text);
+    const at = Date.now();
+    assert.equal(await l.exited, 1, l.err);
+    assert.ok(Date.now() - at < 1500, `exited ${Date.now() - at} ms after the revocation`);
+    assert.match(l.err, /^hookd: unauthorized: [^\n]*\n$/);
+    // Its endpoint is reaped after the grace.
+    await poll(async () => (await h.api('GET', `/api/v1/endpoints/${l.endpointId}`)).status === 404,
+      GRACE_MS + 5000, 'the endpoint reaped');
+  });
+
   test('--source and --app (by uid, with the admin token) become the endpoint\'s filter and application', async () => {
     const src = await h.api('POST', '/api/v1/sources', { name: `listen ${rand(4)}`, provider: 'standard' });
     assert.equal(src.status, 201, src.text);
