@@ -37,6 +37,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo="sudo"
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # The tests start their own throwaway cluster: Debian's default one (created and started on
+  # port 5432 when the server is installed) would only sit there using memory.
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -d /var/lib/postgresql/15/main ]; then
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" |
+      $sudo tee /etc/postgresql-common/createcluster.d/hookd-no-main-cluster.conf >/dev/null
+  fi
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
