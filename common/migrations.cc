@@ -1,8 +1,21 @@
 #include "common/migrations.h"
 
+#include <algorithm>
+
 #include "common/db.h"
 
 namespace hookd {
+
+Status CheckSchemaNotNewer(int64_t current, const std::vector<Migration>& migrations) {
+  int known = 0;
+  for (const auto& m : migrations) known = std::max(known, m.version);
+  if (current <= known) return Status::Ok();
+  return Status(ErrorKind::kConflict, "database_too_new",
+                "the database is at schema version " + std::to_string(current) +
+                    ", newer than this hookd knows (versions up to " + std::to_string(known) +
+                    "): a newer hookd wrote it. Run that newer hookd, or restore a backup "
+                    "taken before the upgrade (docs/OPERATIONS.md, \"Upgrade and rollback\")");
+}
 
 Status ApplyMigrations(Db& db, const std::vector<Migration>& migrations) {
   Status s = db.Exec(
@@ -17,15 +30,7 @@ Status ApplyMigrations(Db& db, const std::vector<Migration>& migrations) {
   const int64_t current = st->Int(0);
   st->Reset();  // a statement left active would lock the schema against a migration's DROP
 
-  int known = 0;
-  for (const auto& m : migrations) known = std::max(known, m.version);
-  if (current > known) {
-    return Status(ErrorKind::kConflict, "database_too_new",
-                  "the database is at schema version " + std::to_string(current) +
-                      ", newer than this hookd knows (versions up to " + std::to_string(known) +
-                      "): a newer hookd wrote it. Run that newer hookd, or restore a backup "
-                      "taken before the upgrade (docs/OPERATIONS.md, \"Upgrade and rollback\")");
-  }
+  if (Status s = CheckSchemaNotNewer(current, migrations); !s.ok()) return s;
 
   // Every migration not yet recorded is applied, also one numbered below the newest recorded:
   // migrations written in parallel can land out of order.

@@ -3,6 +3,7 @@
 // Not thread-safe: run once, before the database is shared.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct Migration {
 
 // The migrations compiled into this binary, ordered by version (generated file).
 const std::vector<Migration>& EmbeddedMigrations();
+
+// 409 database_too_new, saying what to do, when the database's schema version `current` is newer
+// than every one of `migrations` (a newer hookd wrote it); OK otherwise. Either engine's runner
+// checks with it before applying anything.
+Status CheckSchemaNotNewer(int64_t current, const std::vector<Migration>& migrations);
 
 // Applies every migration newer than the database's recorded version. Fails without changing
 // anything when the database records a version this binary does not know (a newer hookd wrote

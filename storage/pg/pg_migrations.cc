@@ -48,16 +48,8 @@ Status ApplyPgMigrations(PgConn& conn, const std::vector<Migration>& migrations)
     applied.insert(*v);
   }
 
-  int known = 0;
-  for (const auto& m : migrations) known = std::max(known, m.version);
   const int64_t current = applied.empty() ? 0 : *applied.rbegin();
-  if (current > known) {
-    return Status(ErrorKind::kConflict, "database_too_new",
-                  "the database is at schema version " + std::to_string(current) +
-                      ", newer than this hookd knows (versions up to " + std::to_string(known) +
-                      "): a newer hookd wrote it. Run that newer hookd, or restore a backup "
-                      "taken before the upgrade (docs/OPERATIONS.md, \"Upgrade and rollback\")");
-  }
+  if (Status s = CheckSchemaNotNewer(current, migrations); !s.ok()) return s;
 
   // Every migration not yet recorded, also one numbered below the newest recorded (migrations
   // written in parallel can land out of order), as for SQLite.
