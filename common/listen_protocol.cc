@@ -46,11 +46,13 @@ Result<int64_t> Integer(const json& j, const char* field, int64_t min, int64_t m
   auto it = j.find(field);
   if (it == j.end() || !it->is_number_integer())
     return Bad(std::string(field) + " must be an integer");
-  const int64_t v = it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX)
-                        ? max + 1
-                        : it->get<int64_t>();
-  if (v < min || v > max)
+  const auto out_of_range = [&] {
     return Bad(std::string(field) + " must be " + std::to_string(min) + ".." + std::to_string(max));
+  };
+  // A value above INT64_MAX is out of range whatever `max` is (and `max + 1` could overflow).
+  if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX)) return out_of_range();
+  const int64_t v = it->get<int64_t>();
+  if (v < min || v > max) return out_of_range();
   return v;
 }
 
