@@ -39,9 +39,11 @@ const Exception kExceptions[] = {
      "visible in order across nodes (migrations/postgres/0001)"},
     {"nodes: table only in PostgreSQL", "the nodes sharing the database and their heartbeats"},
     {"endpoint_owners: table only in PostgreSQL",
-     "which node dispatches each endpoint, under an expiring lease (one SQLite process needs none)"},
+     "which node dispatches each endpoint, under an expiring lease (one SQLite process needs "
+     "none)"},
     {"deliveries.claimed_by: column only in PostgreSQL",
-     "the node holding a claimed delivery, which a result must name (one SQLite writer needs none)"},
+     "the node holding a claimed delivery, which a result must name (one SQLite writer needs "
+     "none)"},
 };
 
 struct Column {
@@ -124,14 +126,13 @@ Schema ReadSqlite(Db& db) {
       if (c[4] != "0") pk[std::stoi(c[4])] = c[0];
     }
     for (const auto& [n, name] : pk) s.primary_keys[table].push_back(name);
-    for (const auto& i : SqliteRows(db,
-                                    "SELECT name, \"unique\", partial, origin FROM pragma_index_list(?)",
-                                    4, table)) {
+    for (const auto& i : SqliteRows(
+             db, "SELECT name, \"unique\", partial, origin FROM pragma_index_list(?)", 4, table)) {
       Index idx;
       idx.unique = i[1] == "1";
       idx.partial = i[2] == "1";
-      for (const auto& c : SqliteRows(
-               db, "SELECT name FROM pragma_index_info(?) ORDER BY seqno", 1, i[0]))
+      for (const auto& c :
+           SqliteRows(db, "SELECT name FROM pragma_index_info(?) ORDER BY seqno", 1, i[0]))
         idx.columns.push_back(c[0]);
       // The indexes SQLite makes for UNIQUE and PRIMARY KEY have its own names: keyed by columns.
       const std::string name = i[3] == "c" ? i[0] : std::string("(") + Join(idx.columns) + ")";
@@ -214,7 +215,8 @@ std::map<std::string, std::string> Compare(const Schema& lite, const Schema& pg)
       if (c.kind != pc->second.kind) out[key + ": type"] = c.kind + " vs " + pc->second.kind;
       if (c.not_null != pc->second.not_null) out[key + ": not null"] = "";
       if (c.dflt != pc->second.dflt)
-        out[key + ": default"] = c.dflt.value_or("none") + " vs " + pc->second.dflt.value_or("none");
+        out[key + ": default"] =
+            c.dflt.value_or("none") + " vs " + pc->second.dflt.value_or("none");
     }
     for (const auto& [name, c] : pt->second) {
       if (!columns.count(name)) out[table + "." + name + ": column only in PostgreSQL"] = "";
