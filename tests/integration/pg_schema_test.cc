@@ -9,7 +9,6 @@
 #include <map>
 #include <optional>
 #include <regex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -88,7 +87,7 @@ std::string PgKind(const std::string& type) {
 }
 
 // The rows of `sql` (bound to `arg` when there is one), `columns` values each; NULL as kNull.
-constexpr char kNull[] = kNull;
+constexpr char kNull[] = "\x01NULL";
 
 std::vector<std::vector<std::string>> SqliteRows(Db& db, const std::string& sql, int columns,
                                                  const std::string& arg = "") {
