@@ -242,9 +242,11 @@ std::map<std::string, std::string> Compare(const Schema& lite, const Schema& pg)
         }
       }
       if (!found) {
-        out[table + ": index " + name] = std::string("(") + Join(idx.columns) + ")" +
-                                         (idx.unique ? " unique" : "") +
-                                         (idx.partial ? " partial" : "") + " has no counterpart";
+        std::string what =
+            name.front() == '(' ? std::string() : std::string("(") + Join(idx.columns) + ") ";
+        if (idx.unique) what += "unique ";
+        if (idx.partial) what += "partial ";
+        out[table + ": index " + name] = what + "has no counterpart";
       }
     }
   }
