@@ -94,12 +94,16 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
   sqlite3_busy_handler(h, BusyHandler, &db->busy_timeout_ms_);
   if (options.synchronous != "FULL" && options.synchronous != "NORMAL")
     return Status::InvalidField("synchronous must be FULL or NORMAL");
-  // A larger page cache and memory-mapped reads keep index pages (the dedup index is written
-  // in no particular order) out of pread calls as the database grows.
+  // A larger page cache keeps index pages (the dedup index is written in no particular order)
+  // out of pread calls as the database grows. No memory-mapped reads: a connection that finds
+  // the WAL changed by another one (every transaction here: ingest, publishing and the
+  // dispatcher write on their own connections) unmaps its whole mapping, and the munmap, its
+  // TLB shootdowns and the page faults after it cost more than the preads they save
+  // (docs/BENCHMARKS.md, "CPU per unit of work").
   for (const std::string& pragma :
        {std::string("PRAGMA journal_mode=WAL"), "PRAGMA synchronous=" + options.synchronous,
         std::string("PRAGMA foreign_keys=ON"), std::string("PRAGMA cache_size=-32768"),
-        std::string("PRAGMA mmap_size=1073741824")}) {
+        std::string("PRAGMA mmap_size=0")}) {
     Status s = db->Exec(pragma);
     if (!s.ok()) return s;
   }
