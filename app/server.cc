@@ -24,6 +24,7 @@
 #include "common/readiness.h"
 #include "common/router.h"
 #include "common/scrape_gauge.h"
+#include "common/shared_writer.h"
 #include "common/wal_checkpointer.h"
 #include "deliver/async_http_sender.h"
 #include "deliver/delivery_engine.h"
@@ -75,6 +76,8 @@ struct Server::Impl {
   Random& random;
   const Logger& logger;
   std::unique_ptr<DbPool> pool;
+  // The one connection ingest, publishing and the delivery engine write through.
+  std::unique_ptr<SharedWriter> writer;
   std::unique_ptr<WalCheckpointer> checkpointer;
   std::unique_ptr<Readiness> readiness;
   AdminAuth auth{""};
@@ -273,6 +276,11 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     if (Status s = ApplyMigrations(**db, EmbeddedMigrations()); !s.ok())
       return Prefixed(database, s);
   }
+  {
+    auto writer = SharedWriter::Open(settings.data_dir + "/hookd.db", db_options);
+    if (!writer.ok()) return writer.status();
+    impl->writer = std::move(writer).value();
+  }
   impl->readiness = std::make_unique<Readiness>(*impl->pool, settings.data_dir, clock);
   // Read at every scrape: this process's figures, and the database's delivery gauges.
   impl->metrics.AddCollectable(std::make_shared<ProcessCollector>());
@@ -334,7 +342,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     Impl* raw = impl.get();
     auto store = SqliteEventStore::Open(
         *impl->pool, [raw](Db& db, const Event& e) { return raw->OnEventInserted(db, e); },
-        [raw](Db& db) { return raw->OnIngestBatch(db); });
+        [raw](Db& db) { return raw->OnIngestBatch(db); }, impl->writer.get());
     if (!store.ok()) return store.status();
     impl->events = std::move(store).value();
   }
@@ -401,6 +409,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     options.disable_after = settings.disable_after;
     options.on_status_committed = [&s] { s.StatusCommitted(); };
     options.logger = &logger;
+    options.writer = s.writer.get();
     s.engine = std::make_unique<DeliveryEngine>(*s.pool, *s.endpoint_cache, *engine_sender,
                                                 s.metrics, clock, random, options);
   }
@@ -516,7 +525,7 @@ Status Server::Start() {
   if (impl_->pruner) impl_->pruner->Start();
   impl_->reaper->Start();
   if (impl_->message_service) {
-    if (Status s = impl_->message_service->Start(); !s.ok()) return s;
+    if (Status s = impl_->message_service->Start(impl_->writer.get()); !s.ok()) return s;
   }
   if (Status s = impl_->http->Start(); !s.ok())
     return Prefixed(std::string(kListenSetting) + " " + impl_->settings.listen.ToString() + ": ",

@@ -124,10 +124,20 @@ Result<WalState> Db::Checkpoint(CheckpointMode mode) {
 }
 
 Status Db::SyncWal() {
+  auto wal = OpenWalFile();
+  if (!wal.ok()) return wal.status();
+  return SyncWalFile(*wal);
+}
+
+Result<Db::WalFile> Db::OpenWalFile() {
   sqlite3_file* wal = nullptr;
   if (sqlite3_file_control(handle_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK ||
       !wal || !wal->pMethods)
     return Status::Unavailable("syncing the WAL: this connection has no WAL file open");
+  return wal;
+}
+
+Status Db::SyncWalFile(WalFile wal) {
   // What SQLite itself does after a commit with synchronous=FULL (fdatasync on Linux).
   if (const int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL); rc != SQLITE_OK)
     return Status::Unavailable(std::string("syncing the WAL: ") + sqlite3_errstr(rc));
@@ -172,6 +182,13 @@ Result<Stmt*> Db::Cached(const std::string& sql) {
 
 void Db::ResetCached() {
   for (auto& [sql, st] : cache_) st->Reset();
+}
+
+int64_t Db::CacheMisses() const {
+  int current = 0;
+  int highwater = 0;
+  sqlite3_db_status(handle_, SQLITE_DBSTATUS_CACHE_MISS, &current, &highwater, 0);
+  return current;
 }
 
 int64_t Db::Changes() const { return sqlite3_changes64(handle_); }

@@ -17,6 +17,7 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct sqlite3_file;
 
 namespace hookd {
 
@@ -81,6 +82,9 @@ class Db {
   // The pointer stays valid for the connection's lifetime.
   Result<Stmt*> Cached(const std::string& sql);
   int64_t Changes() const;
+  // Pages this connection has had to read from the file (or the WAL) since it opened: a
+  // transaction that finds the WAL changed by another connection starts from an empty cache.
+  int64_t CacheMisses() const;
   // kPassive copies what it can of the WAL into the database without waiting for readers or
   // writers. kRestart waits (busy handler) for the writer and for readers of old snapshots,
   // copies everything, and makes the next writer start the WAL over.
@@ -92,6 +96,12 @@ class Db {
   // with this, outside the lock, before it tells anyone the data is stored. Needs WAL mode and a
   // transaction committed on this connection (the WAL file is open then).
   Status SyncWal();
+  // SyncWal in two steps, for a connection shared by threads (common/shared_writer.h): the open
+  // WAL file, found while holding the connection, stays valid until the connection closes;
+  // SyncWalFile syncs it without touching the connection.
+  using WalFile = sqlite3_file*;
+  Result<WalFile> OpenWalFile();
+  static Status SyncWalFile(WalFile wal);
   std::string LastError() const;
   // Rewinds every cached statement, so none holds a read snapshot open (which would keep WAL
   // checkpoints from finishing).

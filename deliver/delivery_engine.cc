@@ -54,13 +54,15 @@ Status DeliveryEngine::Start() {
   // the attempt due again (at least once). So this connection commits without an fsync
   // (synchronous=NORMAL in WAL mode; still safe against a crash of hookd), which keeps the
   // dispatcher's transactions from queueing behind the disk.
-  DbOptions options = pool_.options();
-  options.synchronous = "NORMAL";
-  auto db = Db::Open(pool_.path(), options);
-  if (!db.ok()) return db.status();
-  db_ = std::move(db).value();
-  recorder_ = std::make_unique<AttemptRecorder>(*db_, metrics_, clock_, random_, options_.policy,
-                                                options_.disable_after, logger());
+  writer_ = options_.writer;
+  if (!writer_) {
+    auto own = SharedWriter::Open(pool_.path(), pool_.options());
+    if (!own.ok()) return own.status();
+    own_writer_ = std::move(own).value();
+    writer_ = own_writer_.get();
+  }
+  recorder_ = std::make_unique<AttemptRecorder>(*writer_->Hold(), metrics_, clock_, random_,
+                                                options_.policy, options_.disable_after, logger());
   // A paused endpoint stays paused across a restart.
   if (auto snapshot = endpoints_.Get(); snapshot.ok()) {
     const int64_t now = clock_.NowUnixMillis();
@@ -262,7 +264,10 @@ void DeliveryEngine::RecordIfDue() {
 void DeliveryEngine::RecordPending() {
   unrecorded_since_.reset();
   if (unrecorded_.empty() && circuit_changes_.empty() && released_.empty()) return;
-  Status s = recorder_->Record(unrecorded_, circuit_changes_, released_);
+  Status s = [&] {
+    SharedWriter::Held held = writer_->Hold();  // the recorder writes through the writer's Db
+    return recorder_->Record(unrecorded_, circuit_changes_, released_);
+  }();
   // Attempts not recorded become due again when their leases end (at least once); circuit
   // changes and releases are kept and written with the next batch.
   unrecorded_.clear();
@@ -294,7 +299,8 @@ bool DeliveryEngine::FullScanDue(int64_t now) const {
 }
 
 int64_t DeliveryEngine::LastDeliverySeq() {
-  auto st = db_->Cached("SELECT COALESCE(MAX(seq), 0) FROM deliveries");
+  SharedWriter::Held db = writer_->Hold();
+  auto st = db->Cached("SELECT COALESCE(MAX(seq), 0) FROM deliveries");
   if (!st.ok()) return -1;
   auto row = (*st)->Step();
   const int64_t last = row.ok() && *row ? (*st)->Int(0) : -1;
@@ -312,7 +318,8 @@ void DeliveryEngine::DiscoverNewDeliveries(int64_t now) {
   if (last < discovered_seq_) return DiscoverDueEndpoints(now);
   new_discovered_at_ms_ = now;
   if (last == discovered_seq_) return;
-  auto st = db_->Cached(
+  SharedWriter::Held db = writer_->Hold();
+  auto st = db->Cached(
       // NOT INDEXED: otherwise the GROUP BY walks all of deliveries_endpoint, not the new rows.
       "SELECT endpoint_id, MIN(next_attempt_at) FROM deliveries NOT INDEXED"
       " WHERE seq > ? AND seq <= ? GROUP BY endpoint_id");
@@ -341,7 +348,8 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
       std::string(kWaitingEndpoints) +
       " SELECT id, (SELECT MIN(next_attempt_at) FROM deliveries"
       "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) FROM ep WHERE id IS NOT NULL";
-  auto st = db_->Cached(kDueByEndpoint);
+  SharedWriter::Held db = writer_->Hold();
+  auto st = db->Cached(kDueByEndpoint);
   if (!st.ok()) return;
   next_due_ms_ = 0;
   while (true) {
@@ -415,7 +423,8 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
 
   // Lease: the claimed deliveries are not due again until the lease ends. The write lock makes
   // the claim exclusive, so two deliver processes never claim the same delivery.
-  auto txn = Transaction::Begin(*db_);
+  SharedWriter::Held db = writer_->Hold();
+  auto txn = Transaction::Begin(*db);
   if (!txn.ok()) return;
   std::vector<DeliveryJob> chosen;
   // The endpoint of each chosen job (in `snapshot`, or `earlier`).
@@ -465,7 +474,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
       singles[take.lease_end].push_back(&take);
       continue;
     }
-    auto st = db_->Cached(
+    auto st = db->Cached(
         "UPDATE deliveries SET next_attempt_at = ?4, lease_until = ?4 WHERE rowid IN"
         " (SELECT rowid FROM deliveries WHERE endpoint_id = ?1 AND next_attempt_at <= ?2"
         "  ORDER BY next_attempt_at LIMIT ?3)"
@@ -494,7 +503,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
       by_id.emplace(take->endpoint_id, take);
     }
     ids += ']';
-    auto st = db_->Cached(
+    auto st = db->Cached(
         "UPDATE deliveries SET next_attempt_at = ?3, lease_until = ?3 WHERE rowid IN"
         " (SELECT (SELECT d.rowid FROM deliveries d WHERE d.endpoint_id = j.value"
         "   AND d.next_attempt_at <= ?2 ORDER BY d.next_attempt_at LIMIT 1)"
@@ -522,7 +531,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     DeliveryJob& j = chosen[i];
     auto known = messages.find(j.message_id);
     if (known == messages.end()) {
-      auto st = db_->Cached(
+      auto st = db->Cached(
           "SELECT COALESCE(m.payload, e.body), m.event_type, m.source_id, e.headers"
           " FROM messages m LEFT JOIN events e ON e.id = m.event_id WHERE m.id = ?");
       if (!st.ok()) return;
@@ -543,7 +552,7 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
     j.request.body = known->second.body;
     j.request.headers = DeliveryHeaders(*chosen_endpoints[i], known->second);
   }
-  db_->ResetCached();
+  db->ResetCached();
   if (!(*txn)->Commit().ok()) return;
   for (const std::string& id : drained) due_endpoints_.erase(id);
   for (DeliveryJob& j : chosen) scheduler_.Enqueue(std::move(j));
@@ -553,7 +562,8 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
 void DeliveryEngine::UpdatePendingGauge(int64_t now) {
   if (now - gauge_updated_at_ms_ < 1000) return;
   gauge_updated_at_ms_ = now;
-  auto st = db_->Cached("SELECT COUNT(*) FROM deliveries WHERE next_attempt_at IS NOT NULL");
+  SharedWriter::Held db = writer_->Hold();
+  auto st = db->Cached("SELECT COUNT(*) FROM deliveries WHERE next_attempt_at IS NOT NULL");
   if (!st.ok()) return;
   auto row = (*st)->Step();
   if (row.ok() && *row) metrics_.deliveries_pending().Set(static_cast<double>((*st)->Int(0)));

@@ -30,6 +30,7 @@
 #include "common/error_log.h"
 #include "common/metrics.h"
 #include "common/random.h"
+#include "common/shared_writer.h"
 #include "deliver/async_sender.h"
 #include "deliver/attempt_recorder.h"
 #include "deliver/circuit_breaker.h"
@@ -62,6 +63,9 @@ struct DeliveryEngineOptions {
   // Where state changes (circuits, disabled endpoints, deliveries failed for good) and errors
   // are logged; nothing is logged when null.
   const Logger* logger = nullptr;
+  // The process's shared writing connection (common/shared_writer.h, not owned); null: the
+  // engine opens one of its own.
+  SharedWriter* writer = nullptr;
 };
 
 class DeliveryEngine {
@@ -130,7 +134,8 @@ class DeliveryEngine {
   Random& random_;
   const DeliveryEngineOptions options_;
   prometheus::Counter& local_failures_;
-  std::unique_ptr<Db> db_;  // the dispatcher thread's connection
+  std::unique_ptr<SharedWriter> own_writer_;  // when options_.writer is null
+  SharedWriter* writer_ = nullptr;            // the dispatcher's connection, held to use it
   std::unique_ptr<AttemptRecorder> recorder_;
 
   std::mutex mu_;

@@ -124,17 +124,19 @@ Status CircuitNotClosed(const std::string& endpoint_id, const std::string& circu
 
 MessageService::~MessageService() { Stop(); }
 
-Status MessageService::Start() {
+Status MessageService::Start(SharedWriter* writer) {
   // The writer's commits do not sync; with synchronous=FULL (the default) CommitMessages syncs
-  // the WAL after each commit, outside SQLite's write lock, and only then answers
+  // the WAL after each commit, after letting go of the connection, and only then answers
   // (docs/DECISIONS.md, "The messages writer syncs outside the write lock"). With NORMAL, which
   // the operator chose, it does not sync.
-  DbOptions options = pool_.options();
-  const bool sync_wal = options.synchronous == "FULL";
-  options.synchronous = "NORMAL";
-  auto writer = Db::Open(pool_.path(), options);
-  if (!writer.ok()) return writer.status();
-  writer_ = std::move(writer).value();
+  const bool sync_wal = pool_.options().synchronous == "FULL";
+  if (!writer) {
+    auto own = SharedWriter::Open(pool_.path(), pool_.options());
+    if (!own.ok()) return own.status();
+    own_writer_ = std::move(own).value();
+    writer = own_writer_.get();
+  }
+  writer_ = writer;
   committer_ = std::make_unique<BatchCommitter<NewMessage, Result<nlohmann::json>>>(
       [this, sync_wal](std::vector<NewMessage>& batch) {
         return CommitMessages(*writer_, batch, sync_wal);
@@ -230,11 +232,10 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& 
   return Status::Ok();
 }
 
-Result<std::vector<Result<nlohmann::json>>> MessageService::CommitMessages(
-    Db& db, std::vector<NewMessage>& batch, bool sync_wal) {
+Result<std::vector<Result<nlohmann::json>>> MessageService::CommitMessagesIn(
+    Db& db, std::vector<NewMessage>& batch, int& deliveries) {
   std::vector<Result<nlohmann::json>> out;
   out.reserve(batch.size());
-  int deliveries = 0;
   Status s;
   {
     auto txn = Transaction::Begin(db);
@@ -252,16 +253,44 @@ Result<std::vector<Result<nlohmann::json>>> MessageService::CommitMessages(
     if (s.ok()) s = (*txn)->Commit();
   }  // a transaction that did not commit rolls back here
   if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<Result<nlohmann::json>>> MessageService::CommitMessages(
+    SharedWriter& writer, std::vector<NewMessage>& batch, bool sync_wal) {
+  int deliveries = 0;
+  auto out = [&] {
+    SharedWriter::Held db = writer.Hold();
+    return CommitMessagesIn(*db, batch, deliveries);
+  }();
+  if (!out.ok()) return out;
   // Durable before anyone is told: the requests are answered after this returns.
   if (sync_wal) {
-    if (s = db.SyncWal(); !s.ok()) {
+    if (Status s = writer.SyncWal(); !s.ok()) {
       return Status::Unavailable("the batch was committed but could not be made durable (" +
                                  s.message() + "); it may or may not be stored");
     }
   }
+  Committed(deliveries);
+  return out;
+}
+
+Result<nlohmann::json> MessageService::CommitAlone(NewMessage m) {
+  int deliveries = 0;
+  std::vector<NewMessage> batch{std::move(m)};
+  auto out = [&]() -> Result<std::vector<Result<nlohmann::json>>> {
+    auto db = pool_.Acquire();  // a FULL-sync connection
+    if (!db.ok()) return db.status();
+    return CommitMessagesIn(**db, batch, deliveries);
+  }();
+  if (!out.ok()) return out.status();
+  Committed(deliveries);
+  return std::move(out->front());
+}
+
+void MessageService::Committed(int deliveries) {
   if (status_committed_) status_committed_();
   if (deliveries > 0 && wake_) wake_(WakeReason::kNewDeliveries);
-  return out;
 }
 
 void MessageService::Publish(const nlohmann::json& req, const std::optional<std::string>& key,
@@ -281,12 +310,7 @@ Result<nlohmann::json> MessageService::Create(const nlohmann::json& req,
                                               const std::string& app_id) {
   auto m = Prepare(req, key, app_id);
   if (!m.ok()) return m.status();
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
-  std::vector<NewMessage> batch{std::move(m).value()};
-  auto out = CommitMessages(**db, batch, /*sync_wal=*/false);  // a FULL-sync connection
-  if (!out.ok()) return out.status();
-  return std::move(out->front());
+  return CommitAlone(std::move(m).value());
 }
 
 Result<nlohmann::json> MessageService::SendTest(const std::string& endpoint_id,
@@ -311,12 +335,7 @@ Result<nlohmann::json> MessageService::SendTest(const std::string& endpoint_id,
   auto m = Prepare(message, std::nullopt, e->app_id);
   if (!m.ok()) return m.status();
   m->only_endpoint_id = endpoint_id;
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
-  std::vector<NewMessage> batch{std::move(m).value()};
-  auto out = CommitMessages(**db, batch, /*sync_wal=*/false);  // a FULL-sync connection
-  if (!out.ok()) return out.status();
-  return std::move(out->front());
+  return CommitAlone(std::move(m).value());
 }
 
 Result<nlohmann::json> MessageService::Get(const std::string& id,

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/random.h"
+#include "common/shared_writer.h"
 #include "deliver/endpoint_cache.h"
 #include "deliver/fanout.h"
 #include "deliver/list_queries.h"
@@ -49,8 +50,9 @@ class MessageService {
         status_committed_(std::move(status_committed)) {}
   ~MessageService();
 
-  // Opens the writer's connection and starts its thread (needed by Publish only).
-  Status Start();
+  // Starts the writer's thread (needed by Publish only), writing through `writer` (not owned;
+  // common/shared_writer.h), or through a connection of its own when null.
+  Status Start(SharedWriter* writer = nullptr);
   // Commits and answers what Publish queued, then stops the writer. Idempotent.
   void Stop();
 
@@ -106,11 +108,20 @@ class MessageService {
   Result<NewMessage> Prepare(const nlohmann::json& req, const std::optional<std::string>& key,
                              const std::string& app_id);
   // In one transaction of `db`: each message, or for a key seen within 24 h the first answer
-  // (or the refusal of a reused key). `sync_wal`: `db` commits without syncing
-  // (synchronous=NORMAL), so the WAL is synced after the commit, outside the write lock, before
-  // this returns.
-  Result<std::vector<Result<nlohmann::json>>> CommitMessages(Db& db, std::vector<NewMessage>& batch,
+  // (or the refusal of a reused key). Counts the deliveries made into `deliveries`.
+  Result<std::vector<Result<nlohmann::json>>> CommitMessagesIn(Db& db,
+                                                               std::vector<NewMessage>& batch,
+                                                               int& deliveries);
+  // CommitMessagesIn on the writer, then the notifications. `sync_wal`: the writer commits
+  // without syncing (synchronous=NORMAL), so the WAL is synced after the commit, once the
+  // connection is let go, before this returns.
+  Result<std::vector<Result<nlohmann::json>>> CommitMessages(SharedWriter& writer,
+                                                             std::vector<NewMessage>& batch,
                                                              bool sync_wal);
+  // One message committed alone on a pool connection (synchronous as the operator set it).
+  Result<nlohmann::json> CommitAlone(NewMessage m);
+  // Tells the status streams and the engine what a commit made.
+  void Committed(int deliveries);
   // One message of CommitMessages: appends its answer to `out`, counts its deliveries.
   Status CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& endpoints, int64_t now,
                    std::vector<Result<nlohmann::json>>& out, int& deliveries);
@@ -121,7 +132,8 @@ class MessageService {
   Random& random_;
   std::function<void(WakeReason)> wake_;
   BatchObserver observer_;
-  std::unique_ptr<Db> writer_;  // the committer thread's connection
+  std::unique_ptr<SharedWriter> own_writer_;  // when Start was given none
+  SharedWriter* writer_ = nullptr;            // the committer thread's connection
   // Each item's outcome is its answer or its own refusal (a reused key).
   std::unique_ptr<BatchCommitter<NewMessage, Result<nlohmann::json>>> committer_;
   std::function<void()> status_committed_;

@@ -6,23 +6,26 @@ namespace hookd {
 
 Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(DbPool& pool,
                                                                  AfterInsert after_insert,
-                                                                 BeforeBatch before_batch) {
-  // With synchronous=FULL the writer commits without the sync and syncs the WAL after SQLite's
-  // write lock is released, before CommitBatch returns (so before any request is answered): the
-  // other writers and the delivery engine do not wait behind the disk (docs/DECISIONS.md, "The
+                                                                 BeforeBatch before_batch,
+                                                                 SharedWriter* writer) {
+  // The writing connection commits without the sync; with synchronous=FULL CommitBatch syncs the
+  // WAL after letting go of it, before it returns (so before any request is answered): the other
+  // writers and the delivery engine do not wait behind the disk (docs/DECISIONS.md, "The
   // messages writer syncs outside the write lock").
-  DbOptions options = pool.options();
-  const bool sync_wal = options.synchronous == "FULL";
-  options.synchronous = "NORMAL";
-  auto writer = Db::Open(pool.path(), options);
-  if (!writer.ok()) return writer.status();
+  const bool sync_wal = pool.options().synchronous == "FULL";
+  std::unique_ptr<SharedWriter> own;
+  if (!writer) {
+    auto opened = SharedWriter::Open(pool.path(), pool.options());
+    if (!opened.ok()) return opened.status();
+    own = std::move(opened).value();
+    writer = own.get();
+  }
   return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(
-      pool, std::move(writer).value(), std::move(after_insert), std::move(before_batch), sync_wal));
+      pool, std::move(own), *writer, std::move(after_insert), std::move(before_batch), sync_wal));
 }
 
-Status SqliteEventStore::InsertAll(const std::vector<Event>& batch,
+Status SqliteEventStore::InsertAll(Db& db, const std::vector<Event>& batch,
                                    std::vector<IngestOutcome>& out) {
-  Db& db = *writer_;
   if (before_batch_) {
     if (Status s = before_batch_(db); !s.ok()) return s;
   }
@@ -71,15 +74,16 @@ Result<std::vector<IngestOutcome>> SqliteEventStore::CommitBatch(const std::vect
   out.reserve(batch.size());
   Status s;
   {
-    auto txn = Transaction::Begin(*writer_);
+    SharedWriter::Held db = writer_.Hold();
+    auto txn = Transaction::Begin(*db);
     if (!txn.ok()) return txn.status();
-    s = InsertAll(batch, out);
-    writer_->ResetCached();
+    s = InsertAll(*db, batch, out);
+    db->ResetCached();
     if (s.ok()) s = (*txn)->Commit();
   }  // a transaction that did not commit rolls back here
   if (!s.ok()) return s;
   if (sync_wal_) {
-    if (s = writer_->SyncWal(); !s.ok())
+    if (s = writer_.SyncWal(); !s.ok())
       return Status::Unavailable("the batch was committed but could not be made durable (" +
                                  s.message() + "); it may or may not be stored");
   }
