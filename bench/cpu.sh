@@ -344,10 +344,11 @@ phase_publish() {
 }
 
 # ------------------------------------------------------------------ fan-out
-# curl_batch <config> <out>: the requests of a curl config file over one keep-alive connection;
-# <out> gets each answer's status, one a line.
-curl_batch() { curl -sS --max-time "$DRAIN_TIMEOUT" -K "$1" >"$2"; }
-batch_entry() {  # batch_entry <path> <json>: one POST of a curl config file
+# curl_batch <config> <out>: the requests of a curl config file over one keep-alive connection
+# (the config's last line, a "next" with nothing after it, left out); <out> gets each answer's
+# status, one a line.
+curl_batch() { curl -sS --max-time "$DRAIN_TIMEOUT" -K <(sed '$d' "$1") >"$2"; }
+batch_entry() {  # batch_entry <path> <json>: one POST of a curl config file, then "next"
   local json=${2//\"/\\\"}
   printf 'url = "%s%s"\nheader = "%s"\nheader = "Content-Type: application/json"\n' "$HOOKD_BASE" "$1" "$AUTH"
   printf 'data-binary = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' "$json"
@@ -414,7 +415,8 @@ phase_fanout() {
 for phase in $PHASES; do "phase_$phase"; done
 
 echo "=================================================================== CPU per unit of work (load $(load_avg); at start $LOAD_START)"
-printf '  %-30s %14s %13s %11s %8s %8s\n' "unit" "hookd µs/unit" "nginx µs/req" "wrk µs/req" "count" "seconds"
+# (µ is two bytes: the headers get one more column of width each)
+printf '  %-30s %15s %14s %12s %8s %8s\n' "unit" "hookd µs/unit" "nginx µs/req" "wrk µs/req" "count" "seconds"
 for r in "${ROWS[@]}"; do
   IFS='|' read -r u h n w c s <<<"$r"
   printf '  %-30s %14s %13s %11s %8s %8s\n' "$u" "$h" "$n" "$w" "$c" "$s"
