@@ -347,7 +347,7 @@ phase_publish() {
 # curl_batch <config> <out>: the requests of a curl config file over one keep-alive connection
 # (the config's last line, a "next" with nothing after it, left out); <out> gets each answer's
 # status, one a line.
-curl_batch() { curl -sS --max-time "$DRAIN_TIMEOUT" -K <(sed '$d' "$1") >"$2"; }
+curl_batch() { curl -sS --max-time 300 -K <(sed '$d' "$1") >"$2"; }
 batch_entry() {  # batch_entry <path> <json>: one POST of a curl config file, then "next"
   local json=${2//\"/\\\"}
   printf 'url = "%s%s"\nheader = "%s"\nheader = "Content-Type: application/json"\n' "$HOOKD_BASE" "$1" "$AUTH"
