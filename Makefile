@@ -66,6 +66,7 @@ bench:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
+	bench/cpu.sh $(BUILD_DIR)
 	bench/delivery.sh $(BUILD_DIR)
 	bench/delivery_scale.sh $(BUILD_DIR)
 	bench/retention.sh $(BUILD_DIR)

@@ -1,8 +1,8 @@
 // bench_http_client_loop: a bare cpp-httplib client, the baseline and the load generator of
 // bench/delivery.sh and bench/delivery_scale.sh.
 //
-// C threads, each with its own keep-alive httplib::Client (TCP_NODELAY, like hookd's
-// HttpSender), POST one body to one URL:
+// C threads, each with its own keep-alive httplib::Client (TCP_NODELAY, as hookd's sender
+// sets), POST one body to one URL:
 //
 //   closed loop   as fast as the server answers, for --seconds D or until --count N requests
 //                 have been sent (the baseline against nginx; publishing messages to hookd);

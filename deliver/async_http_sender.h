@@ -18,8 +18,8 @@
 //     bytes of body, of which the first kMaxBodyKept are kept. A longer body stops the read: the
 //     attempt counts by its status and the connection is not reused. Redirects are not followed.
 //
-// Errors are the same strings as HttpSender's ("could not connect to A port P", "timeout: ...",
-// "TLS certificate verification failed for A port P", ...).
+// Errors are the strings the blocking sender it replaced used ("could not connect to A port P",
+// "timeout: ...", "TLS certificate verification failed for A port P", ...).
 //
 // Keep-alive: a connection whose response was read completely and that may be kept alive goes
 // back to an idle pool keyed by origin (scheme, host, port) and the address dialled, shared by

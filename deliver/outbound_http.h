@@ -1,5 +1,5 @@
-// Small pieces both outbound senders (AsyncHttpSender, HttpSender) build requests and pools
-// with: the pool key, the Host header, and which endpoint headers a sender owns. Pure;
+// Small pieces outbound requests and pools are built with (AsyncHttpSender, and the delivery
+// headers): the pool key, the Host header, and which endpoint headers the sender owns. Pure;
 // thread-safe.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace hookd {
 
-// Connections are pooled per origin: scheme, host and port (the senders also match the address
+// Connections are pooled per origin: scheme, host and port (the sender also matches the address
 // dialled). Not per endpoint: endpoints on one origin share keep-alive connections, while the
 // engine still caps each endpoint's attempts in flight (docs/DECISIONS.md, "Keep-alive pooled per
 // origin").
