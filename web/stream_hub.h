@@ -109,6 +109,10 @@ struct StatusHubOptions {
   // Reads at most once per interval when woken by commits: a burst of commits becomes one batch
   // (one post, one write per client) at the cost of up to this much lag.
   std::chrono::milliseconds min_read_interval{20};
+  // With no client attached and none fetching for this long, a poll reads only the log's end,
+  // not its entries: the ring starts over there, and a client resuming from before it is
+  // answered from the database like one older than the ring.
+  std::chrono::milliseconds idle_after{30000};
 };
 
 class StatusHub {
@@ -173,6 +177,8 @@ class StatusHub {
   Status InitLocked();
   void IndexLocked(Sub* sub, bool add);
   void DetachLocked(const StreamSink* sink);
+  // Nobody reads the stream now (options_.idle_after).
+  bool IdleLocked() const;
   void OfferLocked(const Bucket* bucket, const StreamEntry& e, uint32_t i);
   void Run();
   void Publish(const std::vector<StatusEntry>& rows);
@@ -204,7 +210,9 @@ class StatusHub {
   uint64_t stamp_ = 0;         // guarded by mu_
   std::vector<Sub*> touched_;  // guarded by mu_: filtered Subs with picks in the current batch
   std::deque<FetchJob> jobs_;  // guarded by mu_
-  std::mutex poll_mu_;         // one reader of the source at a time
+  // guarded by mu_: when a client last attached or fetched (or the hub was made)
+  std::chrono::steady_clock::time_point last_client_ = std::chrono::steady_clock::now();
+  std::mutex poll_mu_;  // one reader of the source at a time
   std::thread thread_;
 };
 

@@ -456,3 +456,50 @@ TEST(StreamEntry, StoredTextThatCannotBePassedOnIsWrittenAgain) {
 
 }  // namespace
 }  // namespace hookd
+
+namespace hookd {
+namespace {
+
+TEST_F(StatusHubTest, WithNobodyReadingAPollReadsOnlyTheLogsEndAndAResumeBeforeItComesFromTheLog) {
+  StatusHubOptions options;
+  options.idle_after = std::chrono::milliseconds(0);
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.PollOnce().ok());
+  for (int i = 0; i < 5; ++i) source.Append("message.created");
+  const int reads_before = source.reads;
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(source.reads, reads_before) << "no entry is read while nobody reads the stream";
+  EXPECT_EQ(hub.last_seq(), 5);
+
+  // A client resuming from before that point gets every entry after its point, from the log.
+  auto sink = std::make_shared<RecordingSink>();
+  EXPECT_FALSE(hub.Attach(sink, {}, int64_t{2}).has_value()) << "older than the ring";
+  FetchResult caught_up = FetchNow(hub, 2, {}, 100);
+  ASSERT_TRUE(caught_up.status.ok());
+  EXPECT_EQ(SeqsOf(caught_up.entries), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ(caught_up.next, 5);
+
+  // Once attached, it is fed the entries after that, read as usual.
+  auto backlog = hub.Attach(sink, {}, caught_up.next);
+  ASSERT_TRUE(backlog.has_value());
+  EXPECT_TRUE(backlog->empty());
+  source.Append("delivery.attempted");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(sink->Seqs(), std::vector<int64_t>{6});
+}
+
+TEST_F(StatusHubTest, AHubWithARecentClientKeepsReadingEntriesIntoTheRing) {
+  StatusHub hub(source);  // idle only after 30 s without a client
+  ASSERT_TRUE(hub.PollOnce().ok());
+  source.Append("message.created");
+  source.Append("message.created");
+  ASSERT_TRUE(hub.PollOnce().ok());
+  // Served from the ring: no read of the log.
+  const int reads_before = source.reads;
+  FetchResult r = FetchNow(hub, 0, {}, 100);
+  EXPECT_EQ(SeqsOf(r.entries), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(source.reads, reads_before);
+}
+
+}  // namespace
+}  // namespace hookd
