@@ -6,8 +6,10 @@
 
 namespace hookd {
 
+std::string StatusDataText(const nlohmann::json& data) { return DumpJson(data); }
+
 Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann::json& data) {
-  return AppendStatusText(db, type, at_ms, DumpJson(data));
+  return AppendStatusText(db, type, at_ms, StatusDataText(data));
 }
 
 Status AppendStatusText(Db& db, std::string_view type, int64_t at_ms, std::string_view data) {

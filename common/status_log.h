@@ -25,6 +25,10 @@ struct StatusEntry {
   std::string data_text;  // data as stored (JSON object text); empty when not read from the log
 };
 
+// An entry's data as the log stores it, on either engine: compact JSON text with sorted keys
+// (DumpJson), which the status streams pass on as it is.
+std::string StatusDataText(const nlohmann::json& data);
+
 // Appends one entry; `data` is a JSON object (ids, status, ...).
 Status AppendStatus(Db& db, std::string_view type, int64_t at_ms, const nlohmann::json& data);
 // The same with `data` already written as JSON object text (for the hot paths).

@@ -129,6 +129,8 @@ class PgTransaction {
   Status Commit();
   // Ends the transaction without its changes (the destructor does it when nothing else has).
   Status Rollback();
+  // The connection the transaction runs on.
+  PgConn& conn() const { return conn_; }
 
  private:
   explicit PgTransaction(PgConn& conn) : conn_(conn) {}
