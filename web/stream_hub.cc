@@ -356,8 +356,8 @@ void StatusHub::IndexLocked(Sub* sub, bool add) {
 }
 
 bool StatusHub::IdleLocked() const {
-  return subs_.empty() && jobs_.empty() &&
-         std::chrono::steady_clock::now() - last_client_ >= options_.idle_after;
+  if (!options_.idle_after || !subs_.empty() || !jobs_.empty()) return false;
+  return !last_client_ || std::chrono::steady_clock::now() - *last_client_ >= *options_.idle_after;
 }
 
 std::optional<std::vector<StreamEntryPtr>> StatusHub::Attach(

@@ -109,10 +109,12 @@ struct StatusHubOptions {
   // Reads at most once per interval when woken by commits: a burst of commits becomes one batch
   // (one post, one write per client) at the cost of up to this much lag.
   std::chrono::milliseconds min_read_interval{20};
-  // With no client attached and none fetching for this long, a poll reads only the log's end,
+  // With no client attached and none fetching for this long (or ever), a poll reads only the
+  // log's end,
   // not its entries: the ring starts over there, and a client resuming from before it is
   // answered from the database like one older than the ring.
-  std::chrono::milliseconds idle_after{30000};
+  // None: never idle (a ring always filled; for tests of the ring itself).
+  std::optional<std::chrono::milliseconds> idle_after = std::chrono::milliseconds(30000);
 };
 
 class StatusHub {
@@ -210,8 +212,8 @@ class StatusHub {
   uint64_t stamp_ = 0;         // guarded by mu_
   std::vector<Sub*> touched_;  // guarded by mu_: filtered Subs with picks in the current batch
   std::deque<FetchJob> jobs_;  // guarded by mu_
-  // guarded by mu_: when a client last attached or fetched (or the hub was made)
-  std::chrono::steady_clock::time_point last_client_ = std::chrono::steady_clock::now();
+  // guarded by mu_: when a client last attached or fetched; none yet: the hub is idle from start
+  std::optional<std::chrono::steady_clock::time_point> last_client_;
   std::mutex poll_mu_;  // one reader of the source at a time
   std::thread thread_;
 };

@@ -46,6 +46,13 @@ FetchResult FetchNow(StatusHub& hub, int64_t after, const StreamFilter& filter, 
   return out;
 }
 
+// Options whose hub always reads entries into its ring, client or not (the ring's own tests).
+StatusHubOptions RingOptions() {
+  StatusHubOptions o;
+  o.idle_after.reset();
+  return o;
+}
+
 class StatusHubTest : public ::testing::Test {
  protected:
   FakeStatusSource source;
@@ -54,7 +61,7 @@ class StatusHubTest : public ::testing::Test {
 TEST_F(StatusHubTest, StartsAtTheEndOfTheLogAndFeedsNewEntriesToAttachedSinks) {
   source.Append("message.created");
   source.Append("message.created");
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   EXPECT_EQ(hub.last_seq(), 2);
 
@@ -77,7 +84,7 @@ TEST_F(StatusHubTest, StartsAtTheEndOfTheLogAndFeedsNewEntriesToAttachedSinks) {
 }
 
 TEST_F(StatusHubTest, ResumeInsideTheRingHasNoGapAndNoRepeat) {
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   for (int i = 0; i < 10; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());
@@ -94,7 +101,7 @@ TEST_F(StatusHubTest, ResumeInsideTheRingHasNoGapAndNoRepeat) {
 }
 
 TEST_F(StatusHubTest, ResumeOlderThanTheRingReadsTheGapFromTheDatabaseInPages) {
-  StatusHubOptions options;
+  StatusHubOptions options = RingOptions();
   options.ring_capacity = 4;
   options.page_size = 3;
   StatusHub hub(source, options);
@@ -122,7 +129,7 @@ TEST_F(StatusHubTest, ResumeOlderThanTheRingReadsTheGapFromTheDatabaseInPages) {
 }
 
 TEST_F(StatusHubTest, FetchOfAPrunedGapEndsAtTheRingInsteadOfLooping) {
-  StatusHubOptions options;
+  StatusHubOptions options = RingOptions();
   options.ring_capacity = 2;
   StatusHub hub(source, options);
   ASSERT_TRUE(hub.PollOnce().ok());
@@ -137,7 +144,7 @@ TEST_F(StatusHubTest, FetchOfAPrunedGapEndsAtTheRingInsteadOfLooping) {
 }
 
 TEST_F(StatusHubTest, FiltersApplyToBacklogLiveEntriesAndFetches) {
-  StatusHubOptions options;
+  StatusHubOptions options = RingOptions();
   options.ring_capacity = 100;
   StatusHub hub(source, options);
   ASSERT_TRUE(hub.PollOnce().ok());
@@ -170,7 +177,7 @@ TEST_F(StatusHubTest, FiltersApplyToBacklogLiveEntriesAndFetches) {
 }
 
 TEST_F(StatusHubTest, EveryClientSharesOneSerializationAndNoClientCausesAQuery) {
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   std::vector<std::shared_ptr<RecordingSink>> sinks;
   for (int i = 0; i < 200; ++i) {
@@ -188,7 +195,7 @@ TEST_F(StatusHubTest, EveryClientSharesOneSerializationAndNoClientCausesAQuery) 
 }
 
 TEST_F(StatusHubTest, IndexedFiltersGetEveryMatchingLiveEntryOnce) {
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   auto attach = [&](StreamFilter f) {
     auto sink = std::make_shared<RecordingSink>();
@@ -252,7 +259,8 @@ TEST_F(StatusHubTest, AnApplicationFilterGetsOnlyThatApplicationsEntriesLiveAndF
                                          .page_size = 2,
                                          .max_pages_per_fetch = 20,
                                          .fallback_poll = std::chrono::milliseconds(1000),
-                                         .min_read_interval = std::chrono::milliseconds(20)});
+                                         .min_read_interval = std::chrono::milliseconds(20),
+                                         .idle_after = std::nullopt});
   ASSERT_TRUE(hub.PollOnce().ok());
   auto attach = [&](StreamFilter f) {
     auto sink = std::make_shared<RecordingSink>();
@@ -306,7 +314,7 @@ TEST_F(StatusHubTest, AnUnfilteredSinkGetsOneCallPerReadWithTheBatchsConcatenate
     };
     std::vector<Call> calls;
   };
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   auto sink = std::make_shared<BatchSink>();
   ASSERT_TRUE(hub.Attach(sink, {}, std::nullopt).has_value());
@@ -327,7 +335,7 @@ TEST_F(StatusHubTest, AnUnfilteredSinkGetsOneCallPerReadWithTheBatchsConcatenate
 }
 
 TEST_F(StatusHubTest, FetchFromTheRingStopsAtTheLimitWithNextAtTheLastEntry) {
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   for (int i = 0; i < 8; ++i) source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());
@@ -345,7 +353,7 @@ TEST_F(StatusHubTest, FetchFromTheRingStopsAtTheLimitWithNextAtTheLastEntry) {
 }
 
 TEST_F(StatusHubTest, DetachedSinksAndDestroyedSinksGetNothingMore) {
-  StatusHub hub(source);
+  StatusHub hub(source, RingOptions());
   ASSERT_TRUE(hub.PollOnce().ok());
   auto kept = std::make_shared<RecordingSink>();
   auto detached = std::make_shared<RecordingSink>();
@@ -363,7 +371,7 @@ TEST_F(StatusHubTest, DetachedSinksAndDestroyedSinksGetNothingMore) {
 }
 
 TEST_F(StatusHubTest, StartedHubReadsWhenNotifiedAndAnswersDatabaseFetchesOnItsThread) {
-  StatusHubOptions options;
+  StatusHubOptions options = RingOptions();
   options.ring_capacity = 2;
   options.fallback_poll = std::chrono::hours(1);  // only Notify wakes it in this test
   StatusHub hub(source, options);
@@ -489,15 +497,18 @@ TEST_F(StatusHubTest, WithNobodyReadingAPollReadsOnlyTheLogsEndAndAResumeBeforeI
 }
 
 TEST_F(StatusHubTest, AHubWithARecentClientKeepsReadingEntriesIntoTheRing) {
-  StatusHub hub(source);  // idle only after 30 s without a client
+  StatusHub hub(source);  // idle until a client comes, then 30 s after the last one
+  source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());
+  EXPECT_EQ(source.reads, 0) << "nobody has read the stream yet";
+  EXPECT_TRUE(FetchNow(hub, 1, {}, 100).entries.empty());  // a client
   source.Append("message.created");
   source.Append("message.created");
   ASSERT_TRUE(hub.PollOnce().ok());
   // Served from the ring: no read of the log.
   const int reads_before = source.reads;
-  FetchResult r = FetchNow(hub, 0, {}, 100);
-  EXPECT_EQ(SeqsOf(r.entries), (std::vector<int64_t>{1, 2}));
+  FetchResult r = FetchNow(hub, 1, {}, 100);
+  EXPECT_EQ(SeqsOf(r.entries), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(source.reads, reads_before);
 }
 
