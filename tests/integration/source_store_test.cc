@@ -112,6 +112,15 @@ TYPED_TEST(SourceStoreTest, InsertNeedsALiveApplication) {
 }
 
 TYPED_TEST(SourceStoreTest, ListPagesNewestFirstByIdInByteOrder) {
+  if constexpr (TypeParam::kPostgres) {
+    // A database made with a linguistic locale (en_US.UTF-8, as many are) would sort the ids by
+    // that collation unless the store asks for byte order; the test cluster's is C.
+    if (this->Count("SELECT count(*) FROM pg_collation WHERE collname = 'und-x-icu'") == 1) {
+      ASSERT_TRUE(
+          this->engine_.Exec("ALTER TABLE sources ALTER COLUMN id TYPE text COLLATE \"und-x-icu\"")
+              .ok());
+    }
+  }
   // Byte order, as SQLite compares: upper case before '_' before lower case.
   for (const char* id : {"src_a", "src_B", "src__", "src_b", "src_A"}) {
     ASSERT_TRUE(this->store_->Insert(MakeSource(id)).ok()) << id;
