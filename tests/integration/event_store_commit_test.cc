@@ -1,27 +1,35 @@
-// The group committer over the real SqliteEventStore (with the real fan-out) on a SQLite file in a
-// temp dir: what a batch stores, what a failed batch leaves behind, and how duplicates end up.
-// Failures are injected inside SQLite itself (a trigger that RAISEs), so the rollback under test
-// is SQLite's, not a fake's early return.
+// The event store under the group committer, on both engines (SqliteEventStore on a SQLite file
+// in a temp dir, PgEventStore on a PostgreSQL database of its own): what a batch stores, what a
+// failed batch leaves behind, how duplicates end up, and what Get and List read back. The store's
+// AfterInsert hook writes a row and a status entry of its own inside the batch's transaction.
+// Failures are injected inside the database itself (a trigger that raises), so the rollback under
+// test is the database's, not a fake's early return. The real fan-out (InsertMessage, SQLite's
+// hook) is tested on SQLite at the end.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/ids.h"
-#include "common/migrations.h"
 #include "common/random.h"
+#include "common/status_log.h"
 #include "deliver/endpoint.h"
 #include "deliver/fanout.h"
 #include "ingest/group_committer.h"
 #include "ingest/sqlite_event_store.h"
+#include "storage/pg/pg_event_store.h"
 #include "tests/testing/migrated_db.h"
+#include "tests/testing/store_engines.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
@@ -58,139 +66,196 @@ struct Answers {
   }
 };
 
-class EventStoreCommitTest : public ::testing::Test {
+// The hook's table and the triggers that poison an insert, in each engine's SQL.
+constexpr char kHookTable[] = "CREATE TABLE hook_rows (event_id text NOT NULL, type text NOT NULL)";
+constexpr char kSqlitePoisonEvents[] =
+    "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.provider_event_id = 'poison'"
+    " BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+constexpr char kSqlitePoisonHook[] =
+    "CREATE TRIGGER poison_hook BEFORE INSERT ON hook_rows WHEN NEW.type = 'boom'"
+    " BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+constexpr char kPgPoisonFunction[] =
+    "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;";
+constexpr char kPgPoisonEvents[] =
+    "CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW"
+    " WHEN (NEW.provider_event_id = 'poison') EXECUTE FUNCTION poison()";
+constexpr char kPgPoisonHook[] =
+    "CREATE TRIGGER poison_hook BEFORE INSERT ON hook_rows FOR EACH ROW"
+    " WHEN (NEW.type = 'boom') EXECUTE FUNCTION poison()";
+
+Event MakeEvent(const Clock& clock, const std::string& id, const std::string& key,
+                const std::string& type = "invoice.paid") {
+  Event e;
+  e.id = id;
+  e.source_id = "src_1";
+  e.provider = "github";
+  e.provider_event_id = key;
+  e.type = type;
+  e.headers_json = "{}";
+  e.body = R"({"k":")" + key + R"("})";
+  e.received_at = clock.NowUnixMillis();
+  return e;
+}
+
+// The engine's event store with the test hook: each inserted event adds a hook_rows row and a
+// `test.hook` status entry in the batch's transaction.
+std::unique_ptr<EventStore> OpenEventStore(SqliteEngine& engine) {
+  auto store = SqliteEventStore::Open(engine.pool(), [](Db& db, const Event& e) {
+    auto st = db.Cached("INSERT INTO hook_rows (event_id, type) VALUES (?, ?)");
+    if (!st.ok()) return st.status();
+    if (Status s = (*st)->Bind(1, e.id).Bind(2, e.type).Run(); !s.ok()) return s;
+    return AppendStatus(db, "test.hook", e.received_at, {{"event_id", e.id}});
+  });
+  if (!store.ok()) throw std::runtime_error(store.status().ToString());
+  return std::move(store).value();
+}
+std::unique_ptr<EventStore> OpenEventStore(PgEngine& engine) {
+  return std::make_unique<PgEventStore>(engine.pool(), [](PgConn& conn, PgStatusEntries& entries,
+                                                          const Event& e) {
+    auto r = conn.Exec("INSERT INTO hook_rows (event_id, type) VALUES ($1, $2)", {e.id, e.type});
+    if (!r.ok()) return r.status();
+    entries.Append("test.hook", e.received_at, {{"event_id", e.id}});
+    return Status::Ok();
+  });
+}
+
+template <typename Engine>
+class EventStoreCommitTest : public EngineTest<Engine> {
  protected:
   void SetUp() override {
-    pool_ = testing::MigratedPool(dir_.path() + "/hookd.db");
-    endpoint_.id = "ep_1";
-    endpoint_.url = "http://127.0.0.1:9/hook";
-    endpoint_.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    // Each inserted event becomes a message with one delivery, in the event's transaction, as
-    // app/server.cc wires it.
-    auto store = SqliteEventStore::Open(*pool_, [this](Db& db, const Event& e) {
-      NewMessage m;
-      m.id = NewId("msg", clock_, random_);
-      m.event_type = e.type;
-      m.source_id = e.source_id;
-      m.event_id = e.id;
-      m.created_at = e.received_at;
-      return InsertMessage(db, m, EndpointSnapshot({endpoint_}), clock_, random_).status();
-    });
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(store).value();
+    EngineTest<Engine>::SetUp();
+    if (this->IsSkipped() || this->HasFatalFailure()) return;
+    ExecOk(kHookTable);
+    store_ = OpenEventStore(this->engine_);
   }
 
-  // Makes SQLite refuse to insert the event whose provider_event_id is "poison".
+  void ExecOk(const std::string& sql) {
+    Status s = this->engine_.Exec(sql);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  // Makes the database refuse to insert the event whose provider_event_id is "poison".
   void PoisonEvents() {
-    Exec(
-        "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.provider_event_id = 'poison'"
-        " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    if constexpr (Engine::kPostgres) {
+      ExecOk(kPgPoisonFunction);
+      ExecOk(kPgPoisonEvents);
+    } else {
+      ExecOk(kSqlitePoisonEvents);
+    }
   }
-  // Makes SQLite refuse the fanned-out message of an event of type "boom".
-  void PoisonMessages() {
-    Exec(
-        "CREATE TRIGGER poison_message BEFORE INSERT ON messages WHEN NEW.event_type = 'boom'"
-        " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  // Makes the database refuse the hook's row of an event of type "boom".
+  void PoisonHook() {
+    if constexpr (Engine::kPostgres) {
+      ExecOk(kPgPoisonFunction);
+      ExecOk(kPgPoisonHook);
+    } else {
+      ExecOk(kSqlitePoisonHook);
+    }
   }
 
-  void Exec(const std::string& sql) {
-    auto db = pool_->Acquire();
-    ASSERT_TRUE(db.ok());
-    Status s = (*db)->Exec(sql);
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
-
-  int64_t Count(const std::string& sql) {
-    auto db = pool_->Acquire();
-    EXPECT_TRUE(db.ok());
-    auto st = (*db)->Prepare(sql);
-    EXPECT_TRUE(st.ok()) << sql;
-    auto row = st->Step();
-    EXPECT_TRUE(row.ok() && *row) << sql;
-    return st->Int(0);
-  }
-  int64_t Events() { return Count("SELECT count(*) FROM events"); }
+  int64_t Events() { return this->Count("SELECT count(*) FROM events"); }
   int64_t StatusEntries(const std::string& type) {
-    return Count("SELECT count(*) FROM status_log WHERE type = '" + type + "'");
+    return this->Count("SELECT count(*) FROM status_log WHERE type = '" + type + "'");
   }
-  int64_t Messages() { return Count("SELECT count(*) FROM messages"); }
-  int64_t Deliveries() { return Count("SELECT count(*) FROM deliveries"); }
+  int64_t HookRows() { return this->Count("SELECT count(*) FROM hook_rows"); }
   void ExpectNothingStored() {
     EXPECT_EQ(Events(), 0);
-    EXPECT_EQ(Count("SELECT count(*) FROM status_log"), 0);
-    EXPECT_EQ(Messages(), 0);
-    EXPECT_EQ(Deliveries(), 0);
+    EXPECT_EQ(this->Count("SELECT count(*) FROM status_log"), 0);
+    EXPECT_EQ(HookRows(), 0);
   }
 
   Event MakeEvent(const std::string& id, const std::string& key,
                   const std::string& type = "invoice.paid") {
-    Event e;
-    e.id = id;
-    e.source_id = "src_1";
-    e.provider = "github";
-    e.provider_event_id = key;
-    e.type = type;
-    e.headers_json = "{}";
-    e.body = R"({"k":")" + key + R"("})";
-    e.received_at = clock_.NowUnixMillis();
-    return e;
+    return testing::MakeEvent(clock_, id, key, type);
   }
 
-  TempDir dir_;
   SystemClock clock_;
-  SeededRandom random_{7};  // used on the committer's thread only
-  Endpoint endpoint_;
-  std::unique_ptr<DbPool> pool_;
-  std::unique_ptr<SqliteEventStore> store_;
+  std::unique_ptr<EventStore> store_;
 };
 
-TEST_F(EventStoreCommitTest, ABatchStoresEachEventWithItsStatusEntryMessageAndDelivery) {
-  auto out = store_->CommitBatch({MakeEvent("evt_a", "a"), MakeEvent("evt_b", "b")});
+TYPED_TEST_SUITE(EventStoreCommitTest, StoreEngines, EngineName);
+
+TYPED_TEST(EventStoreCommitTest, ABatchStoresEachEventWithItsStatusEntryAndHook) {
+  auto out =
+      this->store_->CommitBatch({this->MakeEvent("evt_a", "a"), this->MakeEvent("evt_b", "b")});
   ASSERT_TRUE(out.ok()) << out.status().message();
   ASSERT_EQ(out->size(), 2u);
-  EXPECT_EQ(Events(), 2);
-  EXPECT_EQ(StatusEntries("event.received"), 2);
-  EXPECT_EQ(StatusEntries("message.created"), 2);
-  EXPECT_EQ(Messages(), 2);
-  EXPECT_EQ(Deliveries(), 2);
+  EXPECT_EQ((*out)[0].id, "evt_a");
+  EXPECT_FALSE((*out)[0].duplicate);
+  EXPECT_EQ((*out)[1].id, "evt_b");
+  EXPECT_EQ(this->Events(), 2);
+  EXPECT_EQ(this->StatusEntries("event.received"), 2);
+  EXPECT_EQ(this->StatusEntries("test.hook"), 2);
+  EXPECT_EQ(this->HookRows(), 2);
+  // The entries in batch order, each event's own before its hook's.
+  std::vector<std::string> types;
+  for (int i = 0; i < 4; ++i) {
+    types.push_back(
+        this->engine_.Text("SELECT type || ' ' || data FROM status_log ORDER BY seq"
+                           " LIMIT 1 OFFSET " +
+                           std::to_string(i)));
+  }
+  ASSERT_EQ(types.size(), 4u);
+  EXPECT_EQ(types[0].rfind("event.received ", 0), 0u) << types[0];
+  EXPECT_NE(types[0].find("evt_a"), std::string::npos) << types[0];
+  EXPECT_EQ(types[1], R"(test.hook {"event_id":"evt_a"})");
+  EXPECT_EQ(types[2].rfind("event.received ", 0), 0u) << types[2];
+  EXPECT_NE(types[2].find("evt_b"), std::string::npos) << types[2];
+  EXPECT_EQ(types[3], R"(test.hook {"event_id":"evt_b"})");
 }
 
-TEST_F(EventStoreCommitTest, AFailedBatchStoresNothingOfIt) {
-  PoisonEvents();
-  // The poisoned event comes last: the two before it were inserted, logged and fanned out inside
-  // the transaction, and must be rolled back with it.
-  auto out = store_->CommitBatch(
-      {MakeEvent("evt_a", "a"), MakeEvent("evt_b", "b"), MakeEvent("evt_p", "poison")});
+TYPED_TEST(EventStoreCommitTest, AnEventReceivedEntryNamesTheEvent) {
+  Event e = this->MakeEvent("evt_a", "a");
+  e.app_id = "app_x";
+  ASSERT_TRUE(this->store_->CommitBatch({e}).ok());
+  const auto data = nlohmann::json::parse(
+      this->engine_.Text("SELECT data FROM status_log WHERE type = 'event.received'"));
+  EXPECT_EQ(data, (nlohmann::json{{"app_id", "app_x"},
+                                  {"event_id", "evt_a"},
+                                  {"source_id", "src_1"},
+                                  {"provider", "github"},
+                                  {"type", "invoice.paid"},
+                                  {"provider_event_id", "a"}}));
+}
+
+TYPED_TEST(EventStoreCommitTest, AFailedBatchStoresNothingOfIt) {
+  this->PoisonEvents();
+  // The poisoned event comes last: the two before it were inserted, logged and hooked inside the
+  // transaction, and must be rolled back with it.
+  auto out =
+      this->store_->CommitBatch({this->MakeEvent("evt_a", "a"), this->MakeEvent("evt_b", "b"),
+                                 this->MakeEvent("evt_p", "poison")});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("injected failure"), std::string::npos)
       << out.status().message();
-  ExpectNothingStored();
+  this->ExpectNothingStored();
 
   // The same events without the poisoned one are first deliveries, not duplicates.
-  out = store_->CommitBatch({MakeEvent("evt_a2", "a"), MakeEvent("evt_b2", "b")});
+  out = this->store_->CommitBatch({this->MakeEvent("evt_a2", "a"), this->MakeEvent("evt_b2", "b")});
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_FALSE((*out)[0].duplicate);
   EXPECT_EQ((*out)[0].id, "evt_a2");
   EXPECT_FALSE((*out)[1].duplicate);
-  EXPECT_EQ(Events(), 2);
-  EXPECT_EQ(Messages(), 2);
+  EXPECT_EQ(this->Events(), 2);
+  EXPECT_EQ(this->HookRows(), 2);
 }
 
-TEST_F(EventStoreCommitTest, AFailedFanOutRollsBackTheEventsOfTheBatch) {
-  PoisonMessages();
-  auto out = store_->CommitBatch({MakeEvent("evt_a", "a"), MakeEvent("evt_x", "x", "boom")});
+TYPED_TEST(EventStoreCommitTest, AFailedHookRollsBackTheEventsOfTheBatch) {
+  this->PoisonHook();
+  auto out = this->store_->CommitBatch(
+      {this->MakeEvent("evt_a", "a"), this->MakeEvent("evt_x", "x", "boom")});
   ASSERT_FALSE(out.ok());
-  ExpectNothingStored();
+  this->ExpectNothingStored();
 }
 
-TEST_F(EventStoreCommitTest, TheCommitterAnswersEveryRequestOfAFailedBatchAndStoresNothing) {
-  PoisonEvents();
-  GroupCommitter committer(*store_);
+TYPED_TEST(EventStoreCommitTest, TheCommitterAnswersEveryRequestOfAFailedBatchAndStoresNothing) {
+  this->PoisonEvents();
+  GroupCommitter committer(*this->store_);
   Answers answers;
   // Queued before the thread starts: the thread takes all three as one batch.
-  committer.Submit(MakeEvent("evt_a", "a"), answers.For("evt_a"));
-  committer.Submit(MakeEvent("evt_p", "poison"), answers.For("evt_p"));
-  committer.Submit(MakeEvent("evt_b", "b"), answers.For("evt_b"));
+  committer.Submit(this->MakeEvent("evt_a", "a"), answers.For("evt_a"));
+  committer.Submit(this->MakeEvent("evt_p", "poison"), answers.For("evt_p"));
+  committer.Submit(this->MakeEvent("evt_b", "b"), answers.For("evt_b"));
   committer.Start();
   ASSERT_TRUE(answers.WaitFor(3));
   for (const char* id : {"evt_a", "evt_p", "evt_b"}) {
@@ -198,11 +263,11 @@ TEST_F(EventStoreCommitTest, TheCommitterAnswersEveryRequestOfAFailedBatchAndSto
     ASSERT_FALSE(answers.Of(id).ok());
     EXPECT_EQ(answers.Of(id).status().kind(), ErrorKind::kUnavailable);
   }
-  ExpectNothingStored();
+  this->ExpectNothingStored();
 
   // The providers' retries then go through as first deliveries.
-  committer.Submit(MakeEvent("evt_a2", "a"), answers.For("evt_a2"));
-  committer.Submit(MakeEvent("evt_b2", "b"), answers.For("evt_b2"));
+  committer.Submit(this->MakeEvent("evt_a2", "a"), answers.For("evt_a2"));
+  committer.Submit(this->MakeEvent("evt_b2", "b"), answers.For("evt_b2"));
   ASSERT_TRUE(answers.WaitFor(5));
   for (const char* id : {"evt_a2", "evt_b2"}) {
     SCOPED_TRACE(id);
@@ -211,18 +276,18 @@ TEST_F(EventStoreCommitTest, TheCommitterAnswersEveryRequestOfAFailedBatchAndSto
     EXPECT_EQ(answers.Of(id)->id, id);
   }
   committer.Stop();
-  EXPECT_EQ(Events(), 2);
-  EXPECT_EQ(StatusEntries("event.received"), 2);
-  EXPECT_EQ(Messages(), 2);
+  EXPECT_EQ(this->Events(), 2);
+  EXPECT_EQ(this->StatusEntries("event.received"), 2);
+  EXPECT_EQ(this->HookRows(), 2);
 }
 
-TEST_F(EventStoreCommitTest, DuplicatesInOneBatchEndAsOneRow) {
-  GroupCommitter committer(*store_);
+TYPED_TEST(EventStoreCommitTest, DuplicatesInOneBatchEndAsOneRow) {
+  GroupCommitter committer(*this->store_);
   Answers answers;
-  committer.Submit(MakeEvent("evt_1", "k"), answers.For("evt_1"));
-  committer.Submit(MakeEvent("evt_2", "k"), answers.For("evt_2"));
-  committer.Submit(MakeEvent("evt_3", "other"), answers.For("evt_3"));
-  committer.Submit(MakeEvent("evt_4", "k"), answers.For("evt_4"));
+  committer.Submit(this->MakeEvent("evt_1", "k"), answers.For("evt_1"));
+  committer.Submit(this->MakeEvent("evt_2", "k"), answers.For("evt_2"));
+  committer.Submit(this->MakeEvent("evt_3", "other"), answers.For("evt_3"));
+  committer.Submit(this->MakeEvent("evt_4", "k"), answers.For("evt_4"));
   committer.Start();
   ASSERT_TRUE(answers.WaitFor(4));
   committer.Stop();
@@ -236,16 +301,15 @@ TEST_F(EventStoreCommitTest, DuplicatesInOneBatchEndAsOneRow) {
   }
   ASSERT_TRUE(answers.Of("evt_3").ok());
   EXPECT_FALSE(answers.Of("evt_3")->duplicate);
-  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE provider_event_id = 'k'"), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE id IN ('evt_2', 'evt_4')"), 0);
-  EXPECT_EQ(Events(), 2);
-  EXPECT_EQ(StatusEntries("event.received"), 2);
-  EXPECT_EQ(Messages(), 2);
-  EXPECT_EQ(Deliveries(), 2);
+  EXPECT_EQ(this->Count("SELECT count(*) FROM events WHERE provider_event_id = 'k'"), 1);
+  EXPECT_EQ(this->Count("SELECT count(*) FROM events WHERE id IN ('evt_2', 'evt_4')"), 0);
+  EXPECT_EQ(this->Events(), 2);
+  EXPECT_EQ(this->StatusEntries("event.received"), 2);
+  EXPECT_EQ(this->HookRows(), 2);
 }
 
-TEST_F(EventStoreCommitTest, ConcurrentDuplicatesAcrossBatchesEndAsOneRowPerKey) {
-  GroupCommitter committer(*store_, 16);  // small batches: the keys' copies span many commits
+TYPED_TEST(EventStoreCommitTest, ConcurrentDuplicatesAcrossBatchesEndAsOneRowPerKey) {
+  GroupCommitter committer(*this->store_, 16);  // small batches: the keys' copies span many commits
   committer.Start();
   Answers answers;
   constexpr int kThreads = 8, kKeys = 100;
@@ -254,7 +318,7 @@ TEST_F(EventStoreCommitTest, ConcurrentDuplicatesAcrossBatchesEndAsOneRowPerKey)
     threads.emplace_back([&, t] {
       for (int k = 0; k < kKeys; ++k) {
         const std::string id = "evt_" + std::to_string(t) + "_" + std::to_string(k);
-        committer.Submit(MakeEvent(id, "key" + std::to_string(k)), answers.For(id));
+        committer.Submit(this->MakeEvent(id, "key" + std::to_string(k)), answers.For(id));
       }
     });
   }
@@ -262,7 +326,7 @@ TEST_F(EventStoreCommitTest, ConcurrentDuplicatesAcrossBatchesEndAsOneRowPerKey)
   ASSERT_TRUE(answers.WaitFor(kThreads * kKeys));
 
   // A copy sent after everything above committed is a duplicate of the stored event.
-  committer.Submit(MakeEvent("evt_late", "key0"), answers.For("evt_late"));
+  committer.Submit(this->MakeEvent("evt_late", "key0"), answers.For("evt_late"));
   ASSERT_TRUE(answers.WaitFor(kThreads * kKeys + 1));
   committer.Stop();
 
@@ -284,18 +348,85 @@ TEST_F(EventStoreCommitTest, ConcurrentDuplicatesAcrossBatchesEndAsOneRowPerKey)
   EXPECT_TRUE(answers.Of("evt_late")->duplicate);
   EXPECT_EQ(answers.Of("evt_late")->id, stored_id["key0"]);
 
-  EXPECT_EQ(Events(), kKeys);
-  EXPECT_EQ(Count("SELECT count(DISTINCT provider_event_id) FROM events"), kKeys);
-  EXPECT_EQ(StatusEntries("event.received"), kKeys);
-  EXPECT_EQ(Messages(), kKeys);
-  EXPECT_EQ(Deliveries(), kKeys);
+  EXPECT_EQ(this->Events(), kKeys);
+  EXPECT_EQ(this->Count("SELECT count(DISTINCT provider_event_id) FROM events"), kKeys);
+  EXPECT_EQ(this->StatusEntries("event.received"), kKeys);
+  EXPECT_EQ(this->HookRows(), kKeys);
   // Each stored row is the one its copies were answered with.
   for (const auto& [key, id] : stored_id) {
-    EXPECT_EQ(Count("SELECT count(*) FROM events WHERE provider_event_id = '" + key +
-                    "' AND id = '" + id + "'"),
+    EXPECT_EQ(this->Count("SELECT count(*) FROM events WHERE provider_event_id = '" + key +
+                          "' AND id = '" + id + "'"),
               1)
         << key;
   }
+}
+
+// The real fan-out of app/server.cc (SQLite's AfterInsert): each inserted event becomes a message
+// with one delivery, in the event's transaction.
+class SqliteEventStoreFanOutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pool_ = MigratedPool(dir_.path() + "/hookd.db");
+    endpoint_.id = "ep_1";
+    endpoint_.url = "http://127.0.0.1:9/hook";
+    endpoint_.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    auto store = SqliteEventStore::Open(*pool_, [this](Db& db, const Event& e) {
+      NewMessage m;
+      m.id = NewId("msg", clock_, random_);
+      m.event_type = e.type;
+      m.source_id = e.source_id;
+      m.event_id = e.id;
+      m.created_at = e.received_at;
+      return InsertMessage(db, m, EndpointSnapshot({endpoint_}), clock_, random_).status();
+    });
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_ = std::move(store).value();
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto db = pool_->Acquire();
+    EXPECT_TRUE(db.ok());
+    auto st = (*db)->Prepare(sql);
+    EXPECT_TRUE(st.ok()) << sql;
+    auto row = st->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return st->Int(0);
+  }
+
+  TempDir dir_;
+  SystemClock clock_;
+  SeededRandom random_{7};  // used on the committer's thread only
+  Endpoint endpoint_;
+  std::unique_ptr<DbPool> pool_;
+  std::unique_ptr<SqliteEventStore> store_;
+};
+
+TEST_F(SqliteEventStoreFanOutTest, ABatchStoresEachEventWithItsMessageAndDelivery) {
+  auto out =
+      store_->CommitBatch({MakeEvent(clock_, "evt_a", "a"), MakeEvent(clock_, "evt_b", "b")});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM status_log WHERE type = 'message.created'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 2);
+}
+
+TEST_F(SqliteEventStoreFanOutTest, AFailedFanOutRollsBackTheEventsOfTheBatch) {
+  {
+    auto db = pool_->Acquire();
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("CREATE TRIGGER poison_message BEFORE INSERT ON messages WHEN"
+                           " NEW.event_type = 'boom' BEGIN SELECT RAISE(ABORT, 'injected'); END")
+                    .ok());
+  }
+  auto out = store_->CommitBatch(
+      {MakeEvent(clock_, "evt_a", "a"), MakeEvent(clock_, "evt_x", "x", "boom")});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM status_log"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM messages"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 0);
 }
 
 }  // namespace

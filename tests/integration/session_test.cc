@@ -1,5 +1,6 @@
-// Browser sessions through the real SQLite store: the store's queries, sessions surviving a
-// restart, ending on sign-out and on a new admin token, and a full disk answering 503.
+// Browser sessions through the real stores: the store's queries and sessions surviving a restart
+// and ending with the admin token on both engines (SqliteSessionStore, PgSessionStore), a full
+// disk answering 503 on SQLite, and sign-in and sign-out over HTTP.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "common/random.h"
 #include "tests/integration/test_server.h"
 #include "tests/testing/migrated_db.h"
+#include "tests/testing/store_engines.h"
 #include "tests/testing/temp_dir.h"
 #include "web/sessions.h"
 #include "web/sqlite_session_store.h"
@@ -23,6 +25,88 @@ using hookd::testing::TempDir;
 using hookd::testing::TestServer;
 using nlohmann::json;
 
+template <typename Engine>
+class SessionStoreTest : public testing::EngineTest<Engine> {
+ protected:
+  void SetUp() override {
+    testing::EngineTest<Engine>::SetUp();
+    if (this->IsSkipped() || this->HasFatalFailure()) return;
+    store_ = this->engine_.MakeSessionStore();
+  }
+
+  std::unique_ptr<SessionStore> store_;
+  FakeClock clock_{1'700'000'000'000};
+  SecureRandom random_;
+};
+
+TYPED_TEST_SUITE(SessionStoreTest, testing::StoreEngines, testing::EngineName);
+
+TYPED_TEST(SessionStoreTest, StoreQueries) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.Insert({"h1", "fp", 1000, 1000}).ok());
+  ASSERT_TRUE(store.Insert({"h2", "fp", 2000, 5000}).ok());
+  ASSERT_TRUE(store.Insert({"h3", "other", 3000, 9000}).ok());
+  EXPECT_FALSE(store.Insert({"h1", "fp", 1, 1}).ok());  // ids are unique
+
+  auto got = store.Get("h2");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->id_hash, "h2");
+  EXPECT_EQ((*got)->token_fingerprint, "fp");
+  EXPECT_EQ((*got)->created_at, 2000);
+  EXPECT_EQ((*got)->last_seen_at, 5000);
+  auto missing = store.Get("nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  // Touch only raises last_seen_at.
+  ASSERT_TRUE(store.Touch("h2", 4000).ok());
+  EXPECT_EQ((*store.Get("h2"))->last_seen_at, 5000);
+  ASSERT_TRUE(store.Touch("h2", 6000).ok());
+  EXPECT_EQ((*store.Get("h2"))->last_seen_at, 6000);
+  EXPECT_TRUE(store.Touch("nope", 1).ok());
+
+  // Stale: idle (h1 last seen before 1500), too old (none before 500), another token (h3).
+  ASSERT_TRUE(store.DeleteStale(1500, 500, "fp").ok());
+  EXPECT_FALSE(store.Get("h1")->has_value());
+  EXPECT_TRUE(store.Get("h2")->has_value());
+  EXPECT_FALSE(store.Get("h3")->has_value());
+  ASSERT_TRUE(store.DeleteStale(0, 2001, "fp").ok());  // created before 2001
+  EXPECT_FALSE(store.Get("h2")->has_value());
+
+  ASSERT_TRUE(store.Insert({"h4", "fp", 1, 1}).ok());
+  auto deleted = store.Delete("h4");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(*deleted);
+  deleted = store.Delete("h4");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(*deleted);
+}
+
+TYPED_TEST(SessionStoreTest, SessionsSurviveARestartAndEndWithTheToken) {
+  SessionStore& store = *this->store_;
+  std::string value;
+  {
+    Sessions s(store, this->clock_, this->random_, Sessions::TokenFingerprint("token-1"));
+    auto created = s.Create();
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    value = created->value;
+  }
+  // The database holds a hash of the value, not the value.
+  const std::string row = this->engine_.Text("SELECT id_hash || token_fingerprint FROM sessions");
+  ASSERT_FALSE(row.empty());
+  EXPECT_EQ(row.find(value), std::string::npos);
+  EXPECT_EQ(row.find("token-1"), std::string::npos);
+
+  Sessions same_token(store, this->clock_, this->random_, Sessions::TokenFingerprint("token-1"));
+  EXPECT_TRUE(same_token.Validate(value).ok());
+  Sessions new_token(store, this->clock_, this->random_, Sessions::TokenFingerprint("token-2"));
+  EXPECT_EQ(new_token.Validate(value).kind(), ErrorKind::kUnauthenticated);
+  ASSERT_TRUE(new_token.DeleteStale().ok());
+  EXPECT_FALSE(store.Get(HexEncode(Sha256(value)))->has_value());
+}
+
+// SQLite only: a database that cannot grow.
 class SqliteSessionsTest : public ::testing::Test {
  protected:
   SqliteSessionsTest() : pool_(dir_.path() + "/hookd.db", DbOptions{}), clock_(1'700'000'000'000) {
@@ -35,72 +119,6 @@ class SqliteSessionsTest : public ::testing::Test {
   FakeClock clock_;
   SecureRandom random_;
 };
-
-TEST_F(SqliteSessionsTest, StoreQueries) {
-  ASSERT_TRUE(store_.Insert({"h1", "fp", 1000, 1000}).ok());
-  ASSERT_TRUE(store_.Insert({"h2", "fp", 2000, 5000}).ok());
-  ASSERT_TRUE(store_.Insert({"h3", "other", 3000, 9000}).ok());
-  EXPECT_FALSE(store_.Insert({"h1", "fp", 1, 1}).ok());  // ids are unique
-
-  auto got = store_.Get("h2");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  ASSERT_TRUE(got->has_value());
-  EXPECT_EQ((*got)->token_fingerprint, "fp");
-  EXPECT_EQ((*got)->created_at, 2000);
-  EXPECT_EQ((*got)->last_seen_at, 5000);
-  auto missing = store_.Get("nope");
-  ASSERT_TRUE(missing.ok());
-  EXPECT_FALSE(missing->has_value());
-
-  // Touch only raises last_seen_at.
-  ASSERT_TRUE(store_.Touch("h2", 4000).ok());
-  EXPECT_EQ((*store_.Get("h2"))->last_seen_at, 5000);
-  ASSERT_TRUE(store_.Touch("h2", 6000).ok());
-  EXPECT_EQ((*store_.Get("h2"))->last_seen_at, 6000);
-  EXPECT_TRUE(store_.Touch("nope", 1).ok());
-
-  // Stale: idle (h1 last seen before 1500), too old (none before 500), another token (h3).
-  ASSERT_TRUE(store_.DeleteStale(1500, 500, "fp").ok());
-  EXPECT_FALSE(store_.Get("h1")->has_value());
-  EXPECT_TRUE(store_.Get("h2")->has_value());
-  EXPECT_FALSE(store_.Get("h3")->has_value());
-  ASSERT_TRUE(store_.DeleteStale(0, 2001, "fp").ok());  // created before 2001
-  EXPECT_FALSE(store_.Get("h2")->has_value());
-
-  ASSERT_TRUE(store_.Insert({"h4", "fp", 1, 1}).ok());
-  auto deleted = store_.Delete("h4");
-  ASSERT_TRUE(deleted.ok());
-  EXPECT_TRUE(*deleted);
-  deleted = store_.Delete("h4");
-  ASSERT_TRUE(deleted.ok());
-  EXPECT_FALSE(*deleted);
-}
-
-TEST_F(SqliteSessionsTest, SessionsSurviveARestartAndEndWithTheToken) {
-  std::string value;
-  {
-    Sessions s(store_, clock_, random_, Sessions::TokenFingerprint("token-1"));
-    auto created = s.Create();
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    value = created->value;
-  }
-  // The database holds a hash of the value, not the value.
-  {
-    auto db = pool_.Acquire();
-    ASSERT_TRUE(db.ok());
-    auto st = (*db)->Prepare("SELECT id_hash || token_fingerprint FROM sessions");
-    ASSERT_TRUE(st.ok());
-    ASSERT_TRUE(*st->Step());
-    EXPECT_EQ(st->Text(0).find(value), std::string::npos);
-    EXPECT_EQ(st->Text(0).find("token-1"), std::string::npos);
-  }
-  Sessions same_token(store_, clock_, random_, Sessions::TokenFingerprint("token-1"));
-  EXPECT_TRUE(same_token.Validate(value).ok());
-  Sessions new_token(store_, clock_, random_, Sessions::TokenFingerprint("token-2"));
-  EXPECT_EQ(new_token.Validate(value).kind(), ErrorKind::kUnauthenticated);
-  ASSERT_TRUE(new_token.DeleteStale().ok());
-  EXPECT_FALSE(store_.Get(HexEncode(Sha256(value)))->has_value());
-}
 
 TEST_F(SqliteSessionsTest, AFullDiskRefusesSignInWith503) {
   Sessions s(store_, clock_, random_, Sessions::TokenFingerprint("token"));

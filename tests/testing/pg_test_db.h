@@ -1,6 +1,7 @@
 // PgTest: a fixture giving each test a fresh, empty PostgreSQL database on the throwaway cluster
 // named by HOOKD_TEST_PG_URL (scripts/run-tests.sh starts one with scripts/pg-cluster.sh), dropped
-// afterwards. Without the variable the test is skipped, saying how to run it. For tests only.
+// afterwards. Without the variable the test is skipped, saying how to run it. PgTestDatabase is
+// the same database for fixtures of their own. For tests only.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,26 +27,19 @@ inline std::string PgUrlWithDatabase(const std::string& url, const std::string& 
   return url.substr(0, start) + "/" + db + url.substr(end);
 }
 
-class PgTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const char* env = std::getenv("HOOKD_TEST_PG_URL");
-    if (!env || !*env) {
-      GTEST_SKIP() << "HOOKD_TEST_PG_URL is not set: these tests need a PostgreSQL "
-                      "(scripts/run-tests.sh starts one; by hand: "
-                      "export HOOKD_TEST_PG_URL=$(scripts/pg-cluster.sh start /tmp/hookd-pg))";
-    }
-    server_url_ = env;
-    static std::atomic<int> counter{0};
-    db_name_ = "hookd_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    auto admin = PgConn::Connect(server_url_);
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    auto created = (*admin)->Exec("CREATE DATABASE " + (*admin)->QuoteIdentifier(db_name_));
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    url_ = PgUrlWithDatabase(server_url_, db_name_);
-  }
+// What a skipped PostgreSQL test says.
+inline constexpr char kPgSkipMessage[] =
+    "HOOKD_TEST_PG_URL is not set: these tests need a PostgreSQL (scripts/run-tests.sh starts "
+    "one; by hand: export HOOKD_TEST_PG_URL=$(scripts/pg-cluster.sh start /tmp/hookd-pg))";
 
-  void TearDown() override {
+// A fresh, empty database on the cluster named by HOOKD_TEST_PG_URL, dropped by the destructor.
+// For fixtures that cannot derive from PgTest (typed tests over both engines).
+class PgTestDatabase {
+ public:
+  PgTestDatabase() = default;
+  PgTestDatabase(const PgTestDatabase&) = delete;
+  PgTestDatabase& operator=(const PgTestDatabase&) = delete;
+  ~PgTestDatabase() {
     if (db_name_.empty()) return;
     auto admin = PgConn::Connect(server_url_);
     if (!admin.ok()) return;
@@ -53,11 +47,25 @@ class PgTest : public ::testing::Test {
                          " WITH (FORCE)");
   }
 
-  // A new connection to this test's database; fails the test when there is none.
-  std::unique_ptr<PgConn> Connect() {
-    auto conn = PgConn::Connect(url_);
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    return conn.ok() ? std::move(conn).value() : nullptr;
+  // False when HOOKD_TEST_PG_URL is not set (the test should skip with kPgSkipMessage).
+  static bool Configured() {
+    const char* env = std::getenv("HOOKD_TEST_PG_URL");
+    return env && *env;
+  }
+
+  // Creates the database; Configured() must be true.
+  Status Create() {
+    server_url_ = std::getenv("HOOKD_TEST_PG_URL");
+    static std::atomic<int> counter{0};
+    std::string name = "hookd_test_" + std::to_string(::getpid()) + "_";
+    name += std::to_string(counter++);
+    auto admin = PgConn::Connect(server_url_);
+    if (!admin.ok()) return admin.status();
+    auto created = (*admin)->Exec("CREATE DATABASE " + (*admin)->QuoteIdentifier(name));
+    if (!created.ok()) return created.status();
+    db_name_ = std::move(name);
+    url_ = PgUrlWithDatabase(server_url_, db_name_);
+    return Status::Ok();
   }
 
   const std::string& url() const { return url_; }
@@ -66,6 +74,27 @@ class PgTest : public ::testing::Test {
   std::string server_url_;
   std::string db_name_;
   std::string url_;
+};
+
+class PgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PgTestDatabase::Configured()) GTEST_SKIP() << kPgSkipMessage;
+    Status s = db_.Create();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // A new connection to this test's database; fails the test when there is none.
+  std::unique_ptr<PgConn> Connect() {
+    auto conn = PgConn::Connect(url());
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    return conn.ok() ? std::move(conn).value() : nullptr;
+  }
+
+  const std::string& url() const { return db_.url(); }
+
+ private:
+  PgTestDatabase db_;
 };
 
 }  // namespace hookd::testing
