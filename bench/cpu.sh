@@ -200,35 +200,10 @@ echo "load average at start: $LOAD_START"
 
 # ------------------------------------------------------------------ nginx
 NGX=$WORK/nginx
-mkdir -p "$NGX/tmp"
 PUBLISH_PORT=$(free_port) FAN_PORT=$(free_port)
-USER_LINE=""
-[[ $(id -u) == 0 ]] && USER_LINE="user $(id -un) $(id -gn);"
-cat >"$NGX/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile $FDS;
-daemon off;
-pid $NGX/nginx.pid;
-error_log $NGX/error.log warn;
-$USER_LINE
-events { worker_connections $((FDS - 100)); }
-http {
-  client_body_temp_path $NGX/tmp/body;
-  proxy_temp_path $NGX/tmp/proxy;
-  fastcgi_temp_path $NGX/tmp/fastcgi;
-  uwsgi_temp_path $NGX/tmp/uwsgi;
-  scgi_temp_path $NGX/tmp/scgi;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  client_max_body_size 2m;
-  log_format hookd '\$msec \$http_webhook_id \$status \$uri';
+start_nginx_204 "$NGX" "$FDS" "
   server { listen 127.0.0.1:$PUBLISH_PORT; access_log $NGX/publish.log hookd; location / { return 204; } }
-  server { listen 127.0.0.1:$FAN_PORT backlog=4096; access_log $NGX/fanout.log hookd; location / { return 204; } }
-}
-EOF
-"$NGINX" -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$NGX/stdout.log" 2>&1 &
-NGINX_PID=$!
-wait_http "http://127.0.0.1:$PUBLISH_PORT/" "$NGINX_PID" 10 || { cat "$NGX/stdout.log" "$NGX/error.log" >&2; exit 1; }
+  server { listen 127.0.0.1:$FAN_PORT backlog=4096; access_log $NGX/fanout.log hookd; location / { return 204; } }" || exit 1
 NGINX_WORKER=$(nginx_worker)
 [[ -n $NGINX_WORKER ]] || { echo "bench: no nginx worker process" >&2; exit 1; }
 

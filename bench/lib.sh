@@ -80,3 +80,41 @@ parse_wrk() {
     END { printf "%s %.3f %d %.3f %d %d\n", rps + 0, p99 + 0, total + 0, dur + 0, non2xx + 0, sockerr + 0 }
   ' "$1"
 }
+
+# start_nginx_204 <dir> <fds> <server lines>: Debian's nginx, one worker, as the receiver of the
+# delivery benches: each server line (`server { listen …; access_log <dir>/x.log hookd; … }`)
+# answers `return 204` and logs "$msec $http_webhook_id $status $uri" in the `hookd` format.
+# Needs NGINX; sets NGINX_PID; returns non-zero (its logs on stderr) when the first server does
+# not answer.
+start_nginx_204() {
+  local dir=$1 fds=$2 servers=$3 user_line="" first_port
+  mkdir -p "$dir/tmp"
+  [[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile $fds;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+$user_line
+events { worker_connections $((fds - 100)); }
+http {
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  client_max_body_size 2m;
+  log_format hookd '\$msec \$http_webhook_id \$status \$uri';
+$servers
+}
+EOF
+  "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+  NGINX_PID=$!
+  first_port=$(sed -n 's/.*listen 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$servers" | head -1)
+  wait_http "http://127.0.0.1:$first_port/" "$NGINX_PID" 10 ||
+    { cat "$dir/stdout.log" "$dir/error.log" >&2; return 1; }
+}
+
