@@ -348,8 +348,11 @@ void DeliveryEngine::DiscoverDueEndpoints(int64_t now) {
       std::string(kWaitingEndpoints) +
       " SELECT id, (SELECT MIN(next_attempt_at) FROM deliveries"
       "  WHERE endpoint_id = ep.id AND next_attempt_at IS NOT NULL) FROM ep WHERE id IS NOT NULL";
-  SharedWriter::Held db = writer_->Hold();
-  auto st = db->Cached(kDueByEndpoint);
+  // On a pool connection, not the writer: a scan of every waiting endpoint must not hold up
+  // ingest's and publishing's commits while it runs.
+  auto db = pool_.Acquire();
+  if (!db.ok()) return;
+  auto st = (*db)->Cached(kDueByEndpoint);
   if (!st.ok()) return;
   next_due_ms_ = 0;
   while (true) {
@@ -562,8 +565,10 @@ void DeliveryEngine::ClaimAndQueue(int64_t now) {
 void DeliveryEngine::UpdatePendingGauge(int64_t now) {
   if (now - gauge_updated_at_ms_ < 1000) return;
   gauge_updated_at_ms_ = now;
-  SharedWriter::Held db = writer_->Hold();
-  auto st = db->Cached("SELECT COUNT(*) FROM deliveries WHERE next_attempt_at IS NOT NULL");
+  // A count of the whole backlog: on a pool connection, so it never holds up the writers.
+  auto db = pool_.Acquire();
+  if (!db.ok()) return;
+  auto st = (*db)->Cached("SELECT COUNT(*) FROM deliveries WHERE next_attempt_at IS NOT NULL");
   if (!st.ok()) return;
   auto row = (*st)->Step();
   if (row.ok() && *row) metrics_.deliveries_pending().Set(static_cast<double>((*st)->Int(0)));
