@@ -250,6 +250,12 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                std::unique_ptr<EventStore> event_store,
                                                std::unique_ptr<AsyncSender> sender,
                                                const Logger& logger) {
+  // Refused, not ignored: several processes given one PostgreSQL URL would otherwise each open
+  // their own SQLite file and split events, messages and endpoints between them.
+  if (!settings.database_url.empty())
+    return Status::InvalidField(
+        "HOOKD_DATABASE_URL: the PostgreSQL engine is not in this build yet; unset it to use "
+        "SQLite in the data directory (docs/DECISIONS.md, \"PostgreSQL\")");
   auto impl = std::make_unique<Impl>(settings, clock, random, logger);
   // A port that is taken fails start-up before anything is created in the data directory.
   if (Status s = ProbeListen(settings.listen, kListenSetting); !s.ok()) return s;

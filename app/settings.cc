@@ -39,6 +39,10 @@ constexpr Option kOptions[] = {
     {"--stream-ping-interval", "HOOKD_STREAM_PING_INTERVAL", "15s",
      "SSE ping comment and WebSocket ping interval"},
     {"--data-dir", "HOOKD_DATA_DIR", "./data", "directory of hookd.db and admin_token"},
+    {"--database-url", "HOOKD_DATABASE_URL", "",
+     "PostgreSQL for several nodes (postgres://...); not in this build yet, so hookd refuses "
+     "to start with it rather than open its own SQLite file",
+     "(SQLite in the data dir)"},
     {nullptr, "HOOKD_ADMIN_TOKEN", "(generated)",
      "admin bearer token, at least 24 characters (8 different); generated into "
      "<data-dir>/admin_token when unset"},
@@ -176,6 +180,12 @@ Status Apply(Settings& s, const std::string& key, const std::string& name,
     if (d->count() < 100 || d->count() > 3600 * 1000)
       return Status::InvalidField(name + ": 100ms to 1h");
     s.stream_ping_interval = *d;
+  } else if (key == "--database-url") {
+    // The value may hold a password: the error does not repeat it.
+    if (!value.empty() && !value.starts_with("postgres://") && !value.starts_with("postgresql://"))
+      return Status::InvalidField(name +
+                                  ": a postgres:// or postgresql:// URL (libpq's URI syntax)");
+    s.database_url = value;
   } else if (key == "--data-dir") {
     if (value.empty()) return Status::InvalidField(name + ": must not be empty");
     s.data_dir = value;
@@ -410,6 +420,7 @@ std::vector<LogField> SettingsLogFields(const Settings& s) {
       {"stream_listen", s.stream_listen.ToString()},
       {"roles", join(s.roles, same)},
       {"data_dir", s.data_dir},
+      {"database", s.database_url.empty() ? "sqlite" : "postgresql"},
       // Never the token itself: where it comes from.
       {"admin_token", s.admin_token.empty() ? "(data dir)" : "***"},
       {"public_url", s.public_url},

@@ -32,6 +32,9 @@ struct Settings {
   // The one origin a reverse proxy serves both listeners under (deploy/nginx/hookd.conf); empty
   // when clients reach the listeners directly.
   std::string public_url;
+  // PostgreSQL for several nodes (API.md, "Storage"): a postgres:// or postgresql:// URL, or
+  // empty for the SQLite file in data_dir. It may hold a password: never logged.
+  std::string database_url;
   uint64_t stream_max_connections = 10000;
   uint64_t stream_queue_limit = 1 << 20;  // bytes queued per stream client before it is dropped
   std::chrono::milliseconds stream_ping_interval{15000};

@@ -3,6 +3,8 @@
 // the database as it was.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "app/server.h"
 #include "common/clock.h"
 #include "common/db.h"
@@ -54,6 +56,28 @@ TEST(SchemaVersionTest, AServerRefusesADatabaseFromANewerHookdAndLeavesItAlone) 
   ASSERT_TRUE(*st->Step());
   EXPECT_EQ(st->Int(1), known + 2);
   EXPECT_EQ(st->Int(0), static_cast<int64_t>(EmbeddedMigrations().size()) + 1);
+}
+
+// API.md, "Storage": three processes given one PostgreSQL URL must not each open their own SQLite
+// file and split the data between them. Until the PostgreSQL engine is in the server, the URL is
+// refused at start-up, before anything is made in the data directory.
+TEST(SchemaVersionTest, AServerGivenAPostgresUrlRefusesToStartAndMakesNoSqliteFile) {
+  testing::TempDir dir;
+  Settings settings;
+  settings.data_dir = dir.path() + "/data";
+  settings.listen = {"127.0.0.1", 0};
+  settings.stream_listen = {"127.0.0.1", 0};
+  settings.admin_token = "a-test-token-long-enough-0123456789";
+  settings.database_url = "postgres://hookd:s3cret@127.0.0.1:1/hookd";
+  SystemClock clock;
+  SecureRandom random;
+  auto server = Server::Create(settings, clock, random);
+  ASSERT_FALSE(server.ok());
+  const std::string message = server.status().message();
+  EXPECT_NE(message.find("HOOKD_DATABASE_URL"), std::string::npos) << message;
+  EXPECT_NE(message.find("not in this build yet"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(settings.data_dir + "/hookd.db"));
 }
 
 }  // namespace

@@ -415,6 +415,38 @@ TEST(SettingsTest, PublicUrlIsAnOriginWithoutAPath) {
     EXPECT_FALSE(Parse({"--public-url", bad}).ok()) << bad;
 }
 
+TEST(SettingsTest, DatabaseUrlIsAPostgresUrlAndNeverRepeatedOrLogged) {
+  auto d = Parse({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->database_url, "");
+  for (const char* good : {"postgres://hookd:s3cret@db.example.com:5432/hookd?sslmode=require",
+                           "postgresql:///hookd?host=/run/postgresql"}) {
+    auto s = Parse({}, {{"HOOKD_DATABASE_URL", good}});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->database_url, good);
+  }
+  for (const char* bad : {"mysql://root:s3cret@db/hookd", "db.example.com", "sqlite:///x.db"}) {
+    auto s = Parse({"--database-url", bad});
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.status().message().find("--database-url"), std::string::npos);
+    EXPECT_EQ(s.status().message().find("s3cret"), std::string::npos) << s.status().message();
+  }
+  auto s = Parse({"--database-url", "postgres://hookd:s3cret@db/hookd"});
+  ASSERT_TRUE(s.ok());
+  bool named = false;
+  for (const LogField& f : SettingsLogFields(*s)) {
+    std::string text = f.key;
+    text += '=';
+    text += f.value;
+    EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
+    if (f.key == "database") {
+      named = true;
+      EXPECT_EQ(text, "database=postgresql");
+    }
+  }
+  EXPECT_TRUE(named);
+}
+
 TEST(SettingsTest, StreamSettings) {
   auto d = Parse({});
   ASSERT_TRUE(d.ok());
