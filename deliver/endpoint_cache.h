@@ -1,6 +1,7 @@
 // EndpointCache: an immutable snapshot of every endpoint, for fan-out (on the ingest commit
 // thread and the messages writer) and for the delivery engine. Get() looks again when the
-// snapshot is older than the TTL or after Invalidate() (called by this process's endpoint API),
+// snapshot is older than the TTL or after Invalidate() (called by this process's endpoint API,
+// and on PostgreSQL by a PgWakeListener on "hookd_endpoints" when another node changes one),
 // and reloads it only when the endpoints version moved, so another process's changes show within
 // the TTL. Fan-out uses GetIn() inside its write transaction instead: the
 // snapshot is reloaded there when the endpoints version it was loaded at is not the one the
@@ -44,7 +45,8 @@ class EndpointCache {
  public:
   using Snapshot = std::shared_ptr<const EndpointSnapshot>;
 
-  EndpointCache(EndpointStore& store, const Clock& clock,
+  // `store` is either engine's; GetIn is SQLite's (its transaction is a Db's).
+  EndpointCache(EndpointRepository& store, const Clock& clock,
                 std::chrono::milliseconds ttl = std::chrono::seconds(1))
       : store_(store), clock_(clock), ttl_(ttl) {}
 
@@ -61,7 +63,7 @@ class EndpointCache {
   static const Endpoint* Find(const Snapshot& snapshot, const std::string& id);
 
  private:
-  EndpointStore& store_;
+  EndpointRepository& store_;
   const Clock& clock_;
   const std::chrono::milliseconds ttl_;
   // Installs `loaded` unless the snapshot held is at a newer version; returns it.

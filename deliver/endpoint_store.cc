@@ -1,6 +1,7 @@
 #include "deliver/endpoint_store.h"
 
 #include "common/json_limits.h"
+#include "deliver/endpoint_row.h"
 
 namespace hookd {
 namespace {
@@ -17,26 +18,14 @@ constexpr char kReadColumns[] =
     " previous_expires_at, rate_limit_per_second, disabled, disabled_reason, failing_since,"
     " created_at, updated_at, circuit, circuit_retry_at, forward_headers, app_id, kind";
 
-std::vector<std::string> StringList(const std::string& text) {
-  std::vector<std::string> out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
 Endpoint Read(const Stmt& st) {
   Endpoint e;
   e.id = st.Text(0);
   e.url = st.Text(1);
   e.description = st.Text(2);
-  e.filter.event_types = StringList(st.Text(3));
-  e.filter.source_ids = StringList(st.Text(4));
-  auto headers = nlohmann::json::parse(st.Text(5), nullptr, false);
-  if (headers.is_object())
-    for (const auto& [k, v] : headers.items())
-      if (v.is_string()) e.headers.emplace_back(k, v.get<std::string>());
+  e.filter.event_types = ParseEndpointStringList(st.Text(3));
+  e.filter.source_ids = ParseEndpointStringList(st.Text(4));
+  e.headers = ParseEndpointHeaders(st.Text(5));
   e.secret = st.Text(6);
   e.previous_secrets = ParsePreviousSecrets(st.Text(7));
   if (!st.IsNull(9)) e.rate_limit_per_second = st.Int(9);
@@ -47,19 +36,17 @@ Endpoint Read(const Stmt& st) {
   e.updated_at = st.Int(14);
   e.circuit = st.Text(15);
   if (!st.IsNull(16)) e.circuit_retry_at = st.Int(16);
-  e.forward_headers = StringList(st.Text(17));
+  e.forward_headers = ParseEndpointStringList(st.Text(17));
   e.app_id = st.Text(18);
   e.kind = st.Text(19);
   return e;
 }
 
 void Bind(Stmt& st, const Endpoint& e) {
-  nlohmann::json headers = nlohmann::json::object();
-  for (const auto& [k, v] : e.headers) headers[k] = v;
   st.Bind(1, e.id).Bind(2, e.url).Bind(3, e.description);
   st.Bind(4, DumpJson(e.filter.event_types));
   st.Bind(5, DumpJson(e.filter.source_ids));
-  st.Bind(6, DumpJson(headers)).Bind(7, e.secret);
+  st.Bind(6, DumpEndpointHeaders(e.headers)).Bind(7, e.secret);
   if (e.previous_secrets.empty()) {
     st.BindNull(8).Bind(9, int64_t{0});
   } else {

@@ -1,4 +1,5 @@
-// EndpointStore: durable storage of endpoints on SQLite (through the pool). Thread-safe.
+// EndpointStore: durable storage of endpoints on SQLite (through the pool), the
+// EndpointRepository of the SQLite engine. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -9,35 +10,31 @@
 #include "common/db.h"
 #include "common/result.h"
 #include "deliver/endpoint.h"
+#include "deliver/endpoint_repository.h"
 
 namespace hookd {
 
-// Every endpoint with the endpoints version (migrations/0007) they are at or after.
-struct VersionedEndpoints {
-  int64_t version = 0;
-  std::vector<Endpoint> endpoints;
-};
-
-class EndpointStore {
+class EndpointStore final : public EndpointRepository {
  public:
   explicit EndpointStore(DbPool& pool) : pool_(pool) {}
 
-  Status Insert(const Endpoint& e);
+  Status Insert(const Endpoint& e) override;
   // 404 not_found when missing.
-  Result<Endpoint> Get(const std::string& id);
+  Result<Endpoint> Get(const std::string& id) override;
   // Newest first after the id `after`; up to limit + 1 rows.
-  Result<std::vector<Endpoint>> List(const std::optional<std::string>& after, int limit,
-                                     const std::optional<std::string>& app_id = std::nullopt);
+  Result<std::vector<Endpoint>> List(
+      const std::optional<std::string>& after, int limit,
+      const std::optional<std::string>& app_id = std::nullopt) override;
   // Every endpoint, enabled or not (the delivery engine's and fan-out's snapshot).
-  Result<std::vector<Endpoint>> All();
+  Result<std::vector<Endpoint>> All() override;
   // The same with the endpoints version, read first: a change committed between the two reads
   // makes the endpoints newer than the version, never older (a later check reloads them).
-  Result<VersionedEndpoints> AllVersioned();
+  Result<VersionedEndpoints> AllVersioned() override;
   // The endpoints version alone (see VersionIn).
-  Result<int64_t> Version();
+  Result<int64_t> Version() override;
   // Replaces the stored row; 404 when missing.
-  Status Update(const Endpoint& e);
-  Status Delete(const std::string& id);
+  Status Update(const Endpoint& e) override;
+  Status Delete(const std::string& id) override;
 
   // Row codec, shared with writers that run inside another transaction.
   static Status UpdateIn(Db& db, const Endpoint& e);

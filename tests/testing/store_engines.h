@@ -11,7 +11,9 @@
 #include <string>
 
 #include "common/db.h"
+#include "deliver/endpoint_store.h"
 #include "ingest/sqlite_source_store.h"
+#include "storage/pg/pg_endpoint_store.h"
 #include "storage/pg/pg_migrations.h"
 #include "storage/pg/pg_pool.h"
 #include "storage/pg/pg_session_store.h"
@@ -40,6 +42,9 @@ class SqliteEngine {
   }
   std::unique_ptr<SessionStore> MakeSessionStore() {
     return std::make_unique<SqliteSessionStore>(*pool_);
+  }
+  std::unique_ptr<EndpointRepository> MakeEndpointStore() {
+    return std::make_unique<EndpointStore>(*pool_);
   }
 
   Status Exec(const std::string& sql) {
@@ -84,6 +89,9 @@ class PgEngine {
   std::unique_ptr<SourceStore> MakeSourceStore() { return std::make_unique<PgSourceStore>(*pool_); }
   std::unique_ptr<SessionStore> MakeSessionStore() {
     return std::make_unique<PgSessionStore>(*pool_);
+  }
+  std::unique_ptr<EndpointRepository> MakeEndpointStore() {
+    return std::make_unique<PgEndpointStore>(*pool_);
   }
 
   Status Exec(const std::string& sql) {
