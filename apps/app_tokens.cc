@@ -1,9 +1,12 @@
 #include "apps/app_tokens.h"
 
+#include <utility>
+
+#include "apps/sqlite_app_token_store.h"
+
 #include "common/api_helpers.h"
 #include "common/crypto.h"
 #include "common/ids.h"
-#include "common/list_page.h"
 #include "common/time_format.h"
 
 namespace hookd {
@@ -12,8 +15,8 @@ namespace {
 constexpr int64_t kMinExpiresIn = 60;
 constexpr int64_t kMaxExpiresIn = 10LL * 365 * 24 * 3600;
 
-nlohmann::json OptionalTime(const Stmt& st, int col) {
-  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(FormatRfc3339(st.Int(col)));
+nlohmann::json OptionalTime(const std::optional<int64_t>& t) {
+  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
 }
 
 Status Unauthorized() {
@@ -33,6 +36,12 @@ std::optional<std::string> AppBearerToken(const HttpRequest& req) {
   return std::string(token);
 }
 
+AppTokens::AppTokens(DbPool& pool, const Clock& clock, Random& random)
+    : owned_store_(std::make_unique<SqliteAppTokenStore>(pool)),
+      store_(*owned_store_),
+      clock_(clock),
+      random_(random) {}
+
 Result<nlohmann::json> AppTokens::Create(const std::string& app_id, const nlohmann::json& req) {
   if (Status s = RejectUnknownFields(req, {"name", "expires_in"}); !s.ok()) return s;
   auto name = OptionalString(req, "name");
@@ -41,89 +50,52 @@ Result<nlohmann::json> AppTokens::Create(const std::string& app_id, const nlohma
   auto expires_in = OptionalInt(req, "expires_in", kMinExpiresIn, kMaxExpiresIn);
   if (!expires_in.ok()) return expires_in.status();
   const int64_t now = clock_.NowUnixMillis();
-  const std::string id = NewId("tok", clock_, random_);
+  AppTokenRecord record;
+  record.id = NewId("tok", clock_, random_);
   const std::string token = kAppTokenPrefix + HexEncode(random_.Bytes(32));
-  std::optional<int64_t> expires_at;
-  if (*expires_in) expires_at = now + **expires_in * 1000;
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
-  // Only for a live application: one deleted meanwhile gets no token.
-  auto st = (*db)->Cached(
-      "INSERT INTO app_tokens (id, app_id, name, token_hash, created_at, expires_at)"
-      " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS"
-      " (SELECT 1 FROM applications WHERE id = ?2 AND deleted_at IS NULL)");
-  if (!st.ok()) return st.status();
-  (*st)->Bind(1, id).Bind(2, app_id).Bind(3, name->value_or(""));
-  (*st)->Bind(4, HexEncode(Sha256(token))).Bind(5, now);
-  if (expires_at)
-    (*st)->Bind(6, *expires_at);
-  else
-    (*st)->BindNull(6);
-  if (Status s = (*st)->Run(); !s.ok()) return s;
-  if ((*db)->Changes() == 0) return Status::NotFound("no application " + app_id);
-  return nlohmann::json{
-      {"id", id},
-      {"token", token},
-      {"name", name->value_or("")},
-      {"created_at", FormatRfc3339(now)},
-      {"expires_at", expires_at ? nlohmann::json(FormatRfc3339(*expires_at)) : nullptr}};
+  record.app_id = app_id;
+  record.name = name->value_or("");
+  record.token_hash = HexEncode(Sha256(token));
+  record.created_at = now;
+  if (*expires_in) record.expires_at = now + **expires_in * 1000;
+  if (Status s = store_.Insert(record); !s.ok()) return s;
+  return nlohmann::json{{"id", record.id},
+                        {"token", token},
+                        {"name", record.name},
+                        {"created_at", FormatRfc3339(now)},
+                        {"expires_at", OptionalTime(record.expires_at)}};
 }
 
 Result<nlohmann::json> AppTokens::List(const std::string& app_id,
                                        const std::optional<std::string>& after, int limit) {
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(
-      "SELECT id, name, created_at, expires_at, revoked_at, kind, read_only FROM app_tokens"
-      " WHERE app_id = ?1"
-      " AND (?2 IS NULL OR seq < (SELECT seq FROM app_tokens WHERE id = ?2 AND app_id = ?1))"
-      " ORDER BY seq DESC LIMIT ?3");
-  if (!st.ok()) return st.status();
-  (*st)->Bind(1, app_id);
-  if (after) (*st)->Bind(2, *after);
-  (*st)->Bind(3, static_cast<int64_t>(limit) + 1);
-  auto page = ReadPage(**st, limit, [](const Stmt& row) {
-    return nlohmann::json{{"id", row.Text(0)},
-                          {"name", row.Text(1)},
-                          {"created_at", FormatRfc3339(row.Int(2))},
-                          {"expires_at", OptionalTime(row, 3)},
-                          {"revoked_at", OptionalTime(row, 4)},
-                          {"kind", row.Text(5)},
-                          {"read_only", row.Int(6) != 0}};
-  });
-  if (!page.ok()) return page.status();
-  return ListJson(std::move(page->items), page->more);
+  auto rows = store_.List(app_id, after, limit);
+  if (!rows.ok()) return rows.status();
+  nlohmann::json items = nlohmann::json::array();
+  const bool more = static_cast<int>(rows->size()) > limit;
+  if (more) rows->resize(static_cast<size_t>(limit));
+  for (const AppTokenRecord& t : *rows) {
+    items.push_back(nlohmann::json{{"id", t.id},
+                                   {"name", t.name},
+                                   {"created_at", FormatRfc3339(t.created_at)},
+                                   {"expires_at", OptionalTime(t.expires_at)},
+                                   {"revoked_at", OptionalTime(t.revoked_at)},
+                                   {"kind", t.kind},
+                                   {"read_only", t.read_only}});
+  }
+  return ListJson(std::move(items), more);
 }
 
 Status AppTokens::Revoke(const std::string& app_id, const std::string& token_id) {
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(
-      "UPDATE app_tokens SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND app_id = ?2");
-  if (!st.ok()) return st.status();
-  if (Status s = (*st)->Bind(1, token_id).Bind(2, app_id).Bind(3, clock_.NowUnixMillis()).Run();
-      !s.ok())
-    return s;
-  if ((*db)->Changes() == 0) return Status::NotFound("no token " + token_id);
-  return Status::Ok();
+  return store_.Revoke(app_id, token_id, clock_.NowUnixMillis());
 }
 
 Result<AppCredential> AppTokens::Authenticate(std::string_view token) {
   if (token.rfind(kAppTokenPrefix, 0) != 0) return Unauthorized();
-  auto db = pool_.Acquire();
-  if (!db.ok()) return db.status();
   // Looked up by its digest: the token itself is never compared, so timing says nothing of it.
-  auto st = (*db)->Cached(
-      "SELECT t.app_id, t.read_only FROM app_tokens t JOIN applications a ON a.id = t.app_id"
-      " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
-      " AND (t.expires_at IS NULL OR t.expires_at > ?2) AND a.deleted_at IS NULL");
-  if (!st.ok()) return st.status();
-  auto row = (*st)->Bind(1, HexEncode(Sha256(token))).Bind(2, clock_.NowUnixMillis()).Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return Unauthorized();
-  AppCredential credential{(*st)->Text(0), (*st)->Int(1) != 0};
-  (*st)->Reset();
-  return credential;
+  auto credential = store_.Find(HexEncode(Sha256(token)), clock_.NowUnixMillis());
+  if (!credential.ok()) return credential.status();
+  if (!*credential) return Unauthorized();
+  return std::move(**credential);
 }
 
 }  // namespace hookd

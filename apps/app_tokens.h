@@ -1,15 +1,18 @@
 // AppTokens: bearer tokens limited to one application (API.md, "Applications (tenants)").
 // A token is "hkd_app_" and 64 hex digits of randomness, shown once at creation; only its
-// SHA-256 is stored. Every check reads the database (one indexed row), so a revocation or an
-// application's deletion refuses the token on its next request, in every process.
-// Thread-safe (one pooled connection per call).
+// SHA-256 is stored. Every check reads the database (one indexed row; nothing is cached), so a
+// revocation or an application's deletion refuses the token on its next request, in every process
+// and on every node sharing a PostgreSQL. The rows are an AppTokenRepository's (SQLite's or
+// PostgreSQL's); this class makes, checks and shows them. Thread-safe.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "apps/app_token_repository.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/http_types.h"
@@ -22,17 +25,13 @@ inline constexpr char kAppTokenPrefix[] = "hkd_app_";
 // The bearer token of "Authorization: Bearer hkd_app_…", or nullopt for any other header.
 std::optional<std::string> AppBearerToken(const HttpRequest& req);
 
-// What an application token grants: its application, and whether only reading (a read-only
-// portal session).
-struct AppCredential {
-  std::string app_id;
-  bool read_only = false;
-};
-
 class AppTokens {
  public:
-  AppTokens(DbPool& pool, const Clock& clock, Random& random)
-      : pool_(pool), clock_(clock), random_(random) {}
+  // On SQLite, through the pool.
+  AppTokens(DbPool& pool, const Clock& clock, Random& random);
+  // Over any engine's store, which must outlive this.
+  AppTokens(AppTokenRepository& store, const Clock& clock, Random& random)
+      : store_(store), clock_(clock), random_(random) {}
 
   // {"name"? (at most 100 bytes), "expires_in"? (seconds, 60 to 10 years)} →
   // {"id": "tok_…", "token", "name", "created_at", "expires_at"}: the only time the token is seen.
@@ -48,7 +47,8 @@ class AppTokens {
   Result<AppCredential> Authenticate(std::string_view token);
 
  private:
-  DbPool& pool_;
+  std::unique_ptr<AppTokenRepository> owned_store_;  // the SQLite one, when made from a pool
+  AppTokenRepository& store_;
   const Clock& clock_;
   Random& random_;
 };

@@ -10,9 +10,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "apps/sqlite_app_token_store.h"
 #include "common/db.h"
 #include "deliver/endpoint_store.h"
 #include "ingest/sqlite_source_store.h"
+#include "storage/pg/pg_app_token_store.h"
 #include "storage/pg/pg_endpoint_store.h"
 #include "storage/pg/pg_migrations.h"
 #include "storage/pg/pg_pool.h"
@@ -45,6 +47,9 @@ class SqliteEngine {
   }
   std::unique_ptr<EndpointRepository> MakeEndpointStore() {
     return std::make_unique<EndpointStore>(*pool_);
+  }
+  std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
+    return std::make_unique<SqliteAppTokenStore>(*pool_);
   }
 
   Status Exec(const std::string& sql) {
@@ -92,6 +97,9 @@ class PgEngine {
   }
   std::unique_ptr<EndpointRepository> MakeEndpointStore() {
     return std::make_unique<PgEndpointStore>(*pool_);
+  }
+  std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
+    return std::make_unique<PgAppTokenStore>(*pool_);
   }
 
   Status Exec(const std::string& sql) {
