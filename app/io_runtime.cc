@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "common/thread_name.h"
+
 namespace hookd {
 
 IoRuntime::IoRuntime(int threads, const Logger& logger)
@@ -14,6 +16,7 @@ void IoRuntime::Start() {
   work_.emplace(ioc_.get_executor());
   for (int i = 0; i < threads_; ++i) {
     pool_.emplace_back([this] {
+      NameThisThread("hookd-io");
       // A handler that throws must not take the process down with it: report and keep running.
       while (true) {
         try {

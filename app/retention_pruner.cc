@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread_name.h"
 #include "deliver/message_service.h"
 
 namespace hookd {
@@ -261,7 +262,10 @@ bool RetentionPruner::Pause(std::chrono::steady_clock::duration held) {
 }
 
 void RetentionPruner::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("hookd-retention");
+    Loop();
+  });
 }
 
 void RetentionPruner::Stop() {

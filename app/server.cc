@@ -521,7 +521,7 @@ Status Server::Start() {
   if (impl_->engine) {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
-  if (impl_->committer) impl_->committer->Start();
+  if (impl_->committer) impl_->committer->Start("hookd-ingest");
   if (impl_->listen) {
     // Endpoints left by commands of an earlier run get the grace to be resumed.
     if (Status s = impl_->listen->NoteExisting(); !s.ok()) return s;

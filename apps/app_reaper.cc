@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_name.h"
+
 namespace hookd {
 namespace {
 
@@ -101,7 +103,10 @@ ReapReport AppReaper::RunOnce() {
 }
 
 void AppReaper::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("hookd-app-reap");
+    Loop();
+  });
 }
 
 void AppReaper::Stop() {

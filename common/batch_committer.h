@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/thread_name.h"
 
 namespace hookd {
 
@@ -42,8 +43,12 @@ class BatchCommitter {
   BatchCommitter(const BatchCommitter&) = delete;
   BatchCommitter& operator=(const BatchCommitter&) = delete;
 
-  void Start() {
-    thread_ = std::thread([this] { Run(); });
+  // `thread_name` is what `top -H` shows for the writer thread (common/thread_name.h).
+  void Start(std::string thread_name = "hookd-commit") {
+    thread_ = std::thread([this, name = std::move(thread_name)] {
+      NameThisThread(name);
+      Run();
+    });
   }
 
   // Queues `item`. `done` runs exactly once on the writer thread: with the outcome after the

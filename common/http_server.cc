@@ -18,6 +18,7 @@
 #include "common/http_framing.h"
 #include "common/ids.h"
 #include "common/request_id.h"
+#include "common/thread_name.h"
 
 namespace hookd {
 namespace {
@@ -426,6 +427,7 @@ Status HttpServer::Start() {
     constexpr auto kNever = std::chrono::hours(24 * 365);
     auto opts = Http::Endpoint::options()
                     .threads(impl_->options.threads)
+                    .threadsName("hookd-http")
                     .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
                     .maxResponseSize(64 * 1024 * 1024)
                     .headerTimeout(kNever)
@@ -440,6 +442,7 @@ Status HttpServer::Start() {
                                std::to_string(impl_->options.port) + ": " + e.what());
   }
   impl_->reaper = std::thread([this] {
+    NameThisThread("hookd-http-reap");
     std::unique_lock<std::mutex> lock(impl_->reaper_mu);
     while (!impl_->reaper_cv.wait_for(lock, std::chrono::milliseconds(100),
                                       [this] { return impl_->reaper_stop; }))

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/thread_name.h"
+
 namespace hookd {
 namespace {
 
@@ -34,7 +36,10 @@ Status WalCheckpointer::Open() {
 
 Status WalCheckpointer::Start() {
   if (Status s = Open(); !s.ok()) return s;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("hookd-checkpnt");
+    Loop();
+  });
   return Status::Ok();
 }
 

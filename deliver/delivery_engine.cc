@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/json_text.h"
+#include "common/thread_name.h"
 #include "deliver/delivery_headers.h"
 #include "deliver/signer.h"
 #include "deliver/waiting_endpoints_sql.h"
@@ -71,7 +72,10 @@ Status DeliveryEngine::Start() {
         breaker_.Restore(e.id, ParseCircuitState(e.circuit), e.circuit_retry_at.value_or(now));
   }
   woken_ = true;  // claim what is already due at once
-  dispatcher_ = std::thread([this] { DispatchLoop(); });
+  dispatcher_ = std::thread([this] {
+    NameThisThread("hookd-dispatch");
+    DispatchLoop();
+  });
   return Status::Ok();
 }
 

@@ -142,7 +142,7 @@ Status MessageService::Start(SharedWriter* writer) {
         return CommitMessages(*writer_, batch, sync_wal);
       },
       "the message", 512, observer_);
-  committer_->Start();
+  committer_->Start("hookd-publish");
   return Status::Ok();
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/thread_name.h"
+
 namespace hookd {
 
 Result<ListenOpened> ListenEndpoints::Open(const ListenHello& hello,
@@ -89,6 +91,7 @@ void ListenEndpoints::Reap() {
 
 void ListenEndpoints::StartReaping(std::chrono::milliseconds every) {
   reaper_ = std::thread([this, every] {
+    NameThisThread("hookd-listen-rp");
     std::unique_lock<std::mutex> lock(mu_);
     while (!cv_.wait_for(lock, every, [this] { return stopping_; })) {
       lock.unlock();

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "common/thread_name.h"
 #include "storage/pg/pg_listener.h"
 
 namespace hookd {
@@ -42,7 +43,10 @@ Status PgWakeListener::Start() {
   if (thread_.joinable()) return Status::Internal("the listener has already started");
   auto listener = ConnectAndListen();
   if (!listener.ok()) return listener.status();
-  thread_ = std::thread([this, l = std::move(listener).value()]() mutable { Run(std::move(l)); });
+  thread_ = std::thread([this, l = std::move(listener).value()]() mutable {
+    NameThisThread("hookd-pg-listen");
+    Run(std::move(l));
+  });
   return Status::Ok();
 }
 
