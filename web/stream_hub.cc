@@ -4,6 +4,7 @@
 
 #include "common/json_probe.h"
 #include "common/json_text.h"
+#include "common/thread_name.h"
 #include "common/time_format.h"
 
 namespace hookd {
@@ -129,7 +130,10 @@ Status StatusHub::Start() {
     running_ = true;
     stop_ = false;
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("hookd-stream");
+    Run();
+  });
   return Status::Ok();
 }
 
@@ -151,11 +155,15 @@ void StatusHub::Stop() {
 }
 
 void StatusHub::Notify() {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Already notified: the reader is about to read, or waits out min_read_interval and then
+    // reads; waking it again would only put it back to sleep. Idle: it reads at idle_poll.
+    wake = !notified_ && !IdleLocked();
     notified_ = true;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 int64_t StatusHub::last_seq() const {
@@ -174,8 +182,10 @@ void StatusHub::Run() {
     std::deque<FetchJob> jobs;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, options_.fallback_poll,
-                   [this] { return stop_ || notified_ || !jobs_.empty(); });
+      const auto poll = IdleLocked() ? std::min(options_.fallback_poll, options_.idle_poll)
+                                     : options_.fallback_poll;
+      cv_.wait_for(lock, poll,
+                   [this] { return stop_ || !jobs_.empty() || (notified_ && !IdleLocked()); });
       // Commits soon after a read wait for the interval to pass, so they are read together.
       if (notified_ && jobs_.empty())
         cv_.wait_until(lock, next_read, [this] { return stop_ || !jobs_.empty(); });
@@ -365,6 +375,8 @@ std::optional<std::vector<StreamEntryPtr>> StatusHub::Attach(
     std::optional<int64_t> after) {
   std::lock_guard<std::mutex> lock(mu_);
   last_client_ = std::chrono::steady_clock::now();
+  // Commits noted while idle are read now, not at the next idle poll.
+  if (notified_) cv_.notify_one();
   const int64_t from = after.value_or(last_seq_);
   if (from < floor_) return std::nullopt;
   std::vector<StreamEntryPtr> backlog;
@@ -404,6 +416,7 @@ void StatusHub::Fetch(int64_t after, const StreamFilter& filter, size_t limit,
   {
     std::unique_lock<std::mutex> lock(mu_);
     last_client_ = std::chrono::steady_clock::now();
+    if (notified_) cv_.notify_one();  // commits noted while idle are read now
     if (Status s = InitLocked(); !s.ok()) {
       lock.unlock();
       done({s, {}, after});

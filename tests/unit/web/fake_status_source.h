@@ -1,7 +1,10 @@
 // An in-memory status log for the stream tests: entries appended by the test, reads counted.
+// Appending while a started hub reads is safe.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,6 +16,7 @@ class FakeStatusSource final : public StatusSource {
  public:
   // Appends an entry with the next seq; `data` carries the ids filters look at.
   int64_t Append(const std::string& type, nlohmann::json data = nlohmann::json::object()) {
+    std::lock_guard<std::mutex> lock(mu_);
     StatusEntry e;
     e.seq = ++last_;
     e.type = type;
@@ -23,9 +27,11 @@ class FakeStatusSource final : public StatusSource {
   }
   // Removes entries up to `seq` (as retention would).
   void PruneThrough(int64_t seq) {
+    std::lock_guard<std::mutex> lock(mu_);
     std::erase_if(log_, [seq](const StatusEntry& e) { return e.seq <= seq; });
   }
   Result<std::vector<StatusEntry>> ReadAfter(int64_t after, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
     ++reads;
     std::vector<StatusEntry> out;
     for (const StatusEntry& e : log_) {
@@ -33,12 +39,17 @@ class FakeStatusSource final : public StatusSource {
     }
     return out;
   }
-  Result<int64_t> LastSeq() override { return last_; }
+  Result<int64_t> LastSeq() override {
+    ++end_reads;
+    return last_.load();
+  }
 
-  int reads = 0;
+  int reads = 0;                  // ReadAfter calls (guarded by mu_ while a hub thread runs)
+  std::atomic<int> end_reads{0};  // LastSeq calls
 
  private:
-  int64_t last_ = 0;
+  std::mutex mu_;
+  std::atomic<int64_t> last_{0};
   std::vector<StatusEntry> log_;
 };
 

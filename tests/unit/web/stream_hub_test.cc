@@ -1,10 +1,13 @@
 #include "web/stream_hub.h"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -510,6 +513,56 @@ TEST_F(StatusHubTest, AHubWithARecentClientKeepsReadingEntriesIntoTheRing) {
   FetchResult r = FetchNow(hub, 1, {}, 100);
   EXPECT_EQ(SeqsOf(r.entries), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(source.reads, reads_before);
+}
+
+// A sink fed on the hub's thread, for tests of a started hub.
+class CountingSink final : public PerEntrySink {
+ public:
+  void OnEntry(const StreamEntryPtr&) override { ++count; }
+  std::atomic<int> count{0};
+};
+
+TEST_F(StatusHubTest, CommitsDoNotWakeAnIdleReaderWhichReadsTheLogsEndAtItsIdlePoll) {
+  StatusHubOptions options;  // idle from start: no client yet
+  options.idle_poll = std::chrono::milliseconds(200);
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.Start().ok());
+  const int before = source.end_reads.load();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 600; ++i) {  // 1,000 commits a second for 0.6 s
+    hub.Notify();
+    std::this_thread::sleep_for(std::chrono::microseconds(1000));
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  const int reads = source.end_reads.load() - before;
+  const int polls = static_cast<int>(elapsed / std::chrono::milliseconds(200));
+  // Woken by every commit, the reader read the log's end every min_read_interval (20 ms), 30
+  // times in 0.6 s.
+  EXPECT_LE(reads, polls + 2) << "over " << elapsed / std::chrono::milliseconds(1) << " ms";
+  EXPECT_GE(reads, 1) << "the idle poll still reads the log's end";
+  hub.Stop();
+}
+
+TEST_F(StatusHubTest, AClientArrivingWhileIdleIsFedTheNotedCommitsWithoutWaitingForTheIdlePoll) {
+  StatusHubOptions options;
+  options.idle_poll = std::chrono::milliseconds(5000);
+  options.fallback_poll = std::chrono::milliseconds(5000);
+  options.min_read_interval = std::chrono::milliseconds(1);
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.Start().ok());
+  source.Append("message.created");
+  hub.Notify();  // noted; the idle reader is not woken
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto sink = std::make_shared<CountingSink>();
+  ASSERT_TRUE(hub.Attach(sink, {}, int64_t{0}).has_value());  // resumes from the start
+  const auto t0 = std::chrono::steady_clock::now();
+  while (sink->count.load() < 1 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(sink->count.load(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1))
+      << "an attached client's commit is read at once, not at a poll";
+  hub.Detach(sink.get());
+  hub.Stop();
 }
 
 }  // namespace
