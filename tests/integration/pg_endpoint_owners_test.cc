@@ -42,8 +42,8 @@ class PgEndpointOwnersTest : public ::testing::Test {
     pool_b_ = db_.NewPool();
     owners_a_ = std::make_unique<PgEndpointOwners>(db_.pool(), clock_, kLease);
     owners_b_ = std::make_unique<PgEndpointOwners>(*pool_b_, clock_, kLease);
-    node_a_ = std::make_unique<PgNodeRegistry>(db_.pool(), clock_, PgNodeInfo{"node-a"}, kLease);
-    node_b_ = std::make_unique<PgNodeRegistry>(*pool_b_, clock_, PgNodeInfo{"node-b"}, kLease);
+    node_a_ = std::make_unique<PgNodeRegistry>(db_.pool(), clock_, NodeInfo("node-a"), kLease);
+    node_b_ = std::make_unique<PgNodeRegistry>(*pool_b_, clock_, NodeInfo("node-b"), kLease);
     ASSERT_TRUE(node_a_->Register().ok());
     ASSERT_TRUE(node_b_->Register().ok());
     db_.AddEndpoint("ep_1");
@@ -55,7 +55,7 @@ class PgEndpointOwnersTest : public ::testing::Test {
     return r.ok() && *r;
   }
   std::string Owner(const std::string& ep) {
-    return db_.Text("SELECT node_id FROM endpoint_owners WHERE endpoint_id = '" + ep + "'");
+    return db_.Text(Cat({"SELECT node_id FROM endpoint_owners WHERE endpoint_id = '", ep, "'"}));
   }
 
   PgQueueDb db_;
@@ -197,9 +197,9 @@ TEST_F(PgEndpointOwnersTest, BadInputsAreClearErrorsThatChangeNothing) {
   auto reap = node_b_->ReapStale(milliseconds(0));
   ASSERT_FALSE(reap.ok());
   EXPECT_EQ(reap.status().kind(), ErrorKind::kInvalidField);
-  PgNodeRegistry nameless(db_.pool(), clock_, PgNodeInfo{}, kLease);
+  PgNodeRegistry nameless(db_.pool(), clock_, PgNodeInfo(), kLease);
   EXPECT_EQ(nameless.Register().kind(), ErrorKind::kInvalidField);
-  PgNodeRegistry never(db_.pool(), clock_, PgNodeInfo{"node-never"}, kLease);
+  PgNodeRegistry never(db_.pool(), clock_, NodeInfo("node-never"), kLease);
   EXPECT_EQ(never.Heartbeat().status().kind(), ErrorKind::kNotFound);
   EXPECT_EQ(db_.Rows("SELECT * FROM endpoint_owners ORDER BY endpoint_id"), before);
   EXPECT_EQ(db_.Count("SELECT count(*) FROM nodes"), 2);
@@ -208,9 +208,9 @@ TEST_F(PgEndpointOwnersTest, BadInputsAreClearErrorsThatChangeNothing) {
 TEST_F(PgEndpointOwnersTest, TakingEndpointsWithDueWorkHandsEachOutOnce) {
   db_.AddMessage("msg_1");
   for (int i = 0; i < 6; ++i) {
-    const std::string ep = "ep_due_" + std::to_string(i);
+    const std::string ep = Cat({"ep_due_", std::to_string(i)});
     db_.AddEndpoint(ep);
-    db_.AddDelivery("dlv_" + std::to_string(i), "msg_1", ep, kStart);
+    db_.AddDelivery(Cat({"dlv_", std::to_string(i)}), "msg_1", ep, kStart);
   }
   db_.AddEndpoint("ep_later");
   db_.AddDelivery("dlv_later", "msg_1", "ep_later", kStart + 1);
@@ -224,21 +224,25 @@ TEST_F(PgEndpointOwnersTest, TakingEndpointsWithDueWorkHandsEachOutOnce) {
   b = owners_b_->AcquireDue("node-b", 4);
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(b->empty());
-  // Once node-a's leases end, its endpoints with due work go to whoever asks.
+  // Once the leases end, endpoints with due work go to whoever asks (node-b's own ended ones
+  // included).
   clock_.Advance(kLease);
   b = owners_b_->AcquireDue("node-b", 10);
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(*b,
-            (std::vector<std::string>{"ep_due_0", "ep_due_1", "ep_due_2", "ep_due_3", "ep_later"}));
+  EXPECT_EQ(*b, (std::vector<std::string>{"ep_due_0", "ep_due_1", "ep_due_2", "ep_due_3",
+                                          "ep_due_4", "ep_due_5", "ep_later"}));
+  auto owned = owners_a_->Owned("node-a");
+  ASSERT_TRUE(owned.ok());
+  EXPECT_TRUE(owned->empty());
 }
 
 TEST_F(PgEndpointOwnersTest, TwoNodesTakingEndpointsAtOnceGetOneOwnerEach) {
   constexpr int kRounds = 100;
   db_.AddMessage("msg_1");
   for (int i = 0; i < 8; ++i) {
-    const std::string ep = "ep_r" + std::to_string(i);
+    const std::string ep = Cat({"ep_r", std::to_string(i)});
     db_.AddEndpoint(ep);
-    db_.AddDelivery("dlv_r" + std::to_string(i), "msg_1", ep, kStart);
+    db_.AddDelivery(Cat({"dlv_r", std::to_string(i)}), "msg_1", ep, kStart);
   }
   int a_wins = 0;
   int b_wins = 0;

@@ -56,7 +56,7 @@ class PgQueueNodesTest : public ::testing::Test {
     pools_.push_back(db_.NewPool());
     pools_.push_back(db_.NewPool());
     for (int n = 0; n < 2; ++n) {
-      PgNodeRegistry registry(*pools_[n], clock_, PgNodeInfo{kNodes[n]}, kOwnerLease);
+      PgNodeRegistry registry(*pools_[n], clock_, NodeInfo(kNodes[n]), kOwnerLease);
       ASSERT_TRUE(registry.Register().ok());
     }
     db_.AddMessage("msg_1");
@@ -114,7 +114,9 @@ class PgQueueNodesTest : public ::testing::Test {
     auto conn = pools_[0]->Acquire();
     if (!conn.ok()) return -1;
     auto r = (*conn)->Exec("SELECT count(*) FROM deliveries WHERE next_attempt_at IS NOT NULL");
-    return r.ok() ? r->Int(0, 0).value_or(-1) : -1;
+    if (!r.ok() || r->rows() != 1) return -1;
+    auto count = r->Int(0, 0);
+    return count.ok() ? *count : -1;
   }
 
   static constexpr const char* kNodes[] = {"node-a", "node-b"};
@@ -132,11 +134,11 @@ TEST_F(PgQueueNodesTest, TwoNodesClaimingAtOnceGetDisjointDeliveriesAndTogetherA
   for (int round = 0; round < kRounds; ++round) {
     std::set<std::string> all;
     for (int e = 0; e < kEndpoints; ++e) {
-      const std::string ep = "ep_" + std::to_string(round) + "_" + std::to_string(e);
+      const std::string ep = Cat({"ep_", std::to_string(round), "_", std::to_string(e)});
       db_.AddEndpoint(ep);
       for (int d = 0; d < kPerEndpoint; ++d) {
-        std::string id = "dlv_" + std::to_string(round) + "_" + std::to_string(e);
-        id += "_" + std::to_string(d);
+        const std::string id =
+            Cat({"dlv_", std::to_string(round), "_", std::to_string(e), "_", std::to_string(d)});
         db_.AddDelivery(id, "msg_1", ep, clock_.NowUnixMillis() - d);
         all.insert(id);
       }
@@ -167,11 +169,11 @@ TEST_F(PgQueueNodesTest, TwoNodesClaimingAtOnceGetDisjointDeliveriesAndTogetherA
     }
     EXPECT_EQ(claimed, all) << "round " << round;
     // Each attempted once and succeeded; every status entry written.
-    const std::string prefix = "'dlv\\_" + std::to_string(round) + "\\_%'";
-    EXPECT_EQ(db_.Count("SELECT count(*) FROM deliveries WHERE id LIKE " + prefix +
-                        " AND status = 'succeeded' AND attempts = 1 AND claimed_by IS NULL"),
+    const std::string prefix = Cat({"'dlv\\_", std::to_string(round), "\\_%'"});
+    EXPECT_EQ(db_.Count(Cat({"SELECT count(*) FROM deliveries WHERE id LIKE ", prefix,
+                             " AND status = 'succeeded' AND attempts = 1 AND claimed_by IS NULL"})),
               kEndpoints * kPerEndpoint);
-    EXPECT_EQ(db_.Count("SELECT count(*) FROM attempts WHERE delivery_id LIKE " + prefix),
+    EXPECT_EQ(db_.Count(Cat({"SELECT count(*) FROM attempts WHERE delivery_id LIKE ", prefix})),
               kEndpoints * kPerEndpoint);
     // The next round starts with every endpoint free again.
     clock_.Advance(kOwnerLease);
@@ -184,10 +186,11 @@ TEST_F(PgQueueNodesTest, TwoNodesClaimingAtOnceGetDisjointDeliveriesAndTogetherA
 
 TEST_F(PgQueueNodesTest, ADeadNodesClaimsAreTakenOverWhenTheirLeasesEnd) {
   for (int e = 0; e < 3; ++e) {
-    const std::string ep = "ep_" + std::to_string(e);
+    const std::string ep = Cat({"ep_", std::to_string(e)});
     db_.AddEndpoint(ep);
     for (int d = 0; d < 10; ++d)
-      db_.AddDelivery("dlv_" + std::to_string(e) + "_" + std::to_string(d), "msg_1", ep, kStart);
+      db_.AddDelivery(Cat({"dlv_", std::to_string(e), "_", std::to_string(d)}), "msg_1", ep,
+                      kStart);
   }
   SeededRandom random_a(1);
   SeededRandom random_b(2);
@@ -197,7 +200,7 @@ TEST_F(PgQueueNodesTest, ADeadNodesClaimsAreTakenOverWhenTheirLeasesEnd) {
                           milliseconds(3'600'000));
   PgDeliveryQueue queue_b(*pools_[1], clock_, random_b, "node-b", DefaultRetryPolicy(),
                           milliseconds(3'600'000));
-  PgNodeRegistry registry_b(*pools_[1], clock_, PgNodeInfo{"node-b"}, kOwnerLease);
+  PgNodeRegistry registry_b(*pools_[1], clock_, NodeInfo("node-b"), kOwnerLease);
 
   // node-a takes everything and claims it, then dies.
   auto taken = owners_a.AcquireDue("node-a", 10);

@@ -6,14 +6,31 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "storage/pg/pg_node_registry.h"
 #include "storage/pg/pg_pool.h"
 #include "tests/testing/store_engines.h"
 
 namespace hookd::testing {
+
+// The parts one after the other (built with +=: GCC 12 warns wrongly on "literal" + string).
+inline std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out += p;
+  return out;
+}
+
+// A node's row with only its id.
+inline PgNodeInfo NodeInfo(const std::string& id) {
+  PgNodeInfo info;
+  info.id = id;
+  return info;
+}
 
 class PgQueueDb {
  public:
