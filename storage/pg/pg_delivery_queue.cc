@@ -1,9 +1,11 @@
 #include "storage/pg/pg_delivery_queue.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "common/default_app.h"
@@ -21,7 +23,7 @@ namespace {
 // What a claim returns of each row, in this order.
 constexpr std::string_view kClaimedColumns =
     " RETURNING d.id, d.message_id, d.endpoint_id, d.attempts, d.retry_index,"
-    " d.manual_return_status IS NOT NULL, d.app_id";
+    " d.manual_return_status IS NOT NULL, d.app_id, due.due_at, d.seq";
 
 std::string ClaimSql(std::string_view due) {
   std::string sql(due);
@@ -33,7 +35,7 @@ std::string ClaimSql(std::string_view due) {
 }
 
 Result<std::vector<PgClaimedDelivery>> ReadClaimed(const PgResult& r, int64_t lease_until) {
-  std::vector<PgClaimedDelivery> out;
+  std::vector<std::pair<int64_t, PgClaimedDelivery>> out;  // by seq
   out.reserve(r.rows());
   for (int row = 0; row < r.rows(); ++row) {
     PgClaimedDelivery c;
@@ -50,11 +52,22 @@ Result<std::vector<PgClaimedDelivery>> ReadClaimed(const PgResult& r, int64_t le
     c.retry_index = static_cast<int>(*retry_index);
     c.manual = *manual;
     c.app_id = r.Text(row, 6);
+    auto due_at = r.Int(row, 7);
+    if (!due_at.ok()) return due_at.status();
+    auto seq = r.Int(row, 8);
+    if (!seq.ok()) return seq.status();
+    c.due_at = *due_at;
     c.lease_until = lease_until;
-    out.push_back(std::move(c));
+    out.emplace_back(*seq, std::move(c));
   }
-  // Oldest due first, as claimed (RETURNING gives no order of its own).
-  return out;
+  // Oldest due first, as claimed: RETURNING gives no order of its own.
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.second.due_at, x.first) < std::tie(y.second.due_at, y.first);
+  });
+  std::vector<PgClaimedDelivery> claimed;
+  claimed.reserve(out.size());
+  for (auto& [seq, c] : out) claimed.push_back(std::move(c));
+  return claimed;
 }
 
 Status CheckClaimArgs(int limit, std::chrono::milliseconds lease) {
@@ -374,7 +387,8 @@ Result<std::vector<PgClaimedDelivery>> PgDeliveryQueue::Claim(const std::string&
       return Status::Conflict("not_owner", message);
     }
     auto r =
-        (*conn)->Exec(ClaimSql("WITH due AS (SELECT seq FROM deliveries WHERE endpoint_id = $4"
+        (*conn)->Exec(ClaimSql("WITH due AS (SELECT seq, next_attempt_at AS due_at FROM deliveries"
+                               "  WHERE endpoint_id = $4"
                                "  AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1::bigint"
                                "  ORDER BY next_attempt_at, seq LIMIT $5 FOR UPDATE SKIP LOCKED)"),
                       {now, lease_until, node_id_, endpoint_id, static_cast<int64_t>(limit)});
@@ -397,7 +411,8 @@ Result<std::vector<PgClaimedDelivery>> PgDeliveryQueue::ClaimOwned(
     // Each owned endpoint's due deliveries from deliveries_due; the owners' rows are share-locked
     // as in Claim (a takeover in progress is waited for, then the row is checked again).
     auto r = (*conn)->Exec(
-        ClaimSql("WITH due AS (SELECT d.seq FROM endpoint_owners o JOIN deliveries d"
+        ClaimSql("WITH due AS (SELECT d.seq, d.next_attempt_at AS due_at"
+                 "  FROM endpoint_owners o JOIN deliveries d"
                  "  ON d.endpoint_id = o.endpoint_id"
                  "  WHERE o.node_id = $3 AND o.lease_until > $1::bigint"
                  "  AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= $1::bigint"

@@ -44,6 +44,7 @@ struct PgClaimedDelivery {
   int64_t attempts = 0;
   int retry_index = 0;
   bool manual = false;  // a manual retry's or recover's attempt (manual_return_status is set)
+  int64_t due_at = 0;   // its next_attempt_at before the claim
   int64_t lease_until = 0;
 };
 
@@ -88,12 +89,13 @@ class PgDeliveryQueue {
 
   const std::string& node_id() const { return node_id_; }
 
-  // Claims up to `limit` deliveries of `endpoint_id` due now (oldest due first), leased for
-  // `lease`. kInvalidField for a `limit` or `lease` that is not positive; kConflict (code
-  // "not_owner") when this node does not own the endpoint under a lease that has not ended.
+  // Claims up to `limit` deliveries of `endpoint_id` due now, leased for `lease`. kInvalidField
+  // for a `limit` or `lease` that is not positive; kConflict (code "not_owner") when this node
+  // does not own the endpoint under a lease that has not ended.
   Result<std::vector<PgClaimedDelivery>> Claim(const std::string& endpoint_id, int limit,
                                                std::chrono::milliseconds lease);
-  // The same over every endpoint this node owns under a live lease, `limit` in all.
+  // The same over every endpoint this node owns under a live lease, `limit` in all. Both return
+  // the oldest due first (by due time, then by seq).
   Result<std::vector<PgClaimedDelivery>> ClaimOwned(int limit, std::chrono::milliseconds lease);
 
   // Writes the results, circuit changes and releases in one transaction, with their status

@@ -155,6 +155,8 @@ TEST_F(PgDeliveryQueueTest, AClaimLeasesDueDeliveriesOfOwnedEndpointsInBatches) 
   EXPECT_EQ(first[0].attempts, 3);
   EXPECT_EQ(first[0].retry_index, 2);
   EXPECT_FALSE(first[0].manual);
+  EXPECT_EQ(first[0].due_at, kStart - 10);
+  EXPECT_EQ(first[2].due_at, kStart - 8);
   for (const PgClaimedDelivery& c : first) EXPECT_EQ(c.lease_until, lease_end);
   EXPECT_EQ(db_.Delivery("dlv_0"), Cat({"pending|3|2|", std::to_string(lease_end), "|",
                                         std::to_string(lease_end), "|node-a|NULL|NULL|0"}));
