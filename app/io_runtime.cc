@@ -1,13 +1,14 @@
 #include "app/io_runtime.h"
 
 #include <exception>
+#include <utility>
 
 #include "common/thread_name.h"
 
 namespace hookd {
 
-IoRuntime::IoRuntime(int threads, const Logger& logger)
-    : threads_(threads), logger_(logger), ioc_(threads) {}
+IoRuntime::IoRuntime(int threads, std::string name, const Logger& logger)
+    : threads_(threads), name_(std::move(name)), logger_(logger), ioc_(threads) {}
 
 IoRuntime::~IoRuntime() { Stop(); }
 
@@ -16,7 +17,7 @@ void IoRuntime::Start() {
   work_.emplace(ioc_.get_executor());
   for (int i = 0; i < threads_; ++i) {
     pool_.emplace_back([this] {
-      NameThisThread("hookd-io");
+      NameThisThread(name_);
       // A handler that throws must not take the process down with it: report and keep running.
       while (true) {
         try {

@@ -1,10 +1,11 @@
-// IoRuntime: hookd's one asynchronous I/O runtime: a Boost.Asio io_context run by a small, fixed
-// pool of threads. The stream listener lives on it (and later the outbound HTTP client), so the
-// thread count never grows with connections. Created, started and stopped by app/ only.
+// IoRuntime: an asynchronous I/O runtime: a Boost.Asio io_context run by a small, fixed pool of
+// threads. hookd has two, one thread each: the stream listener's and outbound deliveries', so
+// the thread count never grows with connections. Created, started and stopped by app/ only.
 // Start/Stop from one thread; context() is thread-safe.
 #pragma once
 
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,7 +19,9 @@ namespace hookd {
 class IoRuntime {
  public:
   // A handler that throws is logged to `logger`; the thread keeps running.
-  explicit IoRuntime(int threads, const Logger& logger = Logger::Discard());
+  // `name` is the threads' name (common/thread_name.h).
+  explicit IoRuntime(int threads, std::string name = "hookd-io",
+                     const Logger& logger = Logger::Discard());
   // Stops; the io_context then destroys the handlers it still holds (and the sessions they own),
   // so whatever those reference must still be alive.
   ~IoRuntime();
@@ -30,6 +33,7 @@ class IoRuntime {
 
  private:
   const int threads_;
+  const std::string name_;
   const Logger& logger_;
   boost::asio::io_context ioc_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

@@ -119,8 +119,13 @@ struct Server::Impl {
   std::unique_ptr<SqliteStatusSource> status_source;
   std::unique_ptr<StatusHub> hub;
   std::unique_ptr<StreamContext> stream_context;
-  std::unique_ptr<IoRuntime> io;
+  std::unique_ptr<IoRuntime> io;  // the streams' (and `hookd listen` tunnels')
   std::unique_ptr<StreamListener> stream_listener;
+  // Outbound deliveries' own io_context and thread (role "deliver"). Apart from the streams' so a
+  // storm of stream clients never delays an attempt, and one thread each: two threads sharing one
+  // io_context woke each other for every attempt (3.8 context switches per delivery at 1,000/s
+  // against 1.6 with one).
+  std::unique_ptr<IoRuntime> send_io;
 
   // The connection caps under the open-file limit (set in Create).
   DescriptorPlan descriptors;
@@ -132,6 +137,7 @@ struct Server::Impl {
     // own) before the context and hub those sessions use.
     stream_listener.reset();
     io.reset();
+    send_io.reset();
     stream_context.reset();
     hub.reset();
   }
@@ -380,9 +386,10 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
                                                random, settings.max_body, logger);
     RegisterIngestRoutes(s.router, *s.ingest);
   }
-  // One I/O runtime for the stream listener and outbound deliveries.
-  if (settings.HasRole("api") || settings.HasRole("deliver"))
-    s.io = std::make_unique<IoRuntime>(2, logger);
+  // The stream listener's I/O runtime and outbound deliveries' (Impl::send_io).
+  if (settings.HasRole("api")) s.io = std::make_unique<IoRuntime>(1, "hookd-io-stream", logger);
+  if (settings.HasRole("deliver"))
+    s.send_io = std::make_unique<IoRuntime>(1, "hookd-io-send", logger);
   if (settings.HasRole("deliver")) {
     DeliveryEngineOptions options;
     if (sender) {
@@ -398,7 +405,7 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
       sender_options.max_idle_per_origin = sockets;
       sender_options.max_idle_total = sockets;
       auto http_sender = std::make_unique<AsyncHttpSender>(
-          s.io->context(), *s.guard, std::string("hookd/") + HOOKD_VERSION, sender_options);
+          s.send_io->context(), *s.guard, std::string("hookd/") + HOOKD_VERSION, sender_options);
       s.http_sender = http_sender.get();
       s.async_sender = std::move(http_sender);
     }
@@ -513,11 +520,13 @@ Server::~Server() {
   impl_->async_sender.reset();
   impl_->stream_listener.reset();
   impl_->io.reset();
+  impl_->send_io.reset();
 }
 
 Status Server::Start() {
   if (Status s = impl_->checkpointer->Start(); !s.ok()) return s;
   if (impl_->io) impl_->io->Start();
+  if (impl_->send_io) impl_->send_io->Start();
   if (impl_->engine) {
     if (Status s = impl_->engine->Start(); !s.ok()) return s;
   }
@@ -578,6 +587,7 @@ void Server::Stop() {
     impl_->hub->Stop();
   }
   if (impl_->io) impl_->io->Stop();
+  if (impl_->send_io) impl_->send_io->Stop();
   impl_->checkpointer->Stop();
 }
 
