@@ -9,6 +9,7 @@
 #include "app/retention_pruner.h"
 #include "apps/app_reaper.h"
 #include "apps/app_stats.h"
+#include "apps/application_store.h"
 #include "apps/event_types.h"
 #include "apps/routes.h"
 #include "apps/scoped_routes.h"

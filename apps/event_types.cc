@@ -32,7 +32,7 @@ Result<nlohmann::json> ListEventTypes(Db& db, const std::optional<std::string>& 
   return nlohmann::json{{"data", std::move(page->items)}, {"next", std::move(next)}};
 }
 
-void RegisterEventTypeRoutes(Router& router, DbPool& pool, ApplicationStore& apps) {
+void RegisterEventTypeRoutes(Router& router, DbPool& pool, ApplicationRepository& apps) {
   auto list = [&pool](HttpRequest& req, const std::optional<std::string>& app_id) {
     auto params = ParseListParams(req);
     if (!params.ok()) return ErrorResponse(params.status());

@@ -4,7 +4,7 @@
 // Read from the event_types table fan-out keeps (migrations/0017_event_types.sql).
 #pragma once
 
-#include "apps/application_store.h"
+#include "apps/application_repository.h"
 #include "common/db.h"
 #include "common/router.h"
 
@@ -14,6 +14,6 @@ namespace hookd {
 Result<nlohmann::json> ListEventTypes(Db& db, const std::optional<std::string>& app_id,
                                       const std::optional<std::string>& after, int limit);
 
-void RegisterEventTypeRoutes(Router& router, DbPool& pool, ApplicationStore& apps);
+void RegisterEventTypeRoutes(Router& router, DbPool& pool, ApplicationRepository& apps);
 
 }  // namespace hookd
