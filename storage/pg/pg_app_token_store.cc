@@ -3,24 +3,9 @@
 #include <string_view>
 #include <utility>
 
+#include "storage/pg/pg_rows.h"
+
 namespace hookd {
-namespace {
-
-Status ReadOptional(const PgResult& r, int row, int col, std::optional<int64_t>& out) {
-  if (r.IsNull(row, col)) return Status::Ok();
-  auto v = r.Int(row, col);
-  if (!v.ok()) return v.status();
-  out = *v;
-  return Status::Ok();
-}
-
-Status NotFound(std::string_view what, const std::string& id) {
-  std::string message(what);
-  message += id;
-  return Status::NotFound(message);
-}
-
-}  // namespace
 
 Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
   auto conn = pool_.Acquire();
@@ -32,11 +17,10 @@ Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
       " INSERT INTO app_tokens (id, app_id, name, token_hash, created_at, expires_at, kind,"
       " read_only)"
       " SELECT $1, app.id, $3, $4, $5::bigint, $6::bigint, $7, $8::bigint FROM app",
-      {t.id, t.app_id, t.name, t.token_hash, t.created_at,
-       t.expires_at ? PgParam(*t.expires_at) : PgParam(nullptr), t.kind,
+      {t.id, t.app_id, t.name, t.token_hash, t.created_at, OptionalInt(t.expires_at), t.kind,
        int64_t{t.read_only ? 1 : 0}});
   if (!r.ok()) return r.status();
-  if (r->Affected() == 0) return NotFound("no application ", t.app_id);
+  if (r->Affected() == 0) return PgNotFound("no application ", t.app_id);
   return Status::Ok();
 }
 
@@ -52,7 +36,7 @@ Result<std::vector<AppTokenRecord>> PgAppTokenStore::List(const std::string& app
       " WHERE app_id = $1 AND ($2::text IS NULL OR"
       " seq < (SELECT seq FROM app_tokens WHERE id = $2 AND app_id = $1))"
       " ORDER BY seq DESC LIMIT $3",
-      {app_id, after ? PgParam(*after) : PgParam(nullptr), static_cast<int64_t>(limit) + 1});
+      {app_id, OptionalText(after), static_cast<int64_t>(limit) + 1});
   if (!r.ok()) return r.status();
   std::vector<AppTokenRecord> out;
   out.reserve(r->rows());
@@ -64,8 +48,8 @@ Result<std::vector<AppTokenRecord>> PgAppTokenStore::List(const std::string& app
     auto created_at = r->Int(row, 2);
     if (!created_at.ok()) return created_at.status();
     t.created_at = *created_at;
-    if (Status s = ReadOptional(*r, row, 3, t.expires_at); !s.ok()) return s;
-    if (Status s = ReadOptional(*r, row, 4, t.revoked_at); !s.ok()) return s;
+    if (Status s = ReadOptionalInt(*r, row, 3, t.expires_at); !s.ok()) return s;
+    if (Status s = ReadOptionalInt(*r, row, 4, t.revoked_at); !s.ok()) return s;
     t.kind = r->Text(row, 5);
     auto read_only = r->Int(row, 6);
     if (!read_only.ok()) return read_only.status();
@@ -85,7 +69,7 @@ Status PgAppTokenStore::Revoke(const std::string& app_id, const std::string& tok
       " WHERE id = $1 AND app_id = $2",
       {token_id, app_id, now});
   if (!r.ok()) return r.status();
-  if (r->Affected() == 0) return NotFound("no token ", token_id);
+  if (r->Affected() == 0) return PgNotFound("no token ", token_id);
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/json_limits.h"
 #include "deliver/endpoint_row.h"
+#include "storage/pg/pg_rows.h"
 
 namespace hookd {
 namespace {
@@ -24,14 +25,6 @@ std::string SelectSql(std::string_view rest) {
   return sql;
 }
 
-Status ReadOptional(const PgResult& r, int row, int col, std::optional<int64_t>& out) {
-  if (r.IsNull(row, col)) return Status::Ok();
-  auto v = r.Int(row, col);
-  if (!v.ok()) return v.status();
-  out = *v;
-  return Status::Ok();
-}
-
 Result<Endpoint> ReadEndpoint(const PgResult& r, int row) {
   Endpoint e;
   e.id = r.Text(row, 0);
@@ -42,12 +35,12 @@ Result<Endpoint> ReadEndpoint(const PgResult& r, int row) {
   e.headers = ParseEndpointHeaders(r.Text(row, 5));
   e.secret = r.Text(row, 6);
   e.previous_secrets = ParsePreviousSecrets(r.Text(row, 7));
-  if (Status s = ReadOptional(r, row, 9, e.rate_limit_per_second); !s.ok()) return s;
+  if (Status s = ReadOptionalInt(r, row, 9, e.rate_limit_per_second); !s.ok()) return s;
   auto disabled = r.Int(row, 10);
   if (!disabled.ok()) return disabled.status();
   e.disabled = *disabled != 0;
   e.disabled_reason = r.Text(row, 11);
-  if (Status s = ReadOptional(r, row, 12, e.failing_since); !s.ok()) return s;
+  if (Status s = ReadOptionalInt(r, row, 12, e.failing_since); !s.ok()) return s;
   auto created_at = r.Int(row, 13);
   if (!created_at.ok()) return created_at.status();
   e.created_at = *created_at;
@@ -55,7 +48,7 @@ Result<Endpoint> ReadEndpoint(const PgResult& r, int row) {
   if (!updated_at.ok()) return updated_at.status();
   e.updated_at = *updated_at;
   e.circuit = r.Text(row, 15);
-  if (Status s = ReadOptional(r, row, 16, e.circuit_retry_at); !s.ok()) return s;
+  if (Status s = ReadOptionalInt(r, row, 16, e.circuit_retry_at); !s.ok()) return s;
   e.forward_headers = ParseEndpointStringList(r.Text(row, 17));
   e.app_id = r.Text(row, 18);
   e.kind = r.Text(row, 19);
@@ -73,8 +66,6 @@ Result<std::vector<Endpoint>> ReadEndpoints(const PgResult& r) {
   return out;
 }
 
-PgParam Optional(const std::optional<int64_t>& v) { return v ? PgParam(*v) : PgParam(nullptr); }
-
 PgParam NewestPreviousSecret(const Endpoint& e) {
   if (e.previous_secrets.empty()) return PgParam(nullptr);
   return PgParam(e.previous_secrets.front().secret);
@@ -85,12 +76,6 @@ int64_t NewestPreviousExpiry(const Endpoint& e) {
 }
 
 int64_t Flag(bool b) { return b ? 1 : 0; }
-
-Status NotFound(std::string_view what, const std::string& id) {
-  std::string message(what);
-  message += id;
-  return Status::NotFound(message);
-}
 
 }  // namespace
 
@@ -108,11 +93,11 @@ Status PgEndpointStore::Insert(const Endpoint& e) {
       " $13::bigint, $14::bigint, $15::bigint, $16, $17, app.id, $19 FROM app",
       {e.id, e.url, e.description, DumpJson(e.filter.event_types), DumpJson(e.filter.source_ids),
        DumpEndpointHeaders(e.headers), e.secret, NewestPreviousSecret(e), NewestPreviousExpiry(e),
-       Optional(e.rate_limit_per_second), Flag(e.disabled), e.disabled_reason,
-       Optional(e.failing_since), e.created_at, e.updated_at,
+       OptionalInt(e.rate_limit_per_second), Flag(e.disabled), e.disabled_reason,
+       OptionalInt(e.failing_since), e.created_at, e.updated_at,
        DumpPreviousSecrets(e.previous_secrets), DumpJson(e.forward_headers), e.app_id, e.kind});
   if (!r.ok()) return r.status();
-  if (r->Affected() == 0) return NotFound("no application ", e.app_id);
+  if (r->Affected() == 0) return PgNotFound("no application ", e.app_id);
   return Status::Ok();
 }
 
@@ -121,7 +106,7 @@ Result<Endpoint> PgEndpointStore::Get(const std::string& id) {
   if (!conn.ok()) return conn.status();
   auto r = (*conn)->Exec(SelectSql(" WHERE id = $1"), {id});
   if (!r.ok()) return r.status();
-  if (r->rows() == 0) return NotFound("no endpoint ", id);
+  if (r->rows() == 0) return PgNotFound("no endpoint ", id);
   return ReadEndpoint(*r, 0);
 }
 
@@ -187,11 +172,11 @@ Status PgEndpointStore::Update(const Endpoint& e) {
       " WHERE id = $1",
       {e.id, e.url, e.description, DumpJson(e.filter.event_types), DumpJson(e.filter.source_ids),
        DumpEndpointHeaders(e.headers), e.secret, NewestPreviousSecret(e), NewestPreviousExpiry(e),
-       Optional(e.rate_limit_per_second), Flag(e.disabled), e.disabled_reason,
-       Optional(e.failing_since), e.created_at, e.updated_at,
+       OptionalInt(e.rate_limit_per_second), Flag(e.disabled), e.disabled_reason,
+       OptionalInt(e.failing_since), e.created_at, e.updated_at,
        DumpPreviousSecrets(e.previous_secrets), DumpJson(e.forward_headers)});
   if (!r.ok()) return r.status();
-  if (r->Affected() == 0) return NotFound("no endpoint ", e.id);
+  if (r->Affected() == 0) return PgNotFound("no endpoint ", e.id);
   return Status::Ok();
 }
 
@@ -200,7 +185,7 @@ Status PgEndpointStore::Delete(const std::string& id) {
   if (!conn.ok()) return conn.status();
   auto r = (*conn)->Exec("DELETE FROM endpoints WHERE id = $1", {id});
   if (!r.ok()) return r.status();
-  if (r->Affected() == 0) return NotFound("no endpoint ", id);
+  if (r->Affected() == 0) return PgNotFound("no endpoint ", id);
   return Status::Ok();
 }
 
