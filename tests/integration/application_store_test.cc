@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -19,6 +20,13 @@
 
 namespace hookd::testing {
 namespace {
+
+// `a`, `b` and `c` joined (with +=: GCC 12 warns wrongly about "literal" + std::string).
+std::string Cat(std::string a, std::string_view b, std::string_view c = "") {
+  a += b;
+  a += c;
+  return a;
+}
 
 constexpr int64_t kNow = 1'790'000'000'000;
 
@@ -36,7 +44,7 @@ Source MakeSource(const std::string& id, const std::string& app_id) {
   Source s;
   s.id = id;
   s.app_id = app_id;
-  s.name = "name of " + id;
+  s.name = Cat("name of ", id);
   s.provider = "standard";
   s.secret = "whsec_current";
   s.created_at = kNow;
@@ -125,8 +133,9 @@ TYPED_TEST(ApplicationStoreTest, CreateThenGetAndResolveByIdAndByUid) {
   ASSERT_TRUE(got.ok());
   EXPECT_FALSE(got->uid.has_value());
   EXPECT_TRUE(got->metadata.empty());
-  EXPECT_EQ(this->engine_.Text("SELECT metadata FROM applications WHERE id = '" + plain.id + "'"),
-            "{}");
+  EXPECT_EQ(
+      this->engine_.Text(Cat("SELECT metadata FROM applications WHERE id = '", plain.id, "'")),
+      "{}");
 }
 
 TYPED_TEST(ApplicationStoreTest, TheDefaultApplicationIsThere) {
@@ -232,8 +241,9 @@ TYPED_TEST(ApplicationStoreTest, UpsertRefusesBadInputs) {
   auto nameless = this->store_->Upsert("new", Change(std::nullopt, std::nullopt, {{{"a", "1"}}}));
   EXPECT_EQ(nameless.status().kind(), ErrorKind::kInvalidField);
   // A uid of the wrong form, or one that looks like an id.
-  for (const std::string& uid : {std::string(), std::string("has space"), std::string("app_x"),
-                                std::string(65, 'a'), std::string("slash/uid"), std::string("é")}) {
+  for (const std::string& uid :
+       {std::string(), std::string("has space"), std::string("app_x"), std::string(65, 'a'),
+        std::string("slash/uid"), std::string("é")}) {
     auto bad = this->store_->Upsert(uid, Change("Name"));
     EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidField) << uid;
   }
@@ -274,8 +284,8 @@ TYPED_TEST(ApplicationStoreTest, UpdateChangesWhatItIsGiven) {
   ASSERT_TRUE(no_uid.ok()) << no_uid.status().ToString();
   EXPECT_FALSE(no_uid->uid.has_value());
   EXPECT_EQ(this->store_->Resolve("after").status().kind(), ErrorKind::kNotFound);
-  EXPECT_EQ(this->engine_.Text("SELECT count(*) FROM applications WHERE id = '" + a.id +
-                               "' AND uid IS NULL"),
+  EXPECT_EQ(this->engine_.Text(
+                Cat("SELECT count(*) FROM applications WHERE id = '", a.id, "' AND uid IS NULL")),
             "1");
   this->Make("Other", "after");
 }
@@ -346,16 +356,16 @@ TYPED_TEST(ApplicationStoreTest, DeleteTakesItsEndpointsAndSourcesOnly) {
   std::vector<std::string> got = calls[0];
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"src_d1", "src_d2"}));
-  EXPECT_EQ(this->Count("SELECT count(*) FROM sources WHERE app_id = '" + doomed.id + "'"), 0);
-  EXPECT_EQ(this->Count("SELECT count(*) FROM endpoints WHERE app_id = '" + doomed.id + "'"), 0);
-  EXPECT_EQ(this->Count("SELECT count(*) FROM sources WHERE app_id = '" + kept.id + "'"), 1);
-  EXPECT_EQ(this->Count("SELECT count(*) FROM endpoints WHERE app_id = '" + kept.id + "'"), 1);
+  EXPECT_EQ(this->Count(Cat("SELECT count(*) FROM sources WHERE app_id = '", doomed.id, "'")), 0);
+  EXPECT_EQ(this->Count(Cat("SELECT count(*) FROM endpoints WHERE app_id = '", doomed.id, "'")), 0);
+  EXPECT_EQ(this->Count(Cat("SELECT count(*) FROM sources WHERE app_id = '", kept.id, "'")), 1);
+  EXPECT_EQ(this->Count(Cat("SELECT count(*) FROM endpoints WHERE app_id = '", kept.id, "'")), 1);
   // Marked, not removed (the reaper removes it).
   EXPECT_EQ(
-      this->engine_.Text("SELECT deleted_at FROM applications WHERE id = '" + doomed.id + "'"),
+      this->engine_.Text(Cat("SELECT deleted_at FROM applications WHERE id = '", doomed.id, "'")),
       std::to_string(kNow + 3));
   EXPECT_EQ(
-      this->engine_.Text("SELECT updated_at FROM applications WHERE id = '" + doomed.id + "'"),
+      this->engine_.Text(Cat("SELECT updated_at FROM applications WHERE id = '", doomed.id, "'")),
       std::to_string(kNow + 3));
 
   // Gone for every call, and nothing more goes under it.
@@ -375,7 +385,7 @@ TYPED_TEST(ApplicationStoreTest, DeleteTakesItsEndpointsAndSourcesOnly) {
 TYPED_TEST(ApplicationStoreTest, ListIsNewestFirstInCreationOrderWithItsCursor) {
   // One millisecond: the ids' order is random, the list's is the creation order.
   std::vector<std::string> made;
-  for (int i = 0; i < 12; ++i) made.push_back(this->Make("app " + std::to_string(i)).id);
+  for (int i = 0; i < 12; ++i) made.push_back(this->Make(Cat("app ", std::to_string(i))).id);
   std::vector<std::string> expected(made.rbegin(), made.rend());
   expected.push_back(kDefaultAppId);
   EXPECT_EQ(this->Ids(std::nullopt), expected);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,13 @@
 
 namespace hookd::testing {
 namespace {
+
+// `a`, `b` and `c` joined (with +=: GCC 12 warns wrongly about "literal" + std::string).
+std::string Cat(std::string a, std::string_view b, std::string_view c = "") {
+  a += b;
+  a += c;
+  return a;
+}
 
 constexpr int kRounds = 100;
 
@@ -85,7 +93,7 @@ class PgApplicationsNodesTest : public ::testing::Test {
 
 TEST_F(PgApplicationsNodesTest, TwoNodesUpsertingOneUidMakeOneApplicationAndBothAnswerIt) {
   for (int round = 0; round < kRounds; ++round) {
-    const std::string uid = "cust-" + std::to_string(round);
+    const std::string uid = Cat("cust-", std::to_string(round));
     Result<std::pair<Application, bool>> a = Status::Internal("not run");
     Result<std::pair<Application, bool>> b = Status::Internal("not run");
     AtOnce([&] { a = node_a_->Upsert(uid, Named("from a")); },
@@ -94,7 +102,7 @@ TEST_F(PgApplicationsNodesTest, TwoNodesUpsertingOneUidMakeOneApplicationAndBoth
     ASSERT_TRUE(b.ok()) << "round " << round << ": " << b.status().ToString();
     EXPECT_EQ(a->first.id, b->first.id) << "round " << round;
     EXPECT_NE(a->second, b->second) << "round " << round << ": exactly one created it";
-    EXPECT_EQ(Count("SELECT count(*) FROM applications WHERE uid = '" + uid + "'"), 1)
+    EXPECT_EQ(Count(Cat("SELECT count(*) FROM applications WHERE uid = '", uid, "'")), 1)
         << "round " << round;
     // The one that changed it answers the stored row; the row is the last writer's.
     auto stored = node_a_->Get(uid);
@@ -106,7 +114,7 @@ TEST_F(PgApplicationsNodesTest, TwoNodesUpsertingOneUidMakeOneApplicationAndBoth
 
 TEST_F(PgApplicationsNodesTest, TwoNodesCreatingOneUidMakeOneAndTheOtherIs409) {
   for (int round = 0; round < kRounds; ++round) {
-    const std::string uid = "c-" + std::to_string(round);
+    const std::string uid = Cat("c-", std::to_string(round));
     ApplicationChange change = Named("x");
     change.uid = uid;
     Result<Application> a = Status::Internal("not run");
@@ -116,7 +124,7 @@ TEST_F(PgApplicationsNodesTest, TwoNodesCreatingOneUidMakeOneAndTheOtherIs409) {
                               << b.status().ToString();
     const Status& refused = a.ok() ? b.status() : a.status();
     EXPECT_EQ(refused.code(), "uid_in_use") << "round " << round;
-    EXPECT_EQ(Count("SELECT count(*) FROM applications WHERE uid = '" + uid + "'"), 1);
+    EXPECT_EQ(Count(Cat("SELECT count(*) FROM applications WHERE uid = '", uid, "'")), 1);
   }
 }
 
@@ -134,12 +142,12 @@ TEST_F(PgApplicationsNodesTest, ADeletionRacingAnInsertThroughTheOtherNodeLeaves
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     const std::string n = std::to_string(round);
     Endpoint e;
-    e.id = "ep_" + n;
+    e.id = Cat("ep_", n);
     e.app_id = app->id;
     e.url = "https://receiver.example/hooks";
     e.secret = "whsec_current";
     Source src;
-    src.id = "src_" + n;
+    src.id = Cat("src_", n);
     src.app_id = app->id;
     src.name = "s";
     src.provider = "standard";
@@ -159,9 +167,9 @@ TEST_F(PgApplicationsNodesTest, ADeletionRacingAnInsertThroughTheOtherNodeLeaves
       EXPECT_EQ(source.kind(), ErrorKind::kInvalidField) << source.ToString();
     }
     (endpoint.ok() ? inserted_first : refused) += 1;
-    EXPECT_EQ(Count("SELECT count(*) FROM endpoints WHERE app_id = '" + app->id + "'"), 0)
+    EXPECT_EQ(Count(Cat("SELECT count(*) FROM endpoints WHERE app_id = '", app->id, "'")), 0)
         << "round " << round << ": an endpoint was left under the deleted application";
-    EXPECT_EQ(Count("SELECT count(*) FROM sources WHERE app_id = '" + app->id + "'"), 0)
+    EXPECT_EQ(Count(Cat("SELECT count(*) FROM sources WHERE app_id = '", app->id, "'")), 0)
         << "round " << round << ": a source was left under the deleted application";
     std::lock_guard<std::mutex> lock(mu);
     const bool was_reported = std::find(reported.begin(), reported.end(), src.id) != reported.end();
@@ -201,7 +209,7 @@ TEST_F(PgApplicationsNodesTest, ADeletionWaitsForAnInsertHoldingTheShareLockThen
   deleter.join();
   ASSERT_TRUE(deleted.ok()) << deleted.ToString();
   EXPECT_EQ(reported, (std::vector<std::string>{"src_held"}));
-  EXPECT_EQ(Count("SELECT count(*) FROM sources WHERE app_id = '" + app->id + "'"), 0);
+  EXPECT_EQ(Count(Cat("SELECT count(*) FROM sources WHERE app_id = '", app->id, "'")), 0);
 }
 
 TEST_F(PgApplicationsNodesTest, ADeletionThroughOneNodeIsSeenAtOnceByTheOther) {
