@@ -9,9 +9,11 @@
 #include "app/retention_pruner.h"
 #include "apps/app_reaper.h"
 #include "apps/app_stats.h"
+#include "apps/application_store.h"
 #include "apps/event_types.h"
 #include "apps/routes.h"
 #include "apps/scoped_routes.h"
+#include "apps/sqlite_event_type_store.h"
 #include "common/data_dir.h"
 #include "common/db.h"
 #include "common/descriptor_budget.h"
@@ -104,6 +106,7 @@ struct Server::Impl {
   std::unique_ptr<ListenEndpoints> listen;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<ApplicationStore> applications;
+  std::unique_ptr<SqliteEventTypeStore> event_types;
   std::unique_ptr<AppTokens> app_tokens;
   std::unique_ptr<PortalLinks> portal;
   std::unique_ptr<EndpointService> endpoint_service;
@@ -445,7 +448,8 @@ Result<std::unique_ptr<Server>> Server::Create(const Settings& settings, const C
     RegisterScopedRoutes(s.router, *s.applications, *s.endpoint_service, *s.message_service);
     s.app_tokens = std::make_unique<AppTokens>(*s.pool, clock, random);
     RegisterTokenRoutes(s.router, *s.applications, *s.app_tokens);
-    RegisterEventTypeRoutes(s.router, *s.pool, *s.applications);
+    s.event_types = std::make_unique<SqliteEventTypeStore>(*s.pool);
+    RegisterEventTypeRoutes(s.router, *s.event_types, *s.applications);
     RegisterAppStatsRoute(s.router, *s.pool, *s.applications, clock);
     s.portal = std::make_unique<PortalLinks>(*s.pool, clock, random);
     RegisterPortalRoutes(s.router, *s.applications, *s.portal, settings.public_url);

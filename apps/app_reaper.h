@@ -1,7 +1,7 @@
 // AppReaper: removes what a deleted application leaves (API.md: "DELETE answers 204; from then on
 // nothing of the app is served or attempted, and its rows are removed in the background").
-// Deleting an application deleted its endpoints at once (ApplicationStore::Delete); this removes
-// the rest on its own connection and thread, in small transactions so ingest's and the
+// Deleting an application deleted its endpoints at once (ApplicationRepository::Delete); this
+// removes the rest on its own connection and thread, in small transactions so ingest's and the
 // dispatcher's writes never wait long: its messages with their deliveries and attempts, its
 // sources, tokens and event types, and finally the application's row.
 //

@@ -52,7 +52,7 @@ Result<nlohmann::json> AppStats(Db& db, const std::string& app_id, int64_t now_m
       {"since", FormatRfc3339(since)}, {"messages", message_count}, {"deliveries", by_status}};
 }
 
-void RegisterAppStatsRoute(Router& router, DbPool& pool, ApplicationStore& apps,
+void RegisterAppStatsRoute(Router& router, DbPool& pool, ApplicationRepository& apps,
                            const Clock& clock) {
   router.Add("GET", "/api/v1/apps/:app/stats", Access::kApp,
              SyncHandler([&pool, &clock, scope = ScopeOf(apps)](HttpRequest& req) {

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/application_store.h"
+#include "apps/application_repository.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/router.h"
@@ -20,7 +20,7 @@ namespace hookd {
 Result<nlohmann::json> AppStats(Db& db, const std::string& app_id, int64_t now_ms,
                                 std::chrono::milliseconds window = std::chrono::hours(1));
 
-void RegisterAppStatsRoute(Router& router, DbPool& pool, ApplicationStore& apps,
+void RegisterAppStatsRoute(Router& router, DbPool& pool, ApplicationRepository& apps,
                            const Clock& clock);
 
 }  // namespace hookd

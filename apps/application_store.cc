@@ -1,7 +1,7 @@
 #include "apps/application_store.h"
 
+#include "apps/application_row.h"
 #include "common/ids.h"
-#include "common/json_limits.h"
 
 namespace hookd {
 namespace {
@@ -13,17 +13,10 @@ Application Read(const Stmt& st) {
   a.id = st.Text(0);
   if (!st.IsNull(1)) a.uid = st.Text(1);
   a.name = st.Text(2);
-  auto metadata = nlohmann::json::parse(st.Text(3), nullptr, false);
-  if (metadata.is_object())
-    for (const auto& [k, v] : metadata.items())
-      if (v.is_string()) a.metadata[k] = v.get<std::string>();
+  a.metadata = ParseApplicationMetadata(st.Text(3));
   a.created_at = st.Int(4);
   a.updated_at = st.Int(5);
   return a;
-}
-
-Status UidInUse(const std::string& uid) {
-  return Status::Conflict("uid_in_use", "an application with uid " + uid + " exists");
 }
 
 // Whether a failed write broke the unique uid index.
@@ -38,12 +31,6 @@ void BindUid(Stmt& st, int i, const std::optional<std::string>& uid) {
     st.BindNull(i);
 }
 
-void Apply(Application& a, const ApplicationChange& c) {
-  if (c.name) a.name = *c.name;
-  if (c.uid) a.uid = *c.uid;
-  if (c.metadata) a.metadata = *c.metadata;
-}
-
 Status Write(Db& db, const Application& a, bool insert) {
   auto st = db.Cached(insert ? "INSERT INTO applications (id, uid, name, metadata, created_at,"
                                " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
@@ -52,10 +39,10 @@ Status Write(Db& db, const Application& a, bool insert) {
   if (!st.ok()) return st.status();
   (*st)->Bind(1, a.id);
   BindUid(**st, 2, a.uid);
-  (*st)->Bind(3, a.name).Bind(4, DumpJson(nlohmann::json(a.metadata)));
+  (*st)->Bind(3, a.name).Bind(4, DumpApplicationMetadata(a.metadata));
   (*st)->Bind(5, a.created_at).Bind(6, a.updated_at);
   Status s = (*st)->Run();
-  if (!s.ok() && IsUidConflict(s)) return UidInUse(a.uid.value_or(""));
+  if (!s.ok() && IsUidConflict(s)) return ApplicationUidInUse(a.uid.value_or(""));
   return s;
 }
 
@@ -63,7 +50,7 @@ Status Write(Db& db, const Application& a, bool insert) {
 
 Result<Application> ApplicationStore::GetIn(Db& db, const std::string& app) {
   // An id starts with app_ and a uid never does (ParseApplicationChange), so one lookup.
-  const bool by_id = app.rfind("app_", 0) == 0;
+  const bool by_id = IsApplicationId(app);
   auto st = db.Cached(std::string("SELECT ") + kColumns + " FROM applications WHERE " +
                       (by_id ? "id" : "uid") + " = ? AND deleted_at IS NULL");
   if (!st.ok()) return st.status();
@@ -88,7 +75,7 @@ Result<std::string> ApplicationStore::Resolve(const std::string& app) {
   // Every scoped request comes here: the id alone, from the index, no row to decode.
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
-  auto st = (*db)->Cached(app.rfind("app_", 0) == 0
+  auto st = (*db)->Cached(IsApplicationId(app)
                               ? "SELECT id FROM applications WHERE id = ? AND deleted_at IS NULL"
                               : "SELECT id FROM applications WHERE uid = ? AND deleted_at IS NULL");
   if (!st.ok()) return st.status();
@@ -105,7 +92,7 @@ Result<Application> ApplicationStore::Create(const ApplicationChange& change) {
   Application a;
   a.id = NewId("app", clock_, random_);
   a.created_at = a.updated_at = clock_.NowUnixMillis();
-  Apply(a, change);
+  ApplyApplicationChange(a, change);
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   if (Status s = Write(**db, a, true); !s.ok()) return s;
@@ -114,10 +101,7 @@ Result<Application> ApplicationStore::Create(const ApplicationChange& change) {
 
 Result<std::pair<Application, bool>> ApplicationStore::Upsert(const std::string& uid,
                                                               const ApplicationChange& change) {
-  if (!IsValidUid(uid) || uid.rfind("app_", 0) == 0)
-    return Status::InvalidField("uid must be 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'");
-  if (change.uid && *change.uid != uid)
-    return Status::InvalidField("the body's uid must be the path's");
+  if (Status s = CheckApplicationUpsert(uid, change); !s.ok()) return s;
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
   auto txn = Transaction::Begin(**db);
@@ -127,14 +111,14 @@ Result<std::pair<Application, bool>> ApplicationStore::Upsert(const std::string&
   if (create && existing.status().kind() != ErrorKind::kNotFound) return existing.status();
   Application a;
   if (create) {
-    if (!change.name) return Status::InvalidField("name is required to create an application");
+    if (!change.name) return ApplicationNameRequired();
     a.id = NewId("app", clock_, random_);
     a.created_at = clock_.NowUnixMillis();
     a.uid = uid;
   } else {
     a = std::move(existing).value();
   }
-  Apply(a, change);
+  ApplyApplicationChange(a, change);
   a.updated_at = clock_.NowUnixMillis();
   if (Status s = Write(**db, a, create); !s.ok()) return s;
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
@@ -149,9 +133,8 @@ Result<Application> ApplicationStore::Update(const std::string& app,
   if (!txn.ok()) return txn.status();
   auto a = GetIn(**db, app);
   if (!a.ok()) return a.status();
-  if (a->id == kDefaultAppId && change.uid && *change.uid != std::optional<std::string>("default"))
-    return Status::Conflict("default_application", "the default application keeps its uid");
-  Apply(*a, change);
+  if (Status s = CheckApplicationUpdate(*a, change); !s.ok()) return s;
+  ApplyApplicationChange(*a, change);
   a->updated_at = clock_.NowUnixMillis();
   if (Status s = Write(**db, *a, false); !s.ok()) return s;
   if (Status s = (*txn)->Commit(); !s.ok()) return s;
@@ -165,14 +148,7 @@ Result<std::vector<Application>> ApplicationStore::List(const std::optional<std:
   if (!db.ok()) return db.status();
   // The search term is matched as a prefix, its LIKE wildcards escaped.
   std::optional<std::string> prefix;
-  if (search) {
-    std::string p;
-    for (char c : *search) {
-      if (c == '%' || c == '_' || c == '\\') p += '\\';
-      p += c;
-    }
-    prefix = p + "%";
-  }
+  if (search) prefix = ApplicationSearchPrefix(*search);
   auto st = (*db)->Cached(
       std::string("SELECT ") + kColumns +
       " FROM applications WHERE deleted_at IS NULL"
@@ -205,8 +181,7 @@ Status ApplicationStore::Delete(const std::string& app) {
   if (!txn.ok()) return txn.status();
   auto a = GetIn(**db, app);
   if (!a.ok()) return a.status();
-  if (a->id == kDefaultAppId)
-    return Status::Conflict("default_application", "the default application cannot be deleted");
+  if (Status s = CheckApplicationDelete(*a); !s.ok()) return s;
   const int64_t now = clock_.NowUnixMillis();
   auto mark =
       (*db)->Cached("UPDATE applications SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1");

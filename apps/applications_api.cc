@@ -23,7 +23,7 @@ HttpResponse WithChange(HttpRequest& req, Call call) {
 
 }  // namespace
 
-void RegisterApplicationRoutes(Router& router, ApplicationStore& store) {
+void RegisterApplicationRoutes(Router& router, ApplicationRepository& store) {
   router.Add("POST", "/api/v1/apps", Access::kAdmin, SyncHandler([&store](HttpRequest& req) {
                return WithChange(req, [&](const ApplicationChange& c) {
                  return AppResponse(201, store.Create(c));

@@ -3,44 +3,36 @@
 #include "apps/scoped_routes.h"
 #include "common/api_helpers.h"
 #include "common/http_errors.h"
-#include "common/list_page.h"
 #include "common/time_format.h"
 
 namespace hookd {
 
-Result<nlohmann::json> ListEventTypes(Db& db, const std::optional<std::string>& app_id,
+Result<nlohmann::json> ListEventTypes(EventTypeRepository& types,
+                                      const std::optional<std::string>& app_id,
                                       const std::optional<std::string>& after, int limit) {
-  // One application's from the primary key; all of them through event_types_type, grouped.
-  auto st = db.Cached(
-      app_id ? "SELECT event_type, count, last_seen FROM event_types WHERE app_id = ?1"
-               " AND (?2 IS NULL OR event_type > ?2) ORDER BY event_type LIMIT ?3"
-             : "SELECT event_type, SUM(count), MAX(last_seen) FROM event_types"
-               " WHERE (?2 IS NULL OR event_type > ?2) GROUP BY event_type ORDER BY event_type"
-               " LIMIT ?3");
-  if (!st.ok()) return st.status();
-  if (app_id) (*st)->Bind(1, *app_id);
-  if (after) (*st)->Bind(2, *after);
-  (*st)->Bind(3, static_cast<int64_t>(limit) + 1);
-  auto page = ReadPage(**st, limit, [](const Stmt& row) {
-    return nlohmann::json{{"event_type", row.Text(0)},
-                          {"count", row.Int(1)},
-                          {"last_seen", FormatRfc3339(row.Int(2))}};
-  });
-  if (!page.ok()) return page.status();
+  auto rows = types.List(app_id, after, limit);
+  if (!rows.ok()) return rows.status();
+  nlohmann::json data = nlohmann::json::array();
+  const bool more = static_cast<int>(rows->size()) > limit;
+  for (const EventTypeSeen& t : *rows) {
+    if (static_cast<int>(data.size()) == limit) break;
+    data.push_back(nlohmann::json{{"event_type", t.event_type},
+                                  {"count", t.count},
+                                  {"last_seen", FormatRfc3339(t.last_seen)}});
+  }
   // The cursor is the last type shown (types are the key here, not ids).
-  nlohmann::json next = page->more ? page->items.back()["event_type"] : nlohmann::json(nullptr);
-  return nlohmann::json{{"data", std::move(page->items)}, {"next", std::move(next)}};
+  nlohmann::json next = more ? data.back()["event_type"] : nlohmann::json(nullptr);
+  return nlohmann::json{{"data", std::move(data)}, {"next", std::move(next)}};
 }
 
-void RegisterEventTypeRoutes(Router& router, DbPool& pool, ApplicationStore& apps) {
-  auto list = [&pool](HttpRequest& req, const std::optional<std::string>& app_id) {
+void RegisterEventTypeRoutes(Router& router, EventTypeRepository& types,
+                             ApplicationRepository& apps) {
+  auto list = [&types](HttpRequest& req, const std::optional<std::string>& app_id) {
     auto params = ParseListParams(req);
     if (!params.ok()) return ErrorResponse(params.status());
-    auto db = pool.Acquire();
-    if (!db.ok()) return ErrorResponse(db.status());
-    auto types = ListEventTypes(**db, app_id, params->after, params->limit);
-    if (!types.ok()) return ErrorResponse(types.status());
-    return JsonResponse(200, *types);
+    auto page = ListEventTypes(types, app_id, params->after, params->limit);
+    if (!page.ok()) return ErrorResponse(page.status());
+    return JsonResponse(200, *page);
   };
   router.Add("GET", "/api/v1/event-types", Access::kAdmin,
              SyncHandler([list](HttpRequest& req) { return list(req, std::nullopt); }));

@@ -18,7 +18,7 @@ bool SaneHost(std::string_view host) {
 
 }  // namespace
 
-void RegisterPortalRoutes(Router& router, ApplicationStore& store, PortalLinks& portal,
+void RegisterPortalRoutes(Router& router, ApplicationRepository& store, PortalLinks& portal,
                           const std::string& public_url) {
   router.Add(
       "POST", "/api/v1/apps/:app/portal", Access::kAdmin,

@@ -6,7 +6,7 @@
 
 namespace hookd {
 
-AppScope ScopeOf(ApplicationStore& apps) {
+AppScope ScopeOf(ApplicationRepository& apps) {
   return [&apps](HttpRequest& req) -> Result<std::optional<std::string>> {
     auto id = apps.Resolve(req.params["app"]);
     // An application token reaches its own application only; another one, known or not, is
@@ -19,14 +19,14 @@ AppScope ScopeOf(ApplicationStore& apps) {
   };
 }
 
-void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointService& endpoints,
+void RegisterScopedRoutes(Router& router, ApplicationRepository& apps, EndpointService& endpoints,
                           MessageService& messages) {
   const AppScope scope = ScopeOf(apps);
   RegisterEndpointRoutes(router, endpoints, "/api/v1/apps/:app", scope);
   RegisterMessageRoutes(router, messages, "/api/v1/apps/:app", scope);
 }
 
-void RegisterTokenRoutes(Router& router, ApplicationStore& apps, AppTokens& tokens) {
+void RegisterTokenRoutes(Router& router, ApplicationRepository& apps, AppTokens& tokens) {
   auto app_of = [&apps](HttpRequest& req) { return apps.Resolve(req.params["app"]); };
   router.Add("POST", "/api/v1/apps/:app/tokens", Access::kAdmin,
              SyncHandler([app_of, &tokens](HttpRequest& req) {

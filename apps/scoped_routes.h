@@ -4,7 +4,7 @@
 #pragma once
 
 #include "apps/app_tokens.h"
-#include "apps/application_store.h"
+#include "apps/application_repository.h"
 #include "common/router.h"
 #include "deliver/app_scope.h"
 #include "deliver/endpoint_service.h"
@@ -14,12 +14,12 @@ namespace hookd {
 
 // The scope of a route under /api/v1/apps/:app: the application `{app}` names (404 for an unknown
 // or deleted one); with an application token, 403 forbidden unless it is the token's.
-AppScope ScopeOf(ApplicationStore& apps);
+AppScope ScopeOf(ApplicationRepository& apps);
 
 // Admin routes or an application token of that application (403 forbidden for another one).
-void RegisterScopedRoutes(Router& router, ApplicationStore& apps, EndpointService& endpoints,
+void RegisterScopedRoutes(Router& router, ApplicationRepository& apps, EndpointService& endpoints,
                           MessageService& messages);
 // POST/GET /api/v1/apps/{app}/tokens, DELETE /api/v1/apps/{app}/tokens/{id}: admin only.
-void RegisterTokenRoutes(Router& router, ApplicationStore& apps, AppTokens& tokens);
+void RegisterTokenRoutes(Router& router, ApplicationRepository& apps, AppTokens& tokens);
 
 }  // namespace hookd

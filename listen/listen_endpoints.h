@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "apps/application_store.h"
+#include "apps/application_repository.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/listen_protocol.h"
@@ -34,7 +34,7 @@ struct ListenOpened {
 class ListenEndpoints {
  public:
   // `wake`: deliveries became due (a removal).
-  ListenEndpoints(EndpointService& endpoints, ApplicationStore& apps, CliTunnels& tunnels,
+  ListenEndpoints(EndpointService& endpoints, ApplicationRepository& apps, CliTunnels& tunnels,
                   DbPool& pool, const Clock& clock, std::chrono::milliseconds grace,
                   std::function<void()> wake, const Logger& logger)
       : endpoints_(endpoints),
@@ -68,7 +68,7 @@ class ListenEndpoints {
 
  private:
   EndpointService& endpoints_;
-  ApplicationStore& apps_;
+  ApplicationRepository& apps_;
   CliTunnels& tunnels_;
   DbPool& pool_;
   const Clock& clock_;

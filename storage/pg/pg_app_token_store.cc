@@ -17,8 +17,7 @@ Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
       " INSERT INTO app_tokens (id, app_id, name, token_hash, created_at, expires_at, kind,"
       " read_only)"
       " SELECT $1, app.id, $3, $4, $5::bigint, $6::bigint, $7, $8::bigint FROM app",
-      {t.id, t.app_id, t.name, t.token_hash, t.created_at,
-       t.expires_at ? PgParam(*t.expires_at) : PgParam(nullptr), t.kind,
+      {t.id, t.app_id, t.name, t.token_hash, t.created_at, OptionalParam(t.expires_at), t.kind,
        int64_t{t.read_only ? 1 : 0}});
   if (!r.ok()) return r.status();
   if (r->Affected() == 0) return PgNotFound("no application ", t.app_id);
@@ -37,7 +36,7 @@ Result<std::vector<AppTokenRecord>> PgAppTokenStore::List(const std::string& app
       " WHERE app_id = $1 AND ($2::text IS NULL OR"
       " seq < (SELECT seq FROM app_tokens WHERE id = $2 AND app_id = $1))"
       " ORDER BY seq DESC LIMIT $3",
-      {app_id, after ? PgParam(*after) : PgParam(nullptr), static_cast<int64_t>(limit) + 1});
+      {app_id, OptionalText(after), static_cast<int64_t>(limit) + 1});
   if (!r.ok()) return r.status();
   std::vector<AppTokenRecord> out;
   out.reserve(r->rows());

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.h"
 #include "common/status.h"
 #include "storage/pg/pg_conn.h"
 
@@ -19,6 +20,11 @@ Status ReadOptionalInt(const PgResult& r, int row, int col, std::optional<int64_
 
 // `v` as a parameter: its value, or NULL when empty.
 inline PgParam OptionalParam(const std::optional<int64_t>& v) {
+  return v ? PgParam(*v) : PgParam(nullptr);
+}
+
+// A nullable text parameter.
+inline PgParam OptionalText(const std::optional<std::string>& v) {
   return v ? PgParam(*v) : PgParam(nullptr);
 }
 

@@ -10,12 +10,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "apps/application_store.h"
 #include "apps/sqlite_app_token_store.h"
+#include "apps/sqlite_event_type_store.h"
+#include "common/clock.h"
 #include "common/db.h"
+#include "common/random.h"
 #include "deliver/endpoint_store.h"
 #include "ingest/sqlite_source_store.h"
 #include "storage/pg/pg_app_token_store.h"
+#include "storage/pg/pg_application_store.h"
 #include "storage/pg/pg_endpoint_store.h"
+#include "storage/pg/pg_event_type_store.h"
 #include "storage/pg/pg_migrations.h"
 #include "storage/pg/pg_pool.h"
 #include "storage/pg/pg_session_store.h"
@@ -50,6 +56,12 @@ class SqliteEngine {
   }
   std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
     return std::make_unique<SqliteAppTokenStore>(*pool_);
+  }
+  std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
+    return std::make_unique<ApplicationStore>(*pool_, clock, random);
+  }
+  std::unique_ptr<EventTypeRepository> MakeEventTypeStore() {
+    return std::make_unique<SqliteEventTypeStore>(*pool_);
   }
 
   Status Exec(const std::string& sql) {
@@ -100,6 +112,12 @@ class PgEngine {
   }
   std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
     return std::make_unique<PgAppTokenStore>(*pool_);
+  }
+  std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
+    return std::make_unique<PgApplicationStore>(*pool_, clock, random);
+  }
+  std::unique_ptr<EventTypeRepository> MakeEventTypeStore() {
+    return std::make_unique<PgEventTypeStore>(*pool_);
   }
 
   Status Exec(const std::string& sql) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/application_store.h"
 #include "tests/testing/fake_resolver.h"
 #include "tests/testing/migrated_db.h"
 #include "tests/testing/temp_dir.h"
