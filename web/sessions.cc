@@ -164,6 +164,11 @@ Status Sessions::Revoke(std::string_view value) {
   return Status::Ok();
 }
 
+void Sessions::ForgetCached() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.clear();
+}
+
 Status Sessions::DeleteStale() {
   const int64_t now = clock_.NowUnixMillis();
   // The stored last_seen_at may lag the last use by up to a touch interval (see Use), so the idle

@@ -10,7 +10,8 @@
 // Sessions validated within `cache_ttl` are answered from memory, and last_seen_at is written at
 // most once per `touch_interval` per session, so a busy dashboard does not write (or read) the
 // database on every request. A revoke in this process takes effect at once; a revoke by another
-// process sharing the database, within cache_ttl. Times come from the injected Clock.
+// process sharing the database, within cache_ttl, or at once when that process's notification
+// makes this one call ForgetCached. Times come from the injected Clock.
 //
 // Thread-safe: one mutex guards the in-memory state; the store is called outside it.
 #pragma once
@@ -63,6 +64,10 @@ class Sessions {
   Status Revoke(std::string_view value);
   // Deletes every expired session and every session of another admin token.
   Status DeleteStale();
+  // Forgets the sessions validated from memory, so each one's next use asks the store again:
+  // another node sharing the database may have revoked it (on PostgreSQL, called by a listener
+  // on kPgSessionsChannel). Revocations made here stay refused.
+  void ForgetCached();
 
   const SessionOptions& options() const { return options_; }
 

@@ -9,6 +9,10 @@
 
 namespace hookd {
 
+// Every statement that deletes sessions announces it here when it commits (migration
+// 0004_sessions_notify); a node's PgWakeListener on it calls Sessions::ForgetCached.
+inline constexpr char kPgSessionsChannel[] = "hookd_sessions";
+
 class PgSessionStore final : public SessionStore {
  public:
   explicit PgSessionStore(PgPool& pool) : pool_(pool) {}
