@@ -37,7 +37,7 @@ class JsonObjectText {
   }
   // The finished object; the builder is left empty.
   std::string Text() {
-    if (out_.empty()) out_ = "{";
+    if (out_.empty()) out_.push_back('{');  // not = "{": GCC 12's bogus -Wrestrict
     out_ += '}';
     return std::move(out_);
   }

@@ -2,31 +2,13 @@
 
 #include "common/default_app.h"
 #include "common/ids.h"
-#include "common/json_text.h"
 #include "common/status_log.h"
 #include "common/time_format.h"
+#include "deliver/attempt_entries.h"
 #include "deliver/delivery_wait.h"
 
 namespace hookd {
-namespace {
-
-const char* StatusName(RetryDecision::Kind k) {
-  switch (k) {
-    case RetryDecision::Kind::kSucceeded:
-      return "succeeded";
-    case RetryDecision::Kind::kRetry:
-      return "retrying";
-    default:
-      return "failed";
-  }
-}
-
-// The delivery's application; a record made without one (before applications) is the default's.
-std::string_view AppOf(const AttemptRecord& r) {
-  return r.app_id.empty() ? std::string_view(kDefaultAppId) : std::string_view(r.app_id);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Status AttemptRecorder::Record(const std::vector<AttemptRecord>& records,
                                const std::vector<CircuitChange>& circuit,
@@ -162,19 +144,9 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
                      : metrics_.endpoint_failures().Add({{"endpoint", r.endpoint_id}}))
           .Increment();
     }
-    // Written directly (two entries per attempt), keys in nlohmann's sorted order.
-    JsonObjectText data;
-    data.Str("app_id", AppOf(r))
-        .Int("attempt", r.attempts_before + 1)
-        .Str("delivery_id", r.delivery_id)
-        .Str("endpoint_id", r.endpoint_id);
-    if (!res.error.empty()) data.Str("error", res.error);
-    data.Int("latency_ms", res.duration_ms).Str("message_id", r.message_id);
-    if (res.status)
-      data.Int("response_status", res.status);
-    else
-      data.Null("response_status");
-    if (Status s = AppendStatusText(db_, "delivery.attempted", now, data.Text()); !s.ok()) return s;
+    // Two entries per attempt (deliver/attempt_entries.h).
+    if (Status s = AppendStatusText(db_, "delivery.attempted", now, AttemptedEntryData(r)); !s.ok())
+      return s;
   }
 
   // A failed manual attempt returns the delivery to where it was (manual_return_*, set by a
@@ -195,7 +167,7 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
       " WHERE id = ?1 RETURNING status, next_attempt_at");
   if (!upd.ok()) return upd.status();
   Stmt& st = **upd;
-  st.Bind(1, r.delivery_id).Bind(2, StatusName(decision.kind));
+  st.Bind(1, r.delivery_id).Bind(2, DeliveryStatusName(decision.kind));
   st.Bind(3, static_cast<int64_t>(r.attempted ? 1 : 0))
       .Bind(4, static_cast<int64_t>(r.retry_index + (r.attempted ? 1 : 0)));
   if (retry)
@@ -232,18 +204,10 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
     in.circuit_retry_at = circuit->second;
     wait = ShowWait(in, now);
   }
-  JsonObjectText data;
-  data.Str("app_id", AppOf(r))
-      .Int("attempt", r.attempts_before + (r.attempted ? 1 : 0))
-      .Str("delivery_id", r.delivery_id)
-      .Str("endpoint_id", r.endpoint_id);
-  if (!r.attempted) data.Str("error", res.error);
-  data.Str("message_id", r.message_id);
-  if (wait.next_attempt_at) data.Str("next_attempt_at", FormatRfc3339(*wait.next_attempt_at));
-  if (res.status) data.Int("response_status", res.status);
-  data.Str("status", status);
-  if (wait.waiting) data.Str("waiting", wait.waiting);
-  if (Status s = AppendStatusText(db_, "delivery." + status, now, data.Text()); !s.ok()) return s;
+  std::string type = "delivery.";
+  type += status;
+  if (Status s = AppendStatusText(db_, type, now, DeliveryStateEntryData(r, status, wait)); !s.ok())
+    return s;
   // Failed for good: the last scheduled attempt failed, or the endpoint is gone. A failed manual
   // attempt on a delivery that was already failed returns it there; it is not a second failure.
   if (status == "failed" && !r.manual) {

@@ -10,8 +10,8 @@
 
 #include "common/default_app.h"
 #include "common/ids.h"
-#include "common/json_text.h"
 #include "common/time_format.h"
+#include "deliver/attempt_entries.h"
 #include "deliver/delivery_wait.h"
 #include "storage/pg/pg_retry.h"
 #include "storage/pg/pg_rows.h"
@@ -74,21 +74,6 @@ Status CheckClaimArgs(int limit, std::chrono::milliseconds lease) {
   if (limit <= 0) return Status::InvalidField("a claim's batch must be positive");
   if (lease.count() <= 0) return Status::InvalidField("a claim's lease must be positive");
   return Status::Ok();
-}
-
-const char* StatusName(RetryDecision::Kind k) {
-  switch (k) {
-    case RetryDecision::Kind::kSucceeded:
-      return "succeeded";
-    case RetryDecision::Kind::kRetry:
-      return "retrying";
-    default:
-      return "failed";
-  }
-}
-
-std::string_view AppOf(const AttemptRecord& r) {
-  return r.app_id.empty() ? std::string_view(kDefaultAppId) : std::string_view(r.app_id);
 }
 
 PgParam TextOrNull(const std::string& s) { return s.empty() ? PgParam(nullptr) : PgParam(s); }
@@ -170,7 +155,7 @@ class BatchWriter {
         " updated_at = $8::bigint, manual_return_status = NULL, manual_return_at = NULL"
         " WHERE id = $1 AND claimed_by = $10 AND lease_until = $11::bigint"
         " RETURNING status, next_attempt_at",
-        {r.delivery_id, StatusName(decision.kind), int64_t{r.attempted ? 1 : 0},
+        {r.delivery_id, DeliveryStatusName(decision.kind), int64_t{r.attempted ? 1 : 0},
          static_cast<int64_t>(r.retry_index + (r.attempted ? 1 : 0)),
          retry ? PgParam(decision.next_attempt_at_ms) : PgParam(nullptr),
          res.status ? PgParam(static_cast<int64_t>(res.status)) : PgParam(nullptr),
@@ -195,19 +180,8 @@ class BatchWriter {
            res.status ? PgParam(static_cast<int64_t>(res.status)) : PgParam(nullptr), res.body,
            TextOrNull(res.error)});
       if (!att.ok()) return att.status();
-      // Keys in nlohmann's sorted order, as AttemptRecorder writes them.
-      JsonObjectText data;
-      data.Str("app_id", AppOf(r))
-          .Int("attempt", r.attempts_before + 1)
-          .Str("delivery_id", r.delivery_id)
-          .Str("endpoint_id", r.endpoint_id);
-      if (!res.error.empty()) data.Str("error", res.error);
-      data.Int("latency_ms", res.duration_ms).Str("message_id", r.message_id);
-      if (res.status)
-        data.Int("response_status", res.status);
-      else
-        data.Null("response_status");
-      entries_.AppendText("delivery.attempted", now_, data.Text());
+      // The same entries as AttemptRecorder writes (deliver/attempt_entries.h).
+      entries_.AppendText("delivery.attempted", now_, AttemptedEntryData(r));
     }
 
     // What the delivery waits for now, as the API shows it: the endpoint's circuit may hold it.
@@ -222,20 +196,9 @@ class BatchWriter {
       in.circuit_retry_at = circuit->second;
       wait = ShowWait(in, now_);
     }
-    JsonObjectText data;
-    data.Str("app_id", AppOf(r))
-        .Int("attempt", r.attempts_before + (r.attempted ? 1 : 0))
-        .Str("delivery_id", r.delivery_id)
-        .Str("endpoint_id", r.endpoint_id);
-    if (!r.attempted) data.Str("error", res.error);
-    data.Str("message_id", r.message_id);
-    if (wait.next_attempt_at) data.Str("next_attempt_at", FormatRfc3339(*wait.next_attempt_at));
-    if (res.status) data.Int("response_status", res.status);
-    data.Str("status", status);
-    if (wait.waiting) data.Str("waiting", wait.waiting);
     std::string type = "delivery.";
     type += status;
-    entries_.AppendText(type, now_, data.Text());
+    entries_.AppendText(type, now_, DeliveryStateEntryData(r, status, wait));
     if (status == "failed" && !r.manual) ++summary_.failed_for_good;
     if (!r.attempted) return Status::Ok();
 
