@@ -180,6 +180,7 @@ TEST_F(PgMessagesNodesTest,
   constexpr int kRounds = 30;
   SeededRandom apps_random(9);
   PgApplicationStore apps_a(*a_->pool, clock_, apps_random);
+  int raced = 0;  // rounds where messages went in before the deletion
   for (int round = 0; round < kRounds; ++round) {
     const std::string app = "app_r" + std::to_string(round);
     Status s =
@@ -220,7 +221,8 @@ TEST_F(PgMessagesNodesTest,
     const int64_t at_deletion = Count("SELECT COUNT(*) FROM messages WHERE app_id = '" + app + "'");
     publisher.join();
     EXPECT_EQ(other_errors, 0);
-    EXPECT_EQ(refused, 3) << "round " << round;
+    EXPECT_GE(refused, 3) << "round " << round;
+    if (answered > 0) ++raced;
     EXPECT_EQ(Count("SELECT COUNT(*) FROM messages WHERE app_id = '" + app + "'"), at_deletion)
         << "a message committed after its application's deletion, round " << round;
     EXPECT_EQ(at_deletion, answered) << "round " << round;
@@ -230,6 +232,7 @@ TEST_F(PgMessagesNodesTest,
               answered);
     EXPECT_EQ(Count("SELECT COUNT(*) FROM endpoints WHERE app_id = '" + app + "'"), 0);
   }
+  EXPECT_GT(raced, kRounds / 2);
 }
 
 }  // namespace
