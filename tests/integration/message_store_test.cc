@@ -435,3 +435,69 @@ TEST_F(MessagesOnBothEnginesTest, TheSameInputsGiveTheSameAnswersReadsAndRows) {
 
 }  // namespace
 }  // namespace hookd::testing
+
+namespace hookd::testing {
+namespace {
+
+// A batch on PostgreSQL answers each item as SQLite's writer answers a group commit: a key's
+// duplicate later in the batch gets the first copy's answer, another request under it is refused,
+// an item of an unknown or deleted application is refused alone, and a refused item writes
+// nothing while the others are stored.
+TEST(PgMessageBatchTest, ABatchAnswersEachItemAloneAndWritesOnlyWhatItAccepted) {
+  if (!PgEngine::Available()) GTEST_SKIP() << kPgSkipMessage;
+  PgEngine engine;
+  Status s = engine.SetUp();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Seed(engine);
+  FakeClock clock{kNow};
+  SeededRandom random{5};
+  PgEndpointStore endpoints(engine.pool());
+  auto all = endpoints.All();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  const EndpointSnapshot snapshot(std::move(all).value());
+  auto prepare = [&](const json& req, const std::optional<std::string>& key,
+                     const std::string& app) {
+    auto m = PrepareMessage(req, key, app, clock, random);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? std::move(m).value() : NewMessage{};
+  };
+  std::vector<NewMessage> batch{
+      prepare(Order(1), "k2", "app_a"),     // 0: new
+      prepare(Order(2), "k1", "app_a"),     // 1: new
+      prepare(Order(2), "k1", "app_a"),     // 2: 1's answer
+      prepare(Order(3), "k1", "app_a"),     // 3: reused
+      prepare(Order(4), "k1", "app_gone"),  // 4: deleted application
+      prepare(Order(5), std::nullopt, "app_b"),
+      prepare(Order(6), "k1", "app_none"),  // 6: unknown application
+  };
+  PgMessageStore store(engine.pool(), clock, random);
+  int deliveries = 0;
+  auto out = store.Commit(batch, snapshot, deliveries);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), batch.size());
+  for (size_t i : {0, 1, 2, 5}) {
+    ASSERT_TRUE((*out)[i].ok()) << i << ": " << (*out)[i].status().ToString();
+  }
+  EXPECT_EQ((*(*out)[0])["id"], batch[0].id);
+  EXPECT_EQ((*(*out)[1])["id"], batch[1].id);
+  EXPECT_EQ(*(*out)[2], *(*out)[1]);
+  EXPECT_EQ((*(*out)[5])["deliveries"], 1);
+  EXPECT_EQ((*out)[3].status().code(), "idempotency_key_reused");
+  EXPECT_EQ((*out)[4].status().message(), "no application app_gone");
+  EXPECT_EQ((*out)[6].status().message(), "no application app_none");
+  EXPECT_EQ(deliveries, 5);
+  EXPECT_EQ(engine.Rows("SELECT id FROM messages ORDER BY seq", 1),
+            batch[1].id + "\n" + batch[0].id + "\n" + batch[5].id + "\n");  // in key order
+  EXPECT_EQ(engine.Text("SELECT COUNT(*) FROM deliveries"), "5");
+  EXPECT_EQ(engine.Rows("SELECT app_id, count FROM event_types ORDER BY app_id", 2),
+            "app_a|2\napp_b|1\n");
+  // The entries in batch order.
+  const std::string entries = engine.Rows(
+      "SELECT data::json->>'message_id' FROM status_log WHERE type = 'message.created'"
+      " ORDER BY seq",
+      1);
+  EXPECT_EQ(entries, batch[0].id + "\n" + batch[1].id + "\n" + batch[5].id + "\n");
+}
+
+}  // namespace
+}  // namespace hookd::testing
