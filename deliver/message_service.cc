@@ -3,12 +3,9 @@
 #include <map>
 
 #include "common/api_helpers.h"
-#include "common/crypto.h"
-#include "common/ids.h"
 #include "common/json_limits.h"
 #include "common/list_page.h"
 #include "common/time_format.h"
-#include "deliver/delivery_wait.h"
 #include "deliver/endpoint_disabled.h"
 #include "deliver/fanout.h"
 #include "deliver/message_rows.h"
