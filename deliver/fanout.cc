@@ -15,6 +15,30 @@ void BindOptional(Stmt& st, int i, const std::optional<std::string>& v) {
 
 }  // namespace
 
+std::vector<const Endpoint*> DeliveryTargets(const NewMessage& m,
+                                             const EndpointSnapshot& endpoints) {
+  std::vector<const Endpoint*> out;
+  for (size_t i : endpoints.OfApp(m.app_id)) {
+    const Endpoint& e = endpoints[i];
+    if (m.only_endpoint_id ? e.id != *m.only_endpoint_id
+                           : !Matches(e.filter, m.event_type, m.source_id))
+      continue;
+    if (e.disabled) continue;
+    out.push_back(&e);
+  }
+  return out;
+}
+
+nlohmann::json MessageCreatedData(const NewMessage& m, int deliveries) {
+  nlohmann::json data = {{"message_id", m.id},
+                         {"app_id", m.app_id},
+                         {"event_type", m.event_type},
+                         {"deliveries", deliveries}};
+  if (m.source_id) data["source_id"] = *m.source_id;
+  if (m.event_id) data["event_id"] = *m.event_id;
+  return data;
+}
+
 Result<int> InsertMessage(Db& db, const NewMessage& m, const EndpointSnapshot& endpoints,
                           const Clock& clock, Random& random) {
   auto ins = db.Cached(
@@ -43,27 +67,17 @@ Result<int> InsertMessage(Db& db, const NewMessage& m, const EndpointSnapshot& e
   if (Status s = (*seen)->Run(); !s.ok()) return s;
 
   int count = 0;
-  for (size_t i : endpoints.OfApp(m.app_id)) {
-    const Endpoint& e = endpoints[i];
-    if (m.only_endpoint_id ? e.id != *m.only_endpoint_id
-                           : !Matches(e.filter, m.event_type, m.source_id))
-      continue;
-    if (e.disabled) continue;
+  for (const Endpoint* e : DeliveryTargets(m, endpoints)) {
     auto dlv = db.Cached(
         "INSERT INTO deliveries (id, message_id, endpoint_id, status, next_attempt_at,"
         " created_at, updated_at, app_id) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
     if (!dlv.ok()) return dlv.status();
-    (*dlv)->Bind(1, NewId("dlv", clock, random)).Bind(2, m.id).Bind(3, e.id);
+    (*dlv)->Bind(1, NewId("dlv", clock, random)).Bind(2, m.id).Bind(3, e->id);
     (*dlv)->Bind(4, m.created_at).Bind(5, m.created_at).Bind(6, m.created_at).Bind(7, m.app_id);
     if (Status s = (*dlv)->Run(); !s.ok()) return s;
     ++count;
   }
-  nlohmann::json data = {{"message_id", m.id},
-                         {"app_id", m.app_id},
-                         {"event_type", m.event_type},
-                         {"deliveries", count}};
-  if (m.source_id) data["source_id"] = *m.source_id;
-  if (m.event_id) data["event_id"] = *m.event_id;
+  const nlohmann::json data = MessageCreatedData(m, count);
   if (Status s = AppendStatus(db, "message.created", m.created_at, data); !s.ok()) return s;
   return count;
 }

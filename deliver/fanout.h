@@ -35,6 +35,14 @@ struct NewMessage {
   std::optional<std::string> only_endpoint_id;
 };
 
+// The endpoints that get a delivery of `message`, in the snapshot's order: the enabled endpoints
+// of its application that subscribe to it (a test message's one endpoint, when enabled).
+std::vector<const Endpoint*> DeliveryTargets(const NewMessage& message,
+                                             const EndpointSnapshot& endpoints);
+
+// The data of the message's `message.created` status entry, with the deliveries made.
+nlohmann::json MessageCreatedData(const NewMessage& message, int deliveries);
+
 // Inserts the message, its deliveries (due now) to the enabled endpoints of its application
 // that subscribe to it, and `message.created`, and counts its type as seen in its application
 // (event_types); returns how many deliveries were made.

@@ -34,6 +34,13 @@ ListQuery MessagesQuery(const std::string& columns, const MessageFilter& f,
   return q;
 }
 
+Status CheckDeliveryStatus(const DeliveryFilter& f) {
+  if (f.status && *f.status != "failed" && *f.status != "pending" && *f.status != "retrying" &&
+      *f.status != "succeeded")
+    return Status::InvalidField("status must be pending, retrying, succeeded or failed");
+  return Status::Ok();
+}
+
 Result<ListQuery> DeliveriesQuery(const std::string& columns, const DeliveryFilter& f,
                                   const std::optional<std::string>& after) {
   // The status is written into the statement (it is one of four words) so that the partial
@@ -41,6 +48,7 @@ Result<ListQuery> DeliveriesQuery(const std::string& columns, const DeliveryFilt
   // next_attempt_at is set until a delivery is final) in deliveries_due, sorted, which holds
   // only the waiting set; succeeded ones are most of the table and come soonest in seq order.
   // A message's deliveries are a handful: deliveries_message wins whatever else is asked.
+  if (Status s = CheckDeliveryStatus(f); !s.ok()) return s;
   std::string status_term, index;
   if (f.status) {
     const std::string& s = *f.status;
@@ -50,8 +58,6 @@ Result<ListQuery> DeliveriesQuery(const std::string& columns, const DeliveryFilt
     } else if (s == "pending" || s == "retrying") {
       index = "deliveries_due";
       status_term = " AND d.next_attempt_at IS NOT NULL";
-    } else if (s != "succeeded") {
-      return Status::InvalidField("status must be pending, retrying, succeeded or failed");
     }
     status_term = " AND d.status = '" + s + "'" + status_term;
   }

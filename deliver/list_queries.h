@@ -32,6 +32,9 @@ struct ListQuery {
 ListQuery MessagesQuery(const std::string& columns, const MessageFilter& filter,
                         const std::optional<std::string>& after);
 
+// 422 invalid_field when the filter's status is not pending, retrying, succeeded or failed.
+Status CheckDeliveryStatus(const DeliveryFilter& filter);
+
 // The same for deliveries (`d`, each joined to its endpoint `e`, so `columns` name their table:
 // "d.id, e.circuit"); 422 invalid_field for a status other than pending, retrying,
 // succeeded or failed.

@@ -3,14 +3,12 @@
 #include <map>
 
 #include "common/api_helpers.h"
-#include "common/crypto.h"
-#include "common/ids.h"
 #include "common/json_limits.h"
 #include "common/list_page.h"
 #include "common/time_format.h"
-#include "deliver/delivery_wait.h"
 #include "deliver/endpoint_disabled.h"
 #include "deliver/fanout.h"
+#include "deliver/message_rows.h"
 
 namespace hookd {
 namespace {
@@ -23,43 +21,32 @@ constexpr char kDeliveryColumns[] =
     " e.circuit, e.circuit_retry_at";
 constexpr char kDeliveryFrom[] = " FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id";
 
-nlohmann::json OptionalInt(const Stmt& st, int col) {
-  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(st.Int(col));
-}
-nlohmann::json OptionalText(const Stmt& st, int col) {
-  return st.IsNull(col) ? nlohmann::json(nullptr) : nlohmann::json(st.Text(col));
-}
-
 std::optional<int64_t> OptionalMillis(const Stmt& st, int col) {
   return st.IsNull(col) ? std::nullopt : std::optional<int64_t>(st.Int(col));
 }
+std::optional<std::string> NullableText(const Stmt& st, int col) {
+  return st.IsNull(col) ? std::nullopt : std::optional<std::string>(st.Text(col));
+}
 
-// The delivery as the API shows it at `now` (API.md, "Messages and deliveries"): its wait is
-// computed from the row and its endpoint's circuit (deliver/delivery_wait.h).
+// A row of "SELECT <kDeliveryColumns> <kDeliveryFrom>" as the API shows it at `now`
+// (deliver/message_rows.h).
 nlohmann::json DeliveryJson(const Stmt& st, int64_t now) {
-  DeliveryWaitInput in;
-  in.status = st.Text(3);
-  in.next_attempt_at = OptionalMillis(st, 5);
-  in.lease_until = OptionalMillis(st, 10);
-  in.manual = !st.IsNull(11);
-  if (!st.IsNull(12)) in.circuit = st.Text(12);
-  in.circuit_retry_at = OptionalMillis(st, 13);
-  const DeliveryWait wait = ShowWait(in, now);
-  return {{"id", st.Text(0)},
-          {"message_id", st.Text(1)},
-          {"endpoint_id", st.Text(2)},
-          {"status", in.status},
-          {"attempts", st.Int(4)},
-          {"next_attempt_at", wait.next_attempt_at
-                                  ? nlohmann::json(FormatRfc3339(*wait.next_attempt_at))
-                                  : nlohmann::json(nullptr)},
-          {"in_flight", wait.in_flight},
-          {"waiting", wait.waiting ? nlohmann::json(wait.waiting) : nlohmann::json(nullptr)},
-          {"manual_retry", in.manual},
-          {"last_response_status", OptionalInt(st, 6)},
-          {"last_error", OptionalText(st, 7)},
-          {"created_at", FormatRfc3339(st.Int(8))},
-          {"updated_at", FormatRfc3339(st.Int(9))}};
+  DeliveryRow d;
+  d.id = st.Text(0);
+  d.message_id = st.Text(1);
+  d.endpoint_id = st.Text(2);
+  d.status = st.Text(3);
+  d.attempts = st.Int(4);
+  d.next_attempt_at = OptionalMillis(st, 5);
+  d.last_status = OptionalMillis(st, 6);
+  d.last_error = NullableText(st, 7);
+  d.created_at = st.Int(8);
+  d.updated_at = st.Int(9);
+  d.lease_until = OptionalMillis(st, 10);
+  d.manual = !st.IsNull(11);
+  d.circuit = NullableText(st, 12);
+  d.circuit_retry_at = OptionalMillis(st, 13);
+  return DeliveryJson(d, now);
 }
 
 // Binds a ListQuery's parameters, then the limit plus one (to learn whether there is more).
@@ -76,30 +63,17 @@ Result<nlohmann::json> Rows(Stmt& st, int limit,
   return ListJson(std::move(page->items), page->more);
 }
 
-nlohmann::json MessageSummary(const Stmt& st) {
-  return {{"id", st.Text(0)},
-          {"event_type", st.Text(1)},
-          {"source_id", OptionalText(st, 2)},
-          {"event_id", OptionalText(st, 3)},
-          {"created_at", FormatRfc3339(st.Int(4))}};
+MessageRow ReadMessageRow(const Stmt& st) {
+  MessageRow m;
+  m.id = st.Text(0);
+  m.event_type = st.Text(1);
+  m.source_id = NullableText(st, 2);
+  m.event_id = NullableText(st, 3);
+  m.created_at = st.Int(4);
+  return m;
 }
 
-bool ValidEventType(const std::string& t) {
-  if (t.empty() || t.size() > 200) return false;
-  for (char c : t)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
-        c != ':')
-      return false;
-  return true;
-}
-
-// What identifies a request made with an Idempotency-Key: event_type and source_id (neither can
-// hold a newline; a present source_id is never empty) then the payload bytes as stored, which
-// are canonical (keys sorted, no spaces), so a payload sent with its keys in another order is
-// the same request.
-std::string RequestHash(const NewMessage& m) {
-  return HexEncode(Sha256(m.event_type + '\n' + m.source_id.value_or("") + '\n' + m.payload));
-}
+nlohmann::json MessageSummary(const Stmt& st) { return MessageSummaryJson(ReadMessageRow(st)); }
 
 // The refusal of a manual retry while the endpoint's circuit is open or half-open (409
 // circuit_open): its attempt could not be made now, so nothing is queued. Retry-After is the time
@@ -153,28 +127,7 @@ void MessageService::Stop() {
 Result<NewMessage> MessageService::Prepare(const nlohmann::json& req,
                                            const std::optional<std::string>& key,
                                            const std::string& app_id) {
-  if (Status s = RejectUnknownFields(req, {"event_type", "payload", "source_id"}); !s.ok())
-    return s;
-  auto type = hookd::OptionalString(req, "event_type");
-  if (!type.ok()) return type.status();
-  if (!*type || !ValidEventType(**type))
-    return Status::InvalidField("event_type is required: 1-200 chars of [A-Za-z0-9._:-]");
-  if (!req.contains("payload")) return Status::InvalidField("payload is required");
-  auto source = hookd::OptionalString(req, "source_id");
-  if (!source.ok()) return source.status();
-  if (*source && !LooksLikeId("src", **source))
-    return Status::InvalidField("source_id is not a source id");
-  if (key && (key->empty() || key->size() > 255))
-    return Status::InvalidField("Idempotency-Key must be 1 to 255 characters");
-  NewMessage m;
-  m.id = NewId("msg", clock_, random_);
-  m.app_id = app_id;
-  m.event_type = **type;
-  m.source_id = *source;
-  m.payload = DumpJson(req.at("payload"));
-  m.idempotency_key = key;
-  if (key) m.request_hash = RequestHash(m);
-  return m;
+  return PrepareMessage(req, key, app_id, clock_, random_);
 }
 
 Status MessageService::CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& endpoints,
@@ -183,28 +136,26 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& 
   if (m.idempotency_key) {
     // An earlier message of this batch is visible here too: concurrent duplicates get the first
     // answer.
-    auto prior = db.Cached(
+    auto prior_st = db.Cached(
         "SELECT id, response, created_at, request_hash FROM messages"
         " WHERE app_id = ? AND idempotency_key = ?");
-    if (!prior.ok()) return prior.status();
-    auto row = (*prior)->Bind(1, m.app_id).Bind(2, *m.idempotency_key).Step();
+    if (!prior_st.ok()) return prior_st.status();
+    auto row = (*prior_st)->Bind(1, m.app_id).Bind(2, *m.idempotency_key).Step();
     if (!row.ok()) return row.status();
     if (*row) {
-      const std::string old_id = (*prior)->Text(0);
-      const std::string first = (*prior)->Text(1);
-      const bool live = now - (*prior)->Int(2) < kIdempotencyWindowMs;
-      // NULL for a message stored before requests were recorded: any request gets its answer.
-      const std::optional<std::string> hash =
-          (*prior)->IsNull(3) ? std::nullopt : std::optional<std::string>((*prior)->Text(3));
-      (*prior)->Reset();
-      if (live && hash && hash != m.request_hash) {
-        out.push_back(Status(ErrorKind::kInvalidField, "idempotency_key_reused",
-                             "this Idempotency-Key was used with another request (event_type, "
-                             "payload or source_id) in the last 24 hours; use a new key"));
+      PriorMessage prior;
+      prior.id = (*prior_st)->Text(0);
+      prior.response = (*prior_st)->Text(1);
+      prior.created_at = (*prior_st)->Int(2);
+      prior.request_hash = NullableText(**prior_st, 3);
+      (*prior_st)->Reset();
+      const RepeatedKey repeat = ClassifyRepeat(prior, m, now);
+      if (repeat == RepeatedKey::kReused) {
+        out.push_back(IdempotencyKeyReused());
         return Status::Ok();
       }
-      if (live) {
-        auto answer = ParseJsonBounded(first);
+      if (repeat == RepeatedKey::kAnswer) {
+        auto answer = ParseJsonBounded(prior.response);
         if (!answer.ok()) return answer.status();
         out.push_back(std::move(answer).value());
         return Status::Ok();
@@ -212,18 +163,14 @@ Status MessageService::CommitOne(Db& db, NewMessage& m, const EndpointSnapshot& 
       // Expired: the key is free again; the old message keeps its history.
       auto clear = db.Cached("UPDATE messages SET idempotency_key = NULL WHERE id = ?");
       if (!clear.ok()) return clear.status();
-      if (Status s = (*clear)->Bind(1, old_id).Run(); !s.ok()) return s;
+      if (Status s = (*clear)->Bind(1, prior.id).Run(); !s.ok()) return s;
     } else {
-      (*prior)->Reset();
+      (*prior_st)->Reset();
     }
   }
   m.created_at = now;
-  int matched = 0;  // what InsertMessage will make (the answer is stored with the message)
-  for (size_t i : endpoints.OfApp(m.app_id)) {
-    const Endpoint& e = endpoints[i];
-    if (!e.disabled && Matches(e.filter, m.event_type, m.source_id)) ++matched;
-  }
-  nlohmann::json response = {{"id", m.id}, {"event_type", m.event_type}, {"deliveries", matched}};
+  // What InsertMessage will make (the answer is stored with the message).
+  nlohmann::json response = PublishAnswer(m, endpoints);
   m.response = DumpJson(response);
   auto count = InsertMessage(db, m, endpoints, clock_, random_);
   if (!count.ok()) return count.status();
@@ -352,12 +299,7 @@ Result<nlohmann::json> MessageService::Get(const std::string& id,
   auto row = (*st)->Step();
   if (!row.ok()) return row.status();
   if (!*row) return Status::NotFound("no message " + id);
-  nlohmann::json j = MessageSummary(**st);
-  j["app_id"] = (*st)->Text(6);
-  // Payloads are checked where they enter; one stored before that (or an event body deeper than
-  // the limit) is shown as its text rather than parsed.
-  auto payload = ParseJsonBounded((*st)->Text(5));
-  j["payload"] = payload.ok() ? std::move(payload).value() : nlohmann::json((*st)->Text(5));
+  nlohmann::json j = MessageJson(ReadMessageRow(**st), (*st)->Text(6), (*st)->Text(5));
   auto dl = (*db)->Cached(std::string("SELECT ") + kDeliveryColumns + kDeliveryFrom +
                           " WHERE d.message_id = ? ORDER BY d.seq");
   if (!dl.ok()) return dl.status();
@@ -437,13 +379,15 @@ Result<nlohmann::json> MessageService::GetDelivery(const std::string& id,
     if (!r.ok()) return r.status();
     if (!*r) break;
     const Stmt& a = **at;
-    attempts.push_back({{"id", a.Text(0)},
-                        {"number", a.Int(1)},
-                        {"started_at", FormatRfc3339(a.Int(2))},
-                        {"duration_ms", a.Int(3)},
-                        {"response_status", OptionalInt(a, 4)},
-                        {"response_body", OptionalText(a, 5)},
-                        {"error", OptionalText(a, 6)}});
+    AttemptRow row;
+    row.id = a.Text(0);
+    row.number = a.Int(1);
+    row.started_at = a.Int(2);
+    row.duration_ms = a.Int(3);
+    row.response_status = OptionalMillis(a, 4);
+    row.response_body = NullableText(a, 5);
+    row.error = NullableText(a, 6);
+    attempts.push_back(AttemptJson(row));
   }
   j["attempts"] = std::move(attempts);
   return j;

@@ -22,13 +22,10 @@
 #include "deliver/endpoint_cache.h"
 #include "deliver/fanout.h"
 #include "deliver/list_queries.h"
+#include "deliver/message_request.h"
 #include "deliver/wake_reason.h"
 
 namespace hookd {
-
-// How long an Idempotency-Key answers with its first response (retention keeps such a message
-// at least this long).
-inline constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
 
 class MessageService {
  public:

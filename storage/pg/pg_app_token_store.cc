@@ -10,13 +10,12 @@ namespace hookd {
 Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
-  // FOR SHARE conflicts with the UPDATE that marks the application deleted: one of the two waits
-  // for the other, and under READ COMMITTED a locked row is checked again as committed.
+  // Under the FOR SHARE lock on the live application (storage/pg/pg_rows.h).
   auto r = (*conn)->Exec(
-      "WITH app AS (SELECT id FROM applications WHERE id = $2 AND deleted_at IS NULL FOR SHARE)"
-      " INSERT INTO app_tokens (id, app_id, name, token_hash, created_at, expires_at, kind,"
-      " read_only)"
-      " SELECT $1, app.id, $3, $4, $5::bigint, $6::bigint, $7, $8::bigint FROM app",
+      WithLiveApplication("$2") +
+          " INSERT INTO app_tokens (id, app_id, name, token_hash, created_at, expires_at, kind,"
+          " read_only)"
+          " SELECT $1, app.id, $3, $4, $5::bigint, $6::bigint, $7, $8::bigint FROM app",
       {t.id, t.app_id, t.name, t.token_hash, t.created_at, OptionalParam(t.expires_at), t.kind,
        int64_t{t.read_only ? 1 : 0}});
   if (!r.ok()) return r.status();

@@ -82,15 +82,14 @@ int64_t Flag(bool b) { return b ? 1 : 0; }
 Status PgEndpointStore::Insert(const Endpoint& e) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
-  // FOR SHARE conflicts with the UPDATE that marks the application deleted: one of the two waits
-  // for the other, and under READ COMMITTED a locked row is checked again as committed.
+  // Under the FOR SHARE lock on the live application (storage/pg/pg_rows.h).
   auto r = (*conn)->Exec(
-      "WITH app AS (SELECT id FROM applications WHERE id = $18 AND deleted_at IS NULL FOR SHARE)"
-      " INSERT INTO endpoints (id, url, description, event_types, source_ids, headers, secret,"
-      " previous_secret, previous_expires_at, rate_limit_per_second, disabled, disabled_reason,"
-      " failing_since, created_at, updated_at, previous_secrets, forward_headers, app_id, kind)"
-      " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, $12,"
-      " $13::bigint, $14::bigint, $15::bigint, $16, $17, app.id, $19 FROM app",
+      WithLiveApplication("$18") +
+          " INSERT INTO endpoints (id, url, description, event_types, source_ids, headers, secret,"
+          " previous_secret, previous_expires_at, rate_limit_per_second, disabled, disabled_reason,"
+          " failing_since, created_at, updated_at, previous_secrets, forward_headers, app_id, kind)"
+          " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, $12,"
+          " $13::bigint, $14::bigint, $15::bigint, $16, $17, app.id, $19 FROM app",
       {e.id, e.url, e.description, DumpJson(e.filter.event_types), DumpJson(e.filter.source_ids),
        DumpEndpointHeaders(e.headers), e.secret, NewestPreviousSecret(e), NewestPreviousExpiry(e),
        OptionalParam(e.rate_limit_per_second), Flag(e.disabled), e.disabled_reason,

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "storage/pg/pg_rows.h"
+
 namespace hookd {
 namespace {
 
@@ -51,14 +53,13 @@ std::string SelectSql(std::string_view where) {
 Status PgSourceStore::Insert(const Source& s) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
-  // FOR SHARE conflicts with the UPDATE that marks the application deleted: one of the two waits
-  // for the other, and under READ COMMITTED a locked row is checked again as committed.
+  // Under the FOR SHARE lock on the live application (storage/pg/pg_rows.h).
   auto r = (*conn)->Exec(
-      "WITH app AS (SELECT id FROM applications WHERE id = $11 AND deleted_at IS NULL FOR SHARE)"
-      " INSERT INTO sources (id, name, provider, secret, previous_secret, previous_expires_at,"
-      " tolerance_seconds, created_at, updated_at, previous_secrets, app_id)"
-      " SELECT $1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10, app.id"
-      " FROM app",
+      WithLiveApplication("$11") +
+          " INSERT INTO sources (id, name, provider, secret, previous_secret, previous_expires_at,"
+          " tolerance_seconds, created_at, updated_at, previous_secrets, app_id)"
+          " SELECT $1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10, app.id"
+          " FROM app",
       {s.id, s.name, s.provider, s.secret, NewestPreviousSecret(s), NewestPreviousExpiry(s),
        s.tolerance_seconds, s.created_at, s.updated_at, DumpPreviousSecrets(s.previous_secrets),
        s.app_id});
