@@ -4,7 +4,8 @@
 # the same hookd on an empty database, one publish to the big application, and publishing to a
 # random small application at a fixed rate (bench/fixed_rate.mjs, open loop: latency counts from
 # when each request was due) beside the same rate against a database of BENCH_BASE_APPS
-# applications of the same shape, and under wrk's saturating load.
+# applications of the same shape and beside the same loader against nginx answering 204 (the
+# floor the machine and the loader give), and under wrk's saturating load.
 #
 #   bench/apps_scale.sh <build-dir>
 #
@@ -38,9 +39,10 @@ NGINX=$(command -v nginx 2>/dev/null || true)
 NGX=$work/nginx
 mkdir -p "$NGX/tmp"
 RX_PORT=$(free_port)
+BARE_PORT=$(free_port)
 USER_LINE=""
 [[ $(id -u) == 0 ]] && USER_LINE="user $(id -un) $(id -gn);"
-sed -e "s|@PREFIX@|$NGX|g" -e "s|@USER@|$USER_LINE|" -e "s|@BASELINE_PORT@|$(free_port)|" \
+sed -e "s|@PREFIX@|$NGX|g" -e "s|@USER@|$USER_LINE|" -e "s|@BASELINE_PORT@|$BARE_PORT|" \
   -e "s|@THROUGHPUT_PORT@|$RX_PORT|" -e "s|@LATENCY_PORT@|$(free_port)|" \
   "$BENCH_DIR/nginx.conf.in" >"$NGX/nginx.conf"
 "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$NGX/stdout.log" 2>&1 &
@@ -91,6 +93,10 @@ fixed_rate() {  # fixed_rate <applications>: the loader's JSON line, plus hookd'
   echo "$line hookd_cpu_ms=$(($(cpu_ms "$pid") - c0))"
 }
 
+# The floor: the same loader at the same rate against nginx answering 204 (no hookd at all); on
+# two shared cores the loader's own scheduling shows in the tail.
+bare_rate=$(node "$BENCH_DIR/fixed_rate.mjs" "http://127.0.0.1:$BARE_PORT" "$TOKEN" 100 "$RATE" "$SECONDS_RUN")
+
 # Baseline: an empty database, and one of BASE_APPS applications of the same shape.
 mkdir -p "$work/empty" "$work/base" "$work/full"
 start "$work/empty"
@@ -125,5 +131,6 @@ printf '  one publish to the application with %s endpoints: %s ms\n' "$BIG" "$bi
 echo "  publishing to random small applications at $RATE/s for ${SECONDS_RUN}s (open loop):"
 echo "    $APPS applications: $full_rate"
 echo "    $BASE_APPS applications: $base_rate"
+echo "    bare nginx (return 204), the loader's floor: $bare_rate"
 echo "  publishing to random small applications ($CONNECTIONS connections, ${SECONDS_RUN}s, wrk):"
 grep -E 'Requests/sec|^ +(50|75|90|99)%|Non-2xx' "$work/wrk.txt" | sed 's/^/    /'
