@@ -158,9 +158,9 @@ void StatusHub::Notify() {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // Already notified: the reader is about to read, or waits out min_read_interval and then
-    // reads; waking it again would only put it back to sleep. Idle: it reads at idle_poll.
-    wake = !notified_ && !IdleLocked();
+    // Already notified: the reader is about to read, or waits out its interval and then reads;
+    // waking it again would only put it back to sleep.
+    wake = !notified_;
     notified_ = true;
   }
   if (wake) cv_.notify_one();
@@ -177,23 +177,28 @@ size_t StatusHub::subscriber_count() const {
 }
 
 void StatusHub::Run() {
-  auto next_read = std::chrono::steady_clock::now();
+  auto last_read = std::chrono::steady_clock::now();
   while (true) {
     std::deque<FetchJob> jobs;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const auto poll = IdleLocked() ? std::min(options_.fallback_poll, options_.idle_poll)
-                                     : options_.fallback_poll;
-      cv_.wait_for(lock, poll,
-                   [this] { return stop_ || !jobs_.empty() || (notified_ && !IdleLocked()); });
-      // Commits soon after a read wait for the interval to pass, so they are read together.
-      if (notified_ && jobs_.empty())
-        cv_.wait_until(lock, next_read, [this] { return stop_ || !jobs_.empty(); });
+      cv_.wait_for(lock, options_.fallback_poll,
+                   [this] { return stop_ || notified_ || !jobs_.empty(); });
+      if (notified_ && jobs_.empty()) {
+        // Commits soon after a read wait for the interval to pass, so they are read together;
+        // while nobody reads the stream, for the longer idle_poll, unless a client comes.
+        const bool idle = IdleLocked();
+        const auto until =
+            last_read + (idle ? std::max(options_.min_read_interval, options_.idle_poll)
+                              : options_.min_read_interval);
+        cv_.wait_until(lock, until,
+                       [this, idle] { return stop_ || !jobs_.empty() || (idle && !IdleLocked()); });
+      }
       if (stop_) return;
       notified_ = false;
       jobs.swap(jobs_);
     }
-    next_read = std::chrono::steady_clock::now() + options_.min_read_interval;
+    last_read = std::chrono::steady_clock::now();
     // New entries first: a catch-up answered afterwards is then more likely to end in the ring.
     // A failed read is retried at the next wake-up or poll.
     (void)PollOnce();

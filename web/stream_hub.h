@@ -115,8 +115,9 @@ struct StatusHubOptions {
   // answered from the database like one older than the ring.
   // None: never idle (a ring always filled; for tests of the ring itself).
   std::optional<std::chrono::milliseconds> idle_after = std::chrono::milliseconds(30000);
-  // While idle, commits do not wake the reader (a wake-up per commit was a tenth of hookd's
-  // context switches at 1,000 publishes/s): it reads the log's end at this interval instead.
+  // While idle, the reader reads commits at most once per idle_poll, not per min_read_interval
+  // (a wake-up per commit was a tenth of hookd's context switches at 1,000 publishes/s); a client
+  // that attaches or fetches has it read at once.
   std::chrono::milliseconds idle_poll{100};
 };
 

@@ -543,6 +543,20 @@ TEST_F(StatusHubTest, CommitsDoNotWakeAnIdleReaderWhichReadsTheLogsEndAtItsIdleP
   hub.Stop();
 }
 
+TEST_F(StatusHubTest, AnIdleHubWithoutCommitsReadsOnlyAtItsFallbackPoll) {
+  StatusHubOptions options;
+  options.fallback_poll = std::chrono::milliseconds(300);
+  options.idle_poll = std::chrono::milliseconds(20);  // for commits only
+  StatusHub hub(source, options);
+  ASSERT_TRUE(hub.Start().ok());
+  const int before = source.end_reads.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const int reads = source.end_reads.load() - before;
+  EXPECT_LE(reads, 4) << "no commit, no client: one read per fallback poll";
+  EXPECT_GE(reads, 2);
+  hub.Stop();
+}
+
 TEST_F(StatusHubTest, AClientArrivingWhileIdleIsFedTheNotedCommitsWithoutWaitingForTheIdlePoll) {
   StatusHubOptions options;
   options.idle_poll = std::chrono::milliseconds(5000);
