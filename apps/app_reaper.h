@@ -36,7 +36,8 @@ class AppReaper {
       : db_(std::move(db)), interval_(interval), batch_(batch_messages), logger_(logger) {}
   ~AppReaper() { Stop(); }
 
-  // Everything of every deleted application, batch by batch.
+  // Everything of every deleted application, batch by batch (a batch_messages below 1 is refused
+  // with kInvalidField, nothing removed).
   ReapReport RunOnce();
   void Start();
   void Stop();
