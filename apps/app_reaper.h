@@ -26,6 +26,7 @@ struct ReapReport {
   int64_t applications = 0;  // rows of deleted applications removed, everything of them gone
   int64_t messages = 0;
   int64_t deliveries = 0;
+  bool skipped = false;  // PostgreSQL: another node held the reaper's lock, so nothing was done
   Status status;
 };
 

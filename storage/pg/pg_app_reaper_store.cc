@@ -5,9 +5,8 @@
 
 namespace hookd {
 
-ReapReport PgAppReaperStore::RunOnce(PgSingletonLock& lock, bool* skipped) {
+ReapReport PgAppReaperStore::RunOnce(PgSingletonLock& lock) {
   ReapReport report;
-  if (skipped) *skipped = false;
   if (batch_ < 1) {
     report.status = Status::InvalidField("app reaper: batch_messages must be at least 1");
     return report;
@@ -18,7 +17,7 @@ ReapReport PgAppReaperStore::RunOnce(PgSingletonLock& lock, bool* skipped) {
     return report;
   }
   if (!*got) {
-    if (skipped) *skipped = true;
+    report.skipped = true;
     return report;
   }
   std::vector<std::string> deleted;

@@ -26,9 +26,9 @@ class PgAppReaperStore {
   PgAppReaperStore(PgPool& pool, int batch_messages) : pool_(pool), batch_(batch_messages) {}
 
   // Everything of every deleted application, batch by batch, while holding `lock` (taken here,
-  // released at the end); report.status is Ok and nothing is done when another node holds it
-  // (`skipped` set). A batch_messages below 1 is kInvalidField, nothing removed.
-  ReapReport RunOnce(PgSingletonLock& lock, bool* skipped = nullptr);
+  // released at the end); report.skipped, and nothing done, when another node holds it. A
+  // batch_messages below 1 is kInvalidField, nothing removed.
+  ReapReport RunOnce(PgSingletonLock& lock);
 
   // One batch of one application (as AppReaper's): up to batch_messages messages, or, once none
   // is left, the rest and the row. Returns whether anything of it was left.

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "deliver/message_request.h"
+#include "storage/pg/pg_app_reaper_store.h"
 #include "storage/pg/pg_endpoint_store.h"
 #include "storage/pg/pg_message_store.h"
 #include "storage/pg/pg_retention_store.h"
@@ -160,6 +161,56 @@ TEST_F(PgRetentionNodesTest, ANodeWithoutTheLockSkipsItsPassAndTheHolderPrunes) 
   EXPECT_EQ(ran.events, 2);
   EXPECT_FALSE(lock_b->held());
   EXPECT_TRUE(*lock_a->TryAcquire());
+}
+
+TEST_F(PgRetentionNodesTest, ANodeWithoutTheReaperLockSkipsItsRunAndTheHolderReaps) {
+  RetentionRows<PgEngine> rows(engine_);
+  rows.Exec(
+      "INSERT INTO applications (id, uid, name, created_at, updated_at, deleted_at)"
+      " VALUES ('app_gone', 'gone', 'Gone', 0, 0, 5)");
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    rows.Message("msg_" + n, 0, "", "", "app_gone");
+    rows.Delivery("dlv_" + n, "msg_" + n, "failed", 0, 0, "app_gone");
+  }
+  PgAppReaperStore on_a(engine_.pool(), 2), on_b(*other_pool_, 2);
+  PgSingletonLock lock_a(engine_.pool().url(), kPgAppReaperLockKey);
+  PgSingletonLock lock_b(engine_.pool().url(), kPgAppReaperLockKey);
+  // The retention lock is another key: holding it does not stop the reaper.
+  auto retention = Lock();
+  ASSERT_TRUE(*retention->TryAcquire());
+  ASSERT_TRUE(*lock_a.TryAcquire());
+  const ReapReport skipped = on_b.RunOnce(lock_b);
+  ASSERT_TRUE(skipped.status.ok()) << skipped.status.ToString();
+  EXPECT_TRUE(skipped.skipped);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM messages WHERE app_id = 'app_gone'"), 3);
+  lock_a.Release();
+  const ReapReport ran = on_b.RunOnce(lock_b);
+  ASSERT_TRUE(ran.status.ok()) << ran.status.ToString();
+  EXPECT_FALSE(ran.skipped);
+  EXPECT_EQ(ran.applications, 1);
+  EXPECT_EQ(ran.messages, 3);
+  EXPECT_EQ(ran.deliveries, 3);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM applications WHERE id = 'app_gone'"), 0);
+  EXPECT_EQ(on_a.RunOnce(lock_a).applications, 0);
+}
+
+TEST_F(PgRetentionNodesTest, AServerThatCannotBeReachedIsUnavailableAndNotHeld) {
+  PgConnectOptions options;
+  options.connect_timeout = milliseconds(500);
+  PgSingletonLock lock("postgresql://postgres@127.0.0.1:1/postgres", kPgRetentionLockKey, options);
+  auto got = lock.TryAcquire();
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().kind(), ErrorKind::kUnavailable) << got.status().ToString();
+  EXPECT_FALSE(lock.held());
+  EXPECT_FALSE(lock.StillHeld());
+  RetentionOptions retention;
+  retention.data = milliseconds(kRetentionDay);
+  PgRetentionStore store(engine_.pool(), retention);
+  const PruneReport r = store.RunOnce(100 * kRetentionDay, lock);
+  EXPECT_EQ(r.status.kind(), ErrorKind::kUnavailable);
+  EXPECT_FALSE(r.skipped);
+  EXPECT_EQ(r.transactions, 0);
 }
 
 TEST_F(PgRetentionNodesTest, AHolderThatLosesTheLockMidPassStopsThere) {
