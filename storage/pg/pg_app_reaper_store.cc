@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/pg/pg_retry.h"
+
 namespace hookd {
 
 ReapReport PgAppReaperStore::RunOnce(PgSingletonLock& lock) {
@@ -56,6 +58,12 @@ ReapReport PgAppReaperStore::RunOnce(PgSingletonLock& lock) {
 }
 
 Result<bool> PgAppReaperStore::ReapBatch(const std::string& app_id, ReapReport& report) {
+  // Run again when it lost a race to another node's transaction (a deadlock); the counts are the
+  // committed attempt's.
+  return RetryPgTransaction([&] { return ReapBatchOnce(app_id, report); });
+}
+
+Result<bool> PgAppReaperStore::ReapBatchOnce(const std::string& app_id, ReapReport& report) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
   auto txn = PgTransaction::Begin(**conn);

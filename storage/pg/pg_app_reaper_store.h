@@ -31,10 +31,13 @@ class PgAppReaperStore {
   ReapReport RunOnce(PgSingletonLock& lock);
 
   // One batch of one application (as AppReaper's): up to batch_messages messages, or, once none
-  // is left, the rest and the row. Returns whether anything of it was left.
+  // is left, the rest and the row, run again when it lost a race. Returns whether anything of it
+  // was left.
   Result<bool> ReapBatch(const std::string& app_id, ReapReport& report);
 
  private:
+  Result<bool> ReapBatchOnce(const std::string& app_id, ReapReport& report);
+
   PgPool& pool_;
   const int batch_;
 };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "deliver/message_request.h"
+#include "storage/pg/pg_retry.h"
 
 namespace hookd {
 namespace {
@@ -34,6 +35,53 @@ Result<bool> DeliveriesStillFinal(PgConn& conn, const std::string& message_id, i
 }
 
 }  // namespace
+
+// Each step's transaction runs again when it lost a race (a deadlock with another node's
+// writes); its cursor, `done` and counts are taken from the attempt that committed.
+Status PgRetentionStore::PruneMessagesStep(int64_t cutoff, int64_t idempotency_cutoff,
+                                           int64_t& cursor, bool& done, PruneReport& tx) {
+  return RetryPgTransaction([&] {
+    int64_t c = cursor;
+    bool d = false;
+    PruneReport t;
+    Status s = MessagesOnce(cutoff, idempotency_cutoff, c, d, t);
+    if (s.ok()) {
+      cursor = c;
+      done = d;
+      tx = t;
+    }
+    return s;
+  });
+}
+
+Status PgRetentionStore::PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& done,
+                                         PruneReport& tx) {
+  return RetryPgTransaction([&] {
+    int64_t c = cursor;
+    bool d = false;
+    PruneReport t;
+    Status s = EventsOnce(cutoff, c, d, t);
+    if (s.ok()) {
+      cursor = c;
+      done = d;
+      tx = t;
+    }
+    return s;
+  });
+}
+
+Status PgRetentionStore::PruneStatusLogStep(int64_t cutoff, bool& done, PruneReport& tx) {
+  return RetryPgTransaction([&] {
+    bool d = false;
+    PruneReport t;
+    Status s = StatusLogOnce(cutoff, d, t);
+    if (s.ok()) {
+      done = d;
+      tx = t;
+    }
+    return s;
+  });
+}
 
 PruneReport PgRetentionStore::RunOnce(int64_t now_ms, PgSingletonLock& lock) {
   PruneReport report;
@@ -99,8 +147,8 @@ PruneReport PgRetentionStore::RunOnce(int64_t now_ms, PgSingletonLock& lock) {
   return report;
 }
 
-Status PgRetentionStore::PruneMessagesStep(int64_t cutoff, int64_t idempotency_cutoff,
-                                           int64_t& cursor, bool& done, PruneReport& tx) {
+Status PgRetentionStore::MessagesOnce(int64_t cutoff, int64_t idempotency_cutoff, int64_t& cursor,
+                                      bool& done, PruneReport& tx) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
   auto txn = PgTransaction::Begin(**conn);
@@ -190,8 +238,7 @@ Status PgRetentionStore::PruneMessagesStep(int64_t cutoff, int64_t idempotency_c
   return (*txn)->Commit();
 }
 
-Status PgRetentionStore::PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& done,
-                                         PruneReport& tx) {
+Status PgRetentionStore::EventsOnce(int64_t cutoff, int64_t& cursor, bool& done, PruneReport& tx) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
   auto txn = PgTransaction::Begin(**conn);
@@ -230,7 +277,7 @@ Status PgRetentionStore::PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& 
   return (*txn)->Commit();
 }
 
-Status PgRetentionStore::PruneStatusLogStep(int64_t cutoff, bool& done, PruneReport& tx) {
+Status PgRetentionStore::StatusLogOnce(int64_t cutoff, bool& done, PruneReport& tx) {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return conn.status();
   auto txn = PgTransaction::Begin(**conn);

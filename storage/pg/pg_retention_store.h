@@ -39,13 +39,20 @@ class PgRetentionStore {
   PruneReport RunOnce(int64_t now_ms, PgSingletonLock& lock);
 
   // The steps, each one transaction that sets `done` once its table has nothing more to delete
-  // (as RetentionPruner's). Public for the tests; RunOnce runs them in order.
+  // (as RetentionPruner's), run again (kPgTransactionAttempts in all) when it lost a race to
+  // another node's transaction. Public for the tests; RunOnce runs them in order.
   Status PruneMessagesStep(int64_t cutoff, int64_t idempotency_cutoff, int64_t& cursor, bool& done,
                            PruneReport& tx);
   Status PruneEventsStep(int64_t cutoff, int64_t& cursor, bool& done, PruneReport& tx);
   Status PruneStatusLogStep(int64_t cutoff, bool& done, PruneReport& tx);
 
  private:
+  // One attempt of each step.
+  Status MessagesOnce(int64_t cutoff, int64_t idempotency_cutoff, int64_t& cursor, bool& done,
+                      PruneReport& tx);
+  Status EventsOnce(int64_t cutoff, int64_t& cursor, bool& done, PruneReport& tx);
+  Status StatusLogOnce(int64_t cutoff, bool& done, PruneReport& tx);
+
   PgPool& pool_;
   const RetentionOptions options_;
 };

@@ -195,6 +195,56 @@ TEST_F(PgRetentionNodesTest, ANodeWithoutTheReaperLockSkipsItsRunAndTheHolderRea
   EXPECT_EQ(on_a.RunOnce(lock_a).applications, 0);
 }
 
+TEST_F(PgRetentionNodesTest, RetentionAndTheReaperOnTwoNodesOverTheSameRowsDeleteEachOnce) {
+  // A deleted application's old, final messages: node a's retention pass and node b's reaper
+  // both want them, at once, in batches of different sizes.
+  RetentionRows<PgEngine> rows(engine_);
+  rows.Exec(
+      "INSERT INTO applications (id, uid, name, created_at, updated_at, deleted_at)"
+      " VALUES ('app_gone', 'gone', 'Gone', 0, 0, 5)");
+  constexpr int kMessages = 200;
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string n = std::to_string(1000 + i);
+    rows.Message("msg_" + n, kRetentionDay, "", "", "app_gone");
+    rows.Delivery("dlv_" + n, "msg_" + n, "failed", kRetentionDay, kRetentionDay, "app_gone");
+    rows.Attempt("att_" + n, "dlv_" + n, kRetentionDay);
+  }
+  rows.Message("msg_last", kRetentionDay);  // the newest delivery's, which retention keeps
+  rows.Delivery("dlv_last", "msg_last", "failed", kRetentionDay, kRetentionDay);
+  RetentionOptions options;
+  options.data = milliseconds(30 * kRetentionDay);
+  options.batch_rows = 4;
+  PgRetentionStore retention(engine_.pool(), options);
+  PgAppReaperStore reaper(*other_pool_, 5);
+  auto retention_lock = Lock();
+  PgSingletonLock reaper_lock(engine_.pool().url(), kPgAppReaperLockKey);
+  PruneReport pruned;
+  ReapReport reaped;
+  std::latch start(2);
+  std::thread a([&] {
+    start.arrive_and_wait();
+    pruned = retention.RunOnce(100 * kRetentionDay, *retention_lock);
+  });
+  std::thread b([&] {
+    start.arrive_and_wait();
+    reaped = reaper.RunOnce(reaper_lock);
+  });
+  a.join();
+  b.join();
+  ASSERT_TRUE(pruned.status.ok()) << pruned.status.ToString();
+  ASSERT_TRUE(reaped.status.ok()) << reaped.status.ToString();
+  std::cout << "retention deleted " << pruned.messages << " messages, the reaper "
+            << reaped.messages << "\n";
+  EXPECT_EQ(pruned.messages + reaped.messages, kMessages);
+  EXPECT_EQ(pruned.deliveries + reaped.deliveries, kMessages);
+  EXPECT_EQ(pruned.attempts, pruned.messages);
+  EXPECT_EQ(reaped.applications, 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM messages"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM deliveries"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attempts"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM applications WHERE id = 'app_gone'"), 0);
+}
+
 TEST_F(PgRetentionNodesTest, AServerThatCannotBeReachedIsUnavailableAndNotHeld) {
   PgConnectOptions options;
   options.connect_timeout = milliseconds(500);
