@@ -301,6 +301,47 @@ TEST_F(PgRetentionNodesTest, AHolderThatLosesTheLockMidPassStopsThere) {
   std::cout << "pruned " << r.messages << " of 20 messages before the lock was lost\n";
 }
 
+TEST_F(PgRetentionNodesTest, ADeliveryMadePendingWhileThePassWaitsForItKeepsItsMessage) {
+  RetentionRows<PgEngine> rows(engine_);
+  rows.Message("msg_x", kRetentionDay);
+  rows.Delivery("dlv_x", "msg_x", "failed", kRetentionDay, kRetentionDay);
+  rows.Attempt("att_x", "dlv_x", kRetentionDay);
+  rows.Message("msg_last", kRetentionDay);
+  rows.Delivery("dlv_last", "msg_last", "failed", kRetentionDay, kRetentionDay);
+  // Node b recovers dlv_x in a transaction it has not committed yet: the pass reads it failed.
+  auto conn = other_pool_->Acquire();
+  ASSERT_TRUE(conn.ok());
+  auto txn = PgTransaction::Begin(**conn);
+  ASSERT_TRUE(txn.ok());
+  auto updated = (*conn)->Exec(
+      "UPDATE deliveries SET status = 'pending', next_attempt_at = 1, updated_at = 1"
+      " WHERE id = 'dlv_x'");
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  RetentionOptions options;
+  options.data = milliseconds(30 * kRetentionDay);
+  PgRetentionStore store(engine_.pool(), options);
+  auto lock = Lock();
+  PruneReport r;
+  std::thread pass([&] { r = store.RunOnce(100 * kRetentionDay, *lock); });
+  // Until the pass waits for dlv_x's row lock; then node b commits.
+  bool waiting = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!waiting && std::chrono::steady_clock::now() < deadline) {
+    waiting = Count(
+                  "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                  " AND query LIKE '%FROM deliveries WHERE message_id%FOR UPDATE%'") > 0;
+    if (!waiting) std::this_thread::sleep_for(milliseconds(2));
+  }
+  EXPECT_TRUE(waiting) << "the pass never waited for the delivery's row";
+  ASSERT_TRUE((*txn)->Commit().ok());
+  pass.join();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.messages, 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM messages WHERE id = 'msg_x'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM deliveries WHERE id = 'dlv_x' AND status = 'pending'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attempts WHERE id = 'att_x'"), 1);
+}
+
 TEST_F(PgRetentionNodesTest, APassWhileTheOtherNodePublishesNeverDeletesPendingWork) {
   // Node b publishes messages fanned out to two endpoints (pending deliveries, as it would) and
   // recovers old failed deliveries (making them pending again, as a retry does) while node a
