@@ -27,6 +27,11 @@ RetentionPruner::~RetentionPruner() { Stop(); }
 
 PruneReport RetentionPruner::RunOnce(int64_t now_ms) {
   PruneReport report;
+  if (options_.batch_rows < 1) {
+    // Each step would examine nothing and never be done.
+    report.status = Status::InvalidField("retention: batch_rows must be at least 1");
+    return report;
+  }
   // Runs `step` one transaction at a time until its table is done; false ends the run.
   auto run = [&](auto&& step) {
     bool done = false;

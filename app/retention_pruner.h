@@ -32,39 +32,10 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/retention.h"
 #include "common/status.h"
 
 namespace hookd {
-
-struct RetentionOptions {
-  // Events, messages, deliveries and attempts; nullopt keeps them.
-  std::optional<std::chrono::milliseconds> data;
-  // Status-log entries; nullopt keeps them.
-  std::optional<std::chrono::milliseconds> status_log;
-  // Time between runs of the background thread.
-  std::chrono::milliseconds interval{60000};
-  // Rows deleted per transaction, at most. A message goes whole with its deliveries and
-  // attempts, so a message with more rows than this is deleted alone in a larger transaction.
-  int batch_rows = 200;
-  // After each transaction the pruner waits this many times as long as it held the write lock,
-  // so other writers take the lock between its batches (0: no pause).
-  double pause_factor = 1.0;
-};
-
-// What one RunOnce did. Counts are of committed deletions only.
-struct PruneReport {
-  int64_t events = 0;
-  int64_t messages = 0;
-  int64_t deliveries = 0;
-  int64_t attempts = 0;
-  int64_t status_log = 0;
-  int transactions = 0;                  // write transactions committed
-  int64_t max_rows_per_transaction = 0;  // the largest of them, in rows deleted
-  bool stopped = false;                  // Stop() ended the run before it was done
-  Status status;                         // the first database error; the run ends there
-
-  int64_t total() const { return events + messages + deliveries + attempts + status_log; }
-};
 
 class RetentionPruner {
  public:
@@ -78,8 +49,9 @@ class RetentionPruner {
   RetentionPruner& operator=(const RetentionPruner&) = delete;
 
   // Deletes everything past its window at `now_ms`, in transactions of at most batch_rows rows,
-  // pausing between them. Database errors end the run and are returned in the report, never
-  // thrown; what was committed before stays deleted.
+  // pausing between them (a batch_rows below 1 is refused with kInvalidField, nothing deleted).
+  // Database errors end the run and are returned in the report, never thrown; what was committed
+  // before stays deleted.
   PruneReport RunOnce(int64_t now_ms);
 
   // Starts the thread that calls RunOnce every `interval`.

@@ -66,6 +66,11 @@ Result<bool> AppReaper::ReapBatch(const std::string& app_id, ReapReport& report)
 
 ReapReport AppReaper::RunOnce() {
   ReapReport report;
+  if (batch_ < 1) {
+    // A batch of no messages would find none left and remove the application's row before them.
+    report.status = Status::InvalidField("app reaper: batch_messages must be at least 1");
+    return report;
+  }
   std::vector<std::string> deleted;
   {
     // From the partial index applications_deleted: a few rows, however many live applications.

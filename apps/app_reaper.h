@@ -26,6 +26,7 @@ struct ReapReport {
   int64_t applications = 0;  // rows of deleted applications removed, everything of them gone
   int64_t messages = 0;
   int64_t deliveries = 0;
+  bool skipped = false;  // PostgreSQL: another node held the reaper's lock, so nothing was done
   Status status;
 };
 
@@ -36,7 +37,8 @@ class AppReaper {
       : db_(std::move(db)), interval_(interval), batch_(batch_messages), logger_(logger) {}
   ~AppReaper() { Stop(); }
 
-  // Everything of every deleted application, batch by batch.
+  // Everything of every deleted application, batch by batch (a batch_messages below 1 is refused
+  // with kInvalidField, nothing removed).
   ReapReport RunOnce();
   void Start();
   void Stop();
