@@ -90,7 +90,10 @@ TEST_F(PgRetentionNodesTest, OfTwoNodesTryingAtOnceExactlyOneGetsTheLock) {
     ASSERT_TRUE(refused.ok());
     EXPECT_FALSE(*refused) << "round " << round;
     holder.Release();
-    EXPECT_EQ(Count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"), 0)
+    EXPECT_EQ(
+        Count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"
+              " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+        0)
         << "round " << round << ": the lock outlived Release";
   }
   std::cout << "node a won " << won_a << " rounds, node b " << won_b << "\n";
@@ -281,7 +284,8 @@ TEST_F(PgRetentionNodesTest, AHolderThatLosesTheLockMidPassStopsThere) {
     while (!stop.load()) {
       auto r = (*conn)->Exec(
           "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks"
-          " WHERE locktype = 'advisory' AND granted");
+          " WHERE locktype = 'advisory' AND granted"
+          " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       if (r->rows() > 0) return;
     }
@@ -329,6 +333,7 @@ TEST_F(PgRetentionNodesTest, ADeliveryMadePendingWhileThePassWaitsForItKeepsItsM
   while (!waiting && std::chrono::steady_clock::now() < deadline) {
     waiting = Count(
                   "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                  " AND datname = current_database()"
                   " AND query LIKE '%FROM deliveries WHERE message_id%FOR UPDATE%'") > 0;
     if (!waiting) std::this_thread::sleep_for(milliseconds(2));
   }
