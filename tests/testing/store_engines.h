@@ -15,6 +15,7 @@
 #include "apps/application_store.h"
 #include "apps/sqlite_app_token_store.h"
 #include "apps/sqlite_event_type_store.h"
+#include "apps/sqlite_portal_code_store.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/ids.h"
@@ -32,6 +33,7 @@
 #include "storage/pg/pg_message_store.h"
 #include "storage/pg/pg_migrations.h"
 #include "storage/pg/pg_pool.h"
+#include "storage/pg/pg_portal_code_store.h"
 #include "storage/pg/pg_session_store.h"
 #include "storage/pg/pg_source_store.h"
 #include "tests/testing/migrated_db.h"
@@ -191,6 +193,9 @@ class SqliteEngine {
   std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
     return std::make_unique<SqliteAppTokenStore>(*pool_);
   }
+  std::unique_ptr<PortalCodeRepository> MakePortalCodeStore() {
+    return std::make_unique<SqlitePortalCodeStore>(*pool_);
+  }
   std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
     return std::make_unique<ApplicationStore>(*pool_, clock, random);
   }
@@ -268,6 +273,9 @@ class PgEngine {
   }
   std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
     return std::make_unique<PgAppTokenStore>(*pool_);
+  }
+  std::unique_ptr<PortalCodeRepository> MakePortalCodeStore() {
+    return std::make_unique<PgPortalCodeStore>(*pool_);
   }
   std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
     return std::make_unique<PgApplicationStore>(*pool_, clock, random);
