@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/app_stats_source.h"
 #include "apps/application_store.h"
 #include "apps/sqlite_app_token_store.h"
 #include "apps/sqlite_event_type_store.h"
@@ -25,6 +26,7 @@
 #include "deliver/message_request.h"
 #include "deliver/message_service.h"
 #include "ingest/sqlite_source_store.h"
+#include "storage/pg/pg_app_stats.h"
 #include "storage/pg/pg_app_token_store.h"
 #include "storage/pg/pg_application_store.h"
 #include "storage/pg/pg_endpoint_store.h"
@@ -196,6 +198,9 @@ class SqliteEngine {
   std::unique_ptr<PortalCodeRepository> MakePortalCodeStore() {
     return std::make_unique<SqlitePortalCodeStore>(*pool_);
   }
+  std::unique_ptr<AppStatsSource> MakeAppStats() {
+    return std::make_unique<SqliteAppStats>(*pool_);
+  }
   std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
     return std::make_unique<ApplicationStore>(*pool_, clock, random);
   }
@@ -277,6 +282,7 @@ class PgEngine {
   std::unique_ptr<PortalCodeRepository> MakePortalCodeStore() {
     return std::make_unique<PgPortalCodeStore>(*pool_);
   }
+  std::unique_ptr<AppStatsSource> MakeAppStats() { return std::make_unique<PgAppStats>(*pool_); }
   std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
     return std::make_unique<PgApplicationStore>(*pool_, clock, random);
   }
