@@ -8,13 +8,15 @@
 // session: an application token of kind "portal" that expires with the link, read-only when the
 // link said so. The portal page holds it in the tab's sessionStorage and sends it as a bearer
 // token, which works inside another site's iframe where third-party cookies are blocked.
-// Thread-safe (one pooled connection per call).
+// The rows live behind a PortalCodeRepository (SQLite or PostgreSQL). Thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "apps/portal_code_repository.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/random.h"
@@ -27,8 +29,10 @@ inline constexpr int64_t kPortalMaxExpiresIn = 7 * 24 * 3600;  // seconds
 
 class PortalLinks {
  public:
-  PortalLinks(DbPool& pool, const Clock& clock, Random& random)
-      : pool_(pool), clock_(clock), random_(random) {}
+  // Over SQLite: a SqlitePortalCodeStore of its own on `pool`.
+  PortalLinks(DbPool& pool, const Clock& clock, Random& random);
+  PortalLinks(PortalCodeRepository& store, const Clock& clock, Random& random)
+      : store_(store), clock_(clock), random_(random) {}
 
   // {"expires_in"? (seconds, 1 to 604800, default 3600), "read_only"? (false)} →
   // {"url": "<base>/portal/#<code>", "expires_at", "read_only"}. 404 for an application deleted
@@ -41,7 +45,8 @@ class PortalLinks {
   Result<nlohmann::json> Exchange(const nlohmann::json& req);
 
  private:
-  DbPool& pool_;
+  std::unique_ptr<PortalCodeRepository> owned_;
+  PortalCodeRepository& store_;
   const Clock& clock_;
   Random& random_;
 };

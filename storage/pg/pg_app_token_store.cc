@@ -7,11 +7,9 @@
 
 namespace hookd {
 
-Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
-  auto conn = pool_.Acquire();
-  if (!conn.ok()) return conn.status();
+Result<bool> InsertAppToken(PgConn& conn, const AppTokenRecord& t) {
   // Under the FOR SHARE lock on the live application (storage/pg/pg_rows.h).
-  auto r = (*conn)->Exec(
+  auto r = conn.Exec(
       WithLiveApplication("$2") +
           " INSERT INTO app_tokens (id, app_id, name, token_hash, created_at, expires_at, kind,"
           " read_only)"
@@ -19,7 +17,15 @@ Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
       {t.id, t.app_id, t.name, t.token_hash, t.created_at, OptionalParam(t.expires_at), t.kind,
        int64_t{t.read_only ? 1 : 0}});
   if (!r.ok()) return r.status();
-  if (r->Affected() == 0) return PgNotFound("no application ", t.app_id);
+  return r->Affected() > 0;
+}
+
+Status PgAppTokenStore::Insert(const AppTokenRecord& t) {
+  auto conn = pool_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto inserted = InsertAppToken(**conn, t);
+  if (!inserted.ok()) return inserted.status();
+  if (!*inserted) return PgNotFound("no application ", t.app_id);
   return Status::Ok();
 }
 

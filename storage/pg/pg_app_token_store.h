@@ -9,6 +9,11 @@
 
 namespace hookd {
 
+// Inserts `t` on `conn` (in the caller's transaction, if any) under the FOR SHARE lock on its live
+// application: false, and nothing inserted, when the application is gone. PgAppTokenStore::Insert
+// and a redeemed portal code (PgPortalCodeStore) insert tokens through it.
+Result<bool> InsertAppToken(PgConn& conn, const AppTokenRecord& t);
+
 class PgAppTokenStore final : public AppTokenRepository {
  public:
   explicit PgAppTokenStore(PgPool& pool) : pool_(pool) {}

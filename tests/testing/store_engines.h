@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "apps/app_stats_source.h"
 #include "apps/application_store.h"
 #include "apps/sqlite_app_token_store.h"
 #include "apps/sqlite_event_type_store.h"
+#include "apps/sqlite_portal_code_store.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/ids.h"
@@ -24,6 +26,7 @@
 #include "deliver/message_request.h"
 #include "deliver/message_service.h"
 #include "ingest/sqlite_source_store.h"
+#include "storage/pg/pg_app_stats.h"
 #include "storage/pg/pg_app_token_store.h"
 #include "storage/pg/pg_application_store.h"
 #include "storage/pg/pg_endpoint_store.h"
@@ -32,6 +35,7 @@
 #include "storage/pg/pg_message_store.h"
 #include "storage/pg/pg_migrations.h"
 #include "storage/pg/pg_pool.h"
+#include "storage/pg/pg_portal_code_store.h"
 #include "storage/pg/pg_session_store.h"
 #include "storage/pg/pg_source_store.h"
 #include "tests/testing/migrated_db.h"
@@ -191,6 +195,12 @@ class SqliteEngine {
   std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
     return std::make_unique<SqliteAppTokenStore>(*pool_);
   }
+  std::unique_ptr<PortalCodeRepository> MakePortalCodeStore() {
+    return std::make_unique<SqlitePortalCodeStore>(*pool_);
+  }
+  std::unique_ptr<AppStatsSource> MakeAppStats() {
+    return std::make_unique<SqliteAppStats>(*pool_);
+  }
   std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
     return std::make_unique<ApplicationStore>(*pool_, clock, random);
   }
@@ -269,6 +279,10 @@ class PgEngine {
   std::unique_ptr<AppTokenRepository> MakeAppTokenStore() {
     return std::make_unique<PgAppTokenStore>(*pool_);
   }
+  std::unique_ptr<PortalCodeRepository> MakePortalCodeStore() {
+    return std::make_unique<PgPortalCodeStore>(*pool_);
+  }
+  std::unique_ptr<AppStatsSource> MakeAppStats() { return std::make_unique<PgAppStats>(*pool_); }
   std::unique_ptr<ApplicationRepository> MakeApplicationStore(const Clock& clock, Random& random) {
     return std::make_unique<PgApplicationStore>(*pool_, clock, random);
   }
