@@ -37,6 +37,17 @@ std::string AttemptedEntryData(const AttemptRecord& r) {
   return data.Text();
 }
 
+DeliveryWait ScheduledWait(const std::string& status, int64_t next_attempt_at,
+                           const std::string& circuit, std::optional<int64_t> circuit_retry_at,
+                           int64_t now) {
+  DeliveryWaitInput in;
+  in.status = status;
+  in.next_attempt_at = next_attempt_at;
+  in.circuit = circuit;
+  in.circuit_retry_at = circuit_retry_at;
+  return ShowWait(in, now);
+}
+
 std::string DeliveryStateEntryData(const AttemptRecord& r, std::string_view status,
                                    const DeliveryWait& wait) {
   const SendResult& res = r.result;

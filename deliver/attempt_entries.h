@@ -5,6 +5,8 @@
 // both engines' streams serve the same bytes. Pure functions.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,12 @@ std::string_view AttemptAppId(const AttemptRecord& r);
 
 // `delivery.attempted`'s data for an attempt that was made.
 std::string AttemptedEntryData(const AttemptRecord& r);
+
+// What a delivery scheduled for `next_attempt_at` waits for now, as the API shows it: its
+// endpoint's circuit (`circuit`, with the end of an open one's cool-down) may hold it.
+DeliveryWait ScheduledWait(const std::string& status, int64_t next_attempt_at,
+                           const std::string& circuit, std::optional<int64_t> circuit_retry_at,
+                           int64_t now);
 
 // `delivery.<status>`'s data: the delivery's new status, and what it waits for now as the API
 // shows it (`wait`, empty when nothing is scheduled).

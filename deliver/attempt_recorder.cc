@@ -197,12 +197,7 @@ Status AttemptRecorder::RecordOne(const AttemptRecord& r, int64_t now) {
   if (next) {
     auto circuit = CircuitOf(r.endpoint_id);
     if (!circuit.ok()) return circuit.status();
-    DeliveryWaitInput in;
-    in.status = status;
-    in.next_attempt_at = next;
-    in.circuit = circuit->first;
-    in.circuit_retry_at = circuit->second;
-    wait = ShowWait(in, now);
+    wait = ScheduledWait(status, *next, circuit->first, circuit->second, now);
   }
   std::string type = "delivery.";
   type += status;

@@ -189,12 +189,7 @@ class BatchWriter {
     if (next) {
       auto circuit = CircuitOf(r.endpoint_id);
       if (!circuit.ok()) return circuit.status();
-      DeliveryWaitInput in;
-      in.status = status;
-      in.next_attempt_at = next;
-      in.circuit = circuit->first;
-      in.circuit_retry_at = circuit->second;
-      wait = ShowWait(in, now_);
+      wait = ScheduledWait(status, *next, circuit->first, circuit->second, now_);
     }
     std::string type = "delivery.";
     type += status;
